@@ -1,0 +1,51 @@
+# Two commands: `make run` (set up everything and serve) and `make test` (the whole suite).
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+# Local use: debug on (dev secret key, plain-http cookies). Production never runs this file.
+export DJANGO_DEBUG ?= true
+
+.PHONY: run test install lint fixtures clean
+
+$(BIN)/python:
+	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Installs exactly what constraints.txt pins (what CI tested); re-runs when either file changes.
+$(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test]"
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py loaddata fixtures/seeds.json
+	$(BIN)/python manage.py create_demo_accounts
+	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+test: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# Regenerates fixtures/seeds.json from the captures in fixtures/pages/, byte for byte.
+fixtures: install
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	export DATABASE_URL="sqlite:///$$tmp/fixtures.sqlite3" && \
+	$(BIN)/python manage.py migrate --noinput -v0 && \
+	$(BIN)/python manage.py seed_fixtures
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

@@ -1,0 +1,363 @@
+"""Plain-text captures of article pages (what a browser's "save as text" or a copy of the page
+gives), parsed into records.
+
+Two page shapes are known, both in `fixtures/pages/`:
+
+* **WordPress** (Asbarez): title, byline block, body, a "Discussion Policy" paragraph, then the
+  comment list indented by two spaces. Top-level comments are numbered (`  2. Vartan said:`),
+  replies are bullets indented two more spaces per level (`    • Name said:`), and a comment's
+  text is indented two spaces deeper than its marker. A marker without "said:" is an anonymous
+  comment whose text starts on the marker line. "Leave a Reply" and the e-mail notice close it.
+* **Wix** (The Armenian Report): "top of page", the title twice, body, a counter such as
+  `1 Comment`, the comments unindented, an "Ad for subscribing to …" line, "bottom of page".
+
+Everything else on the page (chrome, photo captions, repeated titles, bylines) is recognised
+and reported in `ParsedSource.skipped`, never silently folded into the body or a comment.
+
+Text is kept exactly, line breaks included, with two normalisations that the captures force on
+us: trailing spaces are dropped (they are invisible on the page) and a run of blank lines is one
+paragraph break. Positions are what the page shows (`2`, `2.1`), and also the comments' source
+keys, so re-importing an updated capture updates comments in place.
+"""
+
+import re
+from dataclasses import dataclass
+
+from archive.importing.records import (
+    SOURCE_PAGE,
+    ArticleRecord,
+    CommentRecord,
+    ImportFailure,
+    ParsedSource,
+    Skipped,
+)
+from archive.sanitize import sanitize, text_to_html
+
+# Whole lines that are page furniture, never content.
+CHROME_LINES = {
+    "top of page",
+    "bottom of page",
+    "Leave a Reply",
+    "Leave a Comment",
+    "Cancel reply",
+    "Your email address will not be published.",
+    "Your email address will not be published. Required fields are marked *",
+}
+COMMENT_COUNTER = re.compile(r"^(?:(\d+)|One|No) (?:Comments?|Responses?|Replies)\b.*$")
+WIX_AD = re.compile(r"^Ad for subscribing to (?P<site>.+?)\.?$")
+POLICY_HEADING = "Discussion Policy"
+# "Asbarez reserves the right to block users…": the posted policy names its site.
+POLICY_SITE = re.compile(r"(?:^|[.!?]\s+)(?P<site>[A-Z][\w&'’. -]{0,60}?) reserves the right\b")
+PHOTO_CAPTION = re.compile(r"\((?:Photo|Image|Photograph)s?(?: by)?:[^)]*\)\s*$|^(?:Photo|Image):")
+BYLINE_LABEL = re.compile(r"^(?:By|Columnist|Author|Editor)\s+(?P<name>\S.{0,80})$")
+
+# Comment markers: "  1. " (top level, numbered), "    • " (a reply, one level per 2 spaces).
+MARKER = re.compile(r"^(?P<indent> +)(?:(?P<number>\d+)\.|(?P<bullet>•))(?: (?P<rest>.*))?$")
+AUTHOR_LINE = re.compile(r"^(?P<name>\S.{0,119}?) said:$")
+# The first paragraph is a deck (subtitle) when it is one short line that is not a sentence.
+SENTENCE_END = re.compile(r"[.!?:;…][\"'”’)\]]*$")
+DECK_MAX_LENGTH = 200
+
+
+@dataclass
+class _Line:
+    number: int  # 1-based, as an editor shows it
+    text: str  # trailing whitespace removed
+
+    @property
+    def indent(self) -> int:
+        return len(self.text) - len(self.text.lstrip(" "))
+
+    @property
+    def blank(self) -> bool:
+        return not self.text.strip()
+
+
+def parse_page(text: str, *, key: str, site_name: str | None = None) -> ParsedSource:
+    """Parse one page capture. `key` identifies the article within its site (the file name)."""
+    lines = [
+        _Line(n, raw.rstrip())
+        for n, raw in enumerate(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"), 1)
+    ]
+    if all(line.blank for line in lines):
+        raise ImportFailure("the capture is empty", line=1)
+    if any("\x00" in line.text for line in lines):
+        bad = next(line for line in lines if "\x00" in line.text)
+        raise ImportFailure("binary data (a NUL byte) in a text capture", line=bad.number)
+
+    parsed = ParsedSource(source=SOURCE_PAGE, site_name=None)
+    content = []
+    for line in lines:
+        stripped = line.text.strip()
+        ad = WIX_AD.match(stripped)
+        if stripped in CHROME_LINES or ad:
+            parsed.skipped.append(Skipped(f"line {line.number}", "chrome", stripped))
+            if ad:
+                parsed.site_name = ad["site"]
+        else:
+            content.append(line)
+
+    comments_at, comment_style = _find_comments(content)
+    article_lines = content[:comments_at]
+    comment_lines = content[comments_at:]
+
+    policy_at = next(
+        (i for i, line in enumerate(article_lines) if line.text.strip() == POLICY_HEADING), None
+    )
+    if policy_at is not None:
+        policy_lines = article_lines[policy_at + 1 :]
+        article_lines = article_lines[:policy_at]
+        parsed.policy_text = "\n\n".join(
+            "\n".join(line.text.strip() for line in para) for para in _paragraphs(policy_lines)
+        )
+        parsed.skipped.append(
+            Skipped(f"line {content[policy_at].number}", "policy", POLICY_HEADING)
+        )
+        found = POLICY_SITE.search(parsed.policy_text)
+        if found and not parsed.site_name:
+            parsed.site_name = found["site"].strip()
+    if site_name:
+        parsed.site_name = site_name
+
+    article = _parse_article(article_lines, key=key, skipped=parsed.skipped)
+    if comment_style == "wordpress":
+        article.comments = _parse_wordpress_comments(comment_lines)
+    elif comment_style == "wix":
+        article.comments = _parse_wix_comments(comment_lines, skipped=parsed.skipped)
+    parsed.articles.append(article)
+    parsed.skipped.sort(key=lambda s: int(s.where.split()[-1]))
+    return parsed
+
+
+def _paragraphs(lines: list[_Line]) -> list[list[_Line]]:
+    """Split lines into paragraphs at blank lines (a run of blanks is one break)."""
+    paragraphs, current = [], []
+    for line in lines:
+        if line.blank:
+            if current:
+                paragraphs.append(current)
+                current = []
+        else:
+            current.append(line)
+    if current:
+        paragraphs.append(current)
+    return paragraphs
+
+
+def _find_comments(content: list[_Line]) -> tuple[int, str | None]:
+    """Where the comment section starts in `content`, and its shape.
+
+    WordPress: the last `  1. ` marker after which every line is indented (a numbered list in
+    the article body is followed by unindented body text, so it never qualifies).
+    Wix: a comment counter line ("1 Comment"), the comments following it.
+    """
+    all_indented_from = len(content)
+    for i in range(len(content) - 1, -1, -1):
+        if not content[i].blank and content[i].indent == 0:
+            break
+        all_indented_from = i
+    for i in range(all_indented_from, len(content)):
+        found = MARKER.match(content[i].text)
+        if found and found["number"] and len(found["indent"]) == 2:
+            return i, "wordpress"
+    for i, line in enumerate(content):
+        if COMMENT_COUNTER.match(line.text.strip()):
+            return i, "wix"
+    return len(content), None
+
+
+def _parse_article(lines: list[_Line], *, key: str, skipped: list[Skipped]) -> ArticleRecord:
+    """Title, byline, deck and body from the article part of the page."""
+    paragraphs = _paragraphs(lines)
+    if not paragraphs:
+        raise ImportFailure("no article title found", line=1)
+    flat = [line for para in paragraphs for line in para]
+    title_line = flat[0]
+    title = title_line.text.strip()
+
+    drop: dict[int, str] = {}  # line number -> why it is not body
+    drop[title_line.number] = "title"
+    for line in flat[1:]:
+        if line.text.strip() == title:
+            drop[line.number] = "repeated title"
+
+    # Photo captions: marked "(Photo: …)", or printed more than once (image alt + caption).
+    counts: dict[str, int] = {}
+    for line in flat:
+        counts[line.text.strip()] = counts.get(line.text.strip(), 0) + 1
+
+    byline, author_bio = _find_byline(paragraphs, title_line, drop, counts)
+    for line in flat:
+        stripped = line.text.strip()
+        if line.number in drop or stripped == byline:
+            continue
+        if PHOTO_CAPTION.search(stripped) or (counts[stripped] > 1 and len(stripped) <= 300):
+            drop[line.number] = "caption"
+
+    body_paragraphs = []
+    for para in paragraphs:
+        kept = [line for line in para if line.number not in drop]
+        if kept:
+            body_paragraphs.append(kept)
+    for number, kind in sorted(drop.items()):
+        text = next(line.text.strip() for line in flat if line.number == number)
+        skipped.append(Skipped(f"line {number}", kind, text))
+
+    deck = ""
+    if body_paragraphs:
+        first = body_paragraphs[0]
+        text = first[0].text.strip()
+        if len(first) == 1 and len(text) <= DECK_MAX_LENGTH and not SENTENCE_END.search(text):
+            deck = text
+            body_paragraphs = body_paragraphs[1:]
+
+    body = "\n\n".join("\n".join(line.text.strip() for line in p) for p in body_paragraphs)
+    return ArticleRecord(
+        key=key, title=title, deck=deck, byline=byline, author_bio=author_bio, body=body
+    )
+
+
+def _find_byline(paragraphs, title_line, drop, counts) -> tuple[str, str]:
+    """The author's name, from a labelled byline under the title ("Columnist Harut Sassounian",
+    then the name alone, once or more) or from an author box after the body (the name, a line
+    such as "California Courier Editor", and a bio opening with the name)."""
+    header = []  # short lines between the title and the first paragraph of prose
+    for para in paragraphs:
+        for line in para:
+            if line is title_line or line.number in drop:
+                continue
+            if len(line.text.strip()) > 100:
+                break
+            header.append(line)
+        else:
+            continue
+        break
+
+    for line in header:
+        labelled = BYLINE_LABEL.match(line.text.strip())
+        if labelled:
+            name = labelled["name"].strip()
+            if any(other.text.strip() == name for other in header):
+                drop[line.number] = "byline"
+                for other in header:
+                    if other.text.strip() == name:
+                        drop[other.number] = "byline"
+                return name, ""
+
+    for i, para in enumerate(paragraphs[:-1]):
+        if len(para) != 1 or para[0].number in drop:
+            continue
+        name = para[0].text.strip()
+        if len(name) > 60 or SENTENCE_END.search(name):
+            continue
+        box = [line for p in paragraphs[i + 1 : i + 3] for line in p]
+        bio_at = next(
+            (j for j, line in enumerate(box) if line.text.strip().startswith(f"{name} is ")), None
+        )
+        if bio_at is not None and bio_at <= 2:
+            drop[para[0].number] = "byline"
+            for line in box[: bio_at + 1]:
+                drop[line.number] = "author box"
+            return name, "\n".join(line.text.strip() for line in box[: bio_at + 1])
+    return "", ""
+
+
+def _comment_text(lines: list[_Line], indent: int) -> str:
+    """A comment's text: its lines less the comment's indentation, paragraphs kept."""
+    dedented = [_Line(line.number, line.text[min(line.indent, indent) :]) for line in lines]
+    return "\n\n".join("\n".join(line.text for line in para) for para in _paragraphs(dedented))
+
+
+def _record(position, parent_key, author, text, line) -> CommentRecord:
+    return CommentRecord(
+        key=position,
+        position=position,
+        parent_key=parent_key,
+        author=author,
+        body_text=text,
+        body_html=sanitize(text_to_html(text)),
+        line=line,
+    )
+
+
+def _parse_wordpress_comments(lines: list[_Line]) -> list[CommentRecord]:
+    # Group lines into (marker line, following lines) before reading any of them.
+    groups: list[tuple[_Line, re.Match, list[_Line]]] = []
+    for line in lines:
+        found = MARKER.match(line.text)
+        is_marker = found and (
+            (found["number"] and len(found["indent"]) == 2)
+            or (found["bullet"] and len(found["indent"]) >= 4 and len(found["indent"]) % 2 == 0)
+        )
+        if is_marker:
+            groups.append((line, found, []))
+        elif groups:
+            groups[-1][2].append(line)
+        elif not line.blank:
+            raise ImportFailure("text before the first comment marker", line=line.number)
+
+    records: list[CommentRecord] = []
+    path: list[CommentRecord] = []  # the open comment at each depth
+    replies: dict[str, int] = {}  # position -> replies seen so far
+    last_number = 0
+    for marker, found, rest in groups:
+        depth = (len(found["indent"]) - 2) // 2
+        if found["number"]:
+            number = int(found["number"])
+            if number <= last_number:
+                raise ImportFailure(
+                    f"comment number {number} follows comment {last_number}; "
+                    "top-level comments must be numbered in increasing order",
+                    line=marker.number,
+                )
+            last_number = number
+            position, parent = str(number), None
+        else:
+            if depth > len(path):
+                raise ImportFailure(
+                    "a reply indented deeper than any comment it could answer",
+                    line=marker.number,
+                )
+            parent = path[depth - 1]
+            replies[parent.position] = replies.get(parent.position, 0) + 1
+            position = f"{parent.position}.{replies[parent.position]}"
+
+        first = (found["rest"] or "").strip()
+        author_line = AUTHOR_LINE.match(first)
+        if author_line and (not rest or rest[0].blank):
+            author, text_lines = author_line["name"].strip(), rest
+        else:
+            author = None
+            text_lines = [_Line(marker.number, " " * (len(found["indent"]) + 2) + first), *rest]
+        text = _comment_text(text_lines, len(found["indent"]) + 2)
+        record = _record(position, parent.key if parent else None, author, text, marker.number)
+        records.append(record)
+        path[depth:] = [record]
+    return records
+
+
+def _parse_wix_comments(lines: list[_Line], *, skipped: list[Skipped]) -> list[CommentRecord]:
+    counter, rest = lines[0], lines[1:]
+    skipped.append(Skipped(f"line {counter.number}", "chrome", counter.text.strip()))
+    found = COMMENT_COUNTER.match(counter.text.strip())
+    expected = int(found[1]) if found[1] else (1 if counter.text.startswith("One") else 0)
+    paragraphs = _paragraphs(rest)
+    if expected == 0 and not paragraphs:
+        return []
+    if expected == 1 and paragraphs:
+        # One comment: everything after the counter, its paragraph breaks included.
+        chunks = [[line for line in rest if line.number >= paragraphs[0][0].number]]
+    elif expected == len(paragraphs):
+        chunks = paragraphs
+    else:
+        chunks = None
+    if not chunks or len(chunks) != expected:
+        raise ImportFailure(
+            f"the page says {counter.text.strip()!r} but the capture has "
+            f"{len(paragraphs)} paragraph(s) after it; cannot tell where each comment ends",
+            line=counter.number,
+        )
+    return [
+        _record(str(n), None, None, _comment_text(chunk, 0), chunk[0].number)
+        for n, chunk in enumerate(chunks, 1)
+    ]

@@ -1,0 +1,108 @@
+"""What the import commands share: reading files, reporting failures, the progress bar."""
+
+import argparse
+import sys
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from archive.importing.loader import load
+from archive.importing.records import ImportFailure, ParsedSource
+
+
+class ProgressBar:
+    """A one-line progress bar on stderr, drawn only when stderr is a terminal."""
+
+    width = 30
+
+    def __init__(self, stream, label: str, enabled: bool):
+        self.stream, self.label, self.enabled = stream, label, enabled
+        self.last = -1
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled or total <= 0:
+            return
+        filled = self.width * done // total
+        if filled == self.last and done != total:
+            return
+        self.last = filled
+        bar = "#" * filled + "." * (self.width - filled)
+        self.stream.write(f"\r{self.label} [{bar}] {done}/{total} comments")
+        if done >= total:
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+class ImportCommand(BaseCommand):
+    """Parse every file first; if any is broken, name each one and write nothing at all.
+    Then load each file in its own transaction."""
+
+    def add_arguments(self, parser):
+        parser.add_argument("--site", help="Site name the files belong to (overrides detection).")
+        parser.add_argument("--domain", default="", help="The site's domain, e.g. asbarez.com.")
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Report what would change; write nothing."
+        )
+        parser.add_argument(
+            "--progress",
+            action=argparse.BooleanOptionalAction,
+            default=None,
+            help="Show a progress bar (default: when stderr is a terminal).",
+        )
+
+    def parse_file(self, path: Path, options) -> ParsedSource:
+        raise NotImplementedError
+
+    def import_files(self, paths: list[Path], options) -> None:
+        parsed, failures = [], []
+        for path in paths:
+            try:
+                if not path.is_file():
+                    raise ImportFailure("no such file")
+                source = self.parse_file(path, options)
+                if not (options["site"] or source.site_name):
+                    raise ImportFailure(
+                        "cannot tell which site this page is from; pass --site NAME"
+                    )
+            except ImportFailure as exc:
+                failures.append(f"{path}: {exc}")
+            else:
+                parsed.append((path, source))
+        if failures:
+            raise CommandError(
+                f"{len(failures)} of {len(paths)} file(s) cannot be imported; nothing was written.\n"
+                + "\n".join(failures)
+            )
+
+        show = options["progress"]
+        if show is None:
+            show = hasattr(sys.stderr, "isatty") and sys.stderr.isatty()
+        for path, source in parsed:
+            site = options["site"] or source.site_name
+            for skipped in source.skipped if options["verbosity"] >= 2 else []:
+                self.stdout.write(f"  {path.name}: {skipped.where}: {skipped.kind}: {skipped.text}")
+            try:
+                with transaction.atomic():
+                    report = load(
+                        source,
+                        site_name=site,
+                        site_domain=options["domain"],
+                        origin=path.name,
+                        progress=ProgressBar(self.stderr, path.name, show),
+                    )
+                    if options["dry_run"]:
+                        transaction.set_rollback(True)
+            except ImportFailure as exc:
+                raise CommandError(f"{path}: {exc}; nothing from this file was written") from exc
+            prefix = "Would import" if options["dry_run"] else "Imported"
+            style = self.style.SUCCESS if report.changed else self.style.HTTP_INFO
+            self.stdout.write(style(f"{prefix} {path.name} -> {report.summary()}"))
+            if report.kept_missing:
+                self.stdout.write(
+                    self.style.WARNING(
+                        f"  {len(report.kept_missing)} comment(s) already imported are not in "
+                        f"this file and were kept: {', '.join(report.kept_missing[:10])}"
+                    )
+                )
+

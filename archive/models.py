@@ -1,0 +1,187 @@
+"""Sites, articles, commenters and comments, as published.
+
+Every model has a natural key, so `dumpdata --natural-primary --natural-foreign` fixtures load
+into any database without clashing ids, and re-importing a source updates rows in place
+instead of duplicating them.
+"""
+
+from django.db import models
+from django.db.models import Count
+
+
+class SiteManager(models.Manager):
+    def get_by_natural_key(self, name):
+        return self.get(name=name)
+
+
+class Site(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    domain = models.CharField(max_length=253, blank=True)
+    policy_text = models.TextField(
+        blank=True, help_text="The discussion policy as posted on the site's pages."
+    )
+
+    objects = SiteManager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def natural_key(self):
+        return (self.name,)
+
+
+class ArticleQuerySet(models.QuerySet):
+    def with_comment_counts(self):
+        """Articles with their site and `comment_count`, for list pages (one query)."""
+        return self.select_related("site").annotate(comment_count=Count("comments"))
+
+
+class ArticleManager(models.Manager.from_queryset(ArticleQuerySet)):
+    def get_by_natural_key(self, site_name, source, source_key):
+        return self.get(site__name=site_name, source=source, source_key=source_key)
+
+
+class Source(models.TextChoices):
+    PAGE = "page", "Page capture"
+    WXR = "wxr", "WordPress export"
+
+
+class Article(models.Model):
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="articles")
+    title = models.CharField(max_length=500)
+    deck = models.TextField(blank=True, help_text="Subtitle shown under the title.")
+    byline = models.CharField(max_length=300, blank=True)
+    author_bio = models.TextField(blank=True, help_text="The author box printed with the article.")
+    published_at = models.DateTimeField(null=True, blank=True)
+    source_url = models.URLField(max_length=1000, blank=True)
+    body = models.TextField(blank=True)
+    source = models.CharField(max_length=10, choices=Source.choices)
+    source_key = models.CharField(
+        max_length=200,
+        help_text="Stable id within the source: the capture's file name, the WordPress post id.",
+    )
+
+    objects = ArticleManager()
+
+    class Meta:
+        ordering = ["site__name", "-published_at", "title", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["site", "source", "source_key"], name="article_unique_source_key"
+            )
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def natural_key(self):
+        return (*self.site.natural_key(), self.source, self.source_key)
+
+    natural_key.dependencies = ["archive.site"]
+
+
+class CommenterManager(models.Manager):
+    def get_by_natural_key(self, site_name, name):
+        return self.get(site__name=site_name, name=name)
+
+
+class Commenter(models.Model):
+    """A display name on one site. Anonymous comments have no commenter at all."""
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="commenters")
+    name = models.CharField(max_length=300)
+
+    objects = CommenterManager()
+
+    class Meta:
+        ordering = ["site__name", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["site", "name"], name="commenter_unique_name")
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def natural_key(self):
+        return (*self.site.natural_key(), self.name)
+
+    natural_key.dependencies = ["archive.site"]
+
+
+class CommentQuerySet(models.QuerySet):
+    def for_thread(self, article):
+        """An article's comments in page order, with their commenters (one query)."""
+        return self.filter(article=article).select_related("commenter").order_by("thread_order")
+
+
+class CommentManager(models.Manager.from_queryset(CommentQuerySet)):
+    def get_by_natural_key(self, site_name, source, article_key, source_key):
+        return self.get(
+            article__site__name=site_name,
+            article__source=source,
+            article__source_key=article_key,
+            source_key=source_key,
+        )
+
+
+class SourceStatus(models.TextChoices):
+    PUBLISHED = "published", "Published"
+    # WordPress's comment_approved=0: submitted, waiting for a moderator, never shown to readers.
+    HELD = "held", "Held for moderation"
+
+
+class Comment(models.Model):
+    article = models.ForeignKey(Article, on_delete=models.PROTECT, related_name="comments")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="replies"
+    )
+    commenter = models.ForeignKey(
+        Commenter, null=True, blank=True, on_delete=models.PROTECT, related_name="comments"
+    )
+    position = models.CharField(
+        max_length=50, help_text="Number shown on the page: 2 for a comment, 2.1 for its reply."
+    )
+    thread_order = models.PositiveIntegerField(
+        help_text="Order in which the page shows the comment (0 first)."
+    )
+    posted_at = models.DateTimeField(null=True, blank=True)
+    body_text = models.TextField(blank=True, help_text="The text exactly as published.")
+    body_html = models.TextField(blank=True, help_text="Sanitized once, on import.")
+    source_status = models.CharField(
+        max_length=10, choices=SourceStatus.choices, default=SourceStatus.PUBLISHED
+    )
+    source = models.CharField(max_length=10, choices=Source.choices)
+    source_key = models.CharField(
+        max_length=200, help_text="Stable id within the article's source."
+    )
+
+    objects = CommentManager()
+
+    class Meta:
+        ordering = ["article", "thread_order"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["article", "source_key"], name="comment_unique_source_key"
+            )
+        ]
+        indexes = [models.Index(fields=["article", "thread_order"])]
+
+    def __str__(self):
+        return f"{self.article_id}#{self.position}"
+
+    def natural_key(self):
+        return (*self.article.natural_key(), self.source_key)
+
+    natural_key.dependencies = ["archive.article", "archive.commenter"]
+
+    @property
+    def depth(self):
+        """0 for a top-level comment, 1 for a reply, and so on."""
+        return self.position.count(".")
+
+    @property
+    def author_name(self):
+        return self.commenter.name if self.commenter_id else "Anonymous"

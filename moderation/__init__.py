@@ -1,0 +1,1 @@
+"""The Django project package and the moderation app (policy, tags, decisions, audit, queue)."""
