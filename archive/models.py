@@ -6,7 +6,7 @@ instead of duplicating them.
 """
 
 from django.db import models
-from django.db.models import Count
+from django.db.models import Count, F
 
 
 class SiteManager(models.Manager):
@@ -35,8 +35,13 @@ class Site(models.Model):
 
 class ArticleQuerySet(models.QuerySet):
     def with_comment_counts(self):
-        """Articles with their site and `comment_count`, for list pages (one query)."""
-        return self.select_related("site").annotate(comment_count=Count("comments"))
+        """Articles with their site and `comment_count`, newest first, for list pages (one
+        query). The order is explicit: Meta.ordering does not apply to an aggregate query."""
+        return (
+            self.select_related("site")
+            .annotate(comment_count=Count("comments"))
+            .order_by(F("published_at").desc(nulls_last=True), "title", "pk")
+        )
 
 
 class ArticleManager(models.Manager.from_queryset(ArticleQuerySet)):

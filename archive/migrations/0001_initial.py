@@ -5,83 +5,206 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Site',
+            name="Site",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, unique=True)),
-                ('domain', models.CharField(blank=True, max_length=253)),
-                ('policy_text', models.TextField(blank=True, help_text="The discussion policy as posted on the site's pages.")),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, unique=True)),
+                ("domain", models.CharField(blank=True, max_length=253)),
+                (
+                    "policy_text",
+                    models.TextField(
+                        blank=True, help_text="The discussion policy as posted on the site's pages."
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Commenter',
+            name="Commenter",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=300)),
-                ('site', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='commenters', to='archive.site')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=300)),
+                (
+                    "site",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="commenters",
+                        to="archive.site",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['site__name', 'name'],
+                "ordering": ["site__name", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Article',
+            name="Article",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=500)),
-                ('deck', models.TextField(blank=True, help_text='Subtitle shown under the title.')),
-                ('byline', models.CharField(blank=True, max_length=300)),
-                ('author_bio', models.TextField(blank=True, help_text='The author box printed with the article.')),
-                ('published_at', models.DateTimeField(blank=True, null=True)),
-                ('source_url', models.URLField(blank=True, max_length=1000)),
-                ('body', models.TextField(blank=True)),
-                ('source', models.CharField(choices=[('page', 'Page capture'), ('wxr', 'WordPress export')], max_length=10)),
-                ('source_key', models.CharField(help_text="Stable id within the source: the capture's file name, the WordPress post id.", max_length=200)),
-                ('site', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='articles', to='archive.site')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=500)),
+                ("deck", models.TextField(blank=True, help_text="Subtitle shown under the title.")),
+                ("byline", models.CharField(blank=True, max_length=300)),
+                (
+                    "author_bio",
+                    models.TextField(
+                        blank=True, help_text="The author box printed with the article."
+                    ),
+                ),
+                ("published_at", models.DateTimeField(blank=True, null=True)),
+                ("source_url", models.URLField(blank=True, max_length=1000)),
+                ("body", models.TextField(blank=True)),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[("page", "Page capture"), ("wxr", "WordPress export")],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "source_key",
+                    models.CharField(
+                        help_text="Stable id within the source: the capture's file name, the WordPress post id.",
+                        max_length=200,
+                    ),
+                ),
+                (
+                    "site",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="articles",
+                        to="archive.site",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['site__name', '-published_at', 'title', 'id'],
+                "ordering": ["site__name", "-published_at", "title", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Comment',
+            name="Comment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.CharField(help_text='Number shown on the page: 2 for a comment, 2.1 for its reply.', max_length=50)),
-                ('thread_order', models.PositiveIntegerField(help_text='Order in which the page shows the comment (0 first).')),
-                ('posted_at', models.DateTimeField(blank=True, null=True)),
-                ('body_text', models.TextField(blank=True, help_text='The text exactly as published.')),
-                ('body_html', models.TextField(blank=True, help_text='Sanitized once, on import.')),
-                ('source_status', models.CharField(choices=[('published', 'Published'), ('held', 'Held for moderation')], default='published', max_length=10)),
-                ('source', models.CharField(choices=[('page', 'Page capture'), ('wxr', 'WordPress export')], max_length=10)),
-                ('source_key', models.CharField(help_text="Stable id within the article's source.", max_length=200)),
-                ('article', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='comments', to='archive.article')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='replies', to='archive.comment')),
-                ('commenter', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='comments', to='archive.commenter')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "position",
+                    models.CharField(
+                        help_text="Number shown on the page: 2 for a comment, 2.1 for its reply.",
+                        max_length=50,
+                    ),
+                ),
+                (
+                    "thread_order",
+                    models.PositiveIntegerField(
+                        help_text="Order in which the page shows the comment (0 first)."
+                    ),
+                ),
+                ("posted_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "body_text",
+                    models.TextField(blank=True, help_text="The text exactly as published."),
+                ),
+                ("body_html", models.TextField(blank=True, help_text="Sanitized once, on import.")),
+                (
+                    "source_status",
+                    models.CharField(
+                        choices=[("published", "Published"), ("held", "Held for moderation")],
+                        default="published",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[("page", "Page capture"), ("wxr", "WordPress export")],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "source_key",
+                    models.CharField(
+                        help_text="Stable id within the article's source.", max_length=200
+                    ),
+                ),
+                (
+                    "article",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="comments",
+                        to="archive.article",
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="replies",
+                        to="archive.comment",
+                    ),
+                ),
+                (
+                    "commenter",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="comments",
+                        to="archive.commenter",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['article', 'thread_order'],
-                'indexes': [models.Index(fields=['article', 'thread_order'], name='archive_com_article_3b9c76_idx')],
-                'constraints': [models.UniqueConstraint(fields=('article', 'source_key'), name='comment_unique_source_key')],
+                "ordering": ["article", "thread_order"],
+                "indexes": [
+                    models.Index(
+                        fields=["article", "thread_order"], name="archive_com_article_3b9c76_idx"
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("article", "source_key"), name="comment_unique_source_key"
+                    )
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='commenter',
-            constraint=models.UniqueConstraint(fields=('site', 'name'), name='commenter_unique_name'),
+            model_name="commenter",
+            constraint=models.UniqueConstraint(
+                fields=("site", "name"), name="commenter_unique_name"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='article',
-            constraint=models.UniqueConstraint(fields=('site', 'source', 'source_key'), name='article_unique_source_key'),
+            model_name="article",
+            constraint=models.UniqueConstraint(
+                fields=("site", "source", "source_key"), name="article_unique_source_key"
+            ),
         ),
     ]

@@ -148,7 +148,9 @@ def test_a_replys_continuation_paragraph_stays_with_the_reply():
     assert len(paragraphs) == 2
     assert paragraphs[0].startswith("“Russian officials have for many years")
     assert paragraphs[1].startswith("Armenia’s next leaders must make it clear")
-    assert paragraphs[1].endswith("Independent and strong is nothing Russia wants for Armenia..That simple.")
+    assert paragraphs[1].endswith(
+        "Independent and strong is nothing Russia wants for Armenia..That simple."
+    )
 
 
 def test_the_bullet_list_in_001_stays_article_body():
@@ -157,7 +159,9 @@ def test_the_bullet_list_in_001_stays_article_body():
         article.body
     )
     assert "• Russia and Turkey have conflicting interests in Syria and Libya" in article.body
-    assert article.body.endswith("Only a resolute defense will safeguard the Armenian population of Artsakh.")
+    assert article.body.endswith(
+        "Only a resolute defense will safeguard the Armenian population of Artsakh."
+    )
     assert all(not c.body_text.startswith("•") for c in article.comments)
 
 
@@ -270,7 +274,9 @@ def test_an_empty_capture_is_refused():
 
 
 def test_a_reply_with_nothing_to_answer_names_its_line():
-    capture = "Title\n\nBody.\n\n  1. Ann said:\n\n    Hi.\n\n        • Bob said:\n\n          Yo.\n"
+    capture = (
+        "Title\n\nBody.\n\n  1. Ann said:\n\n    Hi.\n\n        • Bob said:\n\n          Yo.\n"
+    )
     with pytest.raises(ImportFailure) as caught:
         parse_page(capture, key="x")
     assert caught.value.line == 9

@@ -71,8 +71,8 @@ class ImportCommand(BaseCommand):
                 parsed.append((path, source))
         if failures:
             raise CommandError(
-                f"{len(failures)} of {len(paths)} file(s) cannot be imported; nothing was written.\n"
-                + "\n".join(failures)
+                f"{len(failures)} of {len(paths)} file(s) cannot be imported; "
+                "nothing was written.\n" + "\n".join(failures)
             )
 
         show = options["progress"]
@@ -105,4 +105,3 @@ class ImportCommand(BaseCommand):
                         f"this file and were kept: {', '.join(report.kept_missing[:10])}"
                     )
                 )
-

@@ -1,0 +1,215 @@
+"""`manage.py import_pages`: what lands in the database, re-imports, and broken captures."""
+
+import shutil
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from archive.models import Article, Comment, Commenter, Site, SourceStatus
+from archive.signals import comments_imported
+from tests.conftest import PAGES
+
+ASBAREZ = [
+    "000_902d555832b6c3e9.txt",
+    "001_c063493f46c78712.txt",
+    "002_e39c42383e3c8fa6.txt",
+    "004_b01ea09c9e7a5141.txt",
+]
+WIX = "003_dc28b77d8e265672.txt"
+
+pytestmark = pytest.mark.django_db
+
+
+def import_pages(*paths, **options):
+    out = StringIO()
+    call_command("import_pages", *[str(p) for p in paths], stdout=out, stderr=StringIO(), **options)
+    return out.getvalue()
+
+
+def import_all_seeds():
+    import_pages(*(PAGES / name for name in ASBAREZ), site="Asbarez", domain="asbarez.com")
+    import_pages(PAGES / WIX)
+
+
+def snapshot():
+    """Every archive row, as values, to compare before and after."""
+    return [
+        list(model.objects.order_by("pk").values()) for model in (Site, Article, Commenter, Comment)
+    ]
+
+
+def test_importing_the_seeds_gives_5_articles_and_21_comments():
+    import_all_seeds()
+    assert Article.objects.count() == 5
+    assert Comment.objects.count() == 21
+    assert set(Site.objects.values_list("name", flat=True)) == {"Asbarez", "The Armenian Report"}
+
+
+def test_replies_point_at_their_parent_rows():
+    import_pages(PAGES / ASBAREZ[1], site="Asbarez")
+    reply = Comment.objects.get(position="2.1")
+    assert reply.parent.position == "2"
+    assert reply.parent.commenter.name == "Vartan"
+    assert reply.depth == 1
+
+
+def test_a_commenter_is_one_row_per_site():
+    import_pages(PAGES / ASBAREZ[1], site="Asbarez")
+    barseghian = Commenter.objects.get(name="Barséghian Ardachèce")
+    assert barseghian.comments.count() == 2
+    assert Commenter.objects.filter(site__name="Asbarez").count() == 11
+
+
+def test_anonymous_comments_have_no_commenter():
+    import_pages(PAGES / ASBAREZ[2], site="Asbarez")
+    assert Comment.objects.count() == 6
+    assert not Comment.objects.filter(commenter__isnull=False).exists()
+    assert Commenter.objects.count() == 0
+
+
+def test_the_site_and_its_policy_are_read_from_the_page():
+    import_pages(PAGES / ASBAREZ[3])
+    site = Site.objects.get()
+    assert site.name == "Asbarez"
+    assert site.policy_text.startswith("Comments are welcomed and encouraged.")
+
+
+def test_a_page_without_the_policy_does_not_blank_it():
+    import_pages(PAGES / ASBAREZ[1])
+    import_pages(PAGES / ASBAREZ[0], site="Asbarez")
+    assert Site.objects.get().policy_text.startswith("Comments are welcomed")
+
+
+def test_page_order_is_kept():
+    import_pages(PAGES / ASBAREZ[1], site="Asbarez")
+    positions = list(Comment.objects.order_by("thread_order").values_list("position", flat=True))
+    assert positions == ["1", "2", "2.1", "3", "4", "5", "6", "7", "8", "9", "10", "11"]
+
+
+def test_comments_from_captures_are_published_not_held():
+    import_all_seeds()
+    assert set(Comment.objects.values_list("source_status", flat=True)) == {SourceStatus.PUBLISHED}
+
+
+def test_reimporting_the_same_files_changes_nothing():
+    import_all_seeds()
+    before = snapshot()
+    output = import_pages(*(PAGES / name for name in ASBAREZ), site="Asbarez")
+    import_pages(PAGES / WIX)
+    assert snapshot() == before
+    assert "0 new, 0 updated, 12 unchanged" in output
+
+
+def test_an_updated_capture_updates_in_place_and_keeps_ids(tmp_path):
+    import_pages(PAGES / ASBAREZ[1], site="Asbarez")
+    ids = dict(Comment.objects.values_list("position", "pk"))
+    capture = tmp_path / ASBAREZ[1]
+    text = (PAGES / ASBAREZ[1]).read_text("utf-8")
+    text = text.replace("Parev, Let me be clear", "Parev, let me be very clear")
+    text += "\n\n  12. Newcomer said:\n\n    A late comment.\n"
+    capture.write_text(text, "utf-8")
+
+    output = import_pages(capture, site="Asbarez")
+
+    assert "1 new, 1 updated, 11 unchanged" in output
+    assert Comment.objects.count() == 13
+    assert Comment.objects.get(position="11").pk == ids["11"]
+    assert Comment.objects.get(position="11").body_text.startswith("Parev, let me be very clear")
+    assert Comment.objects.get(position="12").commenter.name == "Newcomer"
+    assert dict(Comment.objects.filter(pk__in=ids.values()).values_list("position", "pk")) == ids
+
+
+def test_comments_missing_from_a_newer_capture_are_kept(tmp_path):
+    import_pages(PAGES / ASBAREZ[3], site="Asbarez")  # 004: two comments
+    capture = tmp_path / ASBAREZ[3]
+    text = (PAGES / ASBAREZ[3]).read_text("utf-8")
+    capture.write_text(text[: text.index("  2. N.ohanian said:")], "utf-8")
+
+    output = import_pages(capture, site="Asbarez")
+
+    assert Comment.objects.count() == 2
+    assert "not in this file and were kept: 2" in output
+
+
+def test_a_broken_capture_writes_nothing_and_names_file_and_line(tmp_path):
+    good = tmp_path / "good.txt"
+    shutil.copy(PAGES / ASBAREZ[1], good)
+    broken = tmp_path / "broken.txt"
+    broken.write_text(
+        "Title\n\nBody.\n\n  1. Ann said:\n\n    Hi.\n\n        • Bob said:\n\n          Yo.\n",
+        "utf-8",
+    )
+    with pytest.raises(CommandError) as caught:
+        import_pages(good, broken, site="Asbarez")
+    message = str(caught.value)
+    assert f"{broken}: line 9:" in message
+    assert "nothing was written" in message
+    assert snapshot() == [[], [], [], []]
+
+
+def test_a_capture_that_is_not_utf8_names_the_line(tmp_path):
+    broken = tmp_path / "latin1.txt"
+    broken.write_bytes("Title\n\nBody.\n\nCaf\u00e9\n".encode("latin-1"))
+    with pytest.raises(CommandError, match=r"latin1.txt: line 5: not UTF-8"):
+        import_pages(broken, site="Asbarez")
+    assert not Article.objects.exists()
+
+
+def test_a_missing_file_is_named(tmp_path):
+    with pytest.raises(CommandError, match=r"nope.txt: no such file"):
+        import_pages(tmp_path / "nope.txt", site="Asbarez")
+
+
+def test_a_page_that_names_no_site_needs_site():
+    with pytest.raises(CommandError, match="pass --site NAME"):
+        import_pages(PAGES / ASBAREZ[0])
+    assert not Site.objects.exists()
+
+
+def test_dry_run_reports_and_writes_nothing():
+    output = import_pages(PAGES / ASBAREZ[1], site="Asbarez", dry_run=True)
+    assert "Would import 001_c063493f46c78712.txt" in output
+    assert "12 new" in output
+    assert snapshot() == [[], [], [], []]
+
+
+def test_a_folder_imports_every_capture_in_it(tmp_path):
+    for name in ASBAREZ:
+        shutil.copy(PAGES / name, tmp_path / name)
+    import_pages(tmp_path, site="Asbarez")
+    assert Article.objects.count() == 4
+    assert Comment.objects.count() == 20
+
+
+def test_verbose_output_lists_the_chrome_it_recognised():
+    output = import_pages(PAGES / WIX, verbosity=2)
+    assert "line 1: chrome: top of page" in output
+    assert "line 17: chrome: 1 Comment" in output
+
+
+def test_an_import_announces_itself_once_per_file():
+    received = []
+
+    def receiver(sender, **kwargs):
+        received.append((kwargs["origin"], kwargs["source"], kwargs["report"].comments_created))
+
+    comments_imported.connect(receiver)
+    try:
+        import_pages(PAGES / ASBAREZ[1], PAGES / ASBAREZ[3], site="Asbarez")
+    finally:
+        comments_imported.disconnect(receiver)
+    assert received == [(ASBAREZ[1], "page", 12), (ASBAREZ[3], "page", 2)]
+
+
+def test_a_failing_listener_rolls_the_whole_file_back():
+    def receiver(sender, **kwargs):
+        raise RuntimeError("audit trail unavailable")
+
+    comments_imported.connect(receiver)
+    try:
+        with pytest.raises(RuntimeError):
+            import_pages(PAGES / ASBAREZ[1], site="Asbarez")
+    finally:
+        comments_imported.disconnect(receiver)
+    assert snapshot() == [[], [], [], []]
