@@ -213,3 +213,22 @@ def test_a_failing_listener_rolls_the_whole_file_back():
     finally:
         comments_imported.disconnect(receiver)
     assert snapshot() == [[], [], [], []]
+
+
+def test_progress_bar_is_drawn_when_asked():
+    err = StringIO()
+    call_command(
+        "import_pages", str(PAGES / ASBAREZ[1]), site="Asbarez", progress=True,
+        stdout=StringIO(), stderr=err,
+    )  # fmt: skip
+    assert "001_c063493f46c78712.txt [##############################] 12/12 comments" in (
+        err.getvalue()
+    )
+
+
+def test_no_progress_bar_when_output_is_not_a_terminal():
+    err = StringIO()
+    call_command(
+        "import_pages", str(PAGES / ASBAREZ[1]), site="Asbarez", stdout=StringIO(), stderr=err
+    )
+    assert err.getvalue() == ""
