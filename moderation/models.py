@@ -1,4 +1,327 @@
-"""Moderation models: policy, categories, tags, decisions, blocks and the audit log.
+"""What people decided about the published record: policy versions and categories, tags,
+decisions, blocks, notes, and the append-only audit log.
 
-Nothing here yet: the archive (issue 2) comes first; the moderation models arrive with issue 3.
+Rows here are written only by `moderation.services`, which records one AuditEvent for every
+change in the same transaction. The models do not enforce that (Python cannot), but
+AuditEvent refuses update and delete itself, and database triggers back it up.
 """
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from archive.models import Comment, Commenter, Site
+
+USER = settings.AUTH_USER_MODEL
+
+
+class Capability(models.Model):
+    """Not a table: the home of the dashboard's permissions, granted to roles (groups)."""
+
+    class Meta:
+        managed = False
+        default_permissions = ()
+        permissions = [
+            ("moderate", "Tag, decide, block and annotate comments and commenters"),
+            ("view_audit", "Read the audit history"),
+            ("edit_policy", "Edit a site's policy and its categories"),
+            ("manage_users", "Manage dashboard users and their roles"),
+            ("export_data", "Export tagged comments for research"),
+            ("view_threads", "Read articles, threads, tags and agreement figures"),
+        ]
+
+    def __str__(self):
+        return "capability"
+
+
+class Policy(models.Model):
+    """One version of a site's discussion policy: its text and the categories it defines.
+
+    Every edit of the text or the categories makes a new version; tags point at the version
+    in force when they were made, so a label can always be read against its own definitions.
+    """
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="policies")
+    version = models.PositiveIntegerField()
+    text = models.TextField(blank=True)
+    categories = models.JSONField(
+        default=list, help_text="The categories as they stood in this version."
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    note = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["site", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["site", "version"], name="policy_unique_version")
+        ]
+        verbose_name_plural = "policies"
+
+    def __str__(self):
+        return f"{self.site} policy v{self.version}"
+
+
+class CategoryQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(active=True)
+
+
+class Category(models.Model):
+    """A kind of violation of a site's policy. `order` is also its keyboard digit."""
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="categories")
+    slug = models.SlugField(max_length=50)
+    name = models.CharField(max_length=100)
+    definition = models.TextField()
+    order = models.PositiveSmallIntegerField()
+    active = models.BooleanField(default=True)
+
+    objects = CategoryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["site", "order", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["site", "slug"], name="category_unique_slug"),
+        ]
+        verbose_name_plural = "categories"
+
+    def __str__(self):
+        return self.name
+
+    def snapshot(self):
+        return {
+            "slug": self.slug,
+            "name": self.name,
+            "definition": self.definition,
+            "active": self.active,
+        }
+
+
+class TagQuerySet(models.QuerySet):
+    def current(self):
+        """Tags not retracted."""
+        return self.filter(retracted_at__isnull=True)
+
+
+class Tag(models.Model):
+    """One moderator's judgement that a comment (or a span of it) falls in a category."""
+
+    comment = models.ForeignKey(Comment, on_delete=models.PROTECT, related_name="tags")
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="tags")
+    moderator = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="tags")
+    policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="tags")
+    # 0-based, end-exclusive character offsets into comment.body_text, and the text they cover.
+    span_start = models.PositiveIntegerField(null=True, blank=True)
+    span_end = models.PositiveIntegerField(null=True, blank=True)
+    quoted_text = models.TextField(blank=True)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    retracted_at = models.DateTimeField(null=True, blank=True)
+    retracted_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    objects = TagQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["comment", "created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(span_start__isnull=True, span_end__isnull=True)
+                | Q(
+                    span_start__isnull=False,
+                    span_end__isnull=False,
+                    span_start__lt=models.F("span_end"),
+                ),
+                name="tag_span_is_empty_or_ordered",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.category} on {self.comment}"
+
+    @property
+    def has_span(self):
+        return self.span_start is not None
+
+
+class Status(models.TextChoices):
+    PENDING = "pending", "Pending"
+    APPROVED = "approved", "Approved"
+    REMOVED = "removed", "Removed"
+    ESCALATED = "escalated", "Escalated"
+
+
+class Decision(models.Model):
+    """One status change of a comment, kept forever: the comment's decision history."""
+
+    comment = models.ForeignKey(Comment, on_delete=models.PROTECT, related_name="decisions")
+    status = models.CharField(max_length=10, choices=Status.choices)
+    previous_status = models.CharField(max_length=10, choices=Status.choices)
+    moderator = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="decisions")
+    reasons = models.ManyToManyField(Category, blank=True, related_name="removals")
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    version = models.PositiveIntegerField(help_text="The comment's version after this decision.")
+
+    class Meta:
+        ordering = ["comment", "version"]
+
+    def __str__(self):
+        return f"{self.comment}: {self.previous_status} -> {self.status}"
+
+
+class ModerationState(models.Model):
+    """A comment's current status. No row means pending at version 0.
+
+    `version` grows by one with every decision, so an action made on a stale page (another
+    moderator decided in between) is detected and refused instead of overwriting.
+    """
+
+    comment = models.OneToOneField(Comment, on_delete=models.PROTECT, related_name="moderation")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    version = models.PositiveIntegerField(default=0)
+    decision = models.ForeignKey(
+        Decision, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["status"])]
+
+    def __str__(self):
+        return f"{self.comment}: {self.status} (v{self.version})"
+
+
+class BlockQuerySet(models.QuerySet):
+    def in_force(self, now=None):
+        now = now or timezone.now()
+        return self.filter(lifted_at__isnull=True).filter(
+            Q(expires_at__isnull=True) | Q(expires_at__gt=now)
+        )
+
+
+class CommenterBlock(models.Model):
+    """The site's right "to block users who violate its standards", exercised."""
+
+    commenter = models.ForeignKey(Commenter, on_delete=models.PROTECT, related_name="blocks")
+    reason = models.TextField()
+    expires_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    lift_note = models.TextField(blank=True)
+
+    objects = BlockQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"block of {self.commenter}"
+
+    @property
+    def in_force(self):
+        return self.lifted_at is None and (
+            self.expires_at is None or self.expires_at > timezone.now()
+        )
+
+
+class CommenterNote(models.Model):
+    """A moderator's note about a commenter, shown on the commenter's page."""
+
+    commenter = models.ForeignKey(Commenter, on_delete=models.PROTECT, related_name="notes")
+    author = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"note on {self.commenter_id}"
+
+
+class AuditQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AuditImmutable("audit events are append-only: they cannot be changed")
+
+    def delete(self):
+        raise AuditImmutable("audit events are append-only: they cannot be deleted")
+
+    def for_list(self):
+        """Events with what a list page shows, newest first (one query)."""
+        return self.select_related("actor", "site", "article", "comment", "commenter").order_by(
+            "-id"
+        )
+
+
+class AuditEvent(models.Model):
+    """One change, as it happened. Append-only and hash-chained (see moderation.audit).
+
+    `actor_name` keeps the username as it was, so the chain verifies even if a user is
+    renamed. Targets are plain references for filtering; `target` names what changed.
+    """
+
+    created_at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.PROTECT, related_name="audit_events"
+    )
+    actor_name = models.CharField(max_length=150, blank=True)
+    action = models.CharField(max_length=50, db_index=True)
+    target_type = models.CharField(max_length=50)
+    target_id = models.CharField(max_length=50, blank=True)
+    site = models.ForeignKey(
+        Site, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    article = models.ForeignKey(
+        "archive.Article", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    comment = models.ForeignKey(
+        Comment, null=True, blank=True, on_delete=models.PROTECT, related_name="audit_events"
+    )
+    commenter = models.ForeignKey(
+        Commenter, null=True, blank=True, on_delete=models.PROTECT, related_name="audit_events"
+    )
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    note = models.TextField(blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+    client_address = models.GenericIPAddressField(null=True, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    objects = AuditQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"#{self.pk} {self.action} by {self.actor_name or 'system'}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None or kwargs.get("force_update"):
+            raise AuditImmutable("audit events are append-only: they cannot be changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AuditImmutable("audit events are append-only: they cannot be deleted")
+
+
+class AuditImmutable(Exception):
+    """Raised on any attempt to change or delete an audit event through the ORM."""
+
+
+class AuditHead(models.Model):
+    """A single row that every audit append locks first, so the chain never forks."""
+
+    appended = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self):
+        return f"audit head ({self.appended} appended)"

@@ -1,10 +1,40 @@
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
+
+from moderation.views import audit, commenters, home, policy, queue, threads
+
+moderation_patterns = [
+    # /queue/: a moderator's home
+    path("queue/", queue.queue, name="queue"),
+    path("queue/bulk/", queue.bulk, name="bulk"),
+    path("queue/undo/", queue.undo, name="undo"),
+    # /comments/<id>/…: actions on one comment, and its history
+    path("comments/<int:pk>/decide/", queue.decide, name="decide"),
+    path("comments/<int:pk>/tags/", queue.add_tag, name="tag"),
+    path("comments/<int:pk>/history/", audit.comment_history, name="comment_history"),
+    path("tags/<int:pk>/retract/", queue.retract_tag, name="retract"),
+    # /articles/<id>/…: a thread with the moderation controls, and as readers see it
+    path("articles/<int:pk>/", threads.thread, name="thread"),
+    path("articles/<int:pk>/public/", threads.public, name="public"),
+    # /commenters/<id>/…: a commenter's record, blocks and notes
+    path("commenters/<int:pk>/", commenters.commenter, name="commenter"),
+    path("commenters/<int:pk>/block/", commenters.block, name="block"),
+    path("commenters/<int:pk>/notes/", commenters.add_note, name="note"),
+    path("blocks/<int:pk>/unblock/", commenters.unblock, name="unblock"),
+    # /audit/: the audit history
+    path("audit/", audit.audit_list, name="audit"),
+    # /policy/…: each site's policy and categories (admins)
+    path("policy/", policy.policy_list, name="policy"),
+    path("policy/<int:site_id>/", policy.policy_edit, name="policy_edit"),
+    path("policy/<int:site_id>/categories/", policy.category_add, name="category_add"),
+    path("categories/<int:pk>/", policy.category_edit, name="category_edit"),
+]
 
 urlpatterns = [
-    # /: the home page
-    path("", RedirectView.as_view(pattern_name="archive:article_list"), name="home"),
+    # /: the queue for moderators, the articles for everyone else
+    path("", home.home, name="home"),
+    # Moderation first: its thread view adds the controls to archive's /articles/<id>/.
+    path("", include((moderation_patterns, "moderation"))),
     # /articles/…: the published record
     path("", include("archive.urls")),
     # /accounts/…: log in, log out, password reset

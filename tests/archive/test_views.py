@@ -149,12 +149,13 @@ def test_article_list_query_count_is_constant(alice_client, db, django_assert_nu
     site = factories.make_site()
     factories.make_thread(factories.make_article(site), 2)
     url = reverse("archive:article_list")
-    # session, user, the sites for the filter's menu, the count, the page of articles
-    with django_assert_num_queries(5):
+    # session, user, user's and groups' permissions (navigation), the sites for the filter's
+    # menu, the count, the page of articles
+    with django_assert_num_queries(7):
         alice_client.get(url)
     for _ in range(40):
         factories.make_thread(factories.make_article(factories.make_site(f"Site {_}")), 2)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(7):
         response = alice_client.get(url)
     assert len(response.context["page"].object_list) == 41
 
@@ -164,8 +165,9 @@ def test_thread_query_count_is_constant(alice_client, db, django_assert_num_quer
     factories.make_thread(small, 1)
     large = factories.make_article(small.site)
     factories.make_thread(large, 30, replies_each=3)
-    with django_assert_num_queries(4):  # session, user, article + site, comments + commenters
+    # session, user, permissions (2), article + site, comments + commenters
+    with django_assert_num_queries(6):
         alice_client.get(reverse("archive:thread", args=[small.pk]))
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(6):
         response = alice_client.get(reverse("archive:thread", args=[large.pk]))
     assert response.context["comment_count"] == 120

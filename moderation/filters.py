@@ -1,0 +1,128 @@
+"""The django-filter FilterSets of the moderation pages; the queue's is reused by the export."""
+
+import django_filters
+from django.contrib.auth import get_user_model
+from django.db.models import Exists, F, OuterRef, Q
+
+from archive.models import Comment, Site
+from moderation.models import AuditEvent, Category, Decision, Status, Tag
+from moderation.queries import pending_q
+
+STATUS_CHOICES = [*Status.choices, ("all", "Any status")]
+ORDER_CHOICES = [("oldest", "Oldest first"), ("newest", "Newest first")]
+
+
+def _words(queryset, field, value):
+    for word in value.split():
+        queryset = queryset.filter(**{f"{field}__icontains": word})
+    return queryset
+
+
+class QueueFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(
+        choices=STATUS_CHOICES, method="filter_status", empty_label=None
+    )
+    category = django_filters.ModelChoiceFilter(
+        queryset=Category.objects.select_related("site"),
+        method="filter_category",
+        empty_label="Any category",
+    )
+    site = django_filters.ModelChoiceFilter(
+        field_name="article__site", queryset=Site.objects.all(), empty_label="All sites"
+    )
+    article = django_filters.NumberFilter(field_name="article", label="Article id")
+    commenter = django_filters.NumberFilter(field_name="commenter", label="Commenter id")
+    moderator = django_filters.ModelChoiceFilter(
+        queryset=get_user_model().objects.filter(is_active=True).order_by("username"),
+        method="filter_moderator",
+        empty_label="Any moderator",
+    )
+    posted = django_filters.DateFromToRangeFilter(field_name="posted_at", label="Posted between")
+    has_replies = django_filters.BooleanFilter(method="filter_has_replies", label="Has replies")
+    q = django_filters.CharFilter(method="filter_text", label="Text contains")
+    order = django_filters.ChoiceFilter(
+        choices=ORDER_CHOICES, method="filter_order", empty_label=None, label="Order"
+    )
+
+    class Meta:
+        model = Comment
+        fields = []
+
+    def __init__(self, data=None, *args, **kwargs):
+        # A moderator's default view: what still waits for a decision, oldest first.
+        data = data.copy() if data is not None else {}
+        data.setdefault("status", Status.PENDING)
+        data.setdefault("order", "oldest")
+        super().__init__(data, *args, **kwargs)
+
+    @property
+    def qs(self):
+        queryset = super().qs
+        if not self.form.is_valid() or not self.form.cleaned_data.get("order"):
+            queryset = self.filter_order(queryset, "order", "oldest")
+        return queryset
+
+    def filter_status(self, queryset, name, value):
+        if value == "all":
+            return queryset
+        if value == Status.PENDING:
+            return queryset.filter(pending_q())
+        return queryset.filter(moderation__status=value)
+
+    def filter_category(self, queryset, name, value):
+        tagged = Tag.objects.current().filter(comment=OuterRef("pk"), category=value)
+        removed_for = Decision.objects.filter(
+            comment=OuterRef("pk"), reasons=value, pk=OuterRef("moderation__decision")
+        )
+        return queryset.filter(Q(Exists(tagged)) | Q(Exists(removed_for)))
+
+    def filter_moderator(self, queryset, name, value):
+        tagged = Tag.objects.filter(comment=OuterRef("pk"), moderator=value)
+        decided = Decision.objects.filter(comment=OuterRef("pk"), moderator=value)
+        return queryset.filter(Q(Exists(tagged)) | Q(Exists(decided)))
+
+    def filter_has_replies(self, queryset, name, value):
+        replies = Comment.objects.filter(parent=OuterRef("pk"))
+        return queryset.filter(Exists(replies)) if value else queryset.exclude(Exists(replies))
+
+    def filter_text(self, queryset, name, value):
+        return _words(queryset, "body_text", value)
+
+    def filter_order(self, queryset, name, value):
+        if value == "newest":
+            return queryset.order_by(F("posted_at").desc(nulls_last=True), "-pk")
+        return queryset.order_by(F("posted_at").asc(nulls_first=True), "pk")
+
+
+AUDIT_ACTIONS = [
+    ("tag.add", "Tag added"),
+    ("tag.retract", "Tag retracted"),
+    ("comment.approved", "Approved"),
+    ("comment.removed", "Removed"),
+    ("comment.escalated", "Escalated"),
+    ("comment.pending", "Back to pending"),
+    ("commenter.block", "Commenter blocked"),
+    ("commenter.unblock", "Commenter unblocked"),
+    ("commenter.note", "Note on commenter"),
+    ("policy.create", "Policy created"),
+    ("policy.edit", "Policy edited"),
+    ("category.add", "Category added"),
+    ("category.edit", "Category edited"),
+    ("import", "Import"),
+]
+
+
+class AuditFilter(django_filters.FilterSet):
+    actor = django_filters.ModelChoiceFilter(
+        queryset=get_user_model().objects.order_by("username"), empty_label="Anyone"
+    )
+    action = django_filters.ChoiceFilter(choices=AUDIT_ACTIONS, empty_label="Any action")
+    created = django_filters.DateFromToRangeFilter(field_name="created_at", label="Between")
+    site = django_filters.ModelChoiceFilter(queryset=Site.objects.all(), empty_label="All sites")
+    article = django_filters.NumberFilter(field_name="article", label="Article id")
+    comment = django_filters.NumberFilter(field_name="comment", label="Comment id")
+    commenter = django_filters.NumberFilter(field_name="commenter", label="Commenter id")
+
+    class Meta:
+        model = AuditEvent
+        fields = []

@@ -1,0 +1,110 @@
+"""Forms that clean what moderators and admins post before a service sees it."""
+
+from django import forms
+from django.utils import timezone
+
+from moderation.models import Category, Status
+
+ACTIONS = {
+    "approve": Status.APPROVED,
+    "remove": Status.REMOVED,
+    "escalate": Status.ESCALATED,
+    "pending": Status.PENDING,
+}
+
+
+class DecisionForm(forms.Form):
+    """approve / remove / escalate / back to pending, at the version the moderator saw."""
+
+    action = forms.ChoiceField(choices=[(a, a) for a in ACTIONS])
+    version = forms.IntegerField(min_value=0)
+    reasons = forms.ModelMultipleChoiceField(queryset=Category.objects.active(), required=False)
+    note = forms.CharField(
+        required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, site=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if site is not None:
+            self.fields["reasons"].queryset = Category.objects.active().filter(site=site)
+
+    @property
+    def status(self):
+        return ACTIONS[self.cleaned_data["action"]]
+
+
+class TagForm(forms.Form):
+    category = forms.ModelChoiceField(queryset=Category.objects.active())
+    note = forms.CharField(required=False, max_length=5000)
+    span_start = forms.IntegerField(required=False, min_value=0)
+    span_end = forms.IntegerField(required=False, min_value=1)
+    quoted_text = forms.CharField(required=False, strip=False)
+
+    def __init__(self, *args, site=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if site is not None:
+            self.fields["category"].queryset = Category.objects.active().filter(site=site)
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("span_start"), data.get("span_end")
+        if (start is None) != (end is None):
+            raise forms.ValidationError("A passage needs both its start and its end.")
+        if start is not None and start >= end:
+            raise forms.ValidationError("A passage must end after it starts.")
+        data["span"] = (start, end) if start is not None else None
+        return data
+
+
+class BulkForm(forms.Form):
+    """The same decision for several queue rows, each at the version its row showed."""
+
+    action = forms.ChoiceField(choices=[(a, a) for a in ACTIONS])
+    comments = forms.CharField(help_text="comma-separated id:version pairs")
+    reasons = forms.ModelMultipleChoiceField(queryset=Category.objects.active(), required=False)
+    note = forms.CharField(required=False, max_length=5000)
+
+    def clean_comments(self):
+        pairs = []
+        for item in self.cleaned_data["comments"].split(","):
+            try:
+                comment_id, version = (int(part) for part in item.split(":"))
+            except ValueError:
+                raise forms.ValidationError(f"{item!r} is not an id:version pair.") from None
+            pairs.append((comment_id, version))
+        if not pairs:
+            raise forms.ValidationError("Select at least one comment.")
+        if len(pairs) > 200:
+            raise forms.ValidationError("At most 200 comments at a time.")
+        return pairs
+
+
+class BlockForm(forms.Form):
+    reason = forms.CharField(max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
+    expires_at = forms.DateTimeField(
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        help_text="Leave empty for a block with no end.",
+    )
+
+    def clean_expires_at(self):
+        value = self.cleaned_data["expires_at"]
+        if value is not None and value <= timezone.now():
+            raise forms.ValidationError("The expiry must be in the future.")
+        return value
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class PolicyForm(forms.Form):
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 6}))
+    version = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
+    note = forms.CharField(required=False, max_length=500, label="What changed and why")
+
+
+class CategoryForm(forms.Form):
+    name = forms.CharField(max_length=100)
+    definition = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
+    active = forms.BooleanField(required=False, initial=True)

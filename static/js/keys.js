@@ -1,0 +1,1 @@
+// Keyboard shortcuts: being written.
