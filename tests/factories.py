@@ -60,3 +60,30 @@ def make_thread(article, top_level, replies_each=0):
         for j in range(replies_each):
             made.append(make_comment(article, f"Reply {j + 1}", parent=parent))
     return made
+
+
+def make_member(username, *roles):
+    """A user in the given role groups (Admin, Moderator, Researcher), made by migration."""
+    from django.contrib.auth.models import Group
+
+    user = make_user(username)
+    user.groups.add(*Group.objects.filter(name__in=roles))
+    return user
+
+
+def make_moderator(username="mona"):
+    return make_member(username, "Moderator")
+
+
+def make_researcher(username="rhea"):
+    return make_member(username, "Researcher")
+
+
+def make_admin(username="ada"):
+    return make_member(username, "Admin")
+
+
+def category(site, slug):
+    from moderation.models import Category
+
+    return Category.objects.get(site=site, slug=slug)
