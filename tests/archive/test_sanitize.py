@@ -1,0 +1,285 @@
+"""The sanitizer and the text/HTML conversions around it, on XSS payloads and reader text.
+
+These are pure functions, so the tests need no database. `unsafe_markup` is the oracle: it
+parses what the sanitizer returns the way a browser would and lists everything that could
+run script, load something or restyle the page. test_wxr.py uses it on the thread page too.
+"""
+
+import re
+from html.parser import HTMLParser
+
+import pytest
+
+from archive.sanitize import autop, html_to_text, sanitize, text_to_html
+
+# Written out here rather than imported, so widening the sanitizer's allowlist fails a test.
+SAFE_TAGS = {
+    "a", "abbr", "acronym", "b", "blockquote", "br", "cite", "code", "del", "em",
+    "i", "li", "ol", "p", "pre", "q", "s", "strike", "strong", "ul",
+}  # fmt: skip
+SAFE_ATTRIBUTES = {"a": {"href", "title", "rel"}, "abbr": {"title"}, "acronym": {"title"}}
+SAFE_SCHEMES = {"http", "https", "mailto"}
+LINK_REL = "nofollow noopener noreferrer ugc"
+
+
+class _Markup(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.problems: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag not in SAFE_TAGS:
+            self.problems.append(f"<{tag}>")
+        for name, value in attrs:
+            if name not in SAFE_ATTRIBUTES.get(tag, set()):
+                self.problems.append(f"<{tag} {name}>")
+            elif name == "href":
+                # Browsers drop ASCII whitespace and controls inside a URL before the scheme.
+                url = re.sub(r"[\x00-\x20\x7f]", "", value or "").lower()
+                scheme = re.match(r"([a-z][a-z0-9+.-]*):", url)
+                if scheme and scheme[1] not in SAFE_SCHEMES:
+                    self.problems.append(f"<a href={value!r}>")
+
+    handle_startendtag = handle_starttag
+
+
+def unsafe_markup(markup: str) -> list[str]:
+    """Tags, attributes and link targets in `markup` that sanitized HTML must never hold."""
+    parser = _Markup()
+    parser.feed(markup)
+    parser.close()
+    return parser.problems
+
+
+# (payload, fragments that must not survive, compared case-insensitively)
+XSS = {
+    "script": ('<script>alert("xss")</script>', ["<script"]),
+    "script-split": ("<scr<script>ipt>alert(1)</scr</script>ipt>", ["<script"]),
+    "img-onerror": ("<img src=x onerror=alert(1)>", ["onerror", "<img"]),
+    "onclick": ('<b onclick="alert(1)">bold</b>', ["onclick"]),
+    "body-onload": ("<body onload=alert(1)>text", ["onload", "<body"]),
+    "svg-onload": ("<svg onload=alert(1)><circle r=1></circle></svg>", ["<svg", "onload"]),
+    "svg-script": ("<svg><script>alert(1)</script></svg>", ["<svg", "<script"]),
+    "javascript-href": ('<a href="javascript:alert(1)">x</a>', ["javascript:"]),
+    "mixed-case": ('<a href="JaVaScRiPt:alert(1)">x</a>', ["javascript:"]),
+    "tab-entity": ('<a href="jav&#x09;ascript:alert(1)">x</a>', ["ascript:", "&#x09;"]),
+    "newline-entity": ('<a href="jav&#10;ascript:alert(1)">x</a>', ["ascript:"]),
+    "decimal-entities": (
+        '<a href="&#106;&#97;&#118;&#97;&#115;&#99;&#114;&#105;&#112;&#116;:alert(1)">x</a>',
+        ["&#106;", "javascript:"],
+    ),
+    "leading-space": ('<a href="  javascript:alert(1)">x</a>', ["javascript:"]),
+    "vbscript": ('<a href="vbscript:msgbox(1)">x</a>', ["vbscript:"]),
+    "data-url": ('<a href="data:text/html;base64,PHNjcmlwdD4=">x</a>', ["data:"]),
+    "style-tag": ("<style>body { display: none }</style>text", ["<style"]),
+    "style-attr": (
+        '<p style="background:url(javascript:alert(1))">x</p>',
+        ["style=", "javascript:"],
+    ),
+    "iframe": ('<iframe src="https://evil.example/"></iframe>', ["<iframe", "evil.example"]),
+    "iframe-srcdoc": ('<iframe srcdoc="<script>alert(1)</script>"></iframe>', ["srcdoc"]),
+    "object": ('<object data="https://evil.example/x.swf"></object>', ["<object", "evil"]),
+    "embed": ('<embed src="https://evil.example/x.swf">', ["<embed", "evil"]),
+    "form": (
+        '<form action="https://evil.example/"><input name="password"><button>Go</button></form>',
+        ["<form", "<input", "<button", "evil.example"],
+    ),
+    "formaction": ('<button formaction="javascript:alert(1)">x</button>', ["formaction"]),
+    "meta-refresh": (
+        '<meta http-equiv="refresh" content="0;url=javascript:alert(1)">',
+        ["<meta", "javascript:"],
+    ),
+    "base": ('<base href="https://evil.example/">', ["<base", "evil"]),
+    "link-stylesheet": ('<link rel="stylesheet" href="https://evil.example/x.css">', ["<link"]),
+    "math-mutation": (
+        "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
+        ["onerror", "<img"],
+    ),
+    "noscript-mutation": (
+        '<noscript><p title="</noscript><img src=x onerror=alert(1)>">',
+        ["onerror", "<img"],
+    ),
+    "comment-trick": ("<!--><img src=x onerror=alert(1)>-->", ["onerror"]),
+    "unquoted-attribute-break": ('<a href="https://ok.example/"onmouseover=alert(1)>x</a>', ["on"]),
+}
+
+
+@pytest.mark.parametrize(("payload", "forbidden"), XSS.values(), ids=XSS.keys())
+def test_xss_payload_is_neutralised(payload, forbidden):
+    cleaned = sanitize(payload)
+    assert unsafe_markup(cleaned) == []
+    # "on" for the attribute-break payload: no attribute at all may start with it.
+    fragments = [" on" if f == "on" else f for f in forbidden]
+    for fragment in fragments:
+        assert fragment.lower() not in cleaned.lower(), cleaned
+
+
+@pytest.mark.parametrize(("payload", "forbidden"), XSS.values(), ids=XSS.keys())
+def test_sanitizing_twice_changes_nothing(payload, forbidden):
+    once = sanitize(payload)
+    assert sanitize(once) == once
+
+
+def test_allowed_markup_survives():
+    markup = (
+        "<p><b>bold</b>, <strong>strong</strong>, <em>em</em> and <i>i</i></p>"
+        "<blockquote>quoted</blockquote><p>one<br>two</p>"
+    )
+    assert sanitize(markup) == markup
+
+
+def test_lists_code_and_quotes_survive():
+    markup = "<ul><li>one</li></ul><ol><li>two</li></ol><pre><code>x = 1</code></pre><q>q</q>"
+    assert sanitize(markup) == markup
+
+
+def test_https_link_survives_and_is_marked_user_generated():
+    cleaned = sanitize('<a href="https://example.com/page?a=1&amp;b=2">a page</a>')
+    assert cleaned == (
+        f'<a href="https://example.com/page?a=1&amp;b=2" rel="{LINK_REL}">a page</a>'
+    )
+
+
+def test_link_rel_and_target_from_the_comment_are_replaced():
+    cleaned = sanitize('<a href="http://example.com/" rel="opener" target="_blank">x</a>')
+    assert cleaned == f'<a href="http://example.com/" rel="{LINK_REL}">x</a>'
+
+
+def test_mailto_link_survives():
+    cleaned = sanitize('<a href="mailto:editor@example.com" title="Write">mail</a>')
+    assert 'href="mailto:editor@example.com"' in cleaned
+    assert 'title="Write"' in cleaned
+
+
+def test_link_with_unsafe_url_keeps_its_text_but_loses_its_target():
+    cleaned = sanitize('<a href="javascript:alert(1)">click me</a>')
+    assert cleaned == f'<a rel="{LINK_REL}">click me</a>'
+
+
+def test_unknown_tags_are_dropped_and_their_text_kept():
+    assert sanitize("<u>under</u> <font color=red>red</font> <span>span</span>") == (
+        "under red span"
+    )
+
+
+def test_html_comments_are_dropped():
+    assert sanitize("before<!-- hidden -->after") == "beforeafter"
+
+
+def test_text_that_looks_like_markup_stays_escaped():
+    assert sanitize("1 &lt; 2 &amp;&amp; &lt;script&gt;") == "1 &lt; 2 &amp;&amp; &lt;script&gt;"
+
+
+def test_non_latin_text_and_emoji_pass_through():
+    text = "«Բարև» Привет 😀 مرحبا"
+    assert sanitize(f"<p>{text}</p>") == f"<p>{text}</p>"
+
+
+# text_to_html: plain text as the page capture gives it.
+
+
+def test_text_to_html_makes_paragraphs_and_line_breaks():
+    assert text_to_html("one\ntwo\n\nthree") == "<p>one<br>\ntwo</p>\n<p>three</p>"
+
+
+def test_text_to_html_escapes_markup():
+    assert text_to_html('<script>"x" & y</script>') == (
+        "<p>&lt;script&gt;&quot;x&quot; &amp; y&lt;/script&gt;</p>"
+    )
+
+
+def test_text_to_html_of_nothing_is_nothing():
+    assert text_to_html("\n\n") == ""
+
+
+# autop: WordPress comment content, stored before WordPress formats it.
+
+
+def test_autop_makes_paragraphs_and_line_breaks():
+    assert autop("one\ntwo\n\nthree") == "<p>one<br>\ntwo</p>\n<p>three</p>"
+
+
+def test_autop_reads_windows_line_endings():
+    assert autop("one\r\ntwo\r\n\r\nthree") == "<p>one<br>\ntwo</p>\n<p>three</p>"
+
+
+def test_autop_of_blank_text_is_nothing():
+    assert autop(" \n\n \n") == ""
+
+
+def test_autop_leaves_existing_paragraphs_alone():
+    assert autop("<p>one</p>\n\n<p>two</p>") == "<p>one</p>\n<p>two</p>"
+
+
+def test_autop_ends_a_paragraph_at_a_quote():
+    assert autop("I disagree with\n<blockquote>the quote</blockquote>\nbecause.") == (
+        "<p>I disagree with</p><blockquote><p>the quote</p></blockquote><p>because.</p>"
+    )
+
+
+def test_autop_makes_paragraphs_inside_a_quote():
+    assert autop("<blockquote>one\n\ntwo</blockquote>") == (
+        "<blockquote><p>one</p>\n<p>two</p></blockquote>"
+    )
+
+
+def test_autop_breaks_lines_inside_list_items_but_not_between_them():
+    assert autop("<ul>\n<li>a\nb</li>\n<li>c</li>\n</ul>") == (
+        "<ul>\n<li>a<br>\nb</li>\n<li>c</li>\n</ul>"
+    )
+
+
+def test_autop_leaves_preformatted_text_as_written():
+    assert autop("<pre>x = 1\n\n  y = 2</pre>") == "<pre>x = 1\n\n  y = 2</pre>"
+
+
+# html_to_text: the text a reader saw, from sanitized HTML.
+
+
+def test_html_to_text_keeps_line_breaks_and_paragraphs():
+    assert html_to_text("<p>one<br>\ntwo</p>\n<p>three</p>") == "one\ntwo\n\nthree"
+
+
+def test_html_to_text_drops_tags_and_decodes_entities():
+    assert html_to_text(
+        "<p><b>Tom</b> &amp; <a href='https://x'>Jerry</a> &eacute;&#x1F600;</p>"
+    ) == ("Tom & Jerry é😀")
+
+
+def test_html_to_text_collapses_whitespace_as_a_browser_does():
+    assert html_to_text("<p>  one \n  two\t three  </p>") == "one two three"
+
+
+def test_html_to_text_keeps_no_break_spaces_inside_a_line():
+    assert html_to_text("<p>10&nbsp;km</p>") == "10\xa0km"
+
+
+def test_html_to_text_drops_empty_paragraphs():
+    assert html_to_text("<p>one</p><p>&nbsp;</p><p></p><p>two</p>") == "one\n\ntwo"
+
+
+def test_html_to_text_sets_a_quote_apart_as_a_paragraph():
+    assert html_to_text("<p>Ann wrote:</p><blockquote>Hi</blockquote>Me too") == (
+        "Ann wrote:\n\nHi\n\nMe too"
+    )
+
+
+def test_html_to_text_puts_list_items_on_lines_of_their_own():
+    assert html_to_text("<ul><li>a</li><li>b</li></ul><p>c</p>") == "a\nb\n\nc"
+
+
+def test_html_to_text_keeps_preformatted_text():
+    assert html_to_text("<pre>x = 1\n  y = 2</pre>") == "x = 1\n  y = 2"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "One line.",
+        "First line\nsecond line\n\nA new paragraph.",
+        "«Բարև», Ани!\nПривет 😀\n\nTom & Jerry <3",  # noqa: RUF001 (Cyrillic on purpose)
+        "Line with <b>fake</b> tags & &amp; entities",
+    ],
+)
+def test_published_text_survives_the_trip_through_html(text):
+    assert html_to_text(sanitize(text_to_html(text))) == text
