@@ -132,6 +132,10 @@ class CommentManager(models.Manager.from_queryset(CommentQuerySet)):
         )
 
 
+# "2.1.1…": room for replies about 120 levels deep; the loader refuses deeper threads.
+POSITION_MAX_LENGTH = 255
+
+
 class SourceStatus(models.TextChoices):
     PUBLISHED = "published", "Published"
     # WordPress's comment_approved=0: submitted, waiting for a moderator, never shown to readers.
@@ -147,7 +151,8 @@ class Comment(models.Model):
         Commenter, null=True, blank=True, on_delete=models.PROTECT, related_name="comments"
     )
     position = models.CharField(
-        max_length=50, help_text="Number shown on the page: 2 for a comment, 2.1 for its reply."
+        max_length=POSITION_MAX_LENGTH,
+        help_text="Number shown on the page: 2 for a comment, 2.1 for its reply.",
     )
     thread_order = models.PositiveIntegerField(
         help_text="Order in which the page shows the comment (0 first)."

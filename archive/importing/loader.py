@@ -11,7 +11,14 @@ from dataclasses import dataclass, field
 from django.db import transaction
 
 from archive.importing.records import ArticleRecord, ImportFailure, ParsedSource
-from archive.models import Article, Comment, Commenter, Site, SourceStatus
+from archive.models import (
+    POSITION_MAX_LENGTH,
+    Article,
+    Comment,
+    Commenter,
+    Site,
+    SourceStatus,
+)
 from archive.signals import comments_imported
 
 Progress = Callable[[int, int], None]
@@ -88,6 +95,12 @@ def load(
 def _check_tree(article: ArticleRecord) -> None:
     seen: set[str] = set()
     for comment in article.comments:
+        if len(comment.position) > POSITION_MAX_LENGTH:
+            raise ImportFailure(
+                f"comment {comment.key!r} is nested too deep to number "
+                f"({comment.position.count('.') + 1} levels)",
+                line=comment.line,
+            )
         if comment.key in seen:
             raise ImportFailure(
                 f"comment {comment.key!r} appears twice in article {article.key!r}",
@@ -119,6 +132,9 @@ def _upsert_site(name: str, domain: str, policy_text: str) -> Site:
 
 def _upsert_article(site, source, record: ArticleRecord, report: LoadReport) -> Article:
     values = {name: getattr(record, name) or _empty(name) for name in _ARTICLE_FIELDS}
+    # The thread page links to it: only a web address may become a link.
+    if not values["source_url"].lower().startswith(("http://", "https://")):
+        values["source_url"] = ""
     article = Article.objects.filter(site=site, source=source, source_key=record.key).first()
     if article is None:
         report.articles_created += 1

@@ -232,3 +232,29 @@ def test_no_progress_bar_when_output_is_not_a_terminal():
         "import_pages", str(PAGES / ASBAREZ[1]), site="Asbarez", stdout=StringIO(), stderr=err
     )
     assert err.getvalue() == ""
+
+
+def test_a_thread_too_deep_to_number_is_refused_and_writes_nothing(tmp_path):
+    lines = ["Title", "", "Body.", "", "  1. Ann said:", "", "    Hi.", ""]
+    for depth in range(1, 131):
+        indent = " " * (2 + 2 * depth)
+        lines += [f"{indent}• Reader said:", "", f"{indent}  Reply {depth}.", ""]
+    deep = tmp_path / "deep.txt"
+    deep.write_text("\n".join(lines), "utf-8")
+    with pytest.raises(CommandError, match="deep.txt: line .*nested too deep to number"):
+        import_pages(deep, site="Asbarez")
+    assert snapshot() == [[], [], [], []]
+
+
+def test_only_web_addresses_become_an_articles_source_link():
+    from archive.importing.loader import load
+    from archive.importing.records import ArticleRecord, ParsedSource
+
+    for n, url in enumerate(["javascript:alert(1)", "https://asbarez.com/a/"]):
+        parsed = ParsedSource(source="wxr", site_name="Asbarez")
+        parsed.articles.append(ArticleRecord(key=str(n), title="T", source_url=url))
+        load(parsed, site_name="Asbarez")
+    assert list(Article.objects.order_by("source_key").values_list("source_url", flat=True)) == [
+        "",
+        "https://asbarez.com/a/",
+    ]

@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.db import DatabaseError, transaction
 
 from archive.importing.loader import load
 from archive.importing.records import ImportFailure, ParsedSource
@@ -93,8 +93,11 @@ class ImportCommand(BaseCommand):
                     )
                     if options["dry_run"]:
                         transaction.set_rollback(True)
-            except ImportFailure as exc:
-                raise CommandError(f"{path}: {exc}; nothing from this file was written") from exc
+            except (ImportFailure, DatabaseError) as exc:
+                done = "; files before it were imported" if path != parsed[0][0] else ""
+                raise CommandError(
+                    f"{path}: {exc}; nothing from this file was written{done}"
+                ) from exc
             prefix = "Would import" if options["dry_run"] else "Imported"
             style = self.style.SUCCESS if report.changed else self.style.HTTP_INFO
             self.stdout.write(style(f"{prefix} {path.name} -> {report.summary()}"))
