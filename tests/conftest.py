@@ -1,5 +1,6 @@
 """Shared test fixtures: personas, the seed data, a fast password hasher."""
 
+import importlib
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,8 @@ def _fast_password_hasher(settings):
 @pytest.fixture(autouse=True)
 def _audit_guard_around_flush(request):
     """A transactional test ends by emptying every table, which the audit table's triggers
-    refuse: lift them for that flush only, and put them back for the next test."""
+    refuse: lift them for that flush only, and put them back for the next test. The flush
+    also empties what data migrations made (the role groups): make them again."""
     marker = request.node.get_closest_marker("django_db")
     transactional = (marker and marker.kwargs.get("transaction")) or any(
         name in request.fixturenames for name in ("transactional_db", "live_server")
@@ -28,8 +30,11 @@ def _audit_guard_around_flush(request):
         yield
         return
     request.getfixturevalue("transactional_db")
+    from django.apps import apps
+
     from moderation.audit import install_guard, remove_guard
 
+    importlib.import_module("moderation.migrations.0003_roles").create_roles(apps, None)
     install_guard()
     yield
     remove_guard()
