@@ -108,3 +108,34 @@ class CategoryForm(forms.Form):
     name = forms.CharField(max_length=100)
     definition = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
     active = forms.BooleanField(required=False, initial=True)
+
+
+ROLE_CHOICES = [("Admin", "Admin"), ("Moderator", "Moderator"), ("Researcher", "Researcher")]
+
+
+class UserCreateForm(forms.Form):
+    username = forms.CharField(max_length=150)
+    email = forms.EmailField(help_text="The set-password link is sent here.")
+    roles = forms.MultipleChoiceField(
+        choices=ROLE_CHOICES, widget=forms.CheckboxSelectMultiple, required=False
+    )
+
+    def clean_username(self):
+        from django.contrib.auth.validators import UnicodeUsernameValidator
+
+        username = self.cleaned_data["username"].strip()
+        UnicodeUsernameValidator()(username)
+        return username
+
+
+class RolesForm(forms.Form):
+    roles = forms.MultipleChoiceField(
+        choices=ROLE_CHOICES, widget=forms.CheckboxSelectMultiple, required=False
+    )
+
+
+class ActiveForm(forms.Form):
+    active = forms.TypedChoiceField(choices=[("1", "active"), ("0", "inactive")], coerce=int)
+    confirm = forms.BooleanField(
+        required=True, label="Yes, I mean it", error_messages={"required": "Tick to confirm."}
+    )

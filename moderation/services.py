@@ -145,10 +145,13 @@ def sync_posted_policy(site: Site) -> Policy | None:
                 actor=None,
                 action="policy.create",
                 target=policy,
-                after={"version": policy.version, "text": policy.text,
-                       "categories": [c["slug"] for c in policy.categories]},
+                after={
+                    "version": policy.version,
+                    "text": policy.text,
+                    "categories": [c["slug"] for c in policy.categories],
+                },
                 site=site,
-            )  # fmt: skip
+            )
             return policy
         if site.policy_text and not policy.text:
             new = _new_policy_version(
@@ -302,8 +305,9 @@ def tag(
             comment=comment, category=category, moderator=user, span_start=start, span_end=end
         )
         if duplicate.exists():
-            raise Conflict(f"You already tagged this {'passage' if span else 'comment'} "
-                           f"as {category.name}.")  # fmt: skip
+            raise Conflict(
+                f"You already tagged this {'passage' if span else 'comment'} as {category.name}."
+            )
         policy = current_policy(comment.article.site) or sync_posted_policy(comment.article.site)
         new = Tag.objects.create(
             comment=comment,
@@ -551,8 +555,13 @@ def add_commenter_note(
 
 # Undo
 
-UNDOABLE = {"tag.add", "comment.approved", "comment.removed", "comment.escalated",
-            "comment.pending"}  # fmt: skip
+UNDOABLE = {
+    "tag.add",
+    "comment.approved",
+    "comment.removed",
+    "comment.escalated",
+    "comment.pending",
+}
 
 
 def undo(user, event: AuditEvent, *, context: Context | None = None) -> AuditEvent:
@@ -566,8 +575,13 @@ def undo(user, event: AuditEvent, *, context: Context | None = None) -> AuditEve
     if AuditEvent.objects.filter(after__undoes=event.pk).exists():
         raise Conflict("That action was already undone.")
     if event.action == "tag.add":
-        retract(user, Tag.objects.get(pk=event.target_id), note="Undone", context=context,
-                undoes=event.pk)  # fmt: skip
+        retract(
+            user,
+            Tag.objects.get(pk=event.target_id),
+            note="Undone",
+            context=context,
+            undoes=event.pk,
+        )
     else:
         comment = Comment.objects.select_related("article").get(pk=event.comment_id)
         previous = event.before["status"]
@@ -622,3 +636,119 @@ def _who(user) -> str:
 
 def _when(moment) -> str:
     return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else "at some point"
+
+
+# Dashboard users (admins)
+
+ROLES = ("Admin", "Moderator", "Researcher")
+
+
+def _roles_of(user) -> list[str]:
+    return sorted(user.groups.filter(name__in=ROLES).values_list("name", flat=True))
+
+
+def _user_event(actor, action, user, *, before=None, after=None, note="", context=None):
+    return _append(
+        actor=actor,
+        action=action,
+        target=user,
+        before=before,
+        after=after,
+        note=note,
+        context=context,
+    )
+
+
+def create_user(
+    actor, *, username: str, email: str, roles: Iterable[str], context: Context | None = None
+):
+    """A new dashboard user with no usable password: they choose one through the emailed
+    set-password link. Users are never deleted, so the audit history keeps its actors."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    _require(actor, permissions.MANAGE_USERS)
+    User = get_user_model()
+    username, email, roles = (username or "").strip(), (email or "").strip(), sorted(set(roles))
+    if not username:
+        raise Invalid("A user needs a username.")
+    if not email:
+        raise Invalid("A user needs an email address to receive the set-password link.")
+    if unknown := [r for r in roles if r not in ROLES]:
+        raise Invalid(f"Unknown role(s): {', '.join(unknown)}.")
+    with transaction.atomic():
+        if User.objects.filter(username__iexact=username).exists():
+            raise Conflict(f"The username {username!r} is taken.")
+        user = User(username=username, email=email)
+        user.set_unusable_password()
+        user.save()
+        user.groups.set(Group.objects.filter(name__in=roles))
+        _user_event(
+            actor,
+            "user.create",
+            user,
+            after={"username": username, "email": email, "roles": roles},
+            context=context,
+        )
+        return user
+
+
+def set_roles(actor, user, roles: Iterable[str], *, context: Context | None = None):
+    from django.contrib.auth.models import Group
+
+    _require(actor, permissions.MANAGE_USERS)
+    roles = sorted(set(roles))
+    if unknown := [r for r in roles if r not in ROLES]:
+        raise Invalid(f"Unknown role(s): {', '.join(unknown)}.")
+    if user.pk == actor.pk and "Admin" not in roles and not actor.is_superuser:
+        raise Invalid("You cannot take away your own Admin role; ask another admin.")
+    with transaction.atomic():
+        before = _roles_of(user)
+        if before == roles:
+            raise Invalid("Those are already the user's roles.")
+        kept = user.groups.exclude(name__in=ROLES)
+        user.groups.set([*kept, *Group.objects.filter(name__in=roles)])
+        _user_event(
+            actor,
+            "user.roles",
+            user,
+            before={"roles": before},
+            after={"roles": roles},
+            context=context,
+        )
+        return user
+
+
+def set_active(actor, user, active: bool, *, context: Context | None = None):
+    """Deactivate (the account can no longer log in) or reactivate a user. Never delete."""
+    _require(actor, permissions.MANAGE_USERS)
+    if user.pk == actor.pk and not active:
+        raise Invalid("You cannot deactivate your own account.")
+    with transaction.atomic():
+        type(user).objects.select_for_update().filter(pk=user.pk).first()
+        user.refresh_from_db(fields=["is_active"])
+        if user.is_active == active:
+            state = "active" if active else "deactivated"
+            raise Conflict(f"{user.get_username()} is already {state}.")
+        user.is_active = active
+        user.save(update_fields=["is_active"])
+        _user_event(
+            actor,
+            "user.reactivate" if active else "user.deactivate",
+            user,
+            before={"active": not active},
+            after={"active": active},
+            context=context,
+        )
+        return user
+
+
+def record_password_link(actor, user, *, context: Context | None = None):
+    """An admin sent a user a set-password link: not a change of data, but of who can log in."""
+    _require(actor, permissions.MANAGE_USERS)
+    if not user.is_active or not user.email:
+        raise Invalid(f"{user.get_username()} is inactive or has no email address.")
+    with transaction.atomic():
+        return _user_event(
+            actor, "user.password_link", user, after={"email": user.email}, context=context
+        )

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from moderation.views import audit, commenters, home, policy, queue, threads
+from moderation.views import audit, commenters, home, policy, queue, threads, users
 
 moderation_patterns = [
     # /queue/: a moderator's home
@@ -23,6 +23,13 @@ moderation_patterns = [
     path("blocks/<int:pk>/unblock/", commenters.unblock, name="unblock"),
     # /audit/: the audit history
     path("audit/", audit.audit_list, name="audit"),
+    # /users/…: dashboard accounts and roles (admins)
+    path("users/", users.user_list, name="users"),
+    path("users/new/", users.user_create, name="user_create"),
+    path("users/<int:pk>/", users.user_detail, name="user"),
+    path("users/<int:pk>/roles/", users.user_roles, name="user_roles"),
+    path("users/<int:pk>/active/", users.user_active, name="user_active"),
+    path("users/<int:pk>/password-link/", users.user_send_link, name="user_password_link"),
     # /policy/…: each site's policy and categories (admins)
     path("policy/", policy.policy_list, name="policy"),
     path("policy/<int:site_id>/", policy.policy_edit, name="policy_edit"),

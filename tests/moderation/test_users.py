@@ -1,0 +1,154 @@
+"""/users/: admins manage accounts and roles; every change is audited; nobody is deleted."""
+
+import re
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core import mail
+from django.urls import reverse
+
+from moderation.models import AuditEvent
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+User = get_user_model()
+
+
+@pytest.fixture
+def ada(client):
+    admin = factories.make_admin("ada")
+    client.force_login(admin)
+    return admin
+
+
+def roles(user):
+    return sorted(user.groups.values_list("name", flat=True))
+
+
+def test_admin_sees_users_with_roles_and_activity(client, ada):
+    factories.make_moderator("mona")
+    response = client.get(reverse("moderation:users"))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "mona" in html
+    assert "Moderator" in html
+
+
+@pytest.mark.parametrize("make", [factories.make_moderator, factories.make_researcher])
+def test_only_admins_reach_user_management(client, make):
+    client.force_login(make("someone"))
+    assert client.get(reverse("moderation:users")).status_code == 403
+    response = client.post(
+        reverse("moderation:user_create"), {"username": "x", "email": "x@example.org"}
+    )
+    assert response.status_code == 403
+    assert not User.objects.filter(username="x").exists()
+
+
+def test_creating_a_user_sends_a_working_set_password_link(
+    client, ada, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):  # the email leaves after commit
+        response = client.post(
+            reverse("moderation:user_create"),
+            {"username": "newbie", "email": "newbie@example.org", "roles": ["Moderator"]},
+        )
+    newbie = User.objects.get(username="newbie")
+    assert response.status_code == 302
+    assert not newbie.has_usable_password()
+    assert roles(newbie) == ["Moderator"]
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == ["newbie@example.org"]
+    link = re.search(r"http://testserver(/accounts/reset/\S+)", mail.outbox[0].body)[1]
+
+    client.logout()
+    form_url = client.get(link).url  # Django swaps the token for a session marker
+    client.post(
+        form_url,
+        {"new_password1": "a long new passphrase", "new_password2": "a long new passphrase"},
+    )
+    newbie.refresh_from_db()
+    assert newbie.check_password("a long new passphrase")
+    event = AuditEvent.objects.get(action="user.create")
+    assert event.actor == ada
+    assert event.after["roles"] == ["Moderator"]
+
+
+def test_a_taken_username_is_refused_clearly(client, ada):
+    factories.make_moderator("mona")
+    response = client.post(
+        reverse("moderation:user_create"),
+        {"username": "MONA", "email": "m@example.org"},
+        follow=True,
+    )
+    assert "The username &#x27;MONA&#x27; is taken." in response.content.decode()
+    assert User.objects.filter(username__iexact="mona").count() == 1
+
+
+def test_changing_roles_is_audited_with_before_and_after(client, ada):
+    mona = factories.make_moderator("mona")
+    client.post(reverse("moderation:user_roles", args=[mona.pk]), {"roles": ["Researcher"]})
+    assert roles(mona) == ["Researcher"]
+    event = AuditEvent.objects.get(action="user.roles")
+    assert (event.before, event.after) == ({"roles": ["Moderator"]}, {"roles": ["Researcher"]})
+
+
+def test_an_admin_cannot_take_away_their_own_admin_role(client, ada):
+    response = client.post(
+        reverse("moderation:user_roles", args=[ada.pk]), {"roles": ["Moderator"]}, follow=True
+    )
+    assert "You cannot take away your own Admin role" in response.content.decode()
+    assert roles(ada) == ["Admin"]
+
+
+def test_deactivating_needs_confirmation(client, ada):
+    mona = factories.make_moderator("mona")
+    client.post(reverse("moderation:user_active", args=[mona.pk]), {"active": "0"})
+    mona.refresh_from_db()
+    assert mona.is_active
+
+
+def test_a_deactivated_user_cannot_log_in_and_is_kept(client, ada):
+    mona = factories.make_moderator("mona")
+    url = reverse("moderation:user_active", args=[mona.pk])
+    client.post(url, {"active": "0", "confirm": "on"})
+    mona.refresh_from_db()
+    assert not mona.is_active
+    assert User.objects.filter(pk=mona.pk).exists()
+    assert AuditEvent.objects.filter(action="user.deactivate", target_id=str(mona.pk)).exists()
+
+    client.post(url, {"active": "1", "confirm": "on"})
+    mona.refresh_from_db()
+    assert mona.is_active
+
+
+def test_an_admin_cannot_deactivate_themselves(client, ada):
+    response = client.post(
+        reverse("moderation:user_active", args=[ada.pk]),
+        {"active": "0", "confirm": "on"},
+        follow=True,
+    )
+    assert "You cannot deactivate your own account." in response.content.decode()
+    ada.refresh_from_db()
+    assert ada.is_active
+
+
+def test_sending_a_new_link_is_audited(client, ada):
+    mona = factories.make_moderator("mona")
+    mona.email = "mona@example.org"
+    mona.save()
+    client.post(reverse("moderation:user_password_link", args=[mona.pk]))
+    assert len(mail.outbox) == 1
+    assert AuditEvent.objects.filter(action="user.password_link").count() == 1
+
+
+def test_user_list_query_count_is_constant(client, ada, django_assert_num_queries):
+    url = reverse("moderation:users")
+    client.get(url)  # warm up the session
+    with django_assert_num_queries(7) as few:
+        client.get(url)
+    for i in range(30):
+        factories.make_member(f"user{i}", "Moderator", "Researcher")
+    with django_assert_num_queries(len(few.captured_queries)):
+        response = client.get(url)
+    assert len(response.context["page"].object_list) == 31
