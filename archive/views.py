@@ -1,5 +1,6 @@
 """Article list and thread pages: what was published, as the page showed it."""
 
+from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
 
@@ -7,8 +8,11 @@ from archive.filters import ArticleFilter
 from archive.models import Article, Comment
 
 ARTICLES_PER_PAGE = 50
+# Every role may read the published record; an account without a role may not.
+can_read = permission_required("archive.view_article", raise_exception=True)
 
 
+@can_read
 def article_list(request):
     articles = ArticleFilter(request.GET, queryset=Article.objects.with_comment_counts())
     page = Paginator(articles.qs, ARTICLES_PER_PAGE).get_page(request.GET.get("page"))
@@ -21,6 +25,7 @@ def article_list(request):
     )
 
 
+@can_read
 def thread(request, pk):
     article = get_object_or_404(Article.objects.select_related("site"), pk=pk)
     comments = list(Comment.objects.for_thread(article))

@@ -1,7 +1,7 @@
 """Read-side queries for moderation pages, each fetching what its page shows in a fixed
 number of queries, whatever the number of rows."""
 
-from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from archive.models import Comment
@@ -11,7 +11,7 @@ from moderation.models import ModerationState, Status, Tag
 def with_status(queryset):
     """Annotate `status` (pending when no decision was ever made) and `version`."""
     return queryset.annotate(
-        status=Coalesce(F("moderation__status"), Status.PENDING),
+        status=Coalesce(F("moderation__status"), Value(Status.PENDING)),
         version=Coalesce(F("moderation__version"), 0),
     )
 

@@ -42,8 +42,8 @@ def _audit_guard_around_flush(request):
 
 @pytest.fixture
 def staff_user(db):
-    """Someone with a dashboard account (roles arrive with issue 4)."""
-    return factories.make_user("alice")
+    """Alice reads the published record: a Researcher, the least-privileged role."""
+    return factories.make_member("alice", "Researcher")
 
 
 @pytest.fixture

@@ -9,6 +9,8 @@ ROLE_CAPABILITIES = {
     "Moderator": ["moderate", "view_audit", "view_threads"],
     "Researcher": ["export_data", "view_threads"],
 }  # fmt: skip
+# Every role reads the published record (the archive's own view permissions).
+ARCHIVE_READ = ["view_site", "view_article", "view_commenter", "view_comment"]
 
 
 def create_roles(apps, schema_editor):
@@ -23,7 +25,12 @@ def create_roles(apps, schema_editor):
     for role, codenames in ROLE_CAPABILITIES.items():
         group, _ = Group.objects.get_or_create(name=role)
         group.permissions.add(
-            *Permission.objects.filter(content_type__app_label="moderation", codename__in=codenames)
+            *Permission.objects.filter(
+                content_type__app_label="moderation", codename__in=codenames
+            ),
+            *Permission.objects.filter(
+                content_type__app_label="archive", codename__in=ARCHIVE_READ
+            ),
         )
 
 
@@ -34,6 +41,7 @@ def remove_roles(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("moderation", "0002_audit_append_only"),
+        ("archive", "0002_wider_position"),
         ("auth", "0012_alter_user_first_name_max_length"),
         ("contenttypes", "0002_remove_content_type_name"),
     ]

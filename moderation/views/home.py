@@ -1,6 +1,6 @@
 """`/`: where each person starts."""
 
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 
 from moderation import permissions
 
@@ -8,4 +8,7 @@ from moderation import permissions
 def home(request):
     if permissions.can(request.user, permissions.MODERATE):
         return redirect("moderation:queue")
-    return redirect("archive:article_list")
+    if request.user.has_perm("archive.view_article"):
+        return redirect("archive:article_list")
+    # Logged in, but no role yet: say so instead of a wall of 403s.
+    return render(request, "moderation/no_role.html")
