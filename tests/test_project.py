@@ -60,16 +60,34 @@ def test_production_settings_turn_secure_flags_on():
     assert result.stdout.split() == ["False", "True"]
 
 
+def printed_password(output, username):
+    line = next(line for line in output.splitlines() if line.startswith(f"{username}:"))
+    return line.split("password ")[1].split()[0]
+
+
 @pytest.mark.django_db
-def test_demo_accounts_are_created_once_with_a_printed_password():
+@pytest.mark.parametrize(
+    ("username", "role"),
+    [("admin", "Admin"), ("moderator", "Moderator"), ("researcher", "Researcher")],
+)
+def test_demo_accounts_have_their_role_and_a_printed_password(rf, username, role):
     out = StringIO()
     call_command("create_demo_accounts", stdout=out)
-    line = next(line for line in out.getvalue().splitlines() if line.startswith("admin:"))
-    password = line.split("password ")[1].split()[0]
-    assert authenticate(username="admin", password=password).is_superuser
+    password = printed_password(out.getvalue(), username)
+    user = authenticate(rf.post("/accounts/login/"), username=username, password=password)
+    assert list(user.groups.values_list("name", flat=True)) == [role]
+
+
+@pytest.mark.django_db
+def test_demo_accounts_are_created_once(rf):
+    out = StringIO()
+    call_command("create_demo_accounts", stdout=out)
+    password = printed_password(out.getvalue(), "admin")
+    request = rf.post("/accounts/login/")
+    assert authenticate(request, username="admin", password=password).is_superuser
 
     again = StringIO()
     call_command("create_demo_accounts", stdout=again)
     assert "already exists, password unchanged" in again.getvalue()
-    assert authenticate(username="admin", password=password) is not None
+    assert authenticate(request, username="admin", password=password) is not None
     assert get_user_model().objects.filter(username="admin").count() == 1

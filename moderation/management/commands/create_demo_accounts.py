@@ -1,25 +1,31 @@
 """python manage.py create_demo_accounts: the accounts `make run` needs to be usable at once.
 
-Creates `admin` (a superuser) with a random password and prints it, once: an account that
-already exists is left as it is, its password unchanged.
+Creates `admin` (a superuser in the Admin role), `moderator` and `researcher`, each with a
+random password printed once: an account that already exists is left as it is, its password
+unchanged.
 """
 
 import secrets
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-DEMO_ACCOUNTS = [("admin", {"is_staff": True, "is_superuser": True})]
+DEMO_ACCOUNTS = [
+    ("admin", "Admin", {"is_staff": True, "is_superuser": True}),
+    ("moderator", "Moderator", {}),
+    ("researcher", "Researcher", {}),
+]
 
 
 class Command(BaseCommand):
-    help = "Create the demo accounts with random passwords, printed once."
+    help = "Create the demo accounts (admin, moderator, researcher); passwords printed once."
 
     @transaction.atomic
     def handle(self, *args, **options):
         User = get_user_model()
-        for username, flags in DEMO_ACCOUNTS:
+        for username, role, flags in DEMO_ACCOUNTS:
             if User.objects.filter(username=username).exists():
                 self.stdout.write(
                     f"{username}: already exists, password unchanged "
@@ -27,7 +33,8 @@ class Command(BaseCommand):
                 )
                 continue
             password = secrets.token_urlsafe(12)
-            User.objects.create_user(username=username, password=password, **flags)
+            user = User.objects.create_user(username=username, password=password, **flags)
+            user.groups.add(Group.objects.get(name=role))
             self.stdout.write(
                 self.style.SUCCESS(f"{username}: created, password {password}")
                 + "  (shown only now: note it down)"
