@@ -10,7 +10,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_logging_in_and_reading_a_thread_as_the_page_showed_it(
     page, live_server, log_in, seeds, tmp_path
 ):
-    factories.make_user("alice")
+    factories.make_researcher("alice")
     page.goto(f"{live_server.url}/articles/")
     assert "/accounts/login/" in page.url  # anonymous visitors log in first
 
