@@ -109,6 +109,12 @@ AUDIT_ACTIONS = [
     ("category.add", "Category added"),
     ("category.edit", "Category edited"),
     ("import", "Import"),
+    ("export", "Export"),
+    ("user.create", "User created"),
+    ("user.roles", "Roles changed"),
+    ("user.deactivate", "User deactivated"),
+    ("user.reactivate", "User reactivated"),
+    ("user.password_link", "Set-password link sent"),
 ]
 
 

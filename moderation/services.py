@@ -752,3 +752,31 @@ def record_password_link(actor, user, *, context: Context | None = None):
         return _user_event(
             actor, "user.password_link", user, after={"email": user.email}, context=context
         )
+
+
+# Research exports
+
+
+def record_export(
+    actor,
+    *,
+    what: str,
+    filters: dict,
+    rows: int,
+    real_names: bool = False,
+    context: Context | None = None,
+) -> AuditEvent:
+    """Every export is on the record: who, what, with which filters, how many rows. Real
+    names instead of pseudonyms only for an Admin who asks for them explicitly."""
+    _require(actor, permissions.EXPORT_DATA)
+    if real_names and not permissions.can(actor, permissions.MANAGE_USERS):
+        raise NotAllowed("Only an Admin may export real names instead of pseudonyms.")
+    with transaction.atomic():
+        return _append(
+            actor=actor,
+            action="export",
+            target=None,
+            after={"what": what, "filters": filters, "rows": rows, "real_names": real_names},
+            note=f"{what}: {rows} row(s){' with real names' if real_names else ''}",
+            context=context,
+        )

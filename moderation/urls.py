@@ -1,7 +1,16 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from moderation.views import audit, commenters, home, policy, queue, threads, users
+from moderation.views import (
+    audit,
+    commenters,
+    export,
+    home,
+    policy,
+    queue,
+    threads,
+    users,
+)
 
 moderation_patterns = [
     # /queue/: a moderator's home
@@ -30,6 +39,12 @@ moderation_patterns = [
     path("users/<int:pk>/roles/", users.user_roles, name="user_roles"),
     path("users/<int:pk>/active/", users.user_active, name="user_active"),
     path("users/<int:pk>/password-link/", users.user_send_link, name="user_password_link"),
+    # /export/…: research exports (researchers, admins)
+    path("export/", export.export_page, name="export"),
+    path("export/comments.<str:fmt>", export.comments_file, name="export_comments"),
+    path("export/labels.<str:fmt>", export.labels_file, name="export_labels"),
+    path("export/codebook.json", export.codebook_file, name="export_codebook"),
+    path("export/bundle.zip", export.bundle_file, name="export_bundle"),
     # /policy/…: each site's policy and categories (admins)
     path("policy/", policy.policy_list, name="policy"),
     path("policy/<int:site_id>/", policy.policy_edit, name="policy_edit"),
