@@ -94,6 +94,22 @@ class BlockForm(forms.Form):
         return value
 
 
+class UnblockForm(forms.Form):
+    """Lifting a block is confirmed by ticking a box: it works without JS, and the server
+    checks it too."""
+
+    note = forms.CharField(
+        required=False,
+        max_length=5000,
+        label="Why lift it (optional)",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    confirm = forms.BooleanField(
+        label="Yes, lift this block now",
+        error_messages={"required": "Tick the box to confirm that the block should be lifted."},
+    )
+
+
 class NoteForm(forms.Form):
     text = forms.CharField(max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
 

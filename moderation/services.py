@@ -182,7 +182,7 @@ def edit_policy(user, site: Site, *, text: str, expected_version: int, note="", 
             raise Conflict(
                 f"The policy changed while you were editing: it is now version {current.version} "
                 f"(by {_who(current.created_by)}, {_when(current.created_at)}). "
-                "Reload and make your edit again."
+                "Nothing was saved."
             )
         if current and current.text == text:
             raise Invalid("The text is the same as the current version.")

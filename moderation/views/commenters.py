@@ -1,5 +1,151 @@
-"""(being written)"""
+"""`/commenters/<id>/`: a commenter's record at a glance, so a repeat offender is seen as one
+(counts, comments with their status and tags, blocks, moderators' notes, audit events), and
+the forms that block, unblock and annotate them.
 
-from moderation.views.queue import _todo
+A failed form shows the page again with its errors; a refused action (already blocked, block
+no longer in force…) comes back as a message on the page, after a redirect.
+"""
 
-commenter = block = add_note = unblock = _todo
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Count, F, Prefetch, Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from archive.models import Comment, Commenter
+from moderation import audit, permissions, queries, services
+from moderation.forms import BlockForm, NoteForm, UnblockForm
+from moderation.models import AuditEvent, CommenterBlock, Status, Tag
+from moderation.views.audit import comment_url, describe
+
+COMMENTS_PER_PAGE = 25
+EVENTS_SHOWN = 50
+
+
+@permissions.require(permissions.MODERATE)
+def commenter(request, pk):
+    commenter = get_object_or_404(Commenter.objects.select_related("site"), pk=pk)
+    return _page(request, commenter)
+
+
+@require_POST
+@permissions.require(permissions.MODERATE)
+def block(request, pk):
+    commenter = get_object_or_404(Commenter.objects.select_related("site"), pk=pk)
+    form = BlockForm(request.POST)
+    if not form.is_valid():
+        return _page(request, commenter, block_form=form, status=400)
+    try:
+        new = services.block(
+            request.user,
+            commenter,
+            reason=form.cleaned_data["reason"],
+            expires_at=form.cleaned_data["expires_at"],
+            context=audit.Context.from_request(request),
+        )
+    except services.ModerationError as exc:
+        messages.error(request, str(exc))
+    else:
+        until = f"until {_when(new.expires_at)}" if new.expires_at else "with no expiry"
+        messages.success(request, f"{commenter} is blocked {until}.")
+    return redirect("moderation:commenter", pk=commenter.pk)
+
+
+@require_POST
+@permissions.require(permissions.MODERATE)
+def unblock(request, pk):
+    block_ = get_object_or_404(CommenterBlock.objects.select_related("commenter__site"), pk=pk)
+    form = UnblockForm(request.POST)
+    if not form.is_valid():
+        return _page(request, block_.commenter, unblock_form=form, status=400)
+    try:
+        services.unblock(
+            request.user,
+            block_,
+            note=form.cleaned_data["note"],
+            context=audit.Context.from_request(request),
+        )
+    except services.ModerationError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"The block on {block_.commenter} is lifted.")
+    return redirect("moderation:commenter", pk=block_.commenter_id)
+
+
+@require_POST
+@permissions.require(permissions.MODERATE)
+def add_note(request, pk):
+    commenter = get_object_or_404(Commenter.objects.select_related("site"), pk=pk)
+    form = NoteForm(request.POST)
+    if not form.is_valid():
+        return _page(request, commenter, note_form=form, status=400)
+    try:
+        services.add_commenter_note(
+            request.user,
+            commenter,
+            text=form.cleaned_data["text"],
+            context=audit.Context.from_request(request),
+        )
+    except services.ModerationError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Note on {commenter} added.")
+    return redirect("moderation:commenter", pk=commenter.pk)
+
+
+def _page(request, commenter, *, block_form=None, unblock_form=None, note_form=None, status=200):
+    """The commenter page, in a fixed number of queries whatever the number of comments."""
+    comments = Paginator(_comments(commenter), COMMENTS_PER_PAGE).get_page(request.GET.get("page"))
+    for comment in comments.object_list:
+        comment.url = comment_url(comment)
+    blocks = list(commenter.blocks.select_related("created_by", "lifted_by"))
+    events = list(AuditEvent.objects.for_list().filter(commenter=commenter)[: EVENTS_SHOWN + 1])
+    return render(
+        request,
+        "moderation/commenter.html",
+        {
+            "commenter": commenter,
+            "counts": Comment.objects.filter(commenter=commenter).aggregate(
+                comments=Count("pk"),
+                removed=Count("pk", filter=Q(moderation__status=Status.REMOVED)),
+            ),
+            "tag_counts": (
+                Tag.objects.current()
+                .filter(comment__commenter=commenter)
+                .values("category__name")
+                .annotate(tags=Count("pk"), comments=Count("comment", distinct=True))
+                .order_by("-tags", "category__name")
+            ),
+            "page": comments,
+            "query": "",
+            "blocks": blocks,
+            "in_force": next((b for b in blocks if b.in_force), None),
+            "notes": commenter.notes.select_related("author"),
+            "rows": describe(request.user, events[:EVENTS_SHOWN]),
+            "more_events": len(events) > EVENTS_SHOWN,
+            "block_form": block_form or BlockForm(),
+            "unblock_form": unblock_form or UnblockForm(),
+            "note_form": note_form or NoteForm(),
+        },
+        status=status,
+    )
+
+
+def _comments(commenter):
+    """The commenter's comments, newest first, with article, status and current tags."""
+    return (
+        queries.with_status(commenter.comments.select_related("article"))
+        .prefetch_related(
+            Prefetch(
+                "tags",
+                queryset=Tag.objects.current().select_related("category"),
+                to_attr="current_tags",
+            )
+        )
+        .order_by(F("posted_at").desc(nulls_last=True), "-pk")
+    )
+
+
+def _when(moment) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")

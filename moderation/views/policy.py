@@ -1,5 +1,160 @@
-"""(being written)"""
+"""`/policy/…`: each site's discussion policy and its categories (admins).
 
-from moderation.views.queue import _todo
+Every change goes through a service and makes a new policy version; old versions stay
+readable on the edit page. A failed form or a refused change shows the page again with what
+the admin typed, so a long text is never lost.
+"""
 
-policy_list = policy_edit = category_add = category_edit = _todo
+from django.contrib import messages
+from django.db.models import OuterRef, Subquery
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from archive.models import Site
+from moderation import audit, permissions, services
+from moderation.forms import CategoryForm, PolicyForm
+from moderation.models import Category, Policy
+
+
+@permissions.require(permissions.EDIT_POLICY)
+def policy_list(request):
+    latest = Policy.objects.filter(site=OuterRef("pk")).order_by("-version")
+    sites = Site.objects.annotate(
+        policy_version=Subquery(latest.values("version")[:1]),
+        policy_text_now=Subquery(latest.values("text")[:1]),
+        policy_changed_at=Subquery(latest.values("created_at")[:1]),
+    ).prefetch_related("categories")
+    return render(request, "moderation/policy_list.html", {"sites": sites})
+
+
+@require_http_methods(["GET", "POST"])
+@permissions.require(permissions.EDIT_POLICY)
+def policy_edit(request, site_id):
+    site = get_object_or_404(Site, pk=site_id)
+    if request.method == "GET":
+        return _edit_page(request, site)
+    form = PolicyForm(request.POST)
+    if not form.is_valid():
+        return _edit_page(request, site, policy_form=form, status=400)
+    try:
+        policy = services.edit_policy(
+            request.user,
+            site,
+            text=form.cleaned_data["text"],
+            expected_version=form.cleaned_data["version"],
+            note=form.cleaned_data["note"],
+            context=audit.Context.from_request(request),
+        )
+    except services.Conflict as exc:
+        # Keep the admin's text, now based on the version that beat it: saving again is a
+        # deliberate choice made with that version in view (it is at the top of the history).
+        messages.error(request, str(exc))
+        current = services.current_policy(site)
+        messages.info(
+            request,
+            f"Your text is kept in the form: compare it with version {current.version} "
+            "below, then save again to replace that version.",
+        )
+        kept = PolicyForm(initial={**form.cleaned_data, "version": current.version})
+        return _edit_page(request, site, policy_form=kept, status=409)
+    except services.ModerationError as exc:
+        messages.error(request, str(exc))
+        return _edit_page(request, site, policy_form=form, status=400)
+    messages.success(request, f"The policy of {site} is now version {policy.version}.")
+    return redirect("moderation:policy_edit", site_id=site.pk)
+
+
+@require_POST
+@permissions.require(permissions.EDIT_POLICY)
+def category_add(request, site_id):
+    site = get_object_or_404(Site, pk=site_id)
+    form = CategoryForm(request.POST)
+    if not form.is_valid():
+        return _edit_page(request, site, category_form=form, status=400)
+    try:
+        category = services.add_category(
+            request.user,
+            site,
+            name=form.cleaned_data["name"],
+            definition=form.cleaned_data["definition"],
+            context=audit.Context.from_request(request),
+        )
+    except services.ModerationError as exc:
+        messages.error(request, str(exc))
+        return _edit_page(request, site, category_form=form, status=400)
+    messages.success(
+        request,
+        f"Added {category.name} (key {category.order}); the policy of {site} is now version "
+        f"{services.current_policy(site).version}.",
+    )
+    return redirect("moderation:policy_edit", site_id=site.pk)
+
+
+@require_http_methods(["GET", "POST"])
+@permissions.require(permissions.EDIT_POLICY)
+def category_edit(request, pk):
+    category = get_object_or_404(Category.objects.select_related("site"), pk=pk)
+    if request.method == "GET":
+        form = CategoryForm(
+            initial={
+                "name": category.name,
+                "definition": category.definition,
+                "active": category.active,
+            }
+        )
+        return _category_page(request, category, form)
+    form = CategoryForm(request.POST)
+    if not form.is_valid():
+        return _category_page(request, category, form, status=400)
+    try:
+        category = services.edit_category(
+            request.user,
+            category,
+            name=form.cleaned_data["name"],
+            definition=form.cleaned_data["definition"],
+            active=form.cleaned_data["active"],
+            context=audit.Context.from_request(request),
+        )
+    except services.ModerationError as exc:
+        messages.error(request, str(exc))
+        return _category_page(request, category, form, status=400)
+    site = category.site
+    messages.success(
+        request,
+        f"Saved {category.name}{'' if category.active else ' (retired)'}; the policy of "
+        f"{site} is now version {services.current_policy(site).version}.",
+    )
+    return redirect("moderation:policy_edit", site_id=site.pk)
+
+
+def _edit_page(request, site, *, policy_form=None, category_form=None, status=200):
+    versions = list(site.policies.select_related("created_by").order_by("-version"))
+    current = versions[0] if versions else None
+    if policy_form is None:
+        policy_form = PolicyForm(
+            initial={"text": current.text, "version": current.version}
+            if current
+            else {"text": site.policy_text, "version": 0}
+        )
+    return render(
+        request,
+        "moderation/policy_edit.html",
+        {
+            "site": site,
+            "current": current,
+            "versions": versions,
+            "categories": Category.objects.filter(site=site),
+            "policy_form": policy_form,
+            "category_form": category_form or CategoryForm(),
+        },
+        status=status,
+    )
+
+
+def _category_page(request, category, form, status=200):
+    return render(
+        request,
+        "moderation/category_edit.html",
+        {"category": category, "site": category.site, "form": form},
+        status=status,
+    )

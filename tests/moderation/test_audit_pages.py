@@ -1,0 +1,397 @@
+"""/audit/ and /comments/<id>/history/: who did what, when, to which comment or commenter."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from moderation import services
+from moderation.models import AuditEvent, Status
+from moderation.views.audit import describe
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+AUDIT = reverse("moderation:audit")
+
+
+# Personas and data
+
+
+@pytest.fixture
+def mona():
+    return factories.make_moderator("mona")
+
+
+@pytest.fixture
+def bob():
+    return factories.make_moderator("bob")
+
+
+@pytest.fixture
+def moderator_client(client, mona):
+    client.force_login(mona)
+    return client
+
+
+@pytest.fixture
+def researcher_client(client):
+    client.force_login(factories.make_researcher("rhea"))
+    return client
+
+
+@pytest.fixture
+def asbarez():
+    return factories.make_site("Asbarez", policy_text="No profanity, no personal attacks.")
+
+
+@pytest.fixture
+def wix():
+    return factories.make_site("The Armenian Report", policy_text="Be civil.")
+
+
+@pytest.fixture
+def insult(asbarez):
+    article = factories.make_article(asbarez, title="Talks resume")
+    return factories.make_comment(article, "You are an idiot and a liar.", author="Vartan")
+
+
+def attack(site):
+    return factories.category(site, "personal-attack")
+
+
+def remove(user, comment, *categories, note=""):
+    version = services.state_of(comment)[1]
+    return services.decide(
+        user,
+        comment,
+        Status.REMOVED,
+        expected_version=version,
+        reasons=categories or [attack(comment.article.site)],
+        note=note,
+    )
+
+
+def events_on(response):
+    return [row.event for row in response.context["rows"]]
+
+
+def actions_on(response):
+    return [event.action for event in events_on(response)]
+
+
+# Access
+
+
+def test_moderator_reads_the_audit_history(moderator_client, insult, mona):
+    services.tag(mona, insult, attack(insult.article.site))
+    response = moderator_client.get(AUDIT)
+    assert response.status_code == 200
+    assert "Audit history" in response.content.decode()
+
+
+def test_researcher_cannot_read_the_audit_history(researcher_client, insult):
+    assert researcher_client.get(AUDIT).status_code == 403
+    history = reverse("moderation:comment_history", args=[insult.pk])
+    assert researcher_client.get(history).status_code == 403
+
+
+def test_anonymous_visitors_are_sent_to_log_in(client, insult):
+    response = client.get(AUDIT)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+# The list
+
+
+def test_audit_history_is_newest_first(moderator_client, insult, mona):
+    services.tag(mona, insult, attack(insult.article.site))
+    remove(mona, insult)
+    response = moderator_client.get(AUDIT)
+    assert actions_on(response)[:3] == ["comment.removed", "tag.add", "policy.create"]
+
+
+def test_a_removal_reads_as_words_with_a_link_to_the_comment_in_its_thread(
+    moderator_client, insult, mona
+):
+    remove(mona, insult, note="Name-calling")
+    html = moderator_client.get(AUDIT).content.decode()
+    anchor = f"/articles/{insult.article_id}/#comment-{insult.pk}"
+    assert f'<a href="{anchor}">Comment 1 on “Talks resume”</a>' in html
+    assert reverse("moderation:commenter", args=[insult.commenter_id]) in html
+    assert "<td>Removed</td>" in html
+    assert "pending → removed (personal-attack)" in html
+    assert "Name-calling" in html
+    assert "<td>mona</td>" in html
+
+
+def test_events_without_a_person_are_shown_as_the_system(moderator_client, asbarez):
+    response = moderator_client.get(AUDIT)
+    (row,) = response.context["rows"]
+    assert row.event.action == "policy.create"
+    assert row.action == "Policy created"
+    assert '<span class="muted">system</span>' in response.content.decode()
+
+
+def test_a_tag_on_a_passage_quotes_it(moderator_client, insult, mona):
+    services.tag(mona, insult, attack(insult.article.site), span=(11, 16))
+    row = moderator_client.get(AUDIT).context["rows"][0]
+    assert row.change == "personal-attack on “idiot”, policy v1"
+
+
+def test_policy_and_block_changes_read_as_words(moderator_client, insult, mona):
+    ada = factories.make_admin("ada")
+    site = insult.article.site
+    services.edit_policy(ada, site, text="Be civil.", expected_version=1)
+    spam = services.add_category(ada, site, name="Spam", definition="Advertising.")
+    services.edit_category(ada, spam, name="Spam", definition="Advertising.", active=False)
+    services.block(
+        mona, insult.commenter, reason="Spam", expires_at=timezone.now() + timedelta(days=1)
+    )
+    changes = [row.change for row in moderator_client.get(AUDIT).context["rows"]]
+    assert changes[0].startswith("blocked until ")
+    assert changes[1:4] == [
+        "Spam: retired (policy v4)",
+        "added Spam (policy v3)",
+        "version 1 → 2, text changed",
+    ]
+    assert changes[4] == "version 1 (profanity, personal-attack, other-inappropriate)"
+
+
+def test_rows_show_request_id_client_address_and_hash(moderator_client, insult, mona):
+    moderator_client.post(
+        reverse("moderation:note", args=[insult.commenter_id]),
+        {"text": "Third warning."},
+        REMOTE_ADDR="203.0.113.9",
+        HTTP_X_REQUEST_ID="req-42",
+    )
+    response = moderator_client.get(AUDIT)
+    event = events_on(response)[0]
+    html = response.content.decode()
+    assert event.action == "commenter.note"
+    assert 'title="req-42">req-42</code>' in html
+    assert "from 203.0.113.9" in html
+    assert event.hash[:10] in html
+
+
+def test_the_head_hash_is_shown_and_the_page_checks_out(moderator_client, insult, mona):
+    services.tag(mona, insult, attack(insult.article.site))
+    response = moderator_client.get(AUDIT)
+    html = response.content.decode()
+    assert response.context["head"] == events_on(response)[0].hash
+    assert response.context["head"][:16] in html
+    assert response.context["broken"] == []
+    assert "Each event on this page matches its hash and follows the one listed below it" in html
+
+
+def test_an_event_whose_content_changed_fails_the_check(insult, mona):
+    services.tag(mona, insult, attack(insult.article.site))
+    events = list(AuditEvent.objects.for_list())
+    events[0].note = "Rewritten"  # in memory only: the database refuses any change
+    rows = describe(mona, events, linked=True)
+    assert [row.problem for row in rows] == ["its content does not match its hash", ""]
+
+
+def test_a_missing_event_is_noticed_on_an_unfiltered_page(insult, mona):
+    services.tag(mona, insult, attack(insult.article.site))
+    services.add_commenter_note(mona, insult.commenter, text="Watch this one.")
+    newest, _, oldest = AuditEvent.objects.for_list()
+    rows = describe(mona, [newest, oldest], linked=True)
+    assert rows[0].problem == "it does not follow the event listed below it"
+    assert describe(mona, [newest, oldest], linked=False)[0].problem == ""
+
+
+def test_audit_history_says_when_nothing_was_recorded(moderator_client):
+    html = moderator_client.get(AUDIT).content.decode()
+    assert "Nothing has been recorded yet." in html
+
+
+def test_audit_history_says_when_nothing_matches(moderator_client, insult):
+    html = moderator_client.get(AUDIT, {"action": "commenter.block"}).content.decode()
+    assert "No event matches these filters." in html
+
+
+def test_audit_history_is_paginated_and_keeps_the_filter(moderator_client, insult, mona):
+    for i in range(51):
+        services.add_commenter_note(mona, insult.commenter, text=f"Note {i}")
+    first = moderator_client.get(AUDIT, {"action": "commenter.note"})
+    second = moderator_client.get(AUDIT, {"action": "commenter.note", "page": 2})
+    assert len(first.context["rows"]) == 50
+    assert [e.note for e in events_on(second)] == ["Note 0"]
+    assert 'href="?action=commenter.note&amp;page=2"' in first.content.decode()
+
+
+# Filters, through the query string
+
+
+@pytest.fixture
+def two_sites(asbarez, wix, insult, mona, bob):
+    """mona removes the insult on Asbarez; bob tags and blocks on The Armenian Report."""
+    other = factories.make_comment(
+        factories.make_article(wix, title="Elections"), "Rubbish.", author="Ani"
+    )
+    remove(mona, insult)
+    services.tag(bob, other, factories.category(wix, "profanity"))
+    services.block(bob, other.commenter, reason="Spam")
+    return insult, other
+
+
+def test_audit_filters_by_actor(moderator_client, two_sites, bob):
+    response = moderator_client.get(AUDIT, {"actor": bob.pk})
+    assert actions_on(response) == ["commenter.block", "tag.add"]
+
+
+def test_audit_filters_by_action(moderator_client, two_sites):
+    response = moderator_client.get(AUDIT, {"action": "comment.removed"})
+    assert actions_on(response) == ["comment.removed"]
+
+
+def test_audit_filters_by_site(moderator_client, two_sites, wix):
+    response = moderator_client.get(AUDIT, {"site": wix.pk})
+    assert actions_on(response) == ["commenter.block", "tag.add", "policy.create"]
+
+
+def test_audit_filters_by_article(moderator_client, two_sites):
+    insult, _ = two_sites
+    response = moderator_client.get(AUDIT, {"article": insult.article_id})
+    assert actions_on(response) == ["comment.removed"]
+
+
+def test_audit_filters_by_comment(moderator_client, two_sites):
+    _, other = two_sites
+    response = moderator_client.get(AUDIT, {"comment": other.pk})
+    assert actions_on(response) == ["tag.add"]
+
+
+def test_audit_filters_by_commenter(moderator_client, two_sites):
+    _, other = two_sites
+    response = moderator_client.get(AUDIT, {"commenter": other.commenter_id})
+    assert actions_on(response) == ["commenter.block", "tag.add"]
+
+
+def test_audit_filters_by_date_range(moderator_client, two_sites):
+    today = timezone.localdate()
+    yesterday, tomorrow = today - timedelta(days=1), today + timedelta(days=1)
+    everything = moderator_client.get(AUDIT, {"created_after": today, "created_before": today})
+    before = moderator_client.get(AUDIT, {"created_before": yesterday})
+    after = moderator_client.get(AUDIT, {"created_after": tomorrow})
+    assert len(events_on(everything)) == 5
+    assert events_on(before) == []
+    assert events_on(after) == []
+
+
+def test_a_filtered_page_keeps_the_dates_in_the_form(moderator_client, two_sites):
+    html = moderator_client.get(AUDIT, {"created_after": "2024-01-02"}).content.decode()
+    assert 'name="created_after" id="id_created_0" value="2024-01-02"' in html
+    assert '<label for="id_created_1">To</label>' in html
+
+
+def test_a_bad_filter_value_is_reported_not_a_crash(moderator_client, two_sites):
+    response = moderator_client.get(AUDIT, {"article": "abc"})
+    assert response.status_code == 200
+    assert "Enter a number." in response.content.decode()
+
+
+# Query counts
+
+
+def test_audit_history_costs_the_same_queries_for_1_or_30_events(
+    moderator_client, asbarez, mona, django_assert_num_queries
+):
+    # session, user, permissions (2), actor and site choices of the filter form (2),
+    # count, page, head hash
+    expected = 9
+    with django_assert_num_queries(expected):
+        moderator_client.get(AUDIT)
+    for i in range(10):
+        comment = factories.make_comment(
+            factories.make_article(asbarez), f"Comment {i}", author=f"Reader {i}"
+        )
+        services.tag(mona, comment, attack(asbarez))
+        remove(mona, comment)
+        services.add_commenter_note(mona, comment.commenter, text="Watch this one.")
+    with django_assert_num_queries(expected):
+        response = moderator_client.get(AUDIT)
+    assert len(response.context["rows"]) == 31
+
+
+# One comment's history
+
+
+def test_comment_history_shows_the_comment_its_status_and_author(moderator_client, insult, mona):
+    remove(mona, insult)
+    response = moderator_client.get(reverse("moderation:comment_history", args=[insult.pk]))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "You are an idiot and a liar." in html
+    assert "Vartan" in html
+    assert "Talks resume" in html
+    assert '<span class="badge status-removed">Removed</span>' in html
+
+
+def test_comment_history_shows_retracted_tags_with_who_and_when(
+    moderator_client, insult, mona, bob
+):
+    kept = services.tag(bob, insult, attack(insult.article.site), span=(11, 16), note="Insult")
+    withdrawn = services.tag(mona, insult, factories.category(insult.article.site, "profanity"))
+    services.retract(mona, withdrawn, note="Not profane")
+    response = moderator_client.get(reverse("moderation:comment_history", args=[insult.pk]))
+    html = response.content.decode()
+    assert list(response.context["tags"]) == [withdrawn, kept]
+    assert '<span class="badge retracted">Retracted</span> by mona' in html
+    assert '<span class="badge current">Current</span>' in html
+    assert "<q>idiot</q>" in html
+    assert "version 1" in html
+    assert "Not profane" in html  # the retraction's note, from its audit event
+
+
+def test_comment_history_shows_decisions_with_reasons_and_versions(
+    moderator_client, insult, mona, bob
+):
+    remove(mona, insult, note="Attack on a commenter")
+    services.decide(bob, insult, Status.APPROVED, expected_version=1, note="Satire, on appeal")
+    response = moderator_client.get(reverse("moderation:comment_history", args=[insult.pk]))
+    html = response.content.decode()
+    assert [d.version for d in response.context["decisions"]] == [2, 1]
+    assert "Removed → <strong>Approved</strong>" in html
+    assert "Pending → <strong>Removed</strong>" in html
+    assert "Personal attack" in html
+    assert "Satire, on appeal" in html
+    assert actions_on(response) == ["comment.approved", "comment.removed"]
+
+
+def test_comment_history_of_an_untouched_comment_says_so(moderator_client, insult):
+    html = moderator_client.get(
+        reverse("moderation:comment_history", args=[insult.pk])
+    ).content.decode()
+    assert "Nobody has tagged this comment." in html
+    assert "No decision yet: the comment is pending." in html
+    assert "No audit event concerns this comment." in html
+
+
+def test_comment_history_of_a_missing_comment_is_404(moderator_client, db):
+    assert moderator_client.get(reverse("moderation:comment_history", args=[999])).status_code == (
+        404
+    )
+
+
+def test_comment_history_costs_the_same_queries_for_1_or_many_actions(
+    moderator_client, insult, mona, bob, django_assert_num_queries
+):
+    url = reverse("moderation:comment_history", args=[insult.pk])
+    site = insult.article.site
+    services.tag(mona, insult, attack(site))
+    remove(mona, insult)
+    # session, user, permissions (2), comment, tags, decisions, their reasons, events
+    expected = 9
+    with django_assert_num_queries(expected):
+        moderator_client.get(url)
+    services.tag(bob, insult, attack(site), span=(0, 3))
+    services.tag(bob, insult, factories.category(site, "profanity"))
+    services.decide(bob, insult, Status.ESCALATED, expected_version=1)
+    remove(mona, insult, attack(site), factories.category(site, "profanity"))
+    with django_assert_num_queries(expected):
+        response = moderator_client.get(url)
+    assert len(response.context["rows"]) == 6
