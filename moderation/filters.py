@@ -3,6 +3,7 @@
 import django_filters
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, F, OuterRef, Q
+from django.forms import ModelChoiceField
 
 from archive.models import Comment, Site
 from moderation.models import AuditEvent, Category, Decision, Status, Tag
@@ -18,14 +19,26 @@ def _words(queryset, field, value):
     return queryset
 
 
+class CategoryChoiceField(ModelChoiceField):
+    """Categories are per site: name the site so two sites' "Profanity" can be told apart."""
+
+    def label_from_instance(self, obj):
+        return f"{obj.name} ({obj.site.name})"
+
+
+class CategoryFilter(django_filters.ModelChoiceFilter):
+    field_class = CategoryChoiceField
+
+
 class QueueFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(
-        choices=STATUS_CHOICES, method="filter_status", empty_label=None
+        choices=STATUS_CHOICES, method="filter_status", empty_label=None, label="Status"
     )
-    category = django_filters.ModelChoiceFilter(
-        queryset=Category.objects.select_related("site"),
+    category = CategoryFilter(
+        queryset=Category.objects.select_related("site").order_by("site__name", "order"),
         method="filter_category",
         empty_label="Any category",
+        label="Category",
     )
     site = django_filters.ModelChoiceFilter(
         field_name="article__site", queryset=Site.objects.all(), empty_label="All sites"
@@ -36,8 +49,13 @@ class QueueFilter(django_filters.FilterSet):
         queryset=get_user_model().objects.filter(is_active=True).order_by("username"),
         method="filter_moderator",
         empty_label="Any moderator",
+        label="Moderator",
     )
-    posted = django_filters.DateFromToRangeFilter(field_name="posted_at", label="Posted between")
+    posted = django_filters.DateFromToRangeFilter(
+        field_name="posted_at",
+        label="Posted between",
+        widget=django_filters.widgets.DateRangeWidget(attrs={"type": "date"}),
+    )
     has_replies = django_filters.BooleanFilter(method="filter_has_replies", label="Has replies")
     q = django_filters.CharFilter(method="filter_text", label="Text contains")
     order = django_filters.ChoiceFilter(

@@ -79,6 +79,25 @@ class BulkForm(forms.Form):
         return pairs
 
 
+class UndoForm(forms.Form):
+    """The audit event(s) of the action to reverse: one id, or a bulk action's ids."""
+
+    event = forms.CharField(max_length=2000)
+
+    def clean_event(self):
+        try:
+            ids = [int(part) for part in self.cleaned_data["event"].split(",") if part.strip()]
+        except ValueError:
+            raise forms.ValidationError("Give the audit event id(s) to undo.") from None
+        if not ids or len(ids) > 200:
+            raise forms.ValidationError("Give between 1 and 200 audit event ids.")
+        return ids
+
+
+class RetractForm(forms.Form):
+    note = forms.CharField(required=False, max_length=5000)
+
+
 class BlockForm(forms.Form):
     reason = forms.CharField(max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
     expires_at = forms.DateTimeField(
