@@ -1,0 +1,726 @@
+"""/export/: the page, the downloads and the bundle, on a small set whose labels are known.
+
+The set (`tagged`), on one article of Asbarez, reviewed by zelda and yorick:
+
+  c1 "You are an idiot, you b*****d."  zelda: personal-attack, profanity on "b*****d";
+                                         yorick: personal-attack, then removes it for that
+  c2 "I disagree with the budget."       zelda approves it without tags: a reviewed negative
+  c3 (reply to c1) "Shut up, moron."     zelda tags personal-attack and retracts; yorick tags it
+  c4 "Nice article, thanks." (anonymous) nobody reviews it
+  c5 "Buy cheap watches at example.com"  zelda removes it for other-inappropriate, no tag
+"""
+
+import csv
+import hashlib
+import io
+import json
+import re
+import zipfile
+from datetime import UTC, datetime
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from moderation import audit, export, services
+from moderation.models import AuditEvent, Status
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+KEY = "test-export-key-0123456789abcdef-0123456789abcdef"
+OTHER_KEY = "another-export-key-fedcba9876543210-fedcba9876543210"
+PEOPLE = ["Vartan Hagopian", "Ani Tashjian", "Watch Seller", "zelda_mod", "yorick_mod"]
+CATEGORIES = ["profanity", "personal-attack", "other-inappropriate"]
+
+
+@pytest.fixture(autouse=True)
+def pseudonym_key(monkeypatch):
+    monkeypatch.setenv(export.KEY_VARIABLE, KEY)
+
+
+@pytest.fixture
+def researcher(client):
+    user = factories.make_researcher("quentin_res")
+    client.force_login(user)
+    return user
+
+
+def build_tagged_set():
+    """The known set of the module docstring; returns its site, people and comments."""
+    site = factories.make_site("Asbarez", policy_text="No profanity, no personal attacks.")
+    article = factories.make_article(
+        site, title="Budget debate", source_url="https://asbarez.com/budget-debate/"
+    )
+    zelda, yorick = factories.make_moderator("zelda_mod"), factories.make_moderator("yorick_mod")
+    attack = factories.category(site, "personal-attack")
+    profanity = factories.category(site, "profanity")
+    other = factories.category(site, "other-inappropriate")
+
+    c1 = factories.make_comment(article, "You are an idiot, you b*****d.", author=PEOPLE[0])
+    c2 = factories.make_comment(article, "I disagree with the budget.", author=PEOPLE[1])
+    c3 = factories.make_comment(article, "Shut up, moron.", parent=c1, author=PEOPLE[0])
+    c4 = factories.make_comment(article, "Nice article, thanks.")
+    c5 = factories.make_comment(article, "Buy cheap watches at example.com", author=PEOPLE[2])
+
+    start = c1.body_text.index("b*****d")
+    services.tag(zelda, c1, attack)
+    services.tag(zelda, c1, profanity, span=(start, start + 7))
+    services.tag(yorick, c1, attack)
+    services.decide(yorick, c1, Status.REMOVED, expected_version=0, reasons=[attack])
+    services.decide(zelda, c2, Status.APPROVED, expected_version=0)
+    services.retract(zelda, services.tag(zelda, c3, attack))
+    services.tag(yorick, c3, attack)
+    services.decide(zelda, c5, Status.REMOVED, expected_version=0, reasons=[other])
+    return SimpleNamespace(
+        site=site,
+        article=article,
+        zelda=zelda,
+        yorick=yorick,
+        comments=[c1, c2, c3, c4, c5],
+        span=(start, start + 7),
+    )
+
+
+@pytest.fixture
+def tagged(db):
+    return build_tagged_set()
+
+
+def content(response) -> bytes:
+    return b"".join(response.streaming_content)
+
+
+def jsonl(response) -> list[dict]:
+    return [json.loads(line) for line in content(response).decode().splitlines()]
+
+
+def csv_rows(response) -> list[dict]:
+    return list(csv.DictReader(io.StringIO(content(response).decode())))
+
+
+def by_id(rows):
+    return {row["comment_id"]: row for row in rows}
+
+
+def moderator_pseudonym(user, key=KEY):
+    return export.Pseudonyms(export.PseudonymKey(key.encode())).moderator(user.pk)
+
+
+COMMENTS_JSONL = reverse("moderation:export_comments", args=["jsonl"])
+COMMENTS_CSV = reverse("moderation:export_comments", args=["csv"])
+LABELS_JSONL = reverse("moderation:export_labels", args=["jsonl"])
+LABELS_CSV = reverse("moderation:export_labels", args=["csv"])
+CODEBOOK = reverse("moderation:export_codebook")
+BUNDLE = reverse("moderation:export_bundle")
+PAGE = reverse("moderation:export")
+
+
+# Comment rows
+
+
+def test_comment_rows_hold_the_comment_as_published(client, researcher, tagged):
+    c1, _, c3, c4, _ = tagged.comments
+    rows = by_id(jsonl(client.get(COMMENTS_JSONL)))
+    first, reply = rows[c1.pk], rows[c3.pk]
+    assert list(rows) == [c.pk for c in tagged.comments]
+    assert first["site"] == "Asbarez"
+    assert first["article_id"] == tagged.article.pk
+    assert first["article_title"] == "Budget debate"
+    assert first["article_url"] == "https://asbarez.com/budget-debate/"
+    assert (first["position"], first["parent_id"], first["depth"]) == ("1", None, 0)
+    assert (reply["position"], reply["parent_id"], reply["depth"]) == ("1.1", c1.pk, 1)
+    assert first["text"] == "You are an idiot, you b*****d."
+    assert first["text_sha256"] == hashlib.sha256(first["text"].encode()).hexdigest()
+    assert re.fullmatch(r"c-[0-9a-f]{16}", first["author"])
+    assert reply["author"] == first["author"]  # same commenter, same pseudonym
+    assert rows[c4.pk]["author"] is None  # anonymous
+    assert first["source_status"] == "published"
+
+
+def test_posted_at_and_decided_at_are_utc(client, researcher, tagged):
+    c1 = tagged.comments[0]
+    c1.posted_at = datetime(2024, 3, 1, 21, 30, 5, tzinfo=UTC)
+    c1.save(update_fields=["posted_at"])
+    row = by_id(jsonl(client.get(COMMENTS_JSONL)))[c1.pk]
+    assert row["posted_at"] == "2024-03-01T21:30:05Z"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z", row["decided_at"])
+
+
+def test_vote_fractions_and_majorities(client, researcher, tagged):
+    c1, _, c3, _, c5 = tagged.comments
+    rows = by_id(jsonl(client.get(COMMENTS_JSONL)))
+    assert rows[c1.pk]["reviewers"] == 2
+    assert rows[c1.pk]["fraction_personal-attack"] == 1.0
+    assert rows[c1.pk]["majority_personal-attack"] == 1
+    assert rows[c1.pk]["fraction_profanity"] == 0.5  # one of two: not a majority
+    assert rows[c1.pk]["majority_profanity"] == 0
+    assert rows[c1.pk]["fraction_other-inappropriate"] == 0.0
+    assert (rows[c1.pk]["status"], rows[c1.pk]["review_route"]) == ("removed", "queue")
+    # c3: zelda's tag was retracted, so only yorick's counts.
+    assert rows[c3.pk]["reviewers"] == 2
+    assert rows[c3.pk]["fraction_personal-attack"] == 0.5
+    assert rows[c3.pk]["majority_personal-attack"] == 0
+    # c5: removed for a reason without a tag: the removal is the vote.
+    assert rows[c5.pk]["fraction_other-inappropriate"] == 1.0
+    assert rows[c5.pk]["majority_other-inappropriate"] == 1
+
+
+def test_approved_without_tags_is_a_reviewed_negative(client, researcher, tagged):
+    row = by_id(jsonl(client.get(COMMENTS_JSONL)))[tagged.comments[1].pk]
+    assert row["reviewed"] is True
+    assert row["reviewers"] == 1
+    assert row["status"] == "approved"
+    assert row["decided_at"] is not None
+    assert [row[f"fraction_{slug}"] for slug in CATEGORIES] == [0.0, 0.0, 0.0]
+    assert [row[f"majority_{slug}"] for slug in CATEGORIES] == [0, 0, 0]
+
+
+def test_unreviewed_comment_is_marked_unreviewed_not_negative(client, researcher, tagged):
+    row = by_id(jsonl(client.get(COMMENTS_JSONL)))[tagged.comments[3].pk]
+    assert row["reviewed"] is False
+    assert row["review_route"] is None
+    assert (row["reviewers"], row["status"], row["decided_at"]) == (0, "pending", None)
+    assert [row[f"fraction_{slug}"] for slug in CATEGORIES] == [None, None, None]
+    assert [row[f"majority_{slug}"] for slug in CATEGORIES] == [None, None, None]
+    assert row["policy_version"] is None
+
+
+def test_spans_are_offsets_into_the_text_with_the_quoted_passage(client, researcher, tagged):
+    c1 = tagged.comments[0]
+    row = by_id(jsonl(client.get(COMMENTS_JSONL)))[c1.pk]
+    start, end = tagged.span
+    assert row["spans"] == [
+        {
+            "start": start,
+            "end": end,
+            "category": "profanity",
+            "text": "b*****d",
+            "moderator": moderator_pseudonym(tagged.zelda),
+        }
+    ]
+    assert row["text"][start:end] == "b*****d"
+
+
+def test_retracted_span_is_not_exported_as_a_span(client, researcher, tagged):
+    c2 = tagged.comments[1]
+    site = tagged.site
+    services.retract(
+        tagged.zelda,
+        services.tag(tagged.zelda, c2, factories.category(site, "profanity"), span=(0, 1)),
+    )
+    assert by_id(jsonl(client.get(COMMENTS_JSONL)))[c2.pk]["spans"] == []
+
+
+def test_policy_version_is_the_one_in_force_at_the_last_review(client, researcher, tagged):
+    c4 = tagged.comments[3]
+    rows = by_id(jsonl(client.get(COMMENTS_JSONL)))
+    assert rows[tagged.comments[0].pk]["policy_version"] == 1
+    admin = factories.make_admin("ada_admin")
+    services.edit_policy(admin, tagged.site, text="New rules.", expected_version=1)
+    services.tag(tagged.zelda, c4, factories.category(tagged.site, "profanity"))
+    rows = by_id(jsonl(client.get(COMMENTS_JSONL)))
+    assert rows[c4.pk]["policy_version"] == 2
+    assert rows[tagged.comments[0].pk]["policy_version"] == 1
+
+
+def test_csv_has_a_header_and_the_same_values(client, researcher, tagged):
+    response = client.get(COMMENTS_CSV)
+    text = content(response).decode()
+    header = text.splitlines()[0].split(",")
+    assert header == export.comment_columns(CATEGORIES)
+    rows = by_id(csv.DictReader(io.StringIO(text)))
+    c1, c2, _, c4, _ = tagged.comments
+    assert rows[str(c1.pk)]["fraction_profanity"] == "0.5"
+    assert rows[str(c1.pk)]["reviewed"] == "true"
+    assert rows[str(c4.pk)]["reviewed"] == "false"
+    assert rows[str(c4.pk)]["fraction_profanity"] == ""
+    assert rows[str(c4.pk)]["author"] == ""
+    assert rows[str(c2.pk)]["majority_personal-attack"] == "0"
+    assert json.loads(rows[str(c1.pk)]["spans"])[0]["text"] == "b*****d"
+    assert rows[str(c1.pk)]["text"] == "You are an idiot, you b*****d."
+
+
+def test_text_with_commas_quotes_newlines_and_non_ascii_survives(client, researcher, db):
+    site = factories.make_site("Asbarez")
+    text = 'Line one, "quoted"\nLine two: Հայաստան — ok'
+    comment = factories.make_comment(factories.make_article(site), text, author="Ani Tashjian")
+    from_csv = by_id(csv_rows(client.get(COMMENTS_CSV)))[str(comment.pk)]
+    raw = content(client.get(COMMENTS_JSONL))
+    assert from_csv["text"] == text
+    assert "Հայաստան".encode() in raw  # UTF-8, not \\u escapes
+    assert raw.count(b"\n") == 1  # one object per line, the newline escaped inside it
+
+
+# Label rows
+
+
+def test_label_rows_one_per_reviewer_comment_and_category(client, researcher, tagged):
+    rows = jsonl(client.get(LABELS_JSONL))
+    assert len(rows) == (2 + 1 + 2 + 0 + 1) * 3
+    assert list(rows[0]) == export.LABEL_COLUMN_NAMES
+    c4 = tagged.comments[3]
+    assert not [row for row in rows if row["comment_id"] == c4.pk]
+    assert {row["moderator"] for row in rows} == {
+        moderator_pseudonym(tagged.zelda),
+        moderator_pseudonym(tagged.yorick),
+    }
+
+
+def labels_of(rows, comment, user, category):
+    (row,) = [
+        r
+        for r in rows
+        if r["comment_id"] == comment.pk
+        and r["moderator"] == moderator_pseudonym(user)
+        and r["category"] == category
+    ]
+    return row
+
+
+def test_label_values_time_and_policy_version(client, researcher, tagged):
+    rows = jsonl(client.get(LABELS_JSONL))
+    c1, c2, _, _, c5 = tagged.comments
+    tag = labels_of(rows, c1, tagged.zelda, "profanity")
+    assert (tag["label"], tag["basis"], tag["retracted"], tag["policy_version"]) == (
+        1,
+        "tag",
+        False,
+        1,
+    )
+    assert tag["labelled_at"].endswith("Z")
+    assert labels_of(rows, c1, tagged.yorick, "profanity")["label"] == 0
+    negative = labels_of(rows, c2, tagged.zelda, "personal-attack")
+    assert (negative["label"], negative["basis"], negative["retracted"]) == (0, "reviewed", False)
+    removal = labels_of(rows, c5, tagged.zelda, "other-inappropriate")
+    assert (removal["label"], removal["basis"]) == (1, "removal")
+
+
+def test_retracted_tag_is_a_zero_marked_retracted(client, researcher, tagged):
+    rows = jsonl(client.get(LABELS_JSONL))
+    c3 = tagged.comments[2]
+    retracted = labels_of(rows, c3, tagged.zelda, "personal-attack")
+    assert retracted["label"] == 0
+    assert retracted["basis"] == "retracted_tag"
+    assert retracted["retracted"] is True
+    assert retracted["retracted_at"] >= retracted["labelled_at"]
+    assert labels_of(rows, c3, tagged.yorick, "personal-attack")["label"] == 1
+
+
+def test_a_removal_later_undone_is_not_a_vote(client, researcher, tagged):
+    c5 = tagged.comments[4]
+    services.decide(tagged.zelda, c5, Status.PENDING, expected_version=1)
+    row = by_id(jsonl(client.get(COMMENTS_JSONL)))[c5.pk]
+    assert row["fraction_other-inappropriate"] == 0.0
+    assert row["status"] == "pending"
+
+
+def test_labels_csv_matches_jsonl(client, researcher, tagged):
+    from_csv = csv_rows(client.get(LABELS_CSV))
+    from_jsonl = jsonl(client.get(LABELS_JSONL))
+    assert len(from_csv) == len(from_jsonl)
+    assert list(from_csv[0]) == export.LABEL_COLUMN_NAMES
+    assert [r["label"] for r in from_csv] == [str(r["label"]) for r in from_jsonl]
+
+
+# Pseudonyms and real names
+
+
+def test_pseudonyms_are_stable_under_one_key_and_differ_under_another(
+    client, researcher, tagged, monkeypatch
+):
+    first = content(client.get(LABELS_JSONL)) + content(client.get(COMMENTS_JSONL))
+    again = content(client.get(LABELS_JSONL)) + content(client.get(COMMENTS_JSONL))
+    monkeypatch.setenv(export.KEY_VARIABLE, OTHER_KEY)
+    other = content(client.get(LABELS_JSONL)) + content(client.get(COMMENTS_JSONL))
+    pseudonyms = set(re.findall(rb"\b[cm]-[0-9a-f]{16}\b", first))
+    assert len(pseudonyms) == 3 + 2  # Vartan, Ani, the seller; zelda, yorick
+    assert pseudonyms == set(re.findall(rb"\b[cm]-[0-9a-f]{16}\b", again))
+    assert not pseudonyms & set(re.findall(rb"\b[cm]-[0-9a-f]{16}\b", other))
+
+
+def test_commenters_and_moderators_are_derived_separately(db):
+    names = export.Pseudonyms(export.PseudonymKey(KEY.encode()))
+    assert names.commenter("Asbarez", "7") != names.moderator(7).replace("m-", "c-")
+    # The same display name on two sites is two people.
+    assert names.commenter("Asbarez", "Ani") != names.commenter("The Armenian Report", "Ani")
+
+
+def test_no_real_name_or_username_anywhere_in_the_bundle(client, researcher, tagged):
+    response = client.get(BUNDLE)
+    assert response["Content-Type"] == "application/zip"
+    archive = zipfile.ZipFile(io.BytesIO(content(response)))
+    names = archive.namelist()
+    assert len(names) == 6
+    for name in names:
+        data = archive.read(name).decode()
+        for person in [*PEOPLE, researcher.username]:
+            assert person.lower() not in name.lower()
+            assert person.lower() not in data.lower(), (person, name)
+    assert "You are an idiot" in archive.read(names[0]).decode()  # the data is there
+
+
+def test_bundle_holds_both_tables_in_both_formats_a_codebook_and_a_data_statement(
+    client, researcher, tagged
+):
+    archive = zipfile.ZipFile(io.BytesIO(content(client.get(BUNDLE))))
+    names = [re.sub(r"\d{4}-\d\d-\d\d", "DATE", name) for name in archive.namelist()]
+    assert names == [
+        "comments-DATE.jsonl",
+        "comments-DATE.csv",
+        "labels-DATE.jsonl",
+        "labels-DATE.csv",
+        "codebook-DATE.json",
+        "data-statement-DATE.md",
+    ]
+    assert archive.testzip() is None
+    files = dict(zip(names, archive.namelist(), strict=True))
+    codebook = json.loads(archive.read(files["codebook-DATE.json"]))
+    assert codebook["counts"]["comments"] == 5
+    statement = archive.read(files["data-statement-DATE.md"]).decode()
+    assert "## Curation rationale" in statement
+    assert "## Provenance" in statement
+    labels = archive.read(files["labels-DATE.csv"]).decode().splitlines()
+    assert len(labels) == 1 + 18
+
+
+def test_admin_may_export_real_names_and_it_is_audited_and_written(client, tagged):
+    admin = factories.make_admin("ada_admin")
+    client.force_login(admin)
+    response = client.get(COMMENTS_JSONL, {"real_names": "on"})
+    rows = by_id(jsonl(response))
+    assert rows[tagged.comments[0].pk]["author"] == "Vartan Hagopian"
+    assert "Vartan" not in response["Content-Disposition"]
+    event = AuditEvent.objects.get(action="export")
+    assert event.actor == admin
+    assert event.after["real_names"] is True
+    codebook = json.loads(client.get(CODEBOOK, {"real_names": "on"}).content)
+    assert codebook["pseudonyms"]["real_names"] is True
+    assert any("REAL NAMES" in warning for warning in codebook["warnings"])
+    labels = jsonl(client.get(LABELS_JSONL, {"real_names": "on"}))
+    assert {row["moderator"] for row in labels} == {"zelda_mod", "yorick_mod"}
+
+
+def test_researcher_may_not_export_real_names(client, researcher, tagged):
+    for url in (COMMENTS_JSONL, LABELS_CSV, CODEBOOK, BUNDLE, PAGE):
+        assert client.get(url, {"real_names": "on"}).status_code == 403
+    assert not AuditEvent.objects.filter(action="export").exists()
+
+
+def test_real_names_box_is_shown_to_admins_only(client, researcher, tagged):
+    assert 'name="real_names"' not in client.get(PAGE).content.decode()
+    client.force_login(factories.make_admin("ada_admin"))
+    assert 'name="real_names"' in client.get(PAGE).content.decode()
+
+
+# Who may export, and the record of it
+
+
+@pytest.mark.parametrize("url", [PAGE, COMMENTS_CSV, LABELS_JSONL, CODEBOOK, BUNDLE])
+def test_moderator_may_not_export(client, tagged, url):
+    client.force_login(factories.make_moderator("mod_only"))
+    assert client.get(url).status_code == 403
+
+
+def test_every_download_is_an_audit_event_with_filters_and_rows(client, researcher, tagged):
+    query = {"site": tagged.site.pk, "status": "removed"}
+    for url in (COMMENTS_CSV, LABELS_JSONL, CODEBOOK, BUNDLE):
+        content_of = client.get(url, query)
+        if hasattr(content_of, "streaming_content"):
+            content(content_of)
+    events = list(AuditEvent.objects.filter(action="export").order_by("id"))
+    assert [e.after["what"] for e in events] == [
+        "comments.csv",
+        "labels.jsonl",
+        "codebook.json",
+        "bundle.zip",
+    ]
+    assert [e.after["rows"] for e in events] == [2, (2 + 1) * 3, 2, 2]
+    assert all(e.actor == researcher for e in events)
+    assert events[0].after["filters"]["status"] == "removed"
+    assert events[0].after["filters"]["site"] == "Asbarez"
+    assert events[0].after["real_names"] is False
+    assert client.get(PAGE, query).status_code == 200
+    assert AuditEvent.objects.filter(action="export").count() == 4  # the page is no export
+
+
+def test_label_count_before_streaming_equals_the_rows_streamed(tagged):
+    prepared = export.Export.from_query({})
+    rows = [row for batch in prepared.label_rows() for row in batch]
+    assert prepared.count("labels") == len(rows) == prepared.summary().labels == 18
+
+
+# Filters
+
+
+def test_export_takes_every_status_by_default(client, researcher, tagged):
+    assert len(jsonl(client.get(COMMENTS_JSONL))) == 5
+    assert len(jsonl(client.get(COMMENTS_JSONL, {"status": "pending"}))) == 2
+
+
+def test_reviewed_only(client, researcher, tagged):
+    rows = jsonl(client.get(COMMENTS_JSONL, {"reviewed": "on"}))
+    assert [row["comment_id"] for row in rows] == [
+        c.pk for c in tagged.comments if c != tagged.comments[3]
+    ]
+
+
+def test_a_comment_with_only_a_retracted_tag_is_reviewed(client, researcher, tagged):
+    c4 = tagged.comments[3]
+    profanity = factories.category(tagged.site, "profanity")
+    services.retract(tagged.yorick, services.tag(tagged.yorick, c4, profanity))
+    rows = by_id(jsonl(client.get(COMMENTS_JSONL, {"reviewed": "on"})))
+    assert rows[c4.pk]["reviewed"] is True
+    assert rows[c4.pk]["fraction_profanity"] == 0.0
+
+
+def test_site_category_moderator_and_dates_filter_the_rows(client, researcher, tagged):
+    other_site = factories.make_site("The Armenian Report")
+    factories.make_comment(factories.make_article(other_site), "Elsewhere.")
+    c1, c2, c3, _, c5 = tagged.comments
+
+    def ids(**query):
+        return [row["comment_id"] for row in jsonl(client.get(COMMENTS_JSONL, query))]
+
+    assert len(ids()) == 6
+    assert ids(site=tagged.site.pk) == [c.pk for c in tagged.comments]
+    attack = factories.category(tagged.site, "personal-attack")
+    assert ids(category=attack.pk) == [c1.pk, c3.pk]
+    assert ids(moderator=tagged.yorick.pk) == [c1.pk, c3.pk]
+    assert ids(moderator=tagged.zelda.pk) == [c1.pk, c2.pk, c3.pk, c5.pk]
+    c2.posted_at = datetime(2024, 5, 2, 12, tzinfo=UTC)
+    c2.save(update_fields=["posted_at"])
+    assert ids(posted_after="2024-05-01", posted_before="2024-05-03") == [c2.pk]
+    assert ids(article=tagged.article.pk, status="approved") == [c2.pk]
+
+
+def test_codebook_records_the_filters_without_usernames(client, researcher, tagged):
+    codebook = json.loads(
+        client.get(CODEBOOK, {"moderator": tagged.zelda.pk, "reviewed": "on"}).content
+    )
+    assert codebook["filters"]["moderator"] == moderator_pseudonym(tagged.zelda)
+    assert codebook["filters"]["reviewed_only"] is True
+    assert codebook["filters"]["status"] == "all"
+
+
+def test_invalid_filters_are_refused_with_the_form(client, researcher, tagged):
+    response = client.get(COMMENTS_CSV, {"site": 999999})
+    assert response.status_code == 400
+    assert "Select a valid choice" in response.content.decode()
+    assert not AuditEvent.objects.filter(action="export").exists()
+
+
+def test_unknown_format_is_not_found(client, researcher, tagged):
+    assert client.get(reverse("moderation:export_comments", args=["xlsx"])).status_code == 404
+    assert client.get(reverse("moderation:export_labels", args=["zip"])).status_code == 404
+
+
+# The key
+
+
+def test_without_a_key_exports_are_refused_saying_how_to_set_it(
+    client, researcher, tagged, monkeypatch, settings
+):
+    settings.DEBUG = False
+    monkeypatch.delenv(export.KEY_VARIABLE)
+    for url in (PAGE, COMMENTS_CSV, CODEBOOK, BUNDLE):
+        response = client.get(url)
+        assert response.status_code == 503
+        assert export.KEY_VARIABLE in response.content.decode()
+        assert "secrets.token_hex" in response.content.decode()
+    assert not AuditEvent.objects.filter(action="export").exists()
+
+
+def test_a_short_key_is_refused(client, researcher, tagged, monkeypatch):
+    monkeypatch.setenv(export.KEY_VARIABLE, "short")
+    response = client.get(COMMENTS_CSV)
+    assert response.status_code == 503
+    assert "too short" in response.content.decode()
+
+
+def test_in_debug_a_development_key_is_used_and_the_codebook_says_so(
+    client, researcher, tagged, monkeypatch, settings
+):
+    settings.DEBUG = True
+    monkeypatch.delenv(export.KEY_VARIABLE)
+    codebook = json.loads(client.get(CODEBOOK).content)
+    assert codebook["pseudonyms"]["development_key"] is True
+    assert any("DEVELOPMENT KEY" in warning for warning in codebook["warnings"])
+    assert client.get(COMMENTS_CSV).status_code == 200
+
+
+# Codebook
+
+
+def test_codebook_describes_the_export(client, researcher, tagged):
+    response = client.get(CODEBOOK)
+    codebook = json.loads(response.content)
+    assert response["Content-Type"].startswith("application/json")
+    assert codebook["software"]["name"] == "discussion-moderation"
+    assert codebook["software"]["version"] == export.software_version() != "unknown"
+    assert codebook["audit"]["head_hash"] == audit.head_hash()
+    assert codebook["audit"]["event_id"] == AuditEvent.objects.get(action="export").pk
+    assert codebook["exported_at"].endswith("Z")
+    assert codebook["counts"] == {
+        "comments": 5,
+        "reviewed": 4,
+        "reviewed_negatives": 1,
+        "unreviewed": 1,
+        "labels": 18,
+    }
+    assert codebook["policies"][0]["text"] == "No profanity, no personal attacks."
+    assert codebook["policies"][0]["version"] == 1
+    assert [c["slug"] for c in codebook["categories"]] == CATEGORIES
+    assert all(c["definition"] for c in codebook["categories"])
+    columns = [c["name"] for c in codebook["files"]["comments"]["columns"]]
+    assert "fraction_<category>" in columns
+    assert codebook["files"]["comments"]["category_columns"] == export.comment_columns(CATEGORIES)
+    assert [c["name"] for c in codebook["files"]["labels"]["columns"]] == (
+        export.LABEL_COLUMN_NAMES
+    )
+    for term in ("reviewers", "label", "vote_fraction", "majority_label", "reviewed_negative"):
+        assert codebook["definitions"][term]
+    assert set(codebook["definitions"]["review_route"]) == {"queue", "flagged", "sampled"}
+    assert set(codebook["data_statement"]) >= {
+        "curation_rationale",
+        "language_variety",
+        "speakers",
+        "annotators",
+        "speech_situation",
+        "provenance",
+    }
+    assert codebook["pseudonyms"] == {
+        "method": export.DEFINITIONS["pseudonyms"],
+        "real_names": False,
+        "development_key": False,
+    }
+
+
+def test_codebook_agreement_figures(client, researcher, tagged):
+    agreement = json.loads(client.get(CODEBOOK).content)["agreement"]
+    alpha = {row["category"]: row["alpha"] for row in agreement["alpha"]}
+    # personal-attack: c1 (1, 1) and c3 (0, 1); profanity: c1 (1, 0) and c3 (0, 0).
+    assert alpha["personal-attack"] == {"value": 0.0, "items": 2, "reason": None}
+    assert alpha["profanity"] == {"value": 0.0, "items": 2, "reason": None}
+    assert alpha["other-inappropriate"]["value"] is None
+    assert alpha["other-inappropriate"]["items"] == 2
+    assert "no variation" in alpha["other-inappropriate"]["reason"]
+    pair = {row["category"]: row for row in agreement["kappa"]}
+    assert pair["personal-attack"]["kappa"] == {"value": 0.0, "items": 2, "reason": None}
+    assert {pair["profanity"]["moderator_a"], pair["profanity"]["moderator_b"]} == {
+        moderator_pseudonym(tagged.zelda),
+        moderator_pseudonym(tagged.yorick),
+    }
+
+
+def test_docs_describe_every_column():
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "export.md").read_text()
+    for column in [*export.COMMENT_COLUMNS, *export.LABEL_COLUMNS]:
+        assert f"`{column.name}`" in docs, column.name
+
+
+# Responses
+
+
+def test_downloads_are_attachments_named_by_date_only(client, researcher, tagged):
+    expected = {
+        COMMENTS_CSV: ("comments", "csv", "text/csv"),
+        COMMENTS_JSONL: ("comments", "jsonl", "application/x-ndjson"),
+        LABELS_CSV: ("labels", "csv", "text/csv"),
+        LABELS_JSONL: ("labels", "jsonl", "application/x-ndjson"),
+        CODEBOOK: ("codebook", "json", "application/json"),
+        BUNDLE: ("bundle", "zip", "application/zip"),
+    }
+    for url, (what, fmt, content_type) in expected.items():
+        response = client.get(url)
+        assert response.status_code == 200
+        assert response["Content-Type"].startswith(content_type)
+        assert re.fullmatch(
+            rf'attachment; filename="{what}-\d{{4}}-\d\d-\d\d\.{fmt}"',
+            response["Content-Disposition"],
+        )
+
+
+def test_downloads_stream(client, researcher, tagged):
+    response = client.get(COMMENTS_CSV)
+    assert response.streaming
+    first = next(iter(response.streaming_content))
+    assert first.decode().startswith("comment_id,site,article_id")
+
+
+def queries_to_stream(client, url):
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+        content(response)
+    return len(captured.captured_queries)
+
+
+@pytest.mark.parametrize("url", [COMMENTS_JSONL, LABELS_CSV, BUNDLE])
+def test_download_queries_do_not_grow_with_rows(client, researcher, tagged, url):
+    few = queries_to_stream(client, url)
+    article = tagged.article
+    for n in range(20):
+        comment = factories.make_comment(article, f"More {n}", author=f"Reader {n}")
+        services.tag(tagged.yorick, comment, factories.category(tagged.site, "profanity"))
+        services.decide(tagged.zelda, comment, Status.ESCALATED, expected_version=0)
+    assert queries_to_stream(client, url) == few
+
+
+def test_download_queries_grow_per_chunk_not_per_row(client, researcher, tagged, monkeypatch):
+    monkeypatch.setattr(export, "CHUNK", 2)
+    three_chunks = queries_to_stream(client, COMMENTS_JSONL)  # 5 comments
+    factories.make_comment(tagged.article, "Sixth.")
+    assert queries_to_stream(client, COMMENTS_JSONL) == three_chunks
+    factories.make_comment(tagged.article, "Seventh.")
+    # A fourth chunk: its tags and its decisions. The comments themselves come from one
+    # cursor (fetchmany on SQLite, a server-side cursor on PostgreSQL).
+    assert queries_to_stream(client, COMMENTS_JSONL) == three_chunks + 2
+
+
+# The page
+
+
+def test_page_shows_counts_agreement_and_download_links_with_the_filters(
+    client, researcher, tagged
+):
+    response = client.get(PAGE, {"site": tagged.site.pk})
+    html = response.content.decode()
+    assert response.status_code == 200
+    summary = response.context["summary"]
+    assert (summary.comments, summary.reviewed, summary.reviewed_negatives, summary.labels) == (
+        5,
+        4,
+        1,
+        18,
+    )
+    for url in (COMMENTS_CSV, COMMENTS_JSONL, LABELS_CSV, LABELS_JSONL, CODEBOOK, BUNDLE):
+        assert f'href="{url}?site={tagged.site.pk}"' in html
+    assert "Personal attack" in html
+    assert moderator_pseudonym(tagged.zelda) in html  # the kappa table, as in the files
+    assert 'name="reviewed"' in html
+
+
+def test_page_filter_form_starts_at_every_status(client, researcher, tagged):
+    html = client.get(PAGE).content.decode()
+    assert '<option value="all" selected>' in html
+
+
+def test_page_query_count_is_constant(client, researcher, tagged, django_assert_num_queries):
+    client.get(PAGE)  # sessions, permissions: warm
+    with CaptureQueriesContext(connection) as few:
+        client.get(PAGE)
+    for n in range(15):
+        comment = factories.make_comment(tagged.article, f"More {n}", author=f"Reader {n}")
+        services.tag(tagged.yorick, comment, factories.category(tagged.site, "profanity"))
+        services.decide(tagged.zelda, comment, Status.APPROVED, expected_version=0, note="ok")
+    with django_assert_num_queries(len(few.captured_queries)):
+        client.get(PAGE)
+
+
+def test_page_without_comments(client, researcher, db):
+    response = client.get(PAGE)
+    assert response.status_code == 200
+    assert "No two moderators reviewed the same comment." in response.content.decode()

@@ -1,0 +1,156 @@
+"""manage.py export_comments: the same export as /export/, from the command line, audited
+under --user."""
+
+import csv
+import io
+import json
+import zipfile
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from moderation import export
+from moderation.models import AuditEvent
+from tests import factories
+from tests.moderation.test_export import KEY, PEOPLE, build_tagged_set
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def pseudonym_key(monkeypatch):
+    monkeypatch.setenv(export.KEY_VARIABLE, KEY)
+
+
+@pytest.fixture
+def tagged():
+    return build_tagged_set()
+
+
+@pytest.fixture
+def researcher():
+    return factories.make_researcher("quentin_res")
+
+
+def run(*args):
+    out, err = io.StringIO(), io.StringIO()
+    call_command("export_comments", *args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def test_csv_to_standard_output(tagged, researcher):
+    out, err = run("--user", "quentin_res", "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [int(row["comment_id"]) for row in rows] == [c.pk for c in tagged.comments]
+    assert "Exported 5 comments row(s)" in err
+    event = AuditEvent.objects.get(action="export")
+    assert event.actor == researcher
+    assert event.after == {
+        "what": "comments.csv",
+        "filters": {
+            "status": "all",
+            "site": None,
+            "article": None,
+            "category": None,
+            "moderator": None,
+            "posted_after": None,
+            "posted_before": None,
+            "reviewed_only": False,
+        },
+        "rows": 5,
+        "real_names": False,
+    }
+
+
+def test_jsonl_labels_to_a_file(tagged, researcher, tmp_path):
+    target = tmp_path / "labels.jsonl"
+    out, _ = run("--user", "quentin_res", "--format", "jsonl", "--table", "labels", "--out", target)
+    rows = [json.loads(line) for line in target.read_text().splitlines()]
+    assert len(rows) == 18
+    assert f"to {target}" in out
+    assert list(tmp_path.iterdir()) == [target]  # no temporary file left behind
+
+
+def test_zip_bundle_defaults_to_a_dated_file_name(tagged, researcher, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    run("--user", "quentin_res", "--format", "zip")
+    (bundle,) = tmp_path.iterdir()
+    assert bundle.name.startswith("bundle-")
+    assert bundle.suffix == ".zip"
+    with zipfile.ZipFile(bundle) as archive:
+        assert len(archive.namelist()) == 6
+        for name in archive.namelist():
+            data = archive.read(name).decode().lower()
+            for person in [*PEOPLE, "quentin_res"]:
+                assert person.lower() not in data
+
+
+def test_filters(tagged, researcher):
+    out, _ = run(
+        "--user",
+        "quentin_res",
+        "--format",
+        "jsonl",
+        "--site",
+        "Asbarez",
+        "--category",
+        "personal-attack",
+        "--moderator",
+        "yorick_mod",
+        "--status",
+        "pending",
+    )
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert [row["comment_id"] for row in rows] == [tagged.comments[2].pk]
+    filters = AuditEvent.objects.get(action="export").after["filters"]
+    assert filters["category"] == "Asbarez/personal-attack"
+    assert filters["moderator"] == tagged.yorick.pk
+
+
+def test_reviewed_only(tagged, researcher):
+    out, _ = run("--user", "quentin_res", "--format", "jsonl", "--reviewed-only")
+    assert len(out.splitlines()) == 4
+
+
+def test_the_user_must_be_allowed_to_export(tagged):
+    factories.make_moderator("mod_only")
+    with pytest.raises(CommandError, match="permission"):
+        run("--user", "mod_only", "--format", "csv")
+    assert not AuditEvent.objects.filter(action="export").exists()
+
+
+def test_real_names_need_an_admin(tagged, researcher):
+    with pytest.raises(CommandError, match="Only an Admin"):
+        run("--user", "quentin_res", "--format", "csv", "--real-names")
+    factories.make_admin("ada_admin")
+    out, _ = run("--user", "ada_admin", "--format", "csv", "--real-names")
+    assert "Vartan Hagopian" in out
+    assert AuditEvent.objects.get(action="export").after["real_names"] is True
+
+
+def test_without_a_key_the_command_says_how_to_set_it(tagged, researcher, monkeypatch, settings):
+    settings.DEBUG = False
+    monkeypatch.delenv(export.KEY_VARIABLE)
+    with pytest.raises(CommandError, match=export.KEY_VARIABLE):
+        run("--user", "quentin_res", "--format", "csv")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--user", "nobody", "--format", "csv"], "No user 'nobody'"),
+        (["--user", "quentin_res", "--format", "csv", "--site", "Nowhere"], "No site"),
+        (["--user", "quentin_res", "--format", "csv", "--category", "nope"], "No category"),
+        (["--user", "quentin_res", "--format", "csv", "--posted-after", "soon"], "Invalid"),
+        (["--user", "quentin_res", "--format", "csv", "--out", "/no/such/dir/x.csv"], "No dir"),
+    ],
+)
+def test_bad_input_is_a_command_error(tagged, researcher, args, message):
+    with pytest.raises(CommandError, match=message):
+        run(*args)
+
+
+def test_an_ambiguous_category_needs_the_site(tagged, researcher):
+    factories.make_site("The Armenian Report")
+    with pytest.raises(CommandError, match="add --site"):
+        run("--user", "quentin_res", "--format", "csv", "--category", "profanity")
