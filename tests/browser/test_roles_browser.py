@@ -1,0 +1,44 @@
+"""Each role, logged in through the real form, sees only its own navigation."""
+
+import pytest
+
+from tests import factories
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+NAVIGATION = {
+    "researcher": ["Articles", "Export"],
+    "moderator": ["Queue", "Articles", "Audit"],
+    "admin": ["Queue", "Articles", "Audit", "Export", "Users", "Policy"],
+}
+
+
+def nav_links(page):
+    return page.locator("nav[aria-label=Main] a").all_inner_texts()
+
+
+@pytest.mark.parametrize("role", list(NAVIGATION))
+def test_each_role_sees_only_its_navigation(page, log_in, role):
+    {
+        "researcher": factories.make_researcher,
+        "moderator": factories.make_moderator,
+        "admin": factories.make_admin,
+    }[role](role)
+    log_in(role)
+    page.locator("nav[aria-label=Main]").wait_for()
+    assert sorted(nav_links(page)) == sorted(NAVIGATION[role])
+
+
+def test_a_researcher_typing_a_moderator_url_gets_403(page, live_server, log_in):
+    factories.make_researcher("rhea")
+    log_in("rhea")
+    page.locator("nav[aria-label=Main]").wait_for()
+    for path in ("/queue/", "/audit/", "/users/", "/policy/"):
+        response = page.goto(f"{live_server.url}{path}")
+        assert response.status == 403, path
+
+
+def test_an_anonymous_visitor_is_sent_to_the_login_page(page, live_server):
+    page.goto(f"{live_server.url}/queue/")
+    assert page.url == f"{live_server.url}/accounts/login/?next=/queue/"
+    assert page.get_by_role("heading", name="Log in").is_visible()
