@@ -41,7 +41,10 @@ class QueueFilter(django_filters.FilterSet):
         label="Category",
     )
     site = django_filters.ModelChoiceFilter(
-        field_name="article__site", queryset=Site.objects.all(), empty_label="All sites"
+        field_name="article__site",
+        queryset=Site.objects.all(),
+        empty_label="All sites",
+        label="Site",
     )
     article = django_filters.NumberFilter(field_name="article", label="Article id")
     commenter = django_filters.NumberFilter(field_name="commenter", label="Commenter id")
