@@ -91,3 +91,20 @@ def test_demo_accounts_are_created_once(rf):
     assert "already exists, password unchanged" in again.getvalue()
     assert authenticate(request, username="admin", password=password) is not None
     assert get_user_model().objects.filter(username="admin").count() == 1
+
+
+@pytest.mark.django_db
+def test_createsuperuser_still_works_and_a_superuser_holds_every_capability(monkeypatch):
+    from moderation import permissions
+
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "a long enough passphrase")
+    call_command(
+        "createsuperuser",
+        interactive=False,
+        username="root",
+        email="root@example.org",
+        stdout=StringIO(),
+    )
+    root = get_user_model().objects.get(username="root")
+    for capability in (permissions.MODERATE, permissions.MANAGE_USERS, permissions.EXPORT_DATA):
+        assert permissions.can(root, capability)
