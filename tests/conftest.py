@@ -53,6 +53,24 @@ def alice_client(client, staff_user):
 
 
 @pytest.fixture
+def mona(db):
+    """A moderator."""
+    return factories.make_moderator("mona")
+
+
+@pytest.fixture
+def bob(db):
+    """Another moderator, for two people acting on the same comment."""
+    return factories.make_moderator("bob")
+
+
+@pytest.fixture
+def mona_client(client, mona):
+    client.force_login(mona)
+    return client
+
+
+@pytest.fixture
 def seeds(db):
     """The five seed articles, loaded the way `make run` loads them."""
     call_command("loaddata", ROOT / "fixtures" / "seeds.json", verbosity=0)

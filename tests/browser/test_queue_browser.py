@@ -12,10 +12,6 @@ from tests import factories
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def make_moderator(name):
-    return factories.make_member(name, "Moderator")
-
-
 @pytest.fixture
 def site():
     return factories.make_site("Example News")
@@ -24,11 +20,6 @@ def site():
 @pytest.fixture
 def article(site):
     return factories.make_article(site, title="Budget debate")
-
-
-@pytest.fixture
-def mona():
-    return make_moderator("mona")
 
 
 def open_queue(page, live_server, log_in):
@@ -110,7 +101,7 @@ def test_approving_a_tagged_comment_asks_for_a_note(page, live_server, log_in, m
 def test_a_stale_row_shows_who_changed_it(page, live_server, log_in, mona, article):
     comment = factories.make_comment(article, "Contested.")
     open_queue(page, live_server, log_in)
-    services.decide(make_moderator("bob"), comment, Status.APPROVED, expected_version=0)
+    services.decide(factories.make_moderator("bob"), comment, Status.APPROVED, expected_version=0)
     page.keyboard.press("j")
     page.keyboard.press("e")
     live = page.locator("[data-live]")

@@ -20,22 +20,6 @@ AUDIT = reverse("moderation:audit")
 
 
 @pytest.fixture
-def mona():
-    return factories.make_moderator("mona")
-
-
-@pytest.fixture
-def bob():
-    return factories.make_moderator("bob")
-
-
-@pytest.fixture
-def moderator_client(client, mona):
-    client.force_login(mona)
-    return client
-
-
-@pytest.fixture
 def researcher_client(client):
     client.force_login(factories.make_researcher("rhea"))
     return client
@@ -84,9 +68,9 @@ def actions_on(response):
 # Access
 
 
-def test_moderator_reads_the_audit_history(moderator_client, insult, mona):
+def test_moderator_reads_the_audit_history(mona_client, insult, mona):
     services.tag(mona, insult, attack(insult.article.site))
-    response = moderator_client.get(AUDIT)
+    response = mona_client.get(AUDIT)
     assert response.status_code == 200
     assert "Audit history" in response.content.decode()
 
@@ -106,18 +90,18 @@ def test_anonymous_visitors_are_sent_to_log_in(client, insult):
 # The list
 
 
-def test_audit_history_is_newest_first(moderator_client, insult, mona):
+def test_audit_history_is_newest_first(mona_client, insult, mona):
     services.tag(mona, insult, attack(insult.article.site))
     remove(mona, insult)
-    response = moderator_client.get(AUDIT)
+    response = mona_client.get(AUDIT)
     assert actions_on(response)[:3] == ["comment.removed", "tag.add", "policy.create"]
 
 
 def test_a_removal_reads_as_words_with_a_link_to_the_comment_in_its_thread(
-    moderator_client, insult, mona
+    mona_client, insult, mona
 ):
     remove(mona, insult, note="Name-calling")
-    html = moderator_client.get(AUDIT).content.decode()
+    html = mona_client.get(AUDIT).content.decode()
     anchor = f"/articles/{insult.article_id}/#comment-{insult.pk}"
     assert f'<a href="{anchor}">Comment 1 on “Talks resume”</a>' in html
     assert reverse("moderation:commenter", args=[insult.commenter_id]) in html
@@ -127,21 +111,21 @@ def test_a_removal_reads_as_words_with_a_link_to_the_comment_in_its_thread(
     assert "<td>mona</td>" in html
 
 
-def test_events_without_a_person_are_shown_as_the_system(moderator_client, asbarez):
-    response = moderator_client.get(AUDIT)
+def test_events_without_a_person_are_shown_as_the_system(mona_client, asbarez):
+    response = mona_client.get(AUDIT)
     (row,) = response.context["rows"]
     assert row.event.action == "policy.create"
     assert row.action == "Policy created"
     assert '<span class="muted">system</span>' in response.content.decode()
 
 
-def test_a_tag_on_a_passage_quotes_it(moderator_client, insult, mona):
+def test_a_tag_on_a_passage_quotes_it(mona_client, insult, mona):
     services.tag(mona, insult, attack(insult.article.site), span=(11, 16))
-    row = moderator_client.get(AUDIT).context["rows"][0]
+    row = mona_client.get(AUDIT).context["rows"][0]
     assert row.change == "personal-attack on “idiot”, policy v1"
 
 
-def test_policy_and_block_changes_read_as_words(moderator_client, insult, mona):
+def test_policy_and_block_changes_read_as_words(mona_client, insult, mona):
     ada = factories.make_admin("ada")
     site = insult.article.site
     services.edit_policy(ada, site, text="Be civil.", expected_version=1)
@@ -150,7 +134,7 @@ def test_policy_and_block_changes_read_as_words(moderator_client, insult, mona):
     services.block(
         mona, insult.commenter, reason="Spam", expires_at=timezone.now() + timedelta(days=1)
     )
-    changes = [row.change for row in moderator_client.get(AUDIT).context["rows"]]
+    changes = [row.change for row in mona_client.get(AUDIT).context["rows"]]
     assert changes[0].startswith("blocked until ")
     assert changes[1:4] == [
         "Spam: retired (policy v4)",
@@ -160,14 +144,14 @@ def test_policy_and_block_changes_read_as_words(moderator_client, insult, mona):
     assert changes[4] == "version 1 (profanity, personal-attack, other-inappropriate)"
 
 
-def test_rows_show_request_id_client_address_and_hash(moderator_client, insult, mona):
-    moderator_client.post(
+def test_rows_show_request_id_client_address_and_hash(mona_client, insult, mona):
+    mona_client.post(
         reverse("moderation:note", args=[insult.commenter_id]),
         {"text": "Third warning."},
         REMOTE_ADDR="203.0.113.9",
         HTTP_X_REQUEST_ID="req-42",
     )
-    response = moderator_client.get(AUDIT)
+    response = mona_client.get(AUDIT)
     event = events_on(response)[0]
     html = response.content.decode()
     assert event.action == "commenter.note"
@@ -176,9 +160,9 @@ def test_rows_show_request_id_client_address_and_hash(moderator_client, insult, 
     assert event.hash[:10] in html
 
 
-def test_the_head_hash_is_shown_and_the_page_checks_out(moderator_client, insult, mona):
+def test_the_head_hash_is_shown_and_the_page_checks_out(mona_client, insult, mona):
     services.tag(mona, insult, attack(insult.article.site))
-    response = moderator_client.get(AUDIT)
+    response = mona_client.get(AUDIT)
     html = response.content.decode()
     assert response.context["head"] == events_on(response)[0].hash
     assert response.context["head"][:16] in html
@@ -203,21 +187,21 @@ def test_a_missing_event_is_noticed_on_an_unfiltered_page(insult, mona):
     assert describe(mona, [newest, oldest], linked=False)[0].problem == ""
 
 
-def test_audit_history_says_when_nothing_was_recorded(moderator_client):
-    html = moderator_client.get(AUDIT).content.decode()
+def test_audit_history_says_when_nothing_was_recorded(mona_client):
+    html = mona_client.get(AUDIT).content.decode()
     assert "Nothing has been recorded yet." in html
 
 
-def test_audit_history_says_when_nothing_matches(moderator_client, insult):
-    html = moderator_client.get(AUDIT, {"action": "commenter.block"}).content.decode()
+def test_audit_history_says_when_nothing_matches(mona_client, insult):
+    html = mona_client.get(AUDIT, {"action": "commenter.block"}).content.decode()
     assert "No event matches these filters." in html
 
 
-def test_audit_history_is_paginated_and_keeps_the_filter(moderator_client, insult, mona):
+def test_audit_history_is_paginated_and_keeps_the_filter(mona_client, insult, mona):
     for i in range(51):
         services.add_commenter_note(mona, insult.commenter, text=f"Note {i}")
-    first = moderator_client.get(AUDIT, {"action": "commenter.note"})
-    second = moderator_client.get(AUDIT, {"action": "commenter.note", "page": 2})
+    first = mona_client.get(AUDIT, {"action": "commenter.note"})
+    second = mona_client.get(AUDIT, {"action": "commenter.note", "page": 2})
     assert len(first.context["rows"]) == 50
     assert [e.note for e in events_on(second)] == ["Note 0"]
     assert 'href="?action=commenter.note&amp;page=2"' in first.content.decode()
@@ -238,58 +222,58 @@ def two_sites(asbarez, wix, insult, mona, bob):
     return insult, other
 
 
-def test_audit_filters_by_actor(moderator_client, two_sites, bob):
-    response = moderator_client.get(AUDIT, {"actor": bob.pk})
+def test_audit_filters_by_actor(mona_client, two_sites, bob):
+    response = mona_client.get(AUDIT, {"actor": bob.pk})
     assert actions_on(response) == ["commenter.block", "tag.add"]
 
 
-def test_audit_filters_by_action(moderator_client, two_sites):
-    response = moderator_client.get(AUDIT, {"action": "comment.removed"})
+def test_audit_filters_by_action(mona_client, two_sites):
+    response = mona_client.get(AUDIT, {"action": "comment.removed"})
     assert actions_on(response) == ["comment.removed"]
 
 
-def test_audit_filters_by_site(moderator_client, two_sites, wix):
-    response = moderator_client.get(AUDIT, {"site": wix.pk})
+def test_audit_filters_by_site(mona_client, two_sites, wix):
+    response = mona_client.get(AUDIT, {"site": wix.pk})
     assert actions_on(response) == ["commenter.block", "tag.add", "policy.create"]
 
 
-def test_audit_filters_by_article(moderator_client, two_sites):
+def test_audit_filters_by_article(mona_client, two_sites):
     insult, _ = two_sites
-    response = moderator_client.get(AUDIT, {"article": insult.article_id})
+    response = mona_client.get(AUDIT, {"article": insult.article_id})
     assert actions_on(response) == ["comment.removed"]
 
 
-def test_audit_filters_by_comment(moderator_client, two_sites):
+def test_audit_filters_by_comment(mona_client, two_sites):
     _, other = two_sites
-    response = moderator_client.get(AUDIT, {"comment": other.pk})
+    response = mona_client.get(AUDIT, {"comment": other.pk})
     assert actions_on(response) == ["tag.add"]
 
 
-def test_audit_filters_by_commenter(moderator_client, two_sites):
+def test_audit_filters_by_commenter(mona_client, two_sites):
     _, other = two_sites
-    response = moderator_client.get(AUDIT, {"commenter": other.commenter_id})
+    response = mona_client.get(AUDIT, {"commenter": other.commenter_id})
     assert actions_on(response) == ["commenter.block", "tag.add"]
 
 
-def test_audit_filters_by_date_range(moderator_client, two_sites):
+def test_audit_filters_by_date_range(mona_client, two_sites):
     today = timezone.localdate()
     yesterday, tomorrow = today - timedelta(days=1), today + timedelta(days=1)
-    everything = moderator_client.get(AUDIT, {"created_after": today, "created_before": today})
-    before = moderator_client.get(AUDIT, {"created_before": yesterday})
-    after = moderator_client.get(AUDIT, {"created_after": tomorrow})
+    everything = mona_client.get(AUDIT, {"created_after": today, "created_before": today})
+    before = mona_client.get(AUDIT, {"created_before": yesterday})
+    after = mona_client.get(AUDIT, {"created_after": tomorrow})
     assert len(events_on(everything)) == 5
     assert events_on(before) == []
     assert events_on(after) == []
 
 
-def test_a_filtered_page_keeps_the_dates_in_the_form(moderator_client, two_sites):
-    html = moderator_client.get(AUDIT, {"created_after": "2024-01-02"}).content.decode()
+def test_a_filtered_page_keeps_the_dates_in_the_form(mona_client, two_sites):
+    html = mona_client.get(AUDIT, {"created_after": "2024-01-02"}).content.decode()
     assert 'name="created_after" id="id_created_0" value="2024-01-02"' in html
     assert '<label for="id_created_1">To</label>' in html
 
 
-def test_a_bad_filter_value_is_reported_not_a_crash(moderator_client, two_sites):
-    response = moderator_client.get(AUDIT, {"article": "abc"})
+def test_a_bad_filter_value_is_reported_not_a_crash(mona_client, two_sites):
+    response = mona_client.get(AUDIT, {"article": "abc"})
     assert response.status_code == 200
     assert "Enter a number." in response.content.decode()
 
@@ -298,13 +282,13 @@ def test_a_bad_filter_value_is_reported_not_a_crash(moderator_client, two_sites)
 
 
 def test_audit_history_costs_the_same_queries_for_1_or_30_events(
-    moderator_client, asbarez, mona, django_assert_num_queries
+    mona_client, asbarez, mona, django_assert_num_queries
 ):
     # session, user, permissions (2), actor and site choices of the filter form (2),
     # count, page, head hash
     expected = 9
     with django_assert_num_queries(expected):
-        moderator_client.get(AUDIT)
+        mona_client.get(AUDIT)
     for i in range(10):
         comment = factories.make_comment(
             factories.make_article(asbarez), f"Comment {i}", author=f"Reader {i}"
@@ -313,16 +297,16 @@ def test_audit_history_costs_the_same_queries_for_1_or_30_events(
         remove(mona, comment)
         services.add_commenter_note(mona, comment.commenter, text="Watch this one.")
     with django_assert_num_queries(expected):
-        response = moderator_client.get(AUDIT)
+        response = mona_client.get(AUDIT)
     assert len(response.context["rows"]) == 31
 
 
 # One comment's history
 
 
-def test_comment_history_shows_the_comment_its_status_and_author(moderator_client, insult, mona):
+def test_comment_history_shows_the_comment_its_status_and_author(mona_client, insult, mona):
     remove(mona, insult)
-    response = moderator_client.get(reverse("moderation:comment_history", args=[insult.pk]))
+    response = mona_client.get(reverse("moderation:comment_history", args=[insult.pk]))
     html = response.content.decode()
     assert response.status_code == 200
     assert "You are an idiot and a liar." in html
@@ -331,13 +315,11 @@ def test_comment_history_shows_the_comment_its_status_and_author(moderator_clien
     assert '<span class="badge status-removed">Removed</span>' in html
 
 
-def test_comment_history_shows_retracted_tags_with_who_and_when(
-    moderator_client, insult, mona, bob
-):
+def test_comment_history_shows_retracted_tags_with_who_and_when(mona_client, insult, mona, bob):
     kept = services.tag(bob, insult, attack(insult.article.site), span=(11, 16), note="Insult")
     withdrawn = services.tag(mona, insult, factories.category(insult.article.site, "profanity"))
     services.retract(mona, withdrawn, note="Not profane")
-    response = moderator_client.get(reverse("moderation:comment_history", args=[insult.pk]))
+    response = mona_client.get(reverse("moderation:comment_history", args=[insult.pk]))
     html = response.content.decode()
     assert list(response.context["tags"]) == [withdrawn, kept]
     assert '<span class="badge retracted">Retracted</span> by mona' in html
@@ -347,12 +329,10 @@ def test_comment_history_shows_retracted_tags_with_who_and_when(
     assert "Not profane" in html  # the retraction's note, from its audit event
 
 
-def test_comment_history_shows_decisions_with_reasons_and_versions(
-    moderator_client, insult, mona, bob
-):
+def test_comment_history_shows_decisions_with_reasons_and_versions(mona_client, insult, mona, bob):
     remove(mona, insult, note="Attack on a commenter")
     services.decide(bob, insult, Status.APPROVED, expected_version=1, note="Satire, on appeal")
-    response = moderator_client.get(reverse("moderation:comment_history", args=[insult.pk]))
+    response = mona_client.get(reverse("moderation:comment_history", args=[insult.pk]))
     html = response.content.decode()
     assert [d.version for d in response.context["decisions"]] == [2, 1]
     assert "Removed → <strong>Approved</strong>" in html
@@ -362,23 +342,19 @@ def test_comment_history_shows_decisions_with_reasons_and_versions(
     assert actions_on(response) == ["comment.approved", "comment.removed"]
 
 
-def test_comment_history_of_an_untouched_comment_says_so(moderator_client, insult):
-    html = moderator_client.get(
-        reverse("moderation:comment_history", args=[insult.pk])
-    ).content.decode()
+def test_comment_history_of_an_untouched_comment_says_so(mona_client, insult):
+    html = mona_client.get(reverse("moderation:comment_history", args=[insult.pk])).content.decode()
     assert "Nobody has tagged this comment." in html
     assert "No decision yet: the comment is pending." in html
     assert "No audit event concerns this comment." in html
 
 
-def test_comment_history_of_a_missing_comment_is_404(moderator_client, db):
-    assert moderator_client.get(reverse("moderation:comment_history", args=[999])).status_code == (
-        404
-    )
+def test_comment_history_of_a_missing_comment_is_404(mona_client, db):
+    assert mona_client.get(reverse("moderation:comment_history", args=[999])).status_code == (404)
 
 
 def test_comment_history_costs_the_same_queries_for_1_or_many_actions(
-    moderator_client, insult, mona, bob, django_assert_num_queries
+    mona_client, insult, mona, bob, django_assert_num_queries
 ):
     url = reverse("moderation:comment_history", args=[insult.pk])
     site = insult.article.site
@@ -387,11 +363,11 @@ def test_comment_history_costs_the_same_queries_for_1_or_many_actions(
     # session, user, permissions (2), comment, tags, decisions, their reasons, events
     expected = 9
     with django_assert_num_queries(expected):
-        moderator_client.get(url)
+        mona_client.get(url)
     services.tag(bob, insult, attack(site), span=(0, 3))
     services.tag(bob, insult, factories.category(site, "profanity"))
     services.decide(bob, insult, Status.ESCALATED, expected_version=1)
     remove(mona, insult, attack(site), factories.category(site, "profanity"))
     with django_assert_num_queries(expected):
-        response = moderator_client.get(url)
+        response = mona_client.get(url)
     assert len(response.context["rows"]) == 6

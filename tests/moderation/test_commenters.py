@@ -18,22 +18,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def mona():
-    return factories.make_moderator("mona")
-
-
-@pytest.fixture
-def bob():
-    return factories.make_moderator("bob")
-
-
-@pytest.fixture
-def moderator_client(client, mona):
-    client.force_login(mona)
-    return client
-
-
-@pytest.fixture
 def researcher_client(client):
     client.force_login(factories.make_researcher("rhea"))
     return client
@@ -98,9 +82,9 @@ def test_researcher_cannot_block_unblock_or_annotate(researcher_client, vartan, 
     assert not CommenterNote.objects.exists()
 
 
-def test_actions_on_a_commenter_only_accept_post(moderator_client, vartan):
-    assert moderator_client.get(reverse("moderation:block", args=[vartan.pk])).status_code == 405
-    assert moderator_client.get(reverse("moderation:note", args=[vartan.pk])).status_code == 405
+def test_actions_on_a_commenter_only_accept_post(mona_client, vartan):
+    assert mona_client.get(reverse("moderation:block", args=[vartan.pk])).status_code == 405
+    assert mona_client.get(reverse("moderation:note", args=[vartan.pk])).status_code == 405
 
 
 def test_actions_on_a_commenter_need_the_csrf_token(vartan, mona):
@@ -111,15 +95,15 @@ def test_actions_on_a_commenter_need_the_csrf_token(vartan, mona):
     assert not CommenterBlock.objects.exists()
 
 
-def test_a_missing_commenter_is_404(moderator_client, db):
-    assert moderator_client.get(reverse("moderation:commenter", args=[999])).status_code == 404
+def test_a_missing_commenter_is_404(mona_client, db):
+    assert mona_client.get(reverse("moderation:commenter", args=[999])).status_code == 404
 
 
 # The record
 
 
 def test_moderator_sees_a_repeat_offenders_record_at_a_glance(
-    moderator_client, article, vartan, mona, bob
+    mona_client, article, vartan, mona, bob
 ):
     second = factories.make_comment(article, "Shut up, moron.", author="Vartan")
     third = factories.make_comment(article, "Fair point.", author="Vartan")
@@ -128,7 +112,7 @@ def test_moderator_sees_a_repeat_offenders_record_at_a_glance(
     services.tag(bob, second, attack)
     services.tag(mona, third, factories.category(article.site, "profanity"))
     remove(mona, second)
-    response = moderator_client.get(page_of(vartan))
+    response = mona_client.get(page_of(vartan))
     html = response.content.decode()
     assert response.context["counts"] == {"comments": 3, "removed": 1}
     assert list(response.context["tag_counts"]) == [
@@ -141,11 +125,11 @@ def test_moderator_sees_a_repeat_offenders_record_at_a_glance(
     assert f'href="/articles/{article.pk}/#comment-{second.pk}"' in html
 
 
-def test_comments_are_newest_first_and_paginated(moderator_client, article, vartan):
+def test_comments_are_newest_first_and_paginated(mona_client, article, vartan):
     for i in range(25):
         factories.make_comment(article, f"Comment number {i}", author="Vartan")
-    first = moderator_client.get(page_of(vartan))
-    second = moderator_client.get(page_of(vartan), {"page": 2})
+    first = mona_client.get(page_of(vartan))
+    second = mona_client.get(page_of(vartan), {"page": 2})
     assert len(first.context["page"].object_list) == 25
     assert first.context["page"].object_list[0].body_text == "Comment number 24"
     assert [c.body_text for c in second.context["page"].object_list] == [
@@ -154,8 +138,8 @@ def test_comments_are_newest_first_and_paginated(moderator_client, article, vart
     assert "Page 1 of 2 (26 in all)" in first.content.decode()
 
 
-def test_a_commenter_with_nothing_on_record_gets_empty_states(moderator_client, vartan):
-    html = moderator_client.get(page_of(vartan)).content.decode()
+def test_a_commenter_with_nothing_on_record_gets_empty_states(mona_client, vartan):
+    html = mona_client.get(page_of(vartan)).content.decode()
     assert "No tags on this commenter’s comments." in html
     assert "Vartan has never been blocked." in html
     assert "No notes yet." in html
@@ -165,9 +149,9 @@ def test_a_commenter_with_nothing_on_record_gets_empty_states(moderator_client, 
 # Blocks
 
 
-def test_moderator_blocks_a_commenter_with_an_expiry(moderator_client, vartan, mona):
+def test_moderator_blocks_a_commenter_with_an_expiry(mona_client, vartan, mona):
     expiry = in_an_hour()
-    response = moderator_client.post(
+    response = mona_client.post(
         reverse("moderation:block", args=[vartan.pk]),
         {"reason": "Repeated personal attacks", "expires_at": expiry},
         REMOTE_ADDR="203.0.113.9",
@@ -190,33 +174,33 @@ def test_moderator_blocks_a_commenter_with_an_expiry(moderator_client, vartan, m
     assert [row.event for row in response.context["rows"]] == [event]
 
 
-def test_moderator_blocks_a_commenter_with_no_expiry(moderator_client, vartan):
-    response = moderator_client.post(
+def test_moderator_blocks_a_commenter_with_no_expiry(mona_client, vartan):
+    response = mona_client.post(
         reverse("moderation:block", args=[vartan.pk]), {"reason": "Spam"}, follow=True
     )
     assert messages_on(response) == ["Vartan is blocked with no expiry."]
     assert response.context["in_force"].expires_at is None
 
 
-def test_blocking_twice_says_the_commenter_is_already_blocked(moderator_client, vartan, bob):
+def test_blocking_twice_says_the_commenter_is_already_blocked(mona_client, vartan, bob):
     services.block(bob, vartan, reason="Insults")
-    response = moderator_client.post(
+    response = mona_client.post(
         reverse("moderation:block", args=[vartan.pk]), {"reason": "Spam"}, follow=True
     )
     assert messages_on(response) == ["Vartan is already blocked with no expiry (by bob)."]
     assert CommenterBlock.objects.filter(commenter=vartan).count() == 1
 
 
-def test_a_block_needs_a_reason(moderator_client, vartan):
-    response = moderator_client.post(reverse("moderation:block", args=[vartan.pk]), {})
+def test_a_block_needs_a_reason(mona_client, vartan):
+    response = mona_client.post(reverse("moderation:block", args=[vartan.pk]), {})
     assert response.status_code == 400
     assert response.context["block_form"].errors == {"reason": ["This field is required."]}
     assert not CommenterBlock.objects.exists()
 
 
-def test_a_block_cannot_expire_in_the_past(moderator_client, vartan):
+def test_a_block_cannot_expire_in_the_past(mona_client, vartan):
     yesterday = (timezone.localtime() - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
-    response = moderator_client.post(
+    response = mona_client.post(
         reverse("moderation:block", args=[vartan.pk]),
         {"reason": "Spam", "expires_at": yesterday},
     )
@@ -225,9 +209,9 @@ def test_a_block_cannot_expire_in_the_past(moderator_client, vartan):
     assert not CommenterBlock.objects.exists()
 
 
-def test_unblock_requires_confirmation(moderator_client, vartan, mona):
+def test_unblock_requires_confirmation(mona_client, vartan, mona):
     current = services.block(mona, vartan, reason="Insults")
-    response = moderator_client.post(
+    response = mona_client.post(
         reverse("moderation:unblock", args=[current.pk]), {"note": "Apologised"}
     )
     assert response.status_code == 400
@@ -235,16 +219,16 @@ def test_unblock_requires_confirmation(moderator_client, vartan, mona):
     assert CommenterBlock.objects.get(pk=current.pk).in_force
 
 
-def test_the_unblock_form_asks_for_confirmation_without_js(moderator_client, vartan, mona):
+def test_the_unblock_form_asks_for_confirmation_without_js(mona_client, vartan, mona):
     current = services.block(mona, vartan, reason="Insults")
-    html = moderator_client.get(page_of(vartan)).content.decode()
+    html = mona_client.get(page_of(vartan)).content.decode()
     assert f'action="{reverse("moderation:unblock", args=[current.pk])}"' in html
     assert '<input type="checkbox" name="confirm" required id="id_confirm">' in html
 
 
-def test_moderator_lifts_a_block_and_the_page_says_who(moderator_client, vartan, bob, mona):
+def test_moderator_lifts_a_block_and_the_page_says_who(mona_client, vartan, bob, mona):
     current = services.block(bob, vartan, reason="Insults")
-    response = moderator_client.post(
+    response = mona_client.post(
         reverse("moderation:unblock", args=[current.pk]),
         {"note": "Apologised by email", "confirm": "on"},
         follow=True,
@@ -260,10 +244,10 @@ def test_moderator_lifts_a_block_and_the_page_says_who(moderator_client, vartan,
     assert AuditEvent.objects.filter(action="commenter.unblock", actor=mona).count() == 1
 
 
-def test_lifting_a_block_no_longer_in_force_is_refused(moderator_client, vartan, mona):
+def test_lifting_a_block_no_longer_in_force_is_refused(mona_client, vartan, mona):
     current = services.block(mona, vartan, reason="Insults")
     services.unblock(mona, current)
-    response = moderator_client.post(
+    response = mona_client.post(
         reverse("moderation:unblock", args=[current.pk]), {"confirm": "on"}, follow=True
     )
     assert messages_on(response) == ["This block is no longer in force."]
@@ -273,9 +257,9 @@ def test_lifting_a_block_no_longer_in_force_is_refused(moderator_client, vartan,
 # Notes
 
 
-def test_notes_appear_newest_first(moderator_client, vartan, bob):
+def test_notes_appear_newest_first(mona_client, vartan, bob):
     services.add_commenter_note(bob, vartan, text="First warning sent.")
-    response = moderator_client.post(
+    response = mona_client.post(
         reverse("moderation:note", args=[vartan.pk]), {"text": "Second warning."}, follow=True
     )
     html = response.content.decode()
@@ -288,8 +272,8 @@ def test_notes_appear_newest_first(moderator_client, vartan, bob):
     assert AuditEvent.objects.filter(action="commenter.note").count() == 2
 
 
-def test_an_empty_note_is_refused(moderator_client, vartan):
-    response = moderator_client.post(reverse("moderation:note", args=[vartan.pk]), {"text": "  "})
+def test_an_empty_note_is_refused(mona_client, vartan):
+    response = mona_client.post(reverse("moderation:note", args=[vartan.pk]), {"text": "  "})
     assert response.status_code == 400
     assert response.context["note_form"].errors == {"text": ["This field is required."]}
     assert not CommenterNote.objects.exists()
@@ -299,7 +283,7 @@ def test_an_empty_note_is_refused(moderator_client, vartan):
 
 
 def test_commenter_page_costs_the_same_queries_for_1_or_30_comments(
-    moderator_client, article, vartan, mona, bob, django_assert_num_queries
+    mona_client, article, vartan, mona, bob, django_assert_num_queries
 ):
     first = article.comments.get()
     services.tag(mona, first, factories.category(article.site, "profanity"))
@@ -311,7 +295,7 @@ def test_commenter_page_costs_the_same_queries_for_1_or_30_comments(
     # comment counts, tag counts, notes
     expected = 13
     with django_assert_num_queries(expected):
-        moderator_client.get(page_of(vartan))
+        mona_client.get(page_of(vartan))
     for i in range(29):
         comment = factories.make_comment(
             factories.make_article(article.site), f"Comment {i}", author="Vartan"
@@ -322,5 +306,5 @@ def test_commenter_page_costs_the_same_queries_for_1_or_30_comments(
     services.block(bob, vartan, reason="Back at it")
     services.add_commenter_note(bob, vartan, text="Blocked again.")
     with django_assert_num_queries(expected):
-        response = moderator_client.get(page_of(vartan))
+        response = mona_client.get(page_of(vartan))
     assert response.context["page"].paginator.count == 30

@@ -18,30 +18,6 @@ JSON = {"Accept": "application/json"}
 QUEUE = "/queue/"
 
 
-def make_moderator(name):
-    return factories.make_member(name, "Moderator")
-
-
-def make_researcher(name):
-    return factories.make_member(name, "Researcher")
-
-
-@pytest.fixture
-def mona(db):
-    return make_moderator("mona")
-
-
-@pytest.fixture
-def bob(db):
-    return make_moderator("bob")
-
-
-@pytest.fixture
-def mona_client(client, mona):
-    client.force_login(mona)
-    return client
-
-
 @pytest.fixture
 def site(db):
     return factories.make_site("Example News")
@@ -438,7 +414,7 @@ def test_the_queue_offers_to_undo_the_last_action_without_javascript(mona_client
 @pytest.mark.parametrize("role", [None, "Researcher"])
 def test_only_moderators_see_the_queue_or_act(client, comment, site, role):
     user = factories.make_member("outsider", role) if role else factories.make_user("outsider")
-    tag = services.tag(make_moderator("mona"), comment, attack(site))
+    tag = services.tag(factories.make_moderator("mona"), comment, attack(site))
     event = AuditEvent.objects.get(action="tag.add")
     client.force_login(user)
     assert client.get(QUEUE).status_code == 403

@@ -35,16 +35,6 @@ def comment(site):
     return factories.make_comment(article, "You are an idiot and a liar.", author="Vartan")
 
 
-@pytest.fixture
-def mona():
-    return factories.make_moderator("mona")
-
-
-@pytest.fixture
-def bob():
-    return factories.make_moderator("bob")
-
-
 def attack(site):
     return factories.category(site, "personal-attack")
 

@@ -12,25 +12,6 @@ from tests import factories
 from tests.archive.test_views import comment_blocks
 
 
-def make_moderator(name):
-    return factories.make_member(name, "Moderator")
-
-
-def make_researcher(name):
-    return factories.make_member(name, "Researcher")
-
-
-@pytest.fixture
-def mona(db):
-    return make_moderator("mona")
-
-
-@pytest.fixture
-def mona_client(client, mona):
-    client.force_login(mona)
-    return client
-
-
 @pytest.fixture
 def site(db):
     return factories.make_site("Example News")
@@ -100,7 +81,7 @@ def test_tagged_passages_carry_their_offsets_for_marking(mona_client, mona, arti
 def test_researcher_sees_states_and_tags_but_no_controls(client, mona, article, site):
     comment = factories.make_comment(article, "You fool")
     services.tag(mona, comment, attack(site))
-    client.force_login(make_researcher("rhea"))
+    client.force_login(factories.make_researcher("rhea"))
     html = client.get(thread_url(article)).content.decode()
     assert '<span class="tag-category">Personal attack</span>' in html
     assert "/decide/" not in html
@@ -116,7 +97,7 @@ def test_someone_without_a_role_cannot_read_threads(client, article):
 
 def test_researcher_gets_no_body_text_to_tag(client, article):
     factories.make_comment(article, "Plain words")
-    client.force_login(make_researcher("rhea"))
+    client.force_login(factories.make_researcher("rhea"))
     html = client.get(thread_url(article)).content.decode()
     assert "data-text=" not in html
     assert '<div class="comment-body"><p>Plain words</p></div>' in html
