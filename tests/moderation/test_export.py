@@ -670,7 +670,7 @@ def test_download_queries_do_not_grow_with_rows(client, researcher, tagged, url)
 
 
 def test_download_queries_grow_per_chunk_not_per_row(client, researcher, tagged, monkeypatch):
-    monkeypatch.setattr(export, "CHUNK", 2)
+    monkeypatch.setattr(export.build, "CHUNK", 2)
     three_chunks = queries_to_stream(client, COMMENTS_JSONL)  # 5 comments
     factories.make_comment(tagged.article, "Sixth.")
     assert queries_to_stream(client, COMMENTS_JSONL) == three_chunks

@@ -1,0 +1,128 @@
+"""Research exports: the filter, pseudonyms, comment and label rows, their CSV / JSONL / ZIP
+writers, and the codebook with its data statement.
+
+Everything streams. Comments are read with `.iterator(chunk_size=CHUNK)` and, for each chunk,
+their tags and decisions in two bulk queries, so the number of queries grows with the number
+of chunks, never of rows, and memory stays flat whatever the size of the export. The figures
+that need every row (counts, agreement) are accumulated one comment at a time from two
+ordered queries over the filtered set (`Export.summary`).
+
+What a label is (also written into every codebook, see DEFINITIONS):
+
+* the reviewers of a comment are the distinct moderators who tagged it (tags later retracted
+  included: they looked and changed their mind) or made a decision on it;
+* a reviewer's label for (comment, category) is 1 when they hold a non-retracted tag of that
+  category on it, or made the comment's final decision, a removal citing that category;
+  otherwise 0;
+* vote fraction = positive labels / reviewers; majority label = 1 when the fraction > 0.5;
+* a reviewed comment without a single positive label is a reviewed negative, not missing data;
+  a comment nobody reviewed has `reviewed` false and nulls for its labels.
+
+Pseudonyms are HMAC-SHA256 under EXPORT_PSEUDONYM_KEY, an environment variable kept out of the
+database: the same key gives the same pseudonyms in every export, another key others.
+
+The package, by capability (everything public is re-exported here, so
+`from moderation.export import X` and `export.X` work as before):
+
+* `keys`: the pseudonym key from the environment, `Pseudonyms`, `ExportUnavailable`;
+* `forms`: `ExportFilter` (the queue's filter for exports) and `OptionsForm`;
+* `columns`: the tables' columns and `DEFINITIONS`, the dictionary every codebook carries;
+* `reviews`: one comment's tags and decisions read as labels (`Review`, `Vote`), `Summary`;
+* `build`: `Export`, which reads the comments a chunk at a time and makes rows and codebook;
+* `statement`: the data statement and the software version;
+* `writers`: CSV, JSON Lines and streamed ZIP output, and how times are written.
+
+Dependencies run one way: `build` imports the others, and none imports `build` (`statement`
+only for a type hint).
+"""
+
+# Export reads build.CHUNK: a test that shrinks the chunks patches `export.build.CHUNK`, since
+# setting this re-exported copy would change nothing.
+from moderation.export.build import CHUNK, Export
+from moderation.export.columns import (
+    COMMENT_COLUMNS,
+    DEFINITIONS,
+    LABEL_COLUMN_NAMES,
+    LABEL_COLUMNS,
+    REVIEW_ROUTES,
+    TABLES,
+    Column,
+    comment_columns,
+)
+from moderation.export.forms import ExportFilter, OptionsForm, reviewed_q
+from moderation.export.keys import (
+    DEVELOPMENT_KEY,
+    HOW_TO_SET_KEY,
+    KEY_VARIABLE,
+    MIN_KEY_LENGTH,
+    ExportUnavailable,
+    PseudonymKey,
+    Pseudonyms,
+    pseudonym_key,
+)
+from moderation.export.reviews import (
+    DECISION_FIELDS,
+    TAG_FIELDS,
+    CategoryInfo,
+    PolicyHistory,
+    Review,
+    Summary,
+    Vote,
+)
+from moderation.export.statement import (
+    TO_COMPLETE,
+    data_statement,
+    data_statement_markdown,
+    software_version,
+)
+from moderation.export.writers import (
+    CONTENT_TYPES,
+    FORMATS,
+    ZIP_FLUSH,
+    codebook_bytes,
+    write_csv,
+    write_jsonl,
+    write_zip,
+)
+
+__all__ = [
+    "CHUNK",
+    "COMMENT_COLUMNS",
+    "CONTENT_TYPES",
+    "DECISION_FIELDS",
+    "DEFINITIONS",
+    "DEVELOPMENT_KEY",
+    "FORMATS",
+    "HOW_TO_SET_KEY",
+    "KEY_VARIABLE",
+    "LABEL_COLUMNS",
+    "LABEL_COLUMN_NAMES",
+    "MIN_KEY_LENGTH",
+    "REVIEW_ROUTES",
+    "TABLES",
+    "TAG_FIELDS",
+    "TO_COMPLETE",
+    "ZIP_FLUSH",
+    "CategoryInfo",
+    "Column",
+    "Export",
+    "ExportFilter",
+    "ExportUnavailable",
+    "OptionsForm",
+    "PolicyHistory",
+    "PseudonymKey",
+    "Pseudonyms",
+    "Review",
+    "Summary",
+    "Vote",
+    "codebook_bytes",
+    "comment_columns",
+    "data_statement",
+    "data_statement_markdown",
+    "pseudonym_key",
+    "reviewed_q",
+    "software_version",
+    "write_csv",
+    "write_jsonl",
+    "write_zip",
+]

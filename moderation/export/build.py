@@ -1,0 +1,524 @@
+"""One export (`Export`): the filtered comments read a chunk at a time with their reviews,
+the comment and label rows, the counts and agreement over the whole set, the downloads and
+the codebook."""
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime
+from functools import cached_property
+from itertools import groupby
+from operator import itemgetter
+
+from django.db.models import Count, Exists, F, Max, Min, OuterRef
+from django.utils import timezone
+
+from archive.models import Comment, Site
+from moderation import audit, queries
+from moderation.agreement import Agreement, Figure
+from moderation.export.columns import (
+    COMMENT_COLUMNS,
+    DEFINITIONS,
+    LABEL_COLUMN_NAMES,
+    LABEL_COLUMNS,
+    TABLES,
+    comment_columns,
+)
+from moderation.export.forms import ExportFilter
+from moderation.export.keys import KEY_VARIABLE, PseudonymKey, Pseudonyms, pseudonym_key
+from moderation.export.reviews import (
+    DECISION_FIELDS,
+    TAG_FIELDS,
+    CategoryInfo,
+    PolicyHistory,
+    Review,
+    Summary,
+)
+from moderation.export.statement import data_statement, data_statement_markdown, software_version
+from moderation.export.writers import (
+    FORMATS,
+    _iso,
+    codebook_bytes,
+    write_csv,
+    write_jsonl,
+    write_zip,
+)
+from moderation.models import Category, Decision, Policy, Tag
+
+CHUNK = 1000  # comments per query; also under SQLite's limit on query parameters
+
+
+class Export:
+    """One export: the filtered comments, how people are named, and the moment it was made.
+
+    Build it from a bound, valid ExportFilter. Row generators read the database lazily, so a
+    streaming response starts sending before the last comment is read."""
+
+    def __init__(
+        self,
+        filterset: ExportFilter,
+        key: PseudonymKey,
+        *,
+        real_names: bool = False,
+        now: datetime | None = None,
+    ):
+        if not filterset.is_valid():
+            raise ValueError("an export needs a valid filter")
+        self.filterset = filterset
+        self.key = key
+        self.real_names = real_names
+        self.pseudonyms = Pseudonyms(key, real_names=real_names)
+        self.exported_at = now or timezone.now()
+
+    @classmethod
+    def from_query(cls, data, *, real_names=False, key=None, now=None) -> "Export":
+        """From query-string-like data; raises ExportUnavailable without a key and
+        ValueError on filters that do not validate (check ExportFilter first to show why)."""
+        filterset = ExportFilter(data, queryset=Comment.objects.all())
+        return cls(filterset, key or pseudonym_key(), real_names=real_names, now=now)
+
+    @cached_property
+    def comments(self):
+        """The filtered comments (a queryset, not evaluated)."""
+        return self.filterset.qs.order_by()
+
+    @cached_property
+    def categories(self) -> list[CategoryInfo]:
+        """The categories of the sites that have comments in the export (one query)."""
+        in_export = self.comments.filter(article__site=OuterRef("site"))
+        return [
+            CategoryInfo(*row)
+            for row in Category.objects.filter(Exists(in_export))
+            .order_by("site__name", "order", "pk")
+            .values_list("pk", "site_id", "slug", "name", "order", "definition", "active")
+        ]
+
+    @cached_property
+    def _by_site(self) -> dict[int, list[CategoryInfo]]:
+        by_site = defaultdict(list)
+        for category in self.categories:
+            by_site[category.site_id].append(category)
+        return by_site
+
+    @cached_property
+    def _by_id(self) -> dict[int, CategoryInfo]:
+        return {category.id: category for category in self.categories}
+
+    @cached_property
+    def slugs(self) -> list[str]:
+        """Category slugs for the per-category columns, in keyboard order."""
+        order: dict[str, tuple] = {}
+        for c in self.categories:
+            order[c.slug] = min(order.get(c.slug, (c.order, c.slug)), (c.order, c.slug))
+        return sorted(order, key=order.__getitem__)
+
+    @cached_property
+    def policies(self) -> PolicyHistory:
+        return PolicyHistory()
+
+    def date_stamp(self) -> str:
+        return self.exported_at.astimezone(UTC).date().isoformat()
+
+    def filename(self, what: str, fmt: str) -> str:
+        """e.g. comments-2026-11-22.csv: the date only, never a person's name."""
+        return f"{what}-{self.date_stamp()}.{fmt}"
+
+    # Counting (before streaming, for the audit)
+
+    def count(self, table: str) -> int:
+        """Rows a table will hold, in one COUNT query."""
+        if table == "comments":
+            return self.comments.count()
+        if table == "labels":
+            # Distinct (comment, reviewer, category of the comment's site) triples.
+            ids = self.comments.values("pk")
+            tagged = (
+                Tag.objects.filter(comment__in=ids)
+                .order_by()
+                .values_list("comment_id", "moderator_id", "category__site__categories")
+            )
+            decided = (
+                Decision.objects.filter(comment__in=ids)
+                .order_by()
+                .values_list("comment_id", "moderator_id", "comment__article__site__categories")
+            )
+            return tagged.union(decided).count()
+        raise ValueError(f"no table {table!r}")
+
+    # Reading comments with their reviews, a chunk at a time
+
+    def reviewed_comments(self) -> Iterator[list[tuple[dict, Review]]]:
+        """Chunks of (comment values, Review), in comment id order: three queries a chunk."""
+        rows = (
+            queries.with_status(self.comments)
+            .order_by("pk")
+            .values(
+                "id",
+                "article_id",
+                "parent_id",
+                "position",
+                "posted_at",
+                "body_text",
+                "source_status",
+                "status",
+                site_id=F("article__site_id"),
+                site_name=F("article__site__name"),
+                title=F("article__title"),
+                url=F("article__source_url"),
+                commenter_name=F("commenter__name"),
+                decided_at=F("moderation__decision__created_at"),
+                decision_id=F("moderation__decision_id"),
+            )
+        )
+        for chunk in _chunks(rows.iterator(chunk_size=CHUNK), CHUNK):
+            ids = [row["id"] for row in chunk]
+            tags = _group(
+                Tag.objects.filter(comment_id__in=ids)
+                .order_by("comment_id", "created_at", "pk")
+                .values_list(*TAG_FIELDS)
+            )
+            decisions = _group(
+                Decision.objects.filter(comment_id__in=ids)
+                .order_by("comment_id", "version", "pk")
+                .values_list(*DECISION_FIELDS)
+            )
+            yield [
+                (
+                    row,
+                    Review(
+                        row["site_id"],
+                        self._by_site.get(row["site_id"], []),
+                        tags.get(row["id"], ()),
+                        decisions.get(row["id"], ()),
+                        row["decision_id"],
+                        self.policies,
+                    ),
+                )
+                for row in chunk
+            ]
+
+    def comment_rows(self) -> Iterator[list[dict]]:
+        for chunk in self.reviewed_comments():
+            yield [self._comment_row(row, review) for row, review in chunk]
+
+    def _comment_row(self, c: dict, review: Review) -> dict:
+        text = c["body_text"]
+        reviewed = review.reviewed
+        fraction = {}  # by slug: only the comment's site's categories, only when reviewed
+        if reviewed:
+            by_id = review.fractions()
+            fraction = {category.slug: by_id[category.id] for category in review.categories}
+        fractions_and_majorities = {
+            **{f"fraction_{slug}": fraction.get(slug) for slug in self.slugs},
+            **{
+                f"majority_{slug}": int(fraction[slug] > 0.5) if slug in fraction else None
+                for slug in self.slugs
+            },
+        }
+        return {
+            "comment_id": c["id"],
+            "site": c["site_name"],
+            "article_id": c["article_id"],
+            "article_title": c["title"],
+            "article_url": c["url"] or None,
+            "position": c["position"],
+            "parent_id": c["parent_id"],
+            "depth": c["position"].count("."),
+            "author": self.pseudonyms.commenter(c["site_name"], c["commenter_name"]),
+            "posted_at": _iso(c["posted_at"]),
+            "source_status": c["source_status"],
+            "text": text,
+            "text_sha256": hashlib.sha256(text.encode()).hexdigest(),
+            "reviewed": reviewed,
+            "review_route": "queue" if reviewed else None,
+            "status": c["status"],
+            "decided_at": _iso(c["decided_at"]),
+            "reviewers": len(review.reviewers),
+            **fractions_and_majorities,
+            "spans": [
+                {
+                    "start": start,
+                    "end": end,
+                    "category": self._by_id[cat].slug,
+                    "text": quote,
+                    "moderator": self.pseudonyms.moderator(mod),
+                }
+                for start, end, cat, quote, mod in review.span_tags
+            ],
+            "policy_version": review.policy_version,
+        }
+
+    def label_rows(self) -> Iterator[list[dict]]:
+        for chunk in self.reviewed_comments():
+            rows = []
+            for c, review in chunk:
+                for mod in review.reviewers:
+                    moderator = self.pseudonyms.moderator(mod)
+                    for category in review.categories:
+                        vote = review.votes[mod, category.id]
+                        rows.append(
+                            {
+                                "comment_id": c["id"],
+                                "site": c["site_name"],
+                                "category": category.slug,
+                                "moderator": moderator,
+                                "label": vote.label,
+                                "basis": vote.basis,
+                                "labelled_at": _iso(vote.at),
+                                "policy_version": vote.policy_version,
+                                "retracted": vote.retracted_at is not None,
+                                "retracted_at": _iso(vote.retracted_at),
+                            }
+                        )
+            yield rows
+
+    # Counts and agreement over the whole filtered set, in a fixed number of queries
+
+    def summary(self) -> Summary:
+        """Counts and agreement: one aggregate and two ordered queries, read as streams."""
+        totals = self.comments.aggregate(
+            n=Count("pk"), first=Min("posted_at"), last=Max("posted_at")
+        )
+        ids = self.comments.values("pk")
+        tags = (
+            Tag.objects.filter(comment__in=ids)
+            .order_by("comment_id", "created_at", "pk")
+            .values_list(*TAG_FIELDS)
+            .iterator(chunk_size=CHUNK)
+        )
+        decisions = (
+            Decision.objects.filter(comment__in=ids)
+            .order_by("comment_id", "version", "pk")
+            .values_list(
+                *DECISION_FIELDS, "comment__moderation__decision_id", "comment__article__site_id"
+            )
+            .iterator(chunk_size=CHUNK)
+        )
+        agreement = Agreement()
+        reviewed = negatives = labels = 0
+        for tag_rows, decision_rows in _merge_by_comment(tags, decisions):
+            if decision_rows:
+                site_id, final = decision_rows[0][-1], decision_rows[0][-2]
+            else:
+                site_id, final = self._by_id[tag_rows[0][2]].site_id, None
+            review = Review(
+                site_id,
+                self._by_site.get(site_id, []),
+                tag_rows,
+                [row[: len(DECISION_FIELDS)] for row in decision_rows],
+                final,
+                self.policies,
+            )
+            reviewed += 1
+            labels += len(review.reviewers) * len(review.categories)
+            if not any(vote.label for vote in review.votes.values()):
+                negatives += 1
+            agreement.add(review.labels())
+        return Summary(
+            comments=totals["n"],
+            reviewed=reviewed,
+            reviewed_negatives=negatives,
+            labels=labels,
+            first_posted=totals["first"],
+            last_posted=totals["last"],
+            agreement=agreement,
+        )
+
+    def agreement_figures(self, agreement: Agreement) -> dict:
+        """Alpha for every category, kappa for every pair of moderators who share comments."""
+        alphas = agreement.alphas()
+        no_reviews = Figure(None, 0, "no comment was reviewed by two or more moderators")
+        sites = self._site_names
+        categories = [
+            {
+                "site": sites.get(c.site_id, ""),
+                "category": c.slug,
+                "name": c.name,
+                "alpha": alphas.get(c.id, no_reviews).as_dict(),
+            }
+            for c in self.categories
+        ]
+        place = {c.id: i for i, c in enumerate(self.categories)}  # site, then keyboard order
+        pairs = []
+        for (cat, a, b), figure in agreement.kappas().items():
+            category = self._by_id[cat]
+            first, second = sorted([self.pseudonyms.moderator(a), self.pseudonyms.moderator(b)])
+            pairs.append(
+                (
+                    (place[cat], first, second),
+                    {
+                        "site": sites.get(category.site_id, ""),
+                        "category": category.slug,
+                        "name": category.name,
+                        "moderator_a": first,
+                        "moderator_b": second,
+                        "kappa": figure.as_dict(),
+                    },
+                )
+            )
+        return {"alpha": categories, "kappa": [pair for _, pair in sorted(pairs)]}
+
+    @cached_property
+    def _site_names(self) -> dict[int, str]:
+        site_ids = {c.site_id for c in self.categories}
+        return dict(Site.objects.filter(pk__in=site_ids).values_list("pk", "name"))
+
+    # Writing
+
+    def stream(self, what: str, fmt: str, *, event=None) -> Iterator[bytes]:
+        """The bytes of one download: comments or labels as csv or jsonl, or the bundle."""
+        if what == "bundle" and fmt == "zip":
+            return self.bundle(event=event)
+        if what not in TABLES or fmt not in FORMATS:
+            raise ValueError(f"no export {what}.{fmt}")
+        if what == "comments":
+            batches, columns = self.comment_rows(), comment_columns(self.slugs)
+        else:
+            batches, columns = self.label_rows(), LABEL_COLUMN_NAMES
+        return write_csv(columns, batches) if fmt == "csv" else write_jsonl(batches)
+
+    def bundle(self, *, event=None) -> Iterator[bytes]:
+        """A ZIP of both tables in both formats, the codebook and the data statement. The
+        codebook is written last, so the archive starts streaming at once."""
+        codebook = {}
+
+        def codebook_json():
+            codebook.update(self.codebook(event=event))
+            yield codebook_bytes(codebook)
+
+        files: list[tuple[str, Callable[[], Iterable[bytes]]]] = [
+            (self.filename("comments", "jsonl"), lambda: self.stream("comments", "jsonl")),
+            (self.filename("comments", "csv"), lambda: self.stream("comments", "csv")),
+            (self.filename("labels", "jsonl"), lambda: self.stream("labels", "jsonl")),
+            (self.filename("labels", "csv"), lambda: self.stream("labels", "csv")),
+            (self.filename("codebook", "json"), codebook_json),
+            (
+                f"data-statement-{self.date_stamp()}.md",
+                lambda: [data_statement_markdown(codebook).encode()],
+            ),
+        ]
+        return write_zip(files, self.exported_at)
+
+    def codebook(self, *, event=None, summary: Summary | None = None) -> dict:
+        """Everything a reader needs to use the files, and where they came from."""
+        summary = summary or self.summary()
+        site_ids = {c.site_id for c in self.categories}
+        policies = (
+            Policy.objects.filter(site__in=site_ids)
+            .select_related("site")
+            .order_by("site__name", "version")
+        )
+        filters = self.filterset.used()
+        if filters["moderator"] is not None:
+            filters["moderator"] = self.pseudonyms.moderator(filters["moderator"])
+        pseudonyms = {
+            "method": DEFINITIONS["pseudonyms"],
+            "real_names": self.real_names,
+            "development_key": self.key.development,
+        }
+        warnings = []
+        if self.real_names:
+            warnings.append(
+                "REAL NAMES: authors are commenters' display names and moderators are "
+                "usernames, at an Admin's explicit request (recorded in the audit log). "
+                "Handle as personal data."
+            )
+        if self.key.development:
+            warnings.append(
+                f"DEVELOPMENT KEY: {KEY_VARIABLE} was not set and the server runs in debug "
+                "mode, so pseudonyms use a fixed, publicly known key and can be reversed. "
+                "Do not share this export."
+            )
+        return {
+            "title": "Discussion moderation export",
+            "exported_at": _iso(self.exported_at),
+            "software": {"name": "discussion-moderation", "version": software_version()},
+            "audit": {
+                "event_id": event.pk if event is not None else None,
+                "head_hash": audit.head_hash(),
+            },
+            "warnings": warnings,
+            "pseudonyms": pseudonyms,
+            "filters": filters,
+            "counts": {
+                "comments": summary.comments,
+                "reviewed": summary.reviewed,
+                "reviewed_negatives": summary.reviewed_negatives,
+                "unreviewed": summary.comments - summary.reviewed,
+                "labels": summary.labels,
+            },
+            "posted_between": [_iso(summary.first_posted), _iso(summary.last_posted)],
+            "definitions": DEFINITIONS,
+            "policies": [
+                {
+                    "site": policy.site.name,
+                    "version": policy.version,
+                    "created_at": _iso(policy.created_at),
+                    "text": policy.text,
+                    "categories": policy.categories,
+                }
+                for policy in policies
+            ],
+            "categories": [
+                {
+                    "site": self._site_names.get(c.site_id, ""),
+                    "slug": c.slug,
+                    "name": c.name,
+                    "definition": c.definition,
+                    "active": c.active,
+                }
+                for c in self.categories
+            ],
+            "files": {
+                "comments": {
+                    "columns": [column._asdict() for column in COMMENT_COLUMNS],
+                    "category_columns": comment_columns(self.slugs),
+                },
+                "labels": {"columns": [column._asdict() for column in LABEL_COLUMNS]},
+                "formats": "CSV (UTF-8, header row, RFC 4180 quoting; lists as JSON) and JSON "
+                "Lines (UTF-8, one object per line).",
+            },
+            "agreement": self.agreement_figures(summary.agreement),
+            "data_statement": data_statement(self, summary),
+        }
+
+
+# Helpers: reading rows a chunk, and a comment, at a time
+
+
+def _chunks(iterable: Iterable, size: int) -> Iterator[list]:
+    chunk = []
+    for item in iterable:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _group(rows: Iterable[tuple]) -> dict[int, list[tuple]]:
+    grouped = defaultdict(list)
+    for row in rows:
+        grouped[row[0]].append(row)
+    return grouped
+
+
+def _merge_by_comment(
+    first: Iterator[tuple], second: Iterator[tuple]
+) -> Iterator[tuple[list[tuple], list[tuple]]]:
+    """Two row streams ordered by comment id (their first value) → (rows of the first, rows of
+    the second) per comment id present in either."""
+    groups_a = ((key, list(rows)) for key, rows in groupby(first, key=itemgetter(0)))
+    groups_b = ((key, list(rows)) for key, rows in groupby(second, key=itemgetter(0)))
+    a, b = next(groups_a, None), next(groups_b, None)
+    while a is not None or b is not None:
+        if b is None or (a is not None and a[0] < b[0]):
+            yield a[1], []
+            a = next(groups_a, None)
+        elif a is None or b[0] < a[0]:
+            yield [], b[1]
+            b = next(groups_b, None)
+        else:
+            yield a[1], b[1]
+            a, b = next(groups_a, None), next(groups_b, None)

@@ -1,0 +1,139 @@
+"""The two tables' columns and the definitions of their terms: the dictionary every codebook
+carries (and docs/export.md repeats)."""
+
+from collections.abc import Iterable
+from typing import NamedTuple
+
+TABLES = ("comments", "labels")
+REVIEW_ROUTES = {
+    "queue": "reviewed from the moderation queue or a moderated thread (every review today)",
+    "flagged": "reserved: reported by a reader before review (not collected yet)",
+    "sampled": "reserved: drawn into a review sample (not collected yet)",
+}
+
+
+class Column(NamedTuple):
+    name: str
+    type: str
+    description: str
+
+
+COMMENT_COLUMNS = [
+    Column("comment_id", "integer", "The comment's id in the dashboard."),
+    Column("site", "string", "The site's name."),
+    Column("article_id", "integer", "The article's id in the dashboard."),
+    Column("article_title", "string", "The article's title."),
+    Column("article_url", "string|null", "The article's address as published, when known."),
+    Column("position", "string", "The number shown on the page: 2, or 2.1 for its reply."),
+    Column("parent_id", "integer|null", "The comment it replies to; null at the top level."),
+    Column("depth", "integer", "0 for a top-level comment, 1 for a reply, and so on."),
+    Column(
+        "author",
+        "string|null",
+        "The commenter's pseudonym (c-…, per site and display name); null when anonymous. "
+        "The display name itself only in an Admin's real-names export.",
+    ),
+    Column("posted_at", "datetime|null", "When it was posted, UTC (ISO 8601, Z)."),
+    Column("source_status", "string", "published, or held (submitted but never shown to readers)."),
+    Column("text", "string", "The text exactly as moderators saw it; span offsets index it."),
+    Column("text_sha256", "string", "SHA-256 of `text` in UTF-8, hex."),
+    Column("reviewed", "boolean", "Whether anyone reviewed it (any tag or decision)."),
+    Column(
+        "review_route",
+        "string|null",
+        "How it reached review: queue; flagged and sampled are reserved. Null if unreviewed.",
+    ),
+    Column("status", "string", "Final status: pending, approved, removed or escalated."),
+    Column("decided_at", "datetime|null", "Time of its last decision, UTC; null if none."),
+    Column("reviewers", "integer", "Number of reviewers (see definitions)."),
+    Column(
+        "fraction_<category>",
+        "number|null",
+        "One per category slug: positive labels / reviewers. Null when unreviewed, or when "
+        "the category is not one of the comment's site.",
+    ),
+    Column(
+        "majority_<category>",
+        "integer|null",
+        "One per category slug: 1 when fraction_<category> > 0.5, else 0; null as above.",
+    ),
+    Column(
+        "spans",
+        "list",
+        "Passages tagged with a non-retracted tag: {start, end, category, text, moderator}, "
+        "0-based end-exclusive character offsets into `text`; `text` is the passage as "
+        "quoted when tagged (compare with text[start:end] to catch drift). JSON in CSV.",
+    ),
+    Column(
+        "policy_version",
+        "integer|null",
+        "The site's policy version in force at the comment's last review action.",
+    ),
+]
+
+LABEL_COLUMNS = [
+    Column("comment_id", "integer", "The comment (see comments)."),
+    Column("site", "string", "The site's name."),
+    Column("category", "string", "The category's slug (see categories)."),
+    Column("moderator", "string", "The reviewer's pseudonym (m-…); username only if real names."),
+    Column("label", "integer", "1 or 0 (see definitions)."),
+    Column(
+        "basis",
+        "string",
+        "tag: a non-retracted tag; removal: the comment's final decision, a removal citing the "
+        "category; retracted_tag: tagged, then every such tag retracted (label 0); "
+        "reviewed: reviewed without tagging it (label 0).",
+    ),
+    Column(
+        "labelled_at",
+        "datetime",
+        "UTC. tag: when the (earliest current) tag was made; removal: the decision's time; "
+        "retracted_tag: when the retracted tag was made; reviewed: the moderator's first "
+        "action on the comment.",
+    ),
+    Column("policy_version", "integer|null", "The policy version in force at labelled_at."),
+    Column("retracted", "boolean", "Whether this moderator's tag was later retracted."),
+    Column("retracted_at", "datetime|null", "When it was retracted, UTC."),
+]
+
+DEFINITIONS = {
+    "reviewers": "The distinct moderators who tagged the comment (tags later retracted "
+    "included) or made any decision on it.",
+    "reviewed": "A comment is reviewed when it has any tag or any decision.",
+    "label": "A reviewer's label for (comment, category) is 1 when they hold a non-retracted "
+    "tag of that category on the comment, or made the comment's final decision, a removal "
+    "citing that category as a reason; otherwise 0. Retracted tags and superseded decisions "
+    "are not positive votes. Every category of the comment's site gets a label, retired ones "
+    "included.",
+    "vote_fraction": "Positive labels / reviewers, per category.",
+    "majority_label": "1 when the vote fraction is greater than 0.5 (a tie is 0).",
+    "reviewed_negative": "A reviewed comment with no positive label in any category (e.g. "
+    "approved without tags): a negative example, not missing data.",
+    "unreviewed": "Nobody reviewed the comment: reviewed is false, reviewers 0, fractions, "
+    "majorities and review_route null, and it has no label rows.",
+    "review_route": REVIEW_ROUTES,
+    "agreement": "Per category, Krippendorff's alpha (nominal) over all reviewers' labels, on "
+    "the comments with two or more reviewers; Cohen's kappa for each pair of moderators over "
+    "the comments both reviewed. `items` is the number of comments a figure rests on; a "
+    "figure is null, with a reason, when undefined (no comment with two reviewers, or no "
+    "variation).",
+    "pseudonyms": "c-/m- followed by the first 16 hex digits of HMAC-SHA256(key, "
+    '"commenter:<site>:<display name>") or (key, "moderator:<user id>"). The key is kept '
+    "out of the database: the same key gives the same pseudonyms in every export.",
+    "times": "UTC, ISO 8601 with a Z suffix.",
+}
+
+
+def comment_columns(slugs: Iterable[str]) -> list[str]:
+    names = []
+    for column in COMMENT_COLUMNS:
+        if column.name == "fraction_<category>":
+            names += [f"fraction_{slug}" for slug in slugs]
+        elif column.name == "majority_<category>":
+            names += [f"majority_{slug}" for slug in slugs]
+        else:
+            names.append(column.name)
+    return names
+
+
+LABEL_COLUMN_NAMES = [column.name for column in LABEL_COLUMNS]

@@ -1,0 +1,68 @@
+"""The export's filter (the queue's, with every status by default and "reviewed only") and
+its options form."""
+
+import django_filters
+from django import forms
+from django.db.models import Exists, OuterRef, Q
+
+from moderation.export.writers import _iso
+from moderation.filters import QueueFilter
+from moderation.models import Decision, Tag
+
+
+def reviewed_q() -> Q:
+    """A comment is reviewed when it has any decision or any tag (retracted ones included)."""
+    return Q(Exists(Tag.objects.filter(comment=OuterRef("pk")))) | Q(
+        Exists(Decision.objects.filter(comment=OuterRef("pk")))
+    )
+
+
+class ExportFilter(QueueFilter):
+    """The queue's FilterSet: site, article, category, status, moderator, posting dates; plus
+    reviewed only. Its default status is "all" (the queue's is "pending"); the queue's text
+    search, commenter, replies and order filters are left out (rows come in id order)."""
+
+    reviewed = django_filters.BooleanFilter(
+        method="filter_reviewed", label="Reviewed only", widget=forms.CheckboxInput
+    )
+    NOT_FOR_EXPORT = ("q", "commenter", "has_replies", "order")
+    LABELS = {"status": "Status", "category": "Category", "site": "Site", "moderator": "Moderator"}
+
+    def __init__(self, data=None, *args, **kwargs):
+        data = data.copy() if data is not None else {}
+        data.setdefault("status", "all")
+        super().__init__(data, *args, **kwargs)
+        for name in self.NOT_FOR_EXPORT:
+            self.filters.pop(name, None)
+        # QueueFilter's method filters have no label (django-filter shows "[invalid name]").
+        for name, label in self.LABELS.items():
+            self.filters[name].label = label
+
+    def filter_reviewed(self, queryset, name, value):
+        return queryset.filter(reviewed_q()) if value else queryset
+
+    def used(self) -> dict:
+        """The cleaned filters as plain values (no names of people): what the audit records."""
+        data = self.form.cleaned_data
+        posted = data.get("posted")
+        return {
+            "status": data.get("status") or "all",
+            "site": data["site"].name if data.get("site") else None,
+            "article": int(data["article"]) if data.get("article") is not None else None,
+            "category": (
+                f"{data['category'].site.name}/{data['category'].slug}"
+                if data.get("category")
+                else None
+            ),
+            "moderator": data["moderator"].pk if data.get("moderator") else None,
+            "posted_after": _iso(posted.start) if posted else None,
+            "posted_before": _iso(posted.stop) if posted else None,
+            "reviewed_only": bool(data.get("reviewed")),
+        }
+
+
+class OptionsForm(forms.Form):
+    real_names = forms.BooleanField(
+        required=False,
+        label="Real names instead of pseudonyms (Admins only; recorded in the audit log)",
+    )

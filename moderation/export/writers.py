@@ -1,0 +1,101 @@
+"""Writers: rows as CSV or JSON Lines, the codebook as JSON, and a ZIP streamed as it is
+written; `_iso`, how every time is written (UTC, ISO 8601, Z)."""
+
+import csv
+import io
+import json
+import zipfile
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, date, datetime
+
+ZIP_FLUSH = 256 * 1024  # bytes of compressed output gathered before they are sent
+
+FORMATS = ("csv", "jsonl")
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "jsonl": "application/x-ndjson; charset=utf-8",
+    "json": "application/json; charset=utf-8",
+    "zip": "application/zip",
+}
+
+
+def _cell(value):
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False)
+    return value
+
+
+def write_csv(columns: list[str], batches: Iterable[list[dict]]) -> Iterator[bytes]:
+    """A header row, then one block of lines per batch of rows (the csv module quotes)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(columns)
+    yield buffer.getvalue().encode()
+    for batch in batches:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerows([_cell(row[name]) for name in columns] for row in batch)
+        yield buffer.getvalue().encode()
+
+
+def write_jsonl(batches: Iterable[list[dict]]) -> Iterator[bytes]:
+    """One JSON object per line, UTF-8, not ASCII-escaped; one block per batch."""
+    for batch in batches:
+        if batch:
+            yield "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in batch).encode()
+
+
+def codebook_bytes(codebook: dict) -> bytes:
+    return (json.dumps(codebook, ensure_ascii=False, indent=2) + "\n").encode()
+
+
+class _Pipe:
+    """A write-only file for ZipFile that hands what was written to a generator."""
+
+    def __init__(self):
+        self.buffer = bytearray()
+
+    def write(self, data) -> int:
+        self.buffer += data
+        return len(data)
+
+    def flush(self):
+        pass
+
+    def take(self) -> bytes:
+        data = bytes(self.buffer)
+        self.buffer.clear()
+        return data
+
+
+def write_zip(
+    files: Iterable[tuple[str, Callable[[], Iterable[bytes]]]], moment: datetime
+) -> Iterator[bytes]:
+    """A ZIP written as it is sent: ZipFile on an unseekable pipe writes each member's sizes
+    after its data, so nothing is held back but the compressor's window."""
+    pipe = _Pipe()
+    stamp = moment.astimezone(UTC).timetuple()[:6]
+    with zipfile.ZipFile(pipe, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, content in files:
+            info = zipfile.ZipInfo(name, date_time=stamp)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            with archive.open(info, "w", force_zip64=True) as member:
+                for chunk in content():
+                    member.write(chunk)
+                    if len(pipe.buffer) >= ZIP_FLUSH:
+                        yield pipe.take()
+            yield pipe.take()
+    yield pipe.take()
+
+
+def _iso(moment: datetime | date | None) -> str | None:
+    if moment is None:
+        return None
+    if isinstance(moment, datetime):
+        return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return moment.isoformat()
