@@ -7,8 +7,9 @@ examples:
 * alpha: Krippendorff, "Computing Krippendorff's Alpha-Reliability" (2011), the binary
   example with two observers and no missing data (alpha = 0.095) and the nominal example with
   four observers, twelve units and missing values (alpha = 0.743);
-* kappa: the common textbook 2x2 example (50 items; both yes 20, A yes/B no 5, A no/B yes 10,
-  both no 15: p_o = 0.7, p_e = 0.5, kappa = 0.4). Cohen's own 1960 tables are not used.
+* kappa: Cohen, "A coefficient of agreement for nominal scales" (1960), Table 1 (two judges,
+  three categories, 200 items: p_o = .70, p_c = .41, kappa = .492), and the common textbook
+  2x2 example (50 items; both yes 20, A yes/B no 5, A no/B yes 10, both no 15: kappa = 0.4).
 
 Both are accumulated one unit (one comment) at a time, so an export computes them while
 streaming, in memory that does not grow with the number of comments: alpha keeps the

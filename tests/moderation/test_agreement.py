@@ -62,7 +62,7 @@ def test_alpha_accumulates_unit_by_unit():
     assert alpha.result() == krippendorff_alpha(UNITS)
 
 
-# The common textbook 2x2 example (not Cohen's 1960 tables): 50 items; both yes 20,
+# The common textbook 2x2 example: 50 items; both yes 20,
 # A yes / B no 5, A no / B yes 10, both no 15 -> p_o = 0.7, p_e = 0.5, kappa = 0.4.
 TEXTBOOK = [(1, 1)] * 20 + [(1, 0)] * 5 + [(0, 1)] * 10 + [(0, 0)] * 15
 
@@ -71,6 +71,27 @@ def test_kappa_is_the_textbook_0_4():
     figure = cohen_kappa(TEXTBOOK)
     assert figure.value == pytest.approx(0.4)
     assert figure.items == 50
+
+
+# Cohen (1960), "A coefficient of agreement for nominal scales", Table 1: two judges, three
+# categories, proportions of 200 items (rows judge B, columns judge A):
+#   .44 .07 .09 | .60
+#   .05 .20 .05 | .30
+#   .01 .03 .06 | .10
+#   .50 .30 .20
+# p_o = .70, p_c = .41, kappa = .29 / .59 = .492.
+COHEN_1960 = [
+    ((a, b), round(share * 200))
+    for b, row in enumerate([(0.44, 0.07, 0.09), (0.05, 0.20, 0.05), (0.01, 0.03, 0.06)], 1)
+    for a, share in enumerate(row, 1)
+]
+
+
+def test_kappa_is_cohens_own_1960_example():
+    pairs = [pair for pair, count in COHEN_1960 for _ in range(count)]
+    figure = cohen_kappa(pairs)
+    assert figure.items == 200
+    assert round(figure.value, 3) == 0.492
 
 
 def test_kappa_is_symmetric_in_its_coders():
