@@ -163,6 +163,11 @@ class Comment(models.Model):
     source_status = models.CharField(
         max_length=10, choices=SourceStatus.choices, default=SourceStatus.PUBLISHED
     )
+    missing_from_source = models.BooleanField(
+        default=False,
+        help_text="Not in the latest import of its source: deleted or edited there. Kept, with "
+        "whatever moderation it carries.",
+    )
     source = models.CharField(max_length=10, choices=Source.choices)
     source_key = models.CharField(
         max_length=200, help_text="Stable id within the article's source."

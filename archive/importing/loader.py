@@ -25,7 +25,7 @@ Progress = Callable[[int, int], None]
 
 _COMMENT_FIELDS = (
     "parent_id", "commenter_id", "position", "thread_order", "posted_at",
-    "body_text", "body_html", "source_status",
+    "body_text", "body_html", "source_status", "missing_from_source",
 )  # fmt: skip
 _ARTICLE_FIELDS = (
     "title", "deck", "byline", "author_bio", "published_at", "source_url", "body",
@@ -188,6 +188,7 @@ def _upsert_comments(article, source, record: ArticleRecord, commenters, report)
             "body_text": rec.body_text,
             "body_html": rec.body_html,
             "source_status": SourceStatus.HELD if rec.held else SourceStatus.PUBLISHED,
+            "missing_from_source": False,
         }
         comment = existing.pop(rec.key, None)
         by_key[rec.key] = comment
@@ -216,13 +217,17 @@ def _upsert_comments(article, source, record: ArticleRecord, commenters, report)
     for offset, comment in enumerate(sorted(existing.values(), key=lambda c: c.thread_order)):
         report.kept_missing.append(comment.position)
         new_order = len(record.comments) + offset
-        if comment.thread_order != new_order:
+        if comment.thread_order != new_order or not comment.missing_from_source:
             comment.thread_order = new_order
+            comment.missing_from_source = True
             to_update.append(comment)
 
     for level in sorted(new_by_depth):  # parents before replies, so replies get parent ids
         Comment.objects.bulk_create(new_by_depth[level], batch_size=_IN_CHUNK)
     if to_update:
         for comment in to_update:
-            comment.parent_id = comment.parent.pk if comment.parent else None
+            # A parent assigned above may have been created after the assignment: copy its id.
+            # (Comments kept because they are missing were not re-parented: no lookup for them.)
+            if Comment.parent.is_cached(comment):
+                comment.parent_id = comment.parent.pk if comment.parent else None
         Comment.objects.bulk_update(to_update, list(_COMMENT_FIELDS), batch_size=_IN_CHUNK)

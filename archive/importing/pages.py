@@ -16,12 +16,18 @@ and reported in `ParsedSource.skipped`, never silently folded into the body or a
 
 Text is kept exactly, line breaks included, with two normalisations that the captures force on
 us: trailing spaces are dropped (they are invisible on the page) and a run of blank lines is one
-paragraph break. Positions are what the page shows (`2`, `2.1`), and also the comments' source
-keys, so re-importing an updated capture updates comments in place.
+paragraph break. Positions are what the page shows (`2`, `2.1`).
+
+A capture has no comment ids, and positions move when the site deletes a comment (every later
+one is renumbered), so a comment's source key is a hash of its author and text (with a counter
+for identical comments). Re-importing a newer capture then moves each comment to its new
+position, and moderation attached to a comment never lands on someone else's words; an edited
+comment is new text, imported as a new comment beside the old one.
 """
 
+import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from archive.importing.records import (
     SOURCE_PAGE,
@@ -124,9 +130,25 @@ def parse_page(text: str, *, key: str, site_name: str | None = None) -> ParsedSo
         article.comments = _parse_wordpress_comments(comment_lines)
     elif comment_style == "wix":
         article.comments = _parse_wix_comments(comment_lines, skipped=parsed.skipped)
+    article.comments = _content_keys(article.comments)
     parsed.articles.append(article)
     parsed.skipped.sort(key=lambda s: int(s.where.split()[-1]))
     return parsed
+
+
+def _content_keys(comments: list[CommentRecord]) -> list[CommentRecord]:
+    """Key each comment by what it says and who said it, not by where the page put it."""
+    keys: dict[str, str] = {}  # position -> content key
+    seen: dict[str, int] = {}
+    keyed = []
+    for comment in comments:
+        digest = hashlib.sha256(f"{comment.author or ''}\0{comment.body_text}".encode()).hexdigest()
+        base = f"c-{digest[:16]}"
+        seen[base] = seen.get(base, 0) + 1
+        keys[comment.position] = base if seen[base] == 1 else f"{base}-{seen[base]}"
+        parent = keys[comment.parent_key] if comment.parent_key is not None else None
+        keyed.append(replace(comment, key=keys[comment.position], parent_key=parent))
+    return keyed
 
 
 def _paragraphs(lines: list[_Line]) -> list[list[_Line]]:
@@ -299,12 +321,12 @@ def _parse_wordpress_comments(lines: list[_Line]) -> list[CommentRecord]:
     records: list[CommentRecord] = []
     path: list[CommentRecord] = []  # the open comment at each depth
     replies: dict[str, int] = {}  # position -> replies seen so far
-    last_number = 0
+    last_number: int | None = None
     for marker, found, rest in groups:
         depth = (len(found["indent"]) - 2) // 2
         if found["number"]:
             number = int(found["number"])
-            if number <= last_number:
+            if last_number is not None and number <= last_number:
                 raise ImportFailure(
                     f"comment number {number} follows comment {last_number}; "
                     "top-level comments must be numbered in increasing order",

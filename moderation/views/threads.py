@@ -38,12 +38,13 @@ def thread(request, pk):
 @permissions.require(permissions.VIEW_THREADS)
 def public(request, pk):
     """What a reader sees once moderation is applied: removed comments say why, comments the
-    source held (never published) stay hidden until approved, the rest show as published."""
+    source held (never published) stay hidden until approved, comments no longer on the
+    source page are gone, the rest show as published."""
     article = _article(pk)
     shown = []
     for comment in _comments(article, tags=False):
         held = comment.source_status == SourceStatus.HELD
-        if held and comment.status != Status.APPROVED:
+        if (held and comment.status != Status.APPROVED) or comment.missing_from_source:
             continue
         comment.removed_for = None
         if comment.status == Status.REMOVED:

@@ -101,23 +101,59 @@ def test_reimporting_the_same_files_changes_nothing():
     assert "0 new, 0 updated, 12 unchanged" in output
 
 
-def test_an_updated_capture_updates_in_place_and_keeps_ids(tmp_path):
+def test_an_updated_capture_keeps_every_unchanged_comment_and_its_id(tmp_path):
     import_pages(PAGES / ASBAREZ[1], site="Asbarez")
-    ids = dict(Comment.objects.values_list("position", "pk"))
+    ids = dict(Comment.objects.values_list("source_key", "pk"))
     capture = tmp_path / ASBAREZ[1]
     text = (PAGES / ASBAREZ[1]).read_text("utf-8")
-    text = text.replace("Parev, Let me be clear", "Parev, let me be very clear")
-    text += "\n\n  12. Newcomer said:\n\n    A late comment.\n"
-    capture.write_text(text, "utf-8")
+    capture.write_text(text + "\n\n  12. Newcomer said:\n\n    A late comment.\n", "utf-8")
 
     output = import_pages(capture, site="Asbarez")
 
-    assert "1 new, 1 updated, 11 unchanged" in output
-    assert Comment.objects.count() == 13
-    assert Comment.objects.get(position="11").pk == ids["11"]
-    assert Comment.objects.get(position="11").body_text.startswith("Parev, let me be very clear")
+    assert "1 new, 0 updated, 12 unchanged" in output
+    assert dict(Comment.objects.filter(pk__in=ids.values()).values_list("source_key", "pk")) == ids
     assert Comment.objects.get(position="12").commenter.name == "Newcomer"
-    assert dict(Comment.objects.filter(pk__in=ids.values()).values_list("position", "pk")) == ids
+
+
+def test_renumbered_comments_move_with_their_words(tmp_path):
+    """The site deleted comment 1: every later comment's number drops by one. Each row keeps
+    its own author and text (and so whatever moderation it carries) at its new number."""
+    import_pages(PAGES / ASBAREZ[1], site="Asbarez")
+    vartan = Comment.objects.get(position="2")
+    capture = tmp_path / ASBAREZ[1]
+    text = (PAGES / ASBAREZ[1]).read_text("utf-8")
+    start, end = text.index("  1. Ara Sarian said:"), text.index("  2. Vartan said:")
+    renumbered = text[:start] + text[end:]
+    for n in range(2, 12):
+        renumbered = renumbered.replace(f"\n  {n}. ", f"\n  {n - 1}. ")
+    capture.write_text(renumbered, "utf-8")
+
+    output = import_pages(capture, site="Asbarez")
+
+    vartan.refresh_from_db()
+    assert (vartan.position, vartan.commenter.name) == ("1", "Vartan")
+    assert vartan.body_text.startswith("Armenians are in this fight alone.")
+    assert Comment.objects.get(position="1.1").parent == vartan
+    gone = Comment.objects.get(commenter__name="Ara Sarian")
+    assert gone.missing_from_source
+    assert "kept: 1" in output
+    assert Comment.objects.count() == 12
+
+
+def test_an_edited_comment_is_new_text_beside_the_old(tmp_path):
+    import_pages(PAGES / ASBAREZ[1], site="Asbarez")
+    old = Comment.objects.get(position="11")
+    capture = tmp_path / ASBAREZ[1]
+    text = (PAGES / ASBAREZ[1]).read_text("utf-8")
+    capture.write_text(text.replace("Parev, Let me be clear", "Parev, let me be very clear"))
+
+    import_pages(capture, site="Asbarez")
+
+    old.refresh_from_db()
+    assert old.missing_from_source
+    assert old.body_text.startswith("Parev, Let me be clear")
+    edited = Comment.objects.get(position="11", missing_from_source=False)
+    assert edited.body_text.startswith("Parev, let me be very clear")
 
 
 def test_comments_missing_from_a_newer_capture_are_kept(tmp_path):

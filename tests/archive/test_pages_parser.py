@@ -67,8 +67,8 @@ def test_001_reply_sits_under_vartans_comment():
 
 def test_002_both_replies_answer_comment_2():
     comments = comments_of("002")
-    assert comments["2.1"].parent_key == "2"
-    assert comments["2.2"].parent_key == "2"
+    assert comments["2.1"].parent_key == comments["2"].key
+    assert comments["2.2"].parent_key == comments["2"].key
     assert comments["2.1"].body_text.startswith("Of course Russia did nothing wrong")
 
 
@@ -310,10 +310,34 @@ def test_replies_nest_to_any_depth():
         "    Last.\n"
     )
     comments = parse_page(capture, key="x").articles[0].comments
-    assert [(c.position, c.parent_key, c.author, c.body_text) for c in comments] == [
+    position = {c.key: c.position for c in comments}
+    assert [(c.position, position.get(c.parent_key), c.author, c.body_text) for c in comments] == [
         ("1", None, "Ann", "Hi."),
         ("1.1", "1", "Bob", "Yo."),
         ("1.1.1", "1.1", "Cy", "Deep."),
         ("1.2", "1", "Di", "Back up."),
         ("2", None, "Ed", "Last."),
     ]
+
+
+def test_a_comments_key_is_who_said_what_not_where():
+    first = comments_of("001")
+    shifted = (
+        parse_page(
+            read_text(PAGES / f"{SEEDS['001']}.txt").replace(
+                "  1. Ara Sarian said:", "  1. X said:"
+            ),
+            key="x",
+        )
+        .articles[0]
+        .comments
+    )
+    assert {c.key for c in shifted} - {c.key for c in first.values()} == {shifted[0].key}
+    assert first["2.1"].parent_key == first["2"].key
+
+
+def test_identical_comments_get_distinct_keys():
+    capture = "Title\n\nBody.\n\n  1. +1\n\n  2. +1\n"
+    keys = [c.key for c in parse_page(capture, key="x").articles[0].comments]
+    assert len(set(keys)) == 2
+    assert keys[1] == f"{keys[0]}-2"
