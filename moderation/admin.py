@@ -1,7 +1,11 @@
-"""Django admin for moderation data: read-only, because every change goes through
-moderation.services (which audits it); the dashboard's own pages are where people act."""
+"""Django admin for moderation data and dashboard accounts: read-only, because every change
+goes through moderation.services (which audits it); the dashboard's own pages (/users/,
+/policy/, the queue) are where people act. Users are never deleted, so the audit history
+keeps its actors."""
 
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 
 from archive.admin import ReadOnlyAdmin
 from moderation.models import (
@@ -68,3 +72,20 @@ class AuditEventAdmin(ReadOnlyAdmin):
     list_display = ["id", "created_at", "actor_name", "action", "target_type", "target_id"]
     list_filter = ["action"]
     search_fields = ["actor_name", "note", "request_id"]
+
+
+admin.site.unregister(get_user_model())
+admin.site.unregister(Group)
+
+
+@admin.register(get_user_model())
+class UserAdmin(ReadOnlyAdmin):
+    list_display = ["username", "email", "is_active", "is_superuser", "last_login"]
+    list_filter = ["is_active", "groups"]
+    search_fields = ["username", "email"]
+    exclude = ["password"]
+
+
+@admin.register(Group)
+class RoleAdmin(ReadOnlyAdmin):
+    list_display = ["name"]

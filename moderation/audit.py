@@ -21,6 +21,7 @@ from moderation.models import AuditEvent, AuditHead
 
 GENESIS = "0" * 64
 TABLE = AuditEvent._meta.db_table
+_ADDRESS = AuditEvent._meta.get_field("client_address")
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,9 @@ def append(
         after=after,
         note=note,
         request_id=context.request_id,
-        client_address=context.client_address,
+        # Hash the address as the database will store it ("::FFFF:10.0.0.1" is kept as
+        # "::ffff:10.0.0.1"), or the stored event would no longer match its own hash.
+        client_address=_ADDRESS.get_prep_value(context.client_address),
         prev_hash=previous or GENESIS,
     )
     event.hash = compute_hash(event)

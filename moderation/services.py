@@ -130,6 +130,7 @@ def sync_posted_policy(site: Site) -> Policy | None:
     or record its posted text if the current version has none. Called when a site is saved,
     by whatever path (import, fixtures, admin); an admin's edits are never overwritten."""
     with transaction.atomic():
+        Site.objects.select_for_update().filter(pk=site.pk).first()
         policy = current_policy(site)
         if policy is None:
             for order, (slug, name, definition) in enumerate(DEFAULT_CATEGORIES, 1):
@@ -238,6 +239,8 @@ def edit_category(
     if not name or not definition:
         raise Invalid("A category needs a name and a definition moderators can apply.")
     with transaction.atomic():
+        # The site first, as every policy change does: versions are numbered per site.
+        Site.objects.select_for_update().filter(pk=category.site_id).first()
         category = Category.objects.select_for_update().get(pk=category.pk)
         before = category.snapshot()
         category.name, category.definition, category.active = name, definition, active
@@ -301,6 +304,8 @@ def tag(
             raise Invalid("The selected text no longer matches the comment; select it again.")
     note = _clean_note(note)
     with transaction.atomic():
+        # Lock the comment so two identical tags sent at once cannot both pass the check.
+        Comment.objects.select_for_update().filter(pk=comment.pk).first()
         duplicate = Tag.objects.current().filter(
             comment=comment, category=category, moderator=user, span_start=start, span_end=end
         )

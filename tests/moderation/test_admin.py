@@ -37,3 +37,15 @@ def test_admin_cannot_delete_an_audit_event(superuser_client):
     url = reverse("admin:moderation_auditevent_delete", args=[event.pk])
     assert superuser_client.post(url, {"post": "yes"}).status_code == 403
     assert AuditEvent.objects.filter(pk=event.pk).exists()
+
+
+def test_admin_cannot_change_roles_or_delete_users_around_the_services(superuser_client):
+    mona = factories.make_moderator("mona")
+    change = reverse("admin:auth_user_change", args=[mona.pk])
+    superuser_client.post(change, {"username": "mona", "groups": [], "is_staff": "on"})
+    delete = reverse("admin:auth_user_delete", args=[mona.pk])
+    assert superuser_client.post(delete, {"post": "yes"}).status_code == 403
+    mona.refresh_from_db()
+    assert list(mona.groups.values_list("name", flat=True)) == ["Moderator"]
+    assert not mona.is_staff
+    assert superuser_client.get(reverse("admin:auth_group_add")).status_code == 403

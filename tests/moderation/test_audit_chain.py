@@ -136,3 +136,14 @@ def test_events_carry_the_request_id_and_client_address(db):
     event = AuditEvent.objects.latest("id")
     assert (event.request_id, event.client_address) == ("req-42", "203.0.113.9")
     assert event.actor == mona
+
+
+@pytest.mark.parametrize("address", ["::FFFF:10.0.0.1", "2001:DB8::1", "fe80::1%eth0", "10.0.0.1"])
+def test_the_chain_holds_whatever_form_the_client_address_takes(db, address):
+    site = factories.make_site("Asbarez")
+    comment = factories.make_comment(factories.make_article(site), "Hello.")
+    context = audit.Context(request_id="r", client_address=address)
+    services.decide(
+        factories.make_moderator(), comment, Status.ESCALATED, expected_version=0, context=context
+    )
+    assert "audit chain holds" in verify_audit()

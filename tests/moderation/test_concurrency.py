@@ -85,3 +85,36 @@ def test_simultaneous_actions_never_fork_the_audit_chain():
     checked, broken = audit.verify()
     assert broken is None
     assert checked == 1 + 6  # the site's policy, then the six decisions
+
+
+def test_simultaneous_category_edits_on_one_site_make_two_versions():
+    site = factories.make_site("Asbarez")
+    ada, root = factories.make_admin("ada"), factories.make_admin("root")
+    profanity = factories.category(site, "profanity")
+    attack = factories.category(site, "personal-attack")
+
+    def edit(user, category, name):
+        return lambda: services.edit_category(
+            user, category, name=name, definition="Reworded.", active=True
+        )
+
+    outcomes = run_together(edit(ada, profanity, "Swearing"), edit(root, attack, "Insult"))
+
+    assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
+    assert sorted(site.policies.values_list("version", flat=True)) == [1, 2, 3]
+
+
+def test_the_same_tag_sent_twice_at_once_is_stored_once():
+    site = factories.make_site("Asbarez")
+    comment = factories.make_comment(factories.make_article(site), "You idiot.", author="V")
+    mona = factories.make_moderator("mona")
+    attack = factories.category(site, "personal-attack")
+
+    def tag():
+        c = Comment.objects.select_related("article").get(pk=comment.pk)
+        return services.tag(mona, c, attack)
+
+    outcomes = run_together(tag, tag)
+
+    assert sum(isinstance(o, services.Conflict) for o in outcomes) == 1, outcomes
+    assert comment.tags.count() == 1

@@ -206,3 +206,17 @@ def test_an_unmoderated_thread_costs_what_the_archives_page_costs(
     # session, user, permissions (2), article + site, comments: no tags or decisions to fetch
     with django_assert_num_queries(6):
         alice_client.get(thread_url(article))
+
+
+def test_researchers_see_tags_but_not_who_made_them_or_their_notes(client, mona):
+    site = factories.make_site("Asbarez")
+    article = factories.make_article(site)
+    comment = factories.make_comment(article, "You idiot.", author="V")
+    attack = factories.category(site, "personal-attack")
+    services.tag(mona, comment, attack, note="insult aimed at another reader")
+    services.decide(mona, comment, Status.REMOVED, expected_version=0, reasons=[attack])
+    client.force_login(factories.make_researcher("rhea"))
+    html = client.get(reverse("moderation:thread", args=[article.pk])).content.decode()
+    assert "Personal attack" in html
+    assert "mona" not in html
+    assert "insult aimed at another reader" not in html
