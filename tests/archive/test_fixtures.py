@@ -50,3 +50,18 @@ def test_building_fixtures_writes_the_file(tmp_path):
 def test_building_fixtures_refuses_a_database_with_data(seeds, tmp_path):
     with pytest.raises(CommandError, match="empty database"):
         call_command("seed_fixtures", output=tmp_path / "x.json", stdout=StringIO())
+
+
+def test_load_seeds_fills_an_empty_archive():
+    out = StringIO()
+    call_command("load_seeds", stdout=out)
+    assert "Loaded the seed articles: 5 articles." in out.getvalue()
+    assert Comment.objects.count() == 21
+
+
+def test_load_seeds_leaves_an_archive_with_articles_alone(seeds):
+    Comment.objects.filter(position="1").update(body_text="Imported since")
+    out = StringIO()
+    call_command("load_seeds", stdout=out)
+    assert "seeds not loaded" in out.getvalue()
+    assert Comment.objects.filter(body_text="Imported since").count() == 4
