@@ -1,11 +1,11 @@
 """Read-side queries for moderation pages, each fetching what its page shows in a fixed
 number of queries, whatever the number of rows."""
 
-from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery, Value
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from archive.models import Comment
-from moderation.models import ModerationState, Status, Tag
+from moderation.models import CommenterBlock, ModerationState, Status, Tag
 
 
 def with_status(queryset):
@@ -30,6 +30,11 @@ def prior_removals():
     return Coalesce(Subquery(removed), 0)
 
 
+def blocked():
+    """Whether the comment's commenter is blocked right now (one subquery, not a query a row)."""
+    return Exists(CommenterBlock.objects.in_force().filter(commenter=OuterRef("commenter")))
+
+
 def for_queue(queryset=None):
     """Comments with everything a queue row or a moderated thread shows: article and site,
     commenter and their prior removals, parent's text, status and version, current tags
@@ -39,7 +44,7 @@ def for_queue(queryset=None):
         queryset.select_related(
             "article__site", "commenter", "parent", "moderation__decision__moderator"
         )
-        .annotate(commenter_removals=prior_removals())
+        .annotate(commenter_removals=prior_removals(), commenter_blocked=blocked())
         .prefetch_related(
             Prefetch(
                 "tags",

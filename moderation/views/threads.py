@@ -21,11 +21,13 @@ def thread(request, pk):
     comments = _comments(article, tags=True)
     controls = permissions.can(request.user, permissions.MODERATE)
     prepare(comments, categories=controls)
+    policy = article.site.policies.order_by("-version").first()
     return render(
         request,
         "moderation/thread.html",
         {
             "article": article,
+            "policy": policy,
             "comments": comments,
             "comment_count": len(comments),
             "controls": controls,
@@ -72,6 +74,7 @@ def _comments(article, *, tags: bool) -> list[Comment]:
         .select_related("article__site", "commenter", "parent", "moderation__decision__moderator")
         .annotate(
             commenter_removals=queries.prior_removals(),
+            commenter_blocked=queries.blocked(),
             tagged=Exists(Tag.objects.current().filter(comment=OuterRef("pk"))),
         )
         .order_by("thread_order")

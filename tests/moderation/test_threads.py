@@ -127,12 +127,12 @@ def test_thread_query_count_does_not_grow_with_its_comments(
     for comment in made[::4]:
         services.tag(mona, comment, attack(site))
         services.decide(mona, comment, Status.REMOVED, expected_version=0, reasons=[attack(site)])
-    # session, user, permissions (2), article + site, comments (with commenters, parents,
-    # states, last decisions and their moderators), their tags, the decisions' reasons, the
-    # site's categories for the controls
-    with django_assert_num_queries(9):
+    # session, user, permissions (2), article + site, the current policy, comments (with
+    # commenters, parents, states, last decisions and their moderators), their tags, the
+    # decisions' reasons, the site's categories for the controls
+    with django_assert_num_queries(10):
         mona_client.get(thread_url(small))
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         response = mona_client.get(thread_url(large))
     assert response.context["comment_count"] == 120
 
@@ -197,14 +197,15 @@ def test_public_preview_query_count_does_not_grow(
     assert response.context["comment_count"] == 60
 
 
-def test_an_unmoderated_thread_costs_what_the_archives_page_costs(
+def test_an_unmoderated_thread_fetches_no_tags_or_decisions(
     alice_client, site, django_assert_num_queries
 ):
     factories.make_thread(factories.make_article(site), 30, replies_each=2)
     article = factories.make_article(site)
     factories.make_thread(article, 30, replies_each=2)
-    # session, user, permissions (2), article + site, comments: no tags or decisions to fetch
-    with django_assert_num_queries(6):
+    # session, user, permissions (2), article + site, the current policy, comments: no tags
+    # or decisions to fetch
+    with django_assert_num_queries(7):
         alice_client.get(thread_url(article))
 
 
@@ -220,3 +221,25 @@ def test_researchers_see_tags_but_not_who_made_them_or_their_notes(client, mona)
     assert "Personal attack" in html
     assert "mona" not in html
     assert "insult aimed at another reader" not in html
+
+
+def test_a_blocked_commenter_is_flagged_on_the_thread_and_in_the_queue(mona_client, mona):
+    site = factories.make_site("Asbarez")
+    article = factories.make_article(site)
+    comment = factories.make_comment(article, "Again.", author="Repeat")
+    services.block(mona, comment.commenter, reason="Repeated attacks")
+    thread = mona_client.get(reverse("moderation:thread", args=[article.pk])).content.decode()
+    queue = mona_client.get(reverse("moderation:queue")).content.decode()
+    assert 'class="badge blocked"' in thread
+    assert 'class="badge blocked"' in queue
+
+
+def test_the_thread_shows_the_current_policy_version(mona_client):
+    site = factories.make_site("Asbarez", policy_text="Be civil.")
+    article = factories.make_article(site)
+    services.edit_policy(
+        factories.make_admin(), site, text="Be civil. No slurs.", expected_version=1
+    )
+    html = mona_client.get(reverse("moderation:thread", args=[article.pk])).content.decode()
+    assert "Be civil. No slurs." in html
+    assert "(version 2)" in html
