@@ -93,6 +93,9 @@
     if (index === -1) index = step > 0 ? 0 : all.length - 1;
     else index = Math.min(all.length - 1, Math.max(0, index + step));
     select(all[index]);
+    // An error about the previous selection no longer applies.
+    const live = $("[data-live]");
+    if (live && live.classList.contains("error")) announce("");
   }
 
   function needRow() {
@@ -162,7 +165,14 @@
     }
     const row = needRow();
     const form = row && rowForm(row, "remove");
-    if (form && chooseCategory(form, key)) send(form);
+    if (!form) return;
+    if (chooseCategory(form, key)) {
+      send(form);
+    } else {
+      // A wrong digit must not fall through to tagging: still waiting for a category.
+      removing = true;
+      announce(`No category ${key} here. Remove for which? ${categoryList(form)}. Esc cancels.`, true);
+    }
   }
 
   function tag(key) {

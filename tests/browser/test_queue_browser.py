@@ -229,3 +229,32 @@ def test_a_passage_across_a_line_break_is_body_text_exactly(
     tag = Tag.objects.get()
     assert tag.quoted_text == "here\nand"
     assert text[tag.span_start : tag.span_end] == "here\nand"
+
+
+def test_a_wrong_digit_after_r_keeps_waiting_for_a_category(
+    page, live_server, log_in, mona, article
+):
+    insult = factories.make_comment(article, "You are an idiot.", author="troll")
+    open_queue(page, live_server, log_in)
+    page.keyboard.press("j")
+    page.keyboard.press("r")
+    page.keyboard.press("9")
+    expect(page.locator("[data-live]")).to_contain_text("No category 9 here")
+    page.keyboard.press("2")
+    row = page.locator(f"#comment-{insult.pk}")
+    expect(row).to_have_attribute("data-status", "removed")
+    assert not Tag.objects.exists()  # the second digit removed; it did not tag
+
+
+def test_feedback_stays_in_view_after_scrolling(page, live_server, log_in, mona, article):
+    comments = [factories.make_comment(article, f"Comment number {i}.") for i in range(25)]
+    open_queue(page, live_server, log_in)
+    for _ in range(25):
+        page.keyboard.press("j")
+    page.keyboard.press("e")
+    expect(page.locator(f"#comment-{comments[-1].pk}")).to_have_attribute(
+        "data-status", "escalated"
+    )
+    live = page.locator("[data-live]")
+    expect(live).to_be_in_viewport()
+    expect(page.locator("[data-undo]")).to_be_in_viewport()
