@@ -79,6 +79,7 @@ def load(
     done = 0
     with transaction.atomic():
         site = _upsert_site(site_name, site_domain or parsed.site_domain, parsed.policy_text)
+        report.site = site.name
         for record in parsed.articles:
             article = _upsert_article(site, parsed.source, record, report)
             commenters = _commenters(site, record, report)
@@ -116,7 +117,10 @@ def _check_tree(article: ArticleRecord) -> None:
 
 
 def _upsert_site(name: str, domain: str, policy_text: str) -> Site:
-    site, _ = Site.objects.get_or_create(name=name, defaults={"domain": domain})
+    # "asbarez" on the command line is the Asbarez already here, not a second site.
+    site = Site.objects.filter(name__iexact=name).order_by("pk").first()
+    if site is None:
+        site = Site.objects.create(name=name, domain=domain)
     changed = []
     if domain and site.domain != domain:
         site.domain = domain

@@ -4,15 +4,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('archive', '0002_wider_position'),
+        ("archive", "0002_wider_position"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='comment',
-            name='missing_from_source',
-            field=models.BooleanField(default=False, help_text='Not in the latest import of its source: deleted or edited there. Kept, with whatever moderation it carries.'),
+            model_name="comment",
+            name="missing_from_source",
+            field=models.BooleanField(
+                default=False,
+                help_text="Not in the latest import of its source: deleted or edited there. Kept, with whatever moderation it carries.",
+            ),
         ),
     ]

@@ -294,3 +294,17 @@ def test_only_web_addresses_become_an_articles_source_link():
         "",
         "https://asbarez.com/a/",
     ]
+
+
+def test_a_site_named_in_another_case_is_the_same_site():
+    import_pages(PAGES / ASBAREZ[1], site="Asbarez")
+    import_pages(PAGES / ASBAREZ[3], site="asbarez")
+    assert list(Site.objects.values_list("name", flat=True)) == ["Asbarez"]
+
+
+def test_a_page_without_comments_is_imported_with_a_warning(tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("Meeting notes\n\nBuy milk.\n", "utf-8")
+    output = import_pages(notes, site="Asbarez")
+    assert "notes.txt: no comments found" in output
+    assert Article.objects.get().title == "Meeting notes"

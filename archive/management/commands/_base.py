@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, transaction
 
 from archive.importing.loader import load
-from archive.importing.records import ImportFailure, ParsedSource
+from archive.importing.records import SOURCE_PAGE, ImportFailure, ParsedSource
 
 
 class ProgressBar:
@@ -101,6 +101,13 @@ class ImportCommand(BaseCommand):
             prefix = "Would import" if options["dry_run"] else "Imported"
             style = self.style.SUCCESS if report.changed else self.style.HTTP_INFO
             self.stdout.write(style(f"{prefix} {path.name} -> {report.summary()}"))
+            if source.source == SOURCE_PAGE and not source.comment_count:
+                self.stdout.write(
+                    self.style.WARNING(
+                        f"  {path.name}: no comments found; if the page has some, its comment "
+                        "section is in a shape this importer does not know"
+                    )
+                )
             if report.kept_missing:
                 self.stdout.write(
                     self.style.WARNING(
