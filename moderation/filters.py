@@ -59,7 +59,12 @@ class QueueFilter(django_filters.FilterSet):
         label="Posted between",
         widget=django_filters.widgets.DateRangeWidget(attrs={"type": "date"}),
     )
-    has_replies = django_filters.BooleanFilter(method="filter_has_replies", label="Has replies")
+    has_replies = django_filters.ChoiceFilter(
+        choices=[("yes", "With replies"), ("no", "Without replies")],
+        method="filter_has_replies",
+        empty_label="Any",
+        label="Replies",
+    )
     q = django_filters.CharFilter(method="filter_text", label="Text contains")
     order = django_filters.ChoiceFilter(
         choices=ORDER_CHOICES, method="filter_order", empty_label=None, label="Order"
@@ -104,7 +109,9 @@ class QueueFilter(django_filters.FilterSet):
 
     def filter_has_replies(self, queryset, name, value):
         replies = Comment.objects.filter(parent=OuterRef("pk"))
-        return queryset.filter(Exists(replies)) if value else queryset.exclude(Exists(replies))
+        if value == "yes":
+            return queryset.filter(Exists(replies))
+        return queryset.exclude(Exists(replies))
 
     def filter_text(self, queryset, name, value):
         return _words(queryset, "body_text", value)

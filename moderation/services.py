@@ -684,6 +684,8 @@ def create_user(
     with transaction.atomic():
         if User.objects.filter(username__iexact=username).exists():
             raise Conflict(f"The username {username!r} is taken.")
+        if other := User.objects.filter(email__iexact=email).first():
+            raise Conflict(f"{email} is already the address of {other.get_username()}.")
         user = User(username=username, email=email)
         user.set_unusable_password()
         user.save()

@@ -23,14 +23,22 @@ User = get_user_model()
 
 class UserFilter(django_filters.FilterSet):
     role = django_filters.ChoiceFilter(
-        choices=ROLE_CHOICES, field_name="groups__name", empty_label="Any role"
+        choices=ROLE_CHOICES, field_name="groups__name", empty_label="Any role", label="Role"
     )
-    is_active = django_filters.BooleanFilter(label="Active")
+    is_active = django_filters.ChoiceFilter(
+        choices=[("yes", "Active"), ("no", "Deactivated")],
+        method="filter_active",
+        empty_label="Any",
+        label="Status",
+    )
     q = django_filters.CharFilter(method="search", label="Name or email")
 
     class Meta:
         model = User
         fields = []
+
+    def filter_active(self, queryset, name, value):
+        return queryset.filter(is_active=value == "yes")
 
     def search(self, queryset, name, value):
         from django.db.models import Q
@@ -80,6 +88,10 @@ def _fail(request, exc):
 
 @permissions.require(permissions.MANAGE_USERS)
 def user_list(request):
+    return _user_list_with(request, UserCreateForm())
+
+
+def _user_list_with(request, form, status=200):
     users = UserFilter(request.GET, queryset=users_with_activity())
     page = Paginator(users.qs.distinct(), 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -87,7 +99,8 @@ def user_list(request):
     return render(
         request,
         "moderation/users.html",
-        {"filter": users, "page": page, "query": query.urlencode(), "form": UserCreateForm()},
+        {"filter": users, "page": page, "query": query.urlencode(), "form": form},
+        status=status,
     )
 
 
@@ -96,14 +109,7 @@ def user_list(request):
 def user_create(request):
     form = UserCreateForm(request.POST)
     if not form.is_valid():
-        users = UserFilter({}, queryset=users_with_activity())
-        page = Paginator(users.qs, 50).get_page(1)
-        return render(
-            request,
-            "moderation/users.html",
-            {"filter": users, "page": page, "query": "", "form": form},
-            status=400,
-        )
+        return _user_list_with(request, form, status=400)
     try:
         user = services.create_user(
             request.user,
@@ -113,8 +119,8 @@ def user_create(request):
             context=Context.from_request(request),
         )
     except services.ModerationError as exc:
-        _fail(request, exc)
-        return redirect("moderation:users")
+        form.add_error(None, str(exc))  # shown with the form, which keeps what was typed
+        return _user_list_with(request, form, status=409)
     transaction.on_commit(lambda: send_set_password_link(request, user))
     messages.success(
         request, f"Created {user.username}; a set-password link was sent to {user.email}."

@@ -559,8 +559,8 @@ def test_queue_filters_by_moderator(mona_client, varied, bob):
 
 
 def test_queue_filters_comments_with_replies(mona_client, varied):
-    assert rows(mona_client.get(QUEUE, {"has_replies": "true"})) == ids(varied["pending"])
-    without = rows(mona_client.get(QUEUE, {"has_replies": "false"}))
+    assert rows(mona_client.get(QUEUE, {"has_replies": "yes"})) == ids(varied["pending"])
+    without = rows(mona_client.get(QUEUE, {"has_replies": "no"}))
     assert without == ids(varied["elsewhere"], varied["reply"])
 
 

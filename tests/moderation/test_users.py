@@ -152,3 +152,33 @@ def test_user_list_query_count_is_constant(client, ada, django_assert_num_querie
     with django_assert_num_queries(len(few.captured_queries)):
         response = client.get(url)
     assert len(response.context["page"].object_list) == 31
+
+
+def test_an_email_already_in_use_is_refused_and_the_form_keeps_what_was_typed(client, ada):
+    mona = factories.make_moderator("mona")
+    mona.email = "mona@example.org"
+    mona.save()
+    response = client.post(
+        reverse("moderation:user_create"),
+        {"username": "newbie", "email": "MONA@example.org", "roles": ["Moderator"]},
+    )
+    html = response.content.decode()
+    assert response.status_code == 409
+    assert "MONA@example.org is already the address of mona." in html
+    assert 'value="newbie"' in html
+    assert not User.objects.filter(username="newbie").exists()
+
+
+def test_users_filter_by_role_and_status(client, ada):
+    factories.make_moderator("mona")
+    gone = factories.make_researcher("gone")
+    gone.is_active = False
+    gone.save()
+
+    def names(params):
+        page = client.get(reverse("moderation:users"), params).context["page"]
+        return [user.username for user in page.object_list]
+
+    assert names({"role": "Moderator"}) == ["mona"]
+    assert names({"is_active": "no"}) == ["gone"]
+    assert "Role" in client.get(reverse("moderation:users")).content.decode()
