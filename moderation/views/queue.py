@@ -201,7 +201,9 @@ def bulk(request):
                 context=audit.Context.from_request(request),
             )
         except services.ModerationError as error:
-            failed.append((pk, str(error), _kind(error)[1]))
+            # Name the comment: a bulk action spans articles, and "comment 2" alone is ambiguous.
+            where = f"Comment {comment.position} on “{comment.article.title[:60]}”"
+            failed.append((pk, f"{where}: {error}", _kind(error)[1]))
         else:
             done.append(comment)
     events = _events_of(request)

@@ -310,6 +310,7 @@ def test_bulk_removal_reports_each_success_and_each_conflict(mona_client, bob, a
     refused = body["results"][2]
     assert refused["kind"] == "conflict"
     assert "changed while you were looking: bob" in refused["error"]
+    assert refused["error"].startswith(f"Comment 2 on “{article.title}”: ")
     assert refused["comment"]["status"] == "escalated"
     assert status_of(first) == status_of(third) == (Status.REMOVED, 1)
     assert status_of(second) == (Status.ESCALATED, 1)  # bob's decision stands
