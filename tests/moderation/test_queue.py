@@ -624,3 +624,10 @@ def test_queue_query_count_does_not_grow_with_its_rows(
     with django_assert_num_queries(12):
         response = mona_client.get(url)
     assert len(rows(response)) == 30
+
+
+def test_the_note_of_an_approval_shows_on_the_row(mona_client, mona, comment, site):
+    services.tag(mona, comment, attack(site))
+    services.decide(mona, comment, Status.APPROVED, expected_version=0, note="Quoting a politician")
+    html = mona_client.get(QUEUE, {"status": "approved"}).content.decode()
+    assert "Quoting a politician" in html
