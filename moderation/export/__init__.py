@@ -9,14 +9,23 @@ ordered queries over the filtered set (`Export.summary`).
 
 What a label is (also written into every codebook, see DEFINITIONS):
 
+* a moderator's judgement of a comment comes from their own actions only: their tags and
+  their own latest decision on it;
 * the reviewers of a comment are the distinct moderators who tagged it (tags later retracted
-  included: they looked and changed their mind) or made a decision on it;
+  included: they looked and changed their mind) or whose latest decision on it is an
+  approval or a removal; escalating ("needs a senior look") or sending back to pending (an
+  undone removal) judges nothing;
 * a reviewer's label for (comment, category) is 1 when they hold a non-retracted tag of that
-  category on it, or made the comment's final decision, a removal citing that category;
-  otherwise 0;
+  category on it, or their latest decision on it is a removal citing that category;
+  otherwise 0. Another moderator's later decision does not change it: an overruled removal
+  stays a 1 against the approver's 0;
 * vote fraction = positive labels / reviewers; majority label = 1 when the fraction > 0.5;
-* a reviewed comment without a single positive label is a reviewed negative, not missing data;
-  a comment nobody reviewed has `reviewed` false and nulls for its labels.
+* a comment is reviewed when it has a reviewer; a reviewed comment without a single positive
+  label is a reviewed negative, not missing data; a comment nobody reviewed has `reviewed`
+  false and nulls for its labels (its status and decision time are still its own).
+
+`Review` applies these rules in Python to one comment's rows; `judging_decisions()` is the
+same reviewer rule as a query, for the label count and the "reviewed only" filter.
 
 Pseudonyms are HMAC-SHA256 under EXPORT_PSEUDONYM_KEY, an environment variable kept out of the
 database: the same key gives the same pseudonyms in every export, another key others.

@@ -33,6 +33,7 @@ from moderation.export.reviews import (
     PolicyHistory,
     Review,
     Summary,
+    judging_decisions,
 )
 from moderation.export.statement import data_statement, data_statement_markdown, software_version
 from moderation.export.writers import (
@@ -130,7 +131,8 @@ class Export:
         if table == "comments":
             return self.comments.count()
         if table == "labels":
-            # Distinct (comment, reviewer, category of the comment's site) triples.
+            # Distinct (comment, reviewer, category of the comment's site) triples: reviewers
+            # by a tag (retracted or not) or by a judgement as their latest decision.
             ids = self.comments.values("pk")
             tagged = (
                 Tag.objects.filter(comment__in=ids)
@@ -138,7 +140,8 @@ class Export:
                 .values_list("comment_id", "moderator_id", "category__site__categories")
             )
             decided = (
-                Decision.objects.filter(comment__in=ids)
+                judging_decisions()
+                .filter(comment__in=ids)
                 .order_by()
                 .values_list("comment_id", "moderator_id", "comment__article__site__categories")
             )
@@ -167,7 +170,6 @@ class Export:
                 url=F("article__source_url"),
                 commenter_name=F("commenter__name"),
                 decided_at=F("moderation__decision__created_at"),
-                decision_id=F("moderation__decision_id"),
             )
         )
         for chunk in _chunks(rows.iterator(chunk_size=CHUNK), CHUNK):
@@ -190,7 +192,6 @@ class Export:
                         self._by_site.get(row["site_id"], []),
                         tags.get(row["id"], ()),
                         decisions.get(row["id"], ()),
-                        row["decision_id"],
                         self.policies,
                     ),
                 )
@@ -289,26 +290,23 @@ class Export:
         decisions = (
             Decision.objects.filter(comment__in=ids)
             .order_by("comment_id", "version", "pk")
-            .values_list(
-                *DECISION_FIELDS, "comment__moderation__decision_id", "comment__article__site_id"
-            )
+            .values_list(*DECISION_FIELDS, "comment__article__site_id")
             .iterator(chunk_size=CHUNK)
         )
         agreement = Agreement()
         reviewed = negatives = labels = 0
         for tag_rows, decision_rows in _merge_by_comment(tags, decisions):
-            if decision_rows:
-                site_id, final = decision_rows[0][-1], decision_rows[0][-2]
-            else:
-                site_id, final = self._by_id[tag_rows[0][2]].site_id, None
+            # A decision row carries the comment's site; a tag row only its category.
+            site_id = decision_rows[0][-1] if decision_rows else self._by_id[tag_rows[0][2]].site_id
             review = Review(
                 site_id,
                 self._by_site.get(site_id, []),
                 tag_rows,
                 [row[: len(DECISION_FIELDS)] for row in decision_rows],
-                final,
                 self.policies,
             )
+            if not review.reviewed:  # only escalations or returns to pending
+                continue
             reviewed += 1
             labels += len(review.reviewers) * len(review.categories)
             if not any(vote.label for vote in review.votes.values()):

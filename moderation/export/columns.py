@@ -37,14 +37,28 @@ COMMENT_COLUMNS = [
     Column("source_status", "string", "published, or held (submitted but never shown to readers)."),
     Column("text", "string", "The text exactly as moderators saw it; span offsets index it."),
     Column("text_sha256", "string", "SHA-256 of `text` in UTF-8, hex."),
-    Column("reviewed", "boolean", "Whether anyone reviewed it (any tag or decision)."),
+    Column(
+        "reviewed",
+        "boolean",
+        "Whether it has a reviewer (see definitions): a tag, or an approval or removal as a "
+        "moderator's latest decision on it. An escalation alone is no review.",
+    ),
     Column(
         "review_route",
         "string|null",
         "How it reached review: queue; flagged and sampled are reserved. Null if unreviewed.",
     ),
-    Column("status", "string", "Final status: pending, approved, removed or escalated."),
-    Column("decided_at", "datetime|null", "Time of its last decision, UTC; null if none."),
+    Column(
+        "status",
+        "string",
+        "Final status: pending, approved, removed or escalated (the comment's state, whether "
+        "or not it counts as reviewed).",
+    ),
+    Column(
+        "decided_at",
+        "datetime|null",
+        "Time of its last decision of any kind, UTC; null if none.",
+    ),
     Column("reviewers", "integer", "Number of reviewers (see definitions)."),
     Column(
         "fraction_<category>",
@@ -67,7 +81,8 @@ COMMENT_COLUMNS = [
     Column(
         "policy_version",
         "integer|null",
-        "The site's policy version in force at the comment's last review action.",
+        "The site's policy version in force at the comment's last moderation action (a tag, "
+        "a retraction or a decision of any kind).",
     ),
 ]
 
@@ -80,9 +95,10 @@ LABEL_COLUMNS = [
     Column(
         "basis",
         "string",
-        "tag: a non-retracted tag; removal: the comment's final decision, a removal citing the "
-        "category; retracted_tag: tagged, then every such tag retracted (label 0); "
-        "reviewed: reviewed without tagging it (label 0).",
+        "tag: a non-retracted tag; removal: the moderator's own latest decision on the "
+        "comment, a removal citing the category; retracted_tag: tagged, then every such tag "
+        "retracted (label 0); reviewed: a reviewer who neither tagged it nor removed it for it "
+        "(label 0), e.g. their latest decision is an approval.",
     ),
     Column(
         "labelled_at",
@@ -97,20 +113,25 @@ LABEL_COLUMNS = [
 ]
 
 DEFINITIONS = {
-    "reviewers": "The distinct moderators who tagged the comment (tags later retracted "
-    "included) or made any decision on it.",
-    "reviewed": "A comment is reviewed when it has any tag or any decision.",
-    "label": "A reviewer's label for (comment, category) is 1 when they hold a non-retracted "
-    "tag of that category on the comment, or made the comment's final decision, a removal "
-    "citing that category as a reason; otherwise 0. Retracted tags and superseded decisions "
-    "are not positive votes. Every category of the comment's site gets a label, retired ones "
-    "included.",
+    "reviewers": "The distinct moderators who judged the comment: who tagged it (tags later "
+    "retracted included: they looked and withdrew it), or whose own latest decision on it is "
+    "an approval or a removal. A moderator who only escalated it or sent it back to pending "
+    "(an undone removal, say) is not a reviewer of it.",
+    "reviewed": "A comment is reviewed when it has at least one reviewer.",
+    "label": "A reviewer's label for (comment, category) comes from their own actions only: 1 "
+    "when they hold a non-retracted tag of that category on the comment, or when their own "
+    "latest decision on it is a removal citing that category as a reason; otherwise 0 (an "
+    "approval is a judgement with no positive label). Retracted tags and a moderator's "
+    "earlier decisions are not positive votes; another moderator's later decision does not "
+    "change theirs, so a removal overruled by someone else's approval is a disagreement. "
+    "Every category of the comment's site gets a label, retired ones included.",
     "vote_fraction": "Positive labels / reviewers, per category.",
     "majority_label": "1 when the vote fraction is greater than 0.5 (a tie is 0).",
     "reviewed_negative": "A reviewed comment with no positive label in any category (e.g. "
     "approved without tags): a negative example, not missing data.",
     "unreviewed": "Nobody reviewed the comment: reviewed is false, reviewers 0, fractions, "
-    "majorities and review_route null, and it has no label rows.",
+    "majorities and review_route null, and it has no label rows. status, decided_at and "
+    "policy_version still describe the comment (an escalated comment may be unreviewed).",
     "review_route": REVIEW_ROUTES,
     "agreement": "Per category, Krippendorff's alpha (nominal) over all reviewers' labels, on "
     "the comments with two or more reviewers; Cohen's kappa for each pair of moderators over "

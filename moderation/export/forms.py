@@ -5,22 +5,29 @@ import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef, Q
 
+from moderation.export.reviews import judging_decisions
 from moderation.export.writers import _iso
 from moderation.filters import QueueFilter
-from moderation.models import Decision, Tag
+from moderation.models import Tag
 
 
 def reviewed_q() -> Q:
-    """A comment is reviewed when it has any decision or any tag (retracted ones included)."""
+    """A comment is reviewed when it has a reviewer: any tag (retracted ones included), or a
+    moderator whose own latest decision on it is an approval or a removal."""
     return Q(Exists(Tag.objects.filter(comment=OuterRef("pk")))) | Q(
-        Exists(Decision.objects.filter(comment=OuterRef("pk")))
+        Exists(judging_decisions().filter(comment=OuterRef("pk")))
     )
 
 
 class ExportFilter(QueueFilter):
     """The queue's FilterSet: site, article, category, status, moderator, posting dates; plus
     reviewed only. Its default status is "all" (the queue's is "pending"); the queue's text
-    search, commenter, replies and order filters are left out (rows come in id order)."""
+    search, commenter, replies and order filters are left out (rows come in id order).
+
+    `with_moderator=False` (a Researcher's export) leaves out the moderator filter too: its
+    list names every user, and the codebook of an export filtered by one would print that
+    user's pseudonym, a key from usernames to pseudonyms. `ignored` then names the parameter
+    if it was given anyway, for the view to say so."""
 
     reviewed = django_filters.BooleanFilter(
         method="filter_reviewed", label="Reviewed only", widget=forms.CheckboxInput
@@ -28,7 +35,7 @@ class ExportFilter(QueueFilter):
     NOT_FOR_EXPORT = ("q", "commenter", "has_replies", "order")
     LABELS = {"status": "Status", "category": "Category", "site": "Site", "moderator": "Moderator"}
 
-    def __init__(self, data=None, *args, **kwargs):
+    def __init__(self, data=None, *args, with_moderator: bool = True, **kwargs):
         data = data.copy() if data is not None else {}
         data.setdefault("status", "all")
         super().__init__(data, *args, **kwargs)
@@ -37,6 +44,11 @@ class ExportFilter(QueueFilter):
         # QueueFilter's method filters have no label (django-filter shows "[invalid name]").
         for name, label in self.LABELS.items():
             self.filters[name].label = label
+        self.ignored: list[str] = []
+        if not with_moderator:
+            self.filters.pop("moderator")
+            if data.get("moderator"):
+                self.ignored.append("moderator")
 
     def filter_reviewed(self, queryset, name, value):
         return queryset.filter(reviewed_q()) if value else queryset

@@ -1,6 +1,7 @@
 """Reading moderators' work as labels: one comment's tags and decisions become a Review of
-per-(moderator, category) Votes, under the rules of the package docstring; the policy version
-in force at a moment; the Summary of a whole export."""
+per-(moderator, category) Votes, under the rules of the package docstring; the same rule as a
+query (`judging_decisions`) for counts and filters; the policy version in force at a moment;
+the Summary of a whole export."""
 
 from bisect import bisect_right
 from dataclasses import dataclass
@@ -9,8 +10,25 @@ from itertools import groupby
 from operator import itemgetter
 from typing import NamedTuple
 
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
 from moderation.agreement import Agreement
-from moderation.models import Policy, Status
+from moderation.models import Decision, Policy, Status
+
+# A decision that is a judgement of the comment. Escalating ("needs a senior look") and
+# sending back to pending (an undo, among others) judge nothing.
+JUDGEMENTS = (Status.APPROVED, Status.REMOVED)
+
+
+def judging_decisions() -> QuerySet[Decision]:
+    """Each moderator's own latest decision on a comment, when it is a judgement (approve or
+    remove): what makes them a reviewer, with their tags; as `Review` reads it in Python."""
+    later = Decision.objects.filter(
+        Q(version__gt=OuterRef("version")) | Q(version=OuterRef("version"), pk__gt=OuterRef("pk")),
+        comment=OuterRef("comment"),
+        moderator=OuterRef("moderator"),
+    )
+    return Decision.objects.filter(status__in=JUDGEMENTS).exclude(Exists(later))
 
 
 class CategoryInfo(NamedTuple):
@@ -69,14 +87,18 @@ DECISION_FIELDS = ("comment_id", "moderator_id", "created_at", "pk", "status", "
 
 
 class Review:
-    """What moderators did to one comment, read as labels (the package docstring's rules)."""
+    """What moderators did to one comment, read as labels (the package docstring's rules).
 
-    def __init__(self, site_id, categories, tags, decisions, final_decision_id, policies):
+    `decisions` come in the comment's order (version, then pk), one row per decision and
+    reason, so a moderator's latest decision is the last one seen."""
+
+    def __init__(self, site_id, categories, tags, decisions, policies):
         self.site_id = site_id
         self.categories: list[CategoryInfo] = categories
         first: dict[int, datetime] = {}
         last = None
         current, retracted, removal = {}, {}, {}
+        latest: dict[int, tuple[int, str, datetime, list[int]]] = {}
         self.span_tags = []
         for _, mod, cat, start, end, quote, created, retracted_at, version in tags:
             first[mod] = min(first.get(mod, created), created)
@@ -90,9 +112,20 @@ class Review:
         for _, mod, created, pk, status, reason in decisions:
             first[mod] = min(first.get(mod, created), created)
             last = max(last or created, created)
-            if pk == final_decision_id and status == Status.REMOVED and reason is not None:
-                removal[mod, reason] = created
-        self.reviewers = sorted(first)
+            if mod not in latest or latest[mod][0] != pk:
+                latest[mod] = (pk, status, created, [])
+            if reason is not None:
+                latest[mod][3].append(reason)
+        judged = set()
+        for mod, (_, status, created, reasons) in latest.items():
+            if status in JUDGEMENTS:
+                judged.add(mod)
+            if status == Status.REMOVED:
+                for reason in reasons:
+                    removal[mod, reason] = created
+        # Reviewers: a tag (retracted or not) or a judgement as their latest decision. A
+        # moderator who only escalated, or whose removal went back to pending, judged nothing.
+        self.reviewers = sorted(judged.union(mod for mod, _ in (*current, *retracted)))
         self.last_action = last
         self.policy_version = policies.at(site_id, last)
         self.votes: dict[tuple[int, int], Vote] = {}

@@ -4,15 +4,67 @@ The page shows the filter, the counts and the agreement figures for the filtered
 the downloads stream the rows (`moderation.export` does the work). Every download is first
 counted and recorded as an audit event through `services.record_export`, which also refuses
 real names to anyone but an Admin; only then does the first byte leave.
+
+Two rules keep people's names where they belong:
+
+* real names are honoured only on a POST, which Django's CSRF check guards: a download URL
+  is a GET that writes an audit event, and a link on another site could otherwise make a
+  logged-in Admin run a real-names export that the log records as their choice;
+* the moderator filter is for Admins only: its list names every user, and a codebook
+  filtered by one prints that user's pseudonym.
 """
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods
 
 from archive.models import Comment
 from moderation import audit, export, permissions, services
+
+REAL_NAMES_NEED_POST = (
+    "Real-name exports must be requested with the form on the export page (tick the box, "
+    "Show, then a download button): a link cannot start one."
+)
+MODERATOR_FOR_ADMINS = (
+    "The moderator filter is for Admins only: remove moderator= from the address to "
+    "download every moderator's labels, under pseudonyms."
+)
+MODERATOR_IGNORED = (
+    "The moderator filter is for Admins only and was ignored: the figures and downloads "
+    "below cover every moderator."
+)
+
+# The page's downloads: (what, [(url name, url arguments, format)], hint).
+DOWNLOADS = [
+    (
+        "Comments",
+        [
+            ("moderation:export_comments", ["csv"], "CSV"),
+            ("moderation:export_comments", ["jsonl"], "JSON Lines"),
+        ],
+        "",
+    ),
+    (
+        "Labels",
+        [
+            ("moderation:export_labels", ["csv"], "CSV"),
+            ("moderation:export_labels", ["jsonl"], "JSON Lines"),
+        ],
+        "",
+    ),
+    (
+        "Codebook",
+        [("moderation:export_codebook", [], "JSON")],
+        "columns, definitions, policy, agreement",
+    ),
+    (
+        "Everything",
+        [("moderation:export_bundle", [], "ZIP")],
+        "with the codebook and a data statement",
+    ),
+]
 
 
 @permissions.require(permissions.EXPORT_DATA)
@@ -22,6 +74,7 @@ def export_page(request):
     if refusal:
         return refusal
     summary = prepared.summary()
+    params = _params(request.GET, prepared.filterset)
     return _page(
         request,
         prepared.filterset,
@@ -29,26 +82,34 @@ def export_page(request):
         summary=summary,
         agreement=prepared.agreement_figures(summary.agreement),
         categories=prepared.categories,
-        query=request.GET.urlencode(),
+        downloads=[
+            (what, [(reverse(name, args=args), label) for name, args, label in files], hint)
+            for what, files, hint in DOWNLOADS
+        ],
+        # Pseudonymized downloads are links; real-name ones are forms posting these fields.
+        post_downloads=prepared.real_names,
+        query=params.urlencode(),
+        hidden=[(name, value) for name, values in params.lists() for value in values],
+        note=MODERATOR_IGNORED if prepared.filterset.ignored else "",
     )
 
 
 @permissions.require(permissions.EXPORT_DATA)
-@require_GET
+@require_http_methods(["GET", "POST"])
 def comments_file(request, fmt):
     return _download(request, "comments", fmt)
 
 
 @permissions.require(permissions.EXPORT_DATA)
-@require_GET
+@require_http_methods(["GET", "POST"])
 def labels_file(request, fmt):
     return _download(request, "labels", fmt)
 
 
 @permissions.require(permissions.EXPORT_DATA)
-@require_GET
+@require_http_methods(["GET", "POST"])
 def codebook_file(request):
-    prepared, refusal = _prepare(request)
+    prepared, refusal = _prepare(request, download=True)
     if refusal:
         return refusal
     event = _record(request, prepared, "codebook.json", prepared.count("comments"))
@@ -60,7 +121,7 @@ def codebook_file(request):
 
 
 @permissions.require(permissions.EXPORT_DATA)
-@require_GET
+@require_http_methods(["GET", "POST"])
 def bundle_file(request):
     return _download(request, "bundle", "zip")
 
@@ -71,7 +132,7 @@ def bundle_file(request):
 def _download(request, what, fmt):
     if what in export.TABLES and fmt not in export.FORMATS:
         raise Http404(f"No {fmt} export: use {' or '.join(export.FORMATS)}.")
-    prepared, refusal = _prepare(request)
+    prepared, refusal = _prepare(request, download=True)
     if refusal:
         return refusal
     rows = prepared.count("comments" if what == "bundle" else what)
@@ -82,10 +143,13 @@ def _download(request, what, fmt):
     return _attachment(response, prepared.filename(what, fmt))
 
 
-def _prepare(request) -> tuple[export.Export | None, HttpResponse | None]:
-    """(the export the query string asks for, None), or (None, the page saying why not)."""
-    filterset = export.ExportFilter(request.GET, queryset=Comment.objects.all())
-    options = export.OptionsForm(request.GET)
+def _prepare(request, *, download=False) -> tuple[export.Export | None, HttpResponse | None]:
+    """(the export the request asks for, None), or (None, the page saying why not). A
+    download takes its fields from the query string, or from the body of a POST."""
+    data = request.POST if request.method == "POST" else request.GET
+    is_admin = permissions.can(request.user, permissions.MANAGE_USERS)
+    filterset = export.ExportFilter(data, queryset=Comment.objects.all(), with_moderator=is_admin)
+    options = export.OptionsForm(data)
     if not (filterset.is_valid() and options.is_valid()):
         return None, _page(request, filterset, options, status=400)
     try:
@@ -93,10 +157,23 @@ def _prepare(request) -> tuple[export.Export | None, HttpResponse | None]:
     except export.ExportUnavailable as error:
         return None, _page(request, filterset, options, error=str(error), status=503)
     real_names = options.cleaned_data["real_names"]
-    if real_names and not permissions.can(request.user, permissions.MANAGE_USERS):
+    if real_names and not is_admin:
         # The downloads are refused by services.record_export; the page shows names too.
         raise PermissionDenied("Only an Admin may export real names instead of pseudonyms.")
+    if download and real_names and request.method != "POST":
+        return None, _page(request, filterset, options, error=REAL_NAMES_NEED_POST, status=400)
+    if download and filterset.ignored:
+        # A file cannot carry the page's note: refuse rather than export more than was asked.
+        return None, _page(request, filterset, options, error=MODERATOR_FOR_ADMINS, status=400)
     return export.Export(filterset, key, real_names=real_names), None
+
+
+def _params(data: QueryDict, filterset) -> QueryDict:
+    """The request's fields without those the filter ignored, for the download links."""
+    params = data.copy()
+    for name in filterset.ignored:
+        params.pop(name, None)
+    return params
 
 
 def _record(request, prepared, what, rows):

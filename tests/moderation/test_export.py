@@ -22,6 +22,7 @@ from types import SimpleNamespace
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -45,6 +46,13 @@ def pseudonym_key(monkeypatch):
 @pytest.fixture
 def researcher(client):
     user = factories.make_researcher("quentin_res")
+    client.force_login(user)
+    return user
+
+
+@pytest.fixture
+def admin(client):
+    user = factories.make_admin("ada_admin")
     client.force_login(user)
     return user
 
@@ -310,12 +318,121 @@ def test_retracted_tag_is_a_zero_marked_retracted(client, researcher, tagged):
     assert labels_of(rows, c3, tagged.yorick, "personal-attack")["label"] == 1
 
 
-def test_a_removal_later_undone_is_not_a_vote(client, researcher, tagged):
+def test_a_removal_its_author_takes_back_to_pending_is_no_review(client, researcher, tagged):
     c5 = tagged.comments[4]
     services.decide(tagged.zelda, c5, Status.PENDING, expected_version=1)
     row = by_id(jsonl(client.get(COMMENTS_JSONL)))[c5.pk]
-    assert row["fraction_other-inappropriate"] == 0.0
+    assert (row["reviewed"], row["reviewers"], row["fraction_other-inappropriate"]) == (
+        False,
+        0,
+        None,
+    )
     assert row["status"] == "pending"
+    assert not [r for r in jsonl(client.get(LABELS_JSONL)) if r["comment_id"] == c5.pk]
+
+
+# Whose judgement a label is: each moderator's own tags and own latest decision
+
+
+def test_an_escalation_alone_is_not_a_review(client, researcher, tagged):
+    c4 = tagged.comments[3]
+    services.decide(
+        tagged.zelda, c4, Status.ESCALATED, expected_version=0, note="Needs a senior look."
+    )
+    row = by_id(jsonl(client.get(COMMENTS_JSONL)))[c4.pk]
+    assert (row["reviewed"], row["reviewers"], row["review_route"]) == (False, 0, None)
+    assert [row[f"fraction_{slug}"] for slug in CATEGORIES] == [None, None, None]
+    assert [row[f"majority_{slug}"] for slug in CATEGORIES] == [None, None, None]
+    # The comment's state is still what it is.
+    assert row["status"] == "escalated"
+    assert row["decided_at"] is not None
+    assert not [r for r in jsonl(client.get(LABELS_JSONL)) if r["comment_id"] == c4.pk]
+    reviewed_only = jsonl(client.get(COMMENTS_JSONL, {"reviewed": "on"}))
+    assert c4.pk not in [r["comment_id"] for r in reviewed_only]
+    counts = json.loads(client.get(CODEBOOK).content)["counts"]
+    assert counts == {
+        "comments": 5,
+        "reviewed": 4,
+        "reviewed_negatives": 1,
+        "unreviewed": 1,
+        "labels": 18,
+    }
+
+
+def test_an_escalation_then_an_approval_is_the_approvers_review_only(client, researcher, tagged):
+    c4 = tagged.comments[3]
+    services.decide(tagged.zelda, c4, Status.ESCALATED, expected_version=0)
+    services.decide(tagged.yorick, c4, Status.APPROVED, expected_version=1)
+    row = by_id(jsonl(client.get(COMMENTS_JSONL)))[c4.pk]
+    assert (row["reviewed"], row["reviewers"], row["fraction_profanity"]) == (True, 1, 0.0)
+    labels = [r for r in jsonl(client.get(LABELS_JSONL)) if r["comment_id"] == c4.pk]
+    assert {r["moderator"] for r in labels} == {moderator_pseudonym(tagged.yorick)}
+    assert {(r["label"], r["basis"]) for r in labels} == {(0, "reviewed")}
+
+
+def test_an_undone_removal_is_neither_a_vote_nor_a_review(client, researcher, tagged):
+    c4 = tagged.comments[3]
+    services.decide(
+        tagged.zelda,
+        c4,
+        Status.REMOVED,
+        expected_version=0,
+        reasons=[factories.category(tagged.site, "profanity")],
+    )
+    services.undo(tagged.zelda, AuditEvent.objects.get(action="comment.removed", comment=c4))
+    row = by_id(jsonl(client.get(COMMENTS_JSONL)))[c4.pk]
+    assert (row["reviewed"], row["reviewers"], row["fraction_profanity"]) == (False, 0, None)
+    assert row["status"] == "pending"
+    assert not [r for r in jsonl(client.get(LABELS_JSONL)) if r["comment_id"] == c4.pk]
+
+
+def test_an_overruled_removal_keeps_the_removers_vote(client, researcher, tagged):
+    c5 = tagged.comments[4]  # zelda removed it for other-inappropriate
+    services.decide(tagged.yorick, c5, Status.APPROVED, expected_version=1, note="Not spam.")
+    row = by_id(jsonl(client.get(COMMENTS_JSONL)))[c5.pk]
+    assert (row["status"], row["reviewers"]) == ("approved", 2)
+    assert (row["fraction_other-inappropriate"], row["majority_other-inappropriate"]) == (0.5, 0)
+    labels = jsonl(client.get(LABELS_JSONL))
+    removal = labels_of(labels, c5, tagged.zelda, "other-inappropriate")
+    assert (removal["label"], removal["basis"]) == (1, "removal")
+    approval = labels_of(labels, c5, tagged.yorick, "other-inappropriate")
+    assert (approval["label"], approval["basis"]) == (0, "reviewed")
+    # A real disagreement: c1 (0, 0), c3 (0, 0), c5 (1, 0).
+    agreement = json.loads(client.get(CODEBOOK).content)["agreement"]
+    alpha = {row["category"]: row["alpha"] for row in agreement["alpha"]}
+    kappa = {row["category"]: row["kappa"] for row in agreement["kappa"]}
+    assert alpha["other-inappropriate"] == {"value": 0.0, "items": 3, "reason": None}
+    assert kappa["other-inappropriate"] == {"value": 0.0, "items": 3, "reason": None}
+
+
+def test_another_moderators_escalation_does_not_cancel_a_removal(client, researcher, tagged):
+    c4 = tagged.comments[3]
+    profanity = factories.category(tagged.site, "profanity")
+    services.decide(tagged.zelda, c4, Status.REMOVED, expected_version=0, reasons=[profanity])
+    services.decide(tagged.yorick, c4, Status.ESCALATED, expected_version=1)
+    row = by_id(jsonl(client.get(COMMENTS_JSONL)))[c4.pk]
+    assert (row["status"], row["reviewers"], row["fraction_profanity"]) == ("escalated", 1, 1.0)
+    removal = labels_of(jsonl(client.get(LABELS_JSONL)), c4, tagged.zelda, "profanity")
+    assert (removal["label"], removal["basis"]) == (1, "removal")
+
+
+def test_counts_filters_and_rows_agree_under_the_judgement_rule(tagged):
+    c1, c2, _, c4, c5 = tagged.comments
+    services.decide(tagged.zelda, c4, Status.ESCALATED, expected_version=0)
+    services.decide(tagged.yorick, c5, Status.APPROVED, expected_version=1)
+    services.undo(tagged.zelda, AuditEvent.objects.get(action="comment.approved", comment=c2))
+    services.decide(tagged.zelda, c1, Status.ESCALATED, expected_version=1)
+    prepared = export.Export.from_query({})
+    comments = [row for batch in prepared.comment_rows() for row in batch]
+    labels = [row for batch in prepared.label_rows() for row in batch]
+    summary = prepared.summary()
+    reviewed = [row["comment_id"] for row in comments if row["reviewed"]]
+    assert reviewed == [c.pk for c in tagged.comments if c not in (c2, c4)]
+    assert prepared.count("labels") == len(labels) == summary.labels == (2 + 2 + 2) * 3
+    assert summary.reviewed == len(reviewed)
+    assert summary.reviewed_negatives == 0
+    only = export.Export.from_query({"reviewed": "on"})
+    assert [row["comment_id"] for batch in only.comment_rows() for row in batch] == reviewed
 
 
 def test_labels_csv_matches_jsonl(client, researcher, tagged):
@@ -387,26 +504,87 @@ def test_bundle_holds_both_tables_in_both_formats_a_codebook_and_a_data_statemen
     assert len(labels) == 1 + 18
 
 
-def test_admin_may_export_real_names_and_it_is_audited_and_written(client, tagged):
+def csrf_client(user) -> Client:
+    """A client that meets Django's CSRF check as a browser does (the test client skips it)."""
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(user)
+    return browser
+
+
+def post_from_the_page(browser, url, query):
+    """Submit the export page's download form for `url`: its hidden fields and CSRF token."""
+    html = browser.get(PAGE, query).content.decode()
+    (form,) = re.findall(rf'<form method="post" action="{re.escape(url)}".*?</form>', html, re.S)
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form))
+    return browser.post(url, fields)
+
+
+def test_admin_may_export_real_names_and_it_is_audited_and_written(tagged):
     admin = factories.make_admin("ada_admin")
-    client.force_login(admin)
-    response = client.get(COMMENTS_JSONL, {"real_names": "on"})
+    browser = csrf_client(admin)
+    query = {"real_names": "on"}
+    response = post_from_the_page(browser, COMMENTS_JSONL, query)
     rows = by_id(jsonl(response))
     assert rows[tagged.comments[0].pk]["author"] == "Vartan Hagopian"
     assert "Vartan" not in response["Content-Disposition"]
     event = AuditEvent.objects.get(action="export")
     assert event.actor == admin
     assert event.after["real_names"] is True
-    codebook = json.loads(client.get(CODEBOOK, {"real_names": "on"}).content)
+    codebook = json.loads(post_from_the_page(browser, CODEBOOK, query).content)
     assert codebook["pseudonyms"]["real_names"] is True
     assert any("REAL NAMES" in warning for warning in codebook["warnings"])
-    labels = jsonl(client.get(LABELS_JSONL, {"real_names": "on"}))
+    labels = jsonl(post_from_the_page(browser, LABELS_JSONL, query))
     assert {row["moderator"] for row in labels} == {"zelda_mod", "yorick_mod"}
+
+
+def test_real_name_forms_carry_the_filters(tagged):
+    browser = csrf_client(factories.make_admin("ada_admin"))
+    query = {"real_names": "on", "status": "removed"}
+    rows = jsonl(post_from_the_page(browser, COMMENTS_JSONL, query))
+    assert [row["comment_id"] for row in rows] == [tagged.comments[0].pk, tagged.comments[4].pk]
+    assert AuditEvent.objects.get(action="export").after["filters"]["status"] == "removed"
+
+
+@pytest.mark.parametrize("url", [COMMENTS_JSONL, LABELS_CSV, CODEBOOK, BUNDLE])
+def test_real_names_over_get_are_refused_saying_to_use_the_form(client, admin, tagged, url):
+    response = client.get(url, {"real_names": "on"})
+    assert response.status_code == 400
+    assert "must be requested with the form" in response.content.decode()
+    assert not AuditEvent.objects.filter(action="export").exists()
+
+
+def test_real_names_without_the_csrf_token_are_refused(tagged):
+    browser = csrf_client(factories.make_admin("ada_admin"))
+    response = browser.post(COMMENTS_JSONL, {"real_names": "on"})
+    assert response.status_code == 403
+    assert not AuditEvent.objects.filter(action="export").exists()
+
+
+def test_with_real_names_ticked_the_downloads_are_post_forms_without_script(client, admin, tagged):
+    html = client.get(PAGE, {"real_names": "on", "site": tagged.site.pk}).content.decode()
+    for url in (COMMENTS_CSV, COMMENTS_JSONL, LABELS_CSV, LABELS_JSONL, CODEBOOK, BUNDLE):
+        (form,) = re.findall(
+            rf'<form method="post" action="{re.escape(url)}".*?</form>', html, re.S
+        )
+        assert 'name="csrfmiddlewaretoken"' in form
+        assert '<input type="hidden" name="real_names" value="on">' in form
+        assert f'<input type="hidden" name="site" value="{tagged.site.pk}">' in form
+        assert f'href="{url}' not in html
+    assert not re.findall(r"<script(?![^>]*\bsrc=)", html)  # no inline script
+
+
+def test_pseudonymized_downloads_stay_links(client, admin, tagged):
+    html = client.get(PAGE, {"site": tagged.site.pk}).content.decode()
+    for url in (COMMENTS_CSV, COMMENTS_JSONL, LABELS_CSV, LABELS_JSONL, CODEBOOK, BUNDLE):
+        assert f'href="{url}?site={tagged.site.pk}"' in html
+        assert f'action="{url}"' not in html
 
 
 def test_researcher_may_not_export_real_names(client, researcher, tagged):
     for url in (COMMENTS_JSONL, LABELS_CSV, CODEBOOK, BUNDLE, PAGE):
         assert client.get(url, {"real_names": "on"}).status_code == 403
+    for url in (COMMENTS_JSONL, LABELS_CSV, CODEBOOK, BUNDLE):
+        assert client.post(url, {"real_names": "on"}).status_code == 403
     assert not AuditEvent.objects.filter(action="export").exists()
 
 
@@ -477,7 +655,7 @@ def test_a_comment_with_only_a_retracted_tag_is_reviewed(client, researcher, tag
     assert rows[c4.pk]["fraction_profanity"] == 0.0
 
 
-def test_site_category_moderator_and_dates_filter_the_rows(client, researcher, tagged):
+def test_site_category_moderator_and_dates_filter_the_rows(client, admin, tagged):
     other_site = factories.make_site("The Armenian Report")
     factories.make_comment(factories.make_article(other_site), "Elsewhere.")
     c1, c2, c3, _, c5 = tagged.comments
@@ -497,13 +675,48 @@ def test_site_category_moderator_and_dates_filter_the_rows(client, researcher, t
     assert ids(article=tagged.article.pk, status="approved") == [c2.pk]
 
 
-def test_codebook_records_the_filters_without_usernames(client, researcher, tagged):
-    codebook = json.loads(
-        client.get(CODEBOOK, {"moderator": tagged.zelda.pk, "reviewed": "on"}).content
-    )
+def test_codebook_records_the_filters_without_usernames(client, admin, tagged):
+    response = client.get(CODEBOOK, {"moderator": tagged.zelda.pk, "reviewed": "on"})
+    codebook = json.loads(response.content)
     assert codebook["filters"]["moderator"] == moderator_pseudonym(tagged.zelda)
     assert codebook["filters"]["reviewed_only"] is True
     assert codebook["filters"]["status"] == "all"
+    assert b"zelda_mod" not in response.content
+
+
+def test_researcher_page_offers_no_moderator_filter_and_names_nobody(client, researcher, tagged):
+    factories.make_admin("ada_admin")
+    html = client.get(PAGE).content.decode()
+    assert 'name="moderator"' not in html
+    for username in ("zelda_mod", "yorick_mod", "ada_admin"):
+        assert username not in html
+    assert client.get(PAGE).context["filter"].form.fields.keys().isdisjoint({"moderator"})
+
+
+def test_researcher_page_ignores_a_moderator_filter_and_says_so(client, researcher, tagged):
+    response = client.get(PAGE, {"moderator": tagged.zelda.pk, "site": tagged.site.pk})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert response.context["summary"].comments == 5  # not only zelda's four
+    assert "The moderator filter is for Admins only" in html
+    assert f'href="{COMMENTS_CSV}?site={tagged.site.pk}"' in html
+    assert "moderator=" not in html
+
+
+@pytest.mark.parametrize("url", [COMMENTS_JSONL, LABELS_CSV, CODEBOOK, BUNDLE])
+def test_researcher_download_with_a_moderator_filter_is_refused(client, researcher, tagged, url):
+    response = client.get(url, {"moderator": tagged.zelda.pk})
+    assert response.status_code == 400
+    assert "The moderator filter is for Admins only" in response.content.decode()
+    assert not AuditEvent.objects.filter(action="export").exists()
+
+
+def test_researcher_codebook_has_no_moderator_filter_and_no_username(client, researcher, tagged):
+    response = client.get(CODEBOOK, {"reviewed": "on"})
+    assert json.loads(response.content)["filters"]["moderator"] is None
+    for username in ("zelda_mod", "yorick_mod", "quentin_res"):
+        assert username.encode() not in response.content
+    assert AuditEvent.objects.get(action="export").after["filters"]["moderator"] is None
 
 
 def test_invalid_filters_are_refused_with_the_form(client, researcher, tagged):

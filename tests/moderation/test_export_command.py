@@ -9,8 +9,8 @@ import zipfile
 import pytest
 from django.core.management import CommandError, call_command
 
-from moderation import export
-from moderation.models import AuditEvent
+from moderation import export, services
+from moderation.models import AuditEvent, Status
 from tests import factories
 from tests.moderation.test_export import KEY, PEOPLE, build_tagged_set
 
@@ -110,6 +110,16 @@ def test_filters(tagged, researcher):
 def test_reviewed_only(tagged, researcher):
     out, _ = run("--user", "quentin_res", "--format", "jsonl", "--reviewed-only")
     assert len(out.splitlines()) == 4
+
+
+def test_an_escalation_alone_is_no_review_from_the_command_line_either(tagged, researcher):
+    c4 = tagged.comments[3]
+    services.decide(tagged.zelda, c4, Status.ESCALATED, expected_version=0)
+    out, _ = run("--user", "quentin_res", "--format", "jsonl", "--reviewed-only")
+    assert c4.pk not in [json.loads(line)["comment_id"] for line in out.splitlines()]
+    out, err = run("--user", "quentin_res", "--format", "jsonl", "--table", "labels")
+    assert "Exported 18 labels row(s)" in err
+    assert c4.pk not in {json.loads(line)["comment_id"] for line in out.splitlines()}
 
 
 def test_the_user_must_be_allowed_to_export(tagged):
