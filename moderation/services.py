@@ -3,7 +3,8 @@
 Every function takes the acting user, checks the capability and the state it expects,
 writes its change and exactly one AuditEvent in one transaction, and raises a domain error
 (`NotAllowed`, `Conflict`, `Invalid`) with a message a moderator can act on. Views, admin
-actions and commands call these; nothing else writes moderation models.
+actions and commands call these; nothing else writes moderation models. `tag`, `retract` and
+`decide` hand back their event as `.audit_event` on what they return (for undo).
 """
 
 from collections.abc import Iterable
@@ -332,7 +333,7 @@ def tag(
         }
         if undoes:
             after["undoes"] = undoes
-        _append(
+        new.audit_event = _append(
             actor=user,
             action="tag.add",
             target=new,
@@ -362,7 +363,7 @@ def retract(
         after = {"retracted": True}
         if undoes:
             after["undoes"] = undoes
-        _append(
+        tag_.audit_event = _append(
             actor=user,
             action="tag.retract",
             target=tag_,
@@ -446,7 +447,7 @@ def decide(
         }
         if undoes:
             after["undoes"] = undoes
-        _append(
+        decision.audit_event = _append(
             actor=user,
             action=f"comment.{status}",
             target=comment,

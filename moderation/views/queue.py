@@ -103,7 +103,7 @@ def decide(request, pk):
         return _invalid(request, form)
     data = form.cleaned_data
     try:
-        services.decide(
+        decision = services.decide(
             request.user,
             comment,
             form.status,
@@ -118,7 +118,7 @@ def decide(request, pk):
     message = f"Comment {comment.position} {DONE[form.status]}" + (
         f" for {reasons}." if reasons else "."
     )
-    return _done(request, message, comment)
+    return _done(request, message, comment, decision.audit_event)
 
 
 @permissions.require(permissions.MODERATE)
@@ -131,7 +131,7 @@ def add_tag(request, pk):
     data = form.cleaned_data
     span = data["span"]
     try:
-        services.tag(
+        tag = services.tag(
             request.user,
             comment,
             data["category"],
@@ -143,7 +143,8 @@ def add_tag(request, pk):
     except services.ModerationError as error:
         return _refused(request, error, comment)
     what = "A passage of comment" if span else "Comment"
-    return _done(request, f"{what} {comment.position} tagged {data['category'].name}.", comment)
+    message = f"{what} {comment.position} tagged {data['category'].name}."
+    return _done(request, message, comment, tag.audit_event)
 
 
 @permissions.require(permissions.MODERATE)
@@ -163,7 +164,7 @@ def retract_tag(request, pk):
     except services.ModerationError as error:
         return _refused(request, error, tag.comment)
     message = f"Your {tag.category.name} tag on comment {tag.comment.position} is retracted."
-    return _done(request, message, tag.comment, undoable=False)
+    return _done(request, message, tag.comment, None)
 
 
 # Actions on several comments
@@ -184,6 +185,7 @@ def bulk(request):
     pairs = form.cleaned_data["comments"]
     found = Comment.objects.select_related("article__site").in_bulk([pk for pk, _ in pairs])
     done, failed = [], []
+    events: dict[int, int] = {}  # comment -> the audit event of its decision, for undo
     for pk, version in pairs:
         comment = found.get(pk)
         if comment is None:
@@ -191,7 +193,7 @@ def bulk(request):
             continue
         try:
             # Each comment in its own service call: a conflict on one leaves the others done.
-            services.decide(
+            decision = services.decide(
                 request.user,
                 comment,
                 status,
@@ -206,7 +208,7 @@ def bulk(request):
             failed.append((pk, f"{where}: {error}", _kind(error)[1]))
         else:
             done.append(comment)
-    events = _events_of(request)
+            events[comment.pk] = decision.audit_event.pk
     summary = _bulk_summary(status, reasons, done, failed)
     if done:
         _offer_undo(request, [events[c.pk] for c in done], summary)
@@ -308,14 +310,6 @@ def _kind(error) -> tuple[int, str]:
     raise error  # a ModerationError the table does not know: a programming error, say so
 
 
-def _events_of(request) -> dict[int | None, int]:
-    """The audit event this request wrote for each comment (services return the object they
-    changed, not its event; the request id ties them together). One query."""
-    context = audit.Context.from_request(request)
-    rows = AuditEvent.objects.filter(actor=request.user, request_id=context.request_id)
-    return dict(rows.order_by("id").values_list("comment_id", "id"))
-
-
 def _offer_undo(request, events: list[int], label: str):
     """Remember the last undoable action, so the pages can offer to undo it (also without JS)."""
     request.session[UNDO_SESSION_KEY] = {"events": events, "label": label}
@@ -343,18 +337,18 @@ def _states(request, comment_ids) -> dict[int, dict]:
     }
 
 
-def _done(request, message: str, comment, *, undoable: bool = True):
-    events = _events_of(request)
-    event = events.get(comment.pk)
-    if undoable and event:
+def _done(request, message: str, comment, audit_event=None):
+    """Success: offer to undo `audit_event` (None for what cannot be undone), then answer."""
+    event = audit_event.pk if audit_event else None
+    if event:
         _offer_undo(request, [event], message)
     if _wants_json(request):
         return JsonResponse(
             {
                 "ok": True,
                 "message": message,
-                "event": event if undoable else None,
-                "events": [event] if undoable and event else [],
+                "event": event,
+                "events": [event] if event else [],
                 "comment": _states(request, [comment.pk])[comment.pk],
                 "undo": request.session.get(UNDO_SESSION_KEY),
             }
