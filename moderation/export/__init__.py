@@ -4,8 +4,9 @@ writers, and the codebook with its data statement.
 Everything streams. Comments are read with `.iterator(chunk_size=CHUNK)` and, for each chunk,
 their tags and decisions in two bulk queries, so the number of queries grows with the number
 of chunks, never of rows, and memory stays flat whatever the size of the export. The figures
-that need every row (counts, agreement) are accumulated one comment at a time from two
-ordered queries over the filtered set (`Export.summary`).
+that need every row (counts, agreement, the label count written to the audit before a labels
+download) are accumulated one comment at a time from two ordered queries over the filtered
+set (`Export.summary`, `Export.count`).
 
 What a label is (also written into every codebook, see DEFINITIONS):
 
@@ -19,13 +20,21 @@ What a label is (also written into every codebook, see DEFINITIONS):
   category on it, or their latest decision on it is a removal citing that category;
   otherwise 0. Another moderator's later decision does not change it: an overruled removal
   stays a 1 against the approver's 0;
-* vote fraction = positive labels / reviewers; majority label = 1 when the fraction > 0.5;
+* a reviewer has a label for a category only if it was active in the policy version of their
+  latest judging action on the comment (a tag, retracted or not, in its own version; their
+  latest decision, when a judgement, in the site's version in force at its time): a category
+  added after, or retired before, that judgement gets no label from them, not a 0. A
+  positive vote (non-retracted tag, removal citing it) is always their 1;
+* per category, vote fraction = positive labels / the reviewers who had the category (null
+  when none had it); majority label = 1 when the fraction > 0.5; agreement counts only the
+  reviewers who had the category;
 * a comment is reviewed when it has a reviewer; a reviewed comment without a single positive
   label is a reviewed negative, not missing data; a comment nobody reviewed has `reviewed`
   false and nulls for its labels (its status and decision time are still its own).
 
-`Review` applies these rules in Python to one comment's rows; `judging_decisions()` is the
-same reviewer rule as a query, for the label count and the "reviewed only" filter.
+`Review` applies these rules in Python to one comment's rows, with `PolicyHistory` (each
+site's policy versions, their times and active categories); `judging_decisions()` is the same
+reviewer rule as a query, for the "reviewed only" filter.
 
 Pseudonyms are HMAC-SHA256 under EXPORT_PSEUDONYM_KEY, an environment variable kept out of the
 database: the same key gives the same pseudonyms in every export, another key others.

@@ -10,7 +10,7 @@ from functools import cached_property
 from itertools import groupby
 from operator import itemgetter
 
-from django.db.models import Count, Exists, F, Max, Min, OuterRef
+from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q
 from django.utils import timezone
 
 from archive.models import Comment, Site
@@ -33,7 +33,6 @@ from moderation.export.reviews import (
     PolicyHistory,
     Review,
     Summary,
-    judging_decisions,
 )
 from moderation.export.statement import data_statement, data_statement_markdown, software_version
 from moderation.export.writers import (
@@ -127,25 +126,15 @@ class Export:
     # Counting (before streaming, for the audit)
 
     def count(self, table: str) -> int:
-        """Rows a table will hold, in one COUNT query."""
+        """Rows a table will hold: comments in one COUNT query; labels in two streamed
+        queries (see `_reviews`), in memory that does not grow with the rows."""
         if table == "comments":
             return self.comments.count()
         if table == "labels":
-            # Distinct (comment, reviewer, category of the comment's site) triples: reviewers
-            # by a tag (retracted or not) or by a judgement as their latest decision.
-            ids = self.comments.values("pk")
-            tagged = (
-                Tag.objects.filter(comment__in=ids)
-                .order_by()
-                .values_list("comment_id", "moderator_id", "category__site__categories")
-            )
-            decided = (
-                judging_decisions()
-                .filter(comment__in=ids)
-                .order_by()
-                .values_list("comment_id", "moderator_id", "comment__article__site__categories")
-            )
-            return tagged.union(decided).count()
+            # Which categories a reviewer has a label for depends on the policy version of
+            # their latest judgement (a JSON snapshot), so the labels are counted as they are
+            # made: the reviews read from two ordered streams, as `summary` reads them.
+            return sum(len(review.votes) for review in self._reviews())
         raise ValueError(f"no table {table!r}")
 
     # Reading comments with their reviews, a chunk at a time
@@ -205,14 +194,16 @@ class Export:
     def _comment_row(self, c: dict, review: Review) -> dict:
         text = c["body_text"]
         reviewed = review.reviewed
-        fraction = {}  # by slug: only the comment's site's categories, only when reviewed
-        if reviewed:
-            by_id = review.fractions()
-            fraction = {category.slug: by_id[category.id] for category in review.categories}
-        fractions_and_majorities = {
-            **{f"fraction_{slug}": fraction.get(slug) for slug in self.slugs},
+        # By slug, for the comment's site's categories only: (reviewers who had the category,
+        # vote fraction, None when nobody had it). Other sites' categories stay null.
+        by_id = review.fractions()
+        per_category = {category.slug: by_id[category.id] for category in review.categories}
+        none = (None, None)
+        per_category_columns = {
+            **{f"reviewers_{slug}": per_category.get(slug, none)[0] for slug in self.slugs},
+            **{f"fraction_{slug}": per_category.get(slug, none)[1] for slug in self.slugs},
             **{
-                f"majority_{slug}": int(fraction[slug] > 0.5) if slug in fraction else None
+                f"majority_{slug}": _majority(per_category.get(slug, none)[1])
                 for slug in self.slugs
             },
         }
@@ -235,7 +226,7 @@ class Export:
             "status": c["status"],
             "decided_at": _iso(c["decided_at"]),
             "reviewers": len(review.reviewers),
-            **fractions_and_majorities,
+            **per_category_columns,
             "spans": [
                 {
                     "start": start,
@@ -256,7 +247,9 @@ class Export:
                 for mod in review.reviewers:
                     moderator = self.pseudonyms.moderator(mod)
                     for category in review.categories:
-                        vote = review.votes[mod, category.id]
+                        vote = review.votes.get((mod, category.id))
+                        if vote is None:  # a category they did not have when they judged
+                            continue
                         rows.append(
                             {
                                 "comment_id": c["id"],
@@ -278,8 +271,35 @@ class Export:
     def summary(self) -> Summary:
         """Counts and agreement: one aggregate and two ordered queries, read as streams."""
         totals = self.comments.aggregate(
-            n=Count("pk"), first=Min("posted_at"), last=Max("posted_at")
+            n=Count("pk"),
+            first=Min("posted_at"),
+            last=Max("posted_at"),
+            undated=Count("pk", filter=Q(posted_at__isnull=True)),
         )
+        agreement = Agreement()
+        reviewed = negatives = labels = 0
+        for review in self._reviews():
+            if not review.reviewed:  # only escalations or returns to pending
+                continue
+            reviewed += 1
+            labels += len(review.votes)
+            if not any(vote.label for vote in review.votes.values()):
+                negatives += 1
+            agreement.add(review.labels())
+        return Summary(
+            comments=totals["n"],
+            reviewed=reviewed,
+            reviewed_negatives=negatives,
+            labels=labels,
+            first_posted=totals["first"],
+            last_posted=totals["last"],
+            agreement=agreement,
+            undated=totals["undated"],
+        )
+
+    def _reviews(self) -> Iterator[Review]:
+        """The Review of every filtered comment with a tag or a decision, one at a time, from
+        two queries ordered by comment and read as streams."""
         ids = self.comments.values("pk")
         tags = (
             Tag.objects.filter(comment__in=ids)
@@ -293,34 +313,16 @@ class Export:
             .values_list(*DECISION_FIELDS, "comment__article__site_id")
             .iterator(chunk_size=CHUNK)
         )
-        agreement = Agreement()
-        reviewed = negatives = labels = 0
         for tag_rows, decision_rows in _merge_by_comment(tags, decisions):
             # A decision row carries the comment's site; a tag row only its category.
             site_id = decision_rows[0][-1] if decision_rows else self._by_id[tag_rows[0][2]].site_id
-            review = Review(
+            yield Review(
                 site_id,
                 self._by_site.get(site_id, []),
                 tag_rows,
                 [row[: len(DECISION_FIELDS)] for row in decision_rows],
                 self.policies,
             )
-            if not review.reviewed:  # only escalations or returns to pending
-                continue
-            reviewed += 1
-            labels += len(review.reviewers) * len(review.categories)
-            if not any(vote.label for vote in review.votes.values()):
-                negatives += 1
-            agreement.add(review.labels())
-        return Summary(
-            comments=totals["n"],
-            reviewed=reviewed,
-            reviewed_negatives=negatives,
-            labels=labels,
-            first_posted=totals["first"],
-            last_posted=totals["last"],
-            agreement=agreement,
-        )
 
     def agreement_figures(self, agreement: Agreement) -> dict:
         """Alpha for every category, kappa for every pair of moderators who share comments."""
@@ -493,6 +495,10 @@ def _chunks(iterable: Iterable, size: int) -> Iterator[list]:
             chunk = []
     if chunk:
         yield chunk
+
+
+def _majority(fraction: float | None) -> int | None:
+    return None if fraction is None else int(fraction > 0.5)
 
 
 def _group(rows: Iterable[tuple]) -> dict[int, list[tuple]]:

@@ -61,10 +61,20 @@ COMMENT_COLUMNS = [
     ),
     Column("reviewers", "integer", "Number of reviewers (see definitions)."),
     Column(
+        "reviewers_<category>",
+        "integer|null",
+        "One per category slug: the reviewers who had the category when they judged (it was "
+        "active in the policy version of their latest judgement, or they voted for it): the "
+        "denominator of fraction_<category>, so it can differ between categories. 0 when "
+        "unreviewed or nobody had it; null when the category is not one of the comment's "
+        "site.",
+    ),
+    Column(
         "fraction_<category>",
         "number|null",
-        "One per category slug: positive labels / reviewers. Null when unreviewed, or when "
-        "the category is not one of the comment's site.",
+        "One per category slug: positive labels / reviewers_<category>. Null when "
+        "unreviewed, when no reviewer had the category (added after, or retired before, "
+        "their judgements: not a 0), or when it is not one of the comment's site.",
     ),
     Column(
         "majority_<category>",
@@ -97,17 +107,24 @@ LABEL_COLUMNS = [
         "string",
         "tag: a non-retracted tag; removal: the moderator's own latest decision on the "
         "comment, a removal citing the category; retracted_tag: tagged, then every such tag "
-        "retracted (label 0); reviewed: a reviewer who neither tagged it nor removed it for it "
-        "(label 0), e.g. their latest decision is an approval.",
+        "retracted (label 0); reviewed: a reviewer who had the category but neither tagged "
+        "it nor removed it for it (label 0), e.g. their latest decision is an approval. No row "
+        "for a category they did not have (see definitions: label).",
     ),
     Column(
         "labelled_at",
         "datetime",
         "UTC. tag: when the (earliest current) tag was made; removal: the decision's time; "
-        "retracted_tag: when the retracted tag was made; reviewed: the moderator's first "
-        "action on the comment.",
+        "retracted_tag: when the retracted tag was made; reviewed: the moderator's latest "
+        "judgement of the comment (the tag or decision whose policy version says which "
+        "categories they had).",
     ),
-    Column("policy_version", "integer|null", "The policy version in force at labelled_at."),
+    Column(
+        "policy_version",
+        "integer|null",
+        "The policy version of the label: tag and retracted_tag, the tag's own; removal and "
+        "reviewed, the one in force at labelled_at.",
+    ),
     Column("retracted", "boolean", "Whether this moderator's tag was later retracted."),
     Column("retracted_at", "datetime|null", "When it was retracted, UTC."),
 ]
@@ -124,18 +141,27 @@ DEFINITIONS = {
     "approval is a judgement with no positive label). Retracted tags and a moderator's "
     "earlier decisions are not positive votes; another moderator's later decision does not "
     "change theirs, so a removal overruled by someone else's approval is a disagreement. "
-    "Every category of the comment's site gets a label, retired ones included.",
-    "vote_fraction": "Positive labels / reviewers, per category.",
-    "majority_label": "1 when the vote fraction is greater than 0.5 (a tie is 0).",
+    "A reviewer has a label only for the categories they could apply: those active in the "
+    "policy version in force when they made their latest judgement of the comment (a tag, "
+    "retracted or not, in the tag's own version; a decision in the version in force at its "
+    "time). A category added after that judgement, or retired before it, gets no label from "
+    "them (no row, not a 0); a category they hold a non-retracted tag of or removed the "
+    "comment for is always their 1.",
+    "vote_fraction": "Per category: positive labels / the reviewers who had the category "
+    "(reviewers_<category>; it can differ between categories). Null when no reviewer had it.",
+    "majority_label": "1 when the vote fraction is greater than 0.5 (a tie is 0); null when "
+    "the fraction is.",
     "reviewed_negative": "A reviewed comment with no positive label in any category (e.g. "
     "approved without tags): a negative example, not missing data.",
-    "unreviewed": "Nobody reviewed the comment: reviewed is false, reviewers 0, fractions, "
-    "majorities and review_route null, and it has no label rows. status, decided_at and "
-    "policy_version still describe the comment (an escalated comment may be unreviewed).",
+    "unreviewed": "Nobody reviewed the comment: reviewed is false, reviewers and "
+    "reviewers_<category> 0, fractions, majorities and review_route null, and it has no "
+    "label rows. status, decided_at and policy_version still describe the comment (an "
+    "escalated comment may be unreviewed).",
     "review_route": REVIEW_ROUTES,
-    "agreement": "Per category, Krippendorff's alpha (nominal) over all reviewers' labels, on "
-    "the comments with two or more reviewers; Cohen's kappa for each pair of moderators over "
-    "the comments both reviewed. `items` is the number of comments a figure rests on; a "
+    "agreement": "Per category, Krippendorff's alpha (nominal) over the labels of the "
+    "reviewers who had the category, on the comments with two or more of them; Cohen's kappa "
+    "for each pair of moderators over the comments both reviewed with the category "
+    "available to both. `items` is the number of comments a figure rests on; a "
     "figure is null, with a reason, when undefined (no comment with two reviewers, or no "
     "variation).",
     "pseudonyms": "c-/m- followed by the first 16 hex digits of HMAC-SHA256(key, "
@@ -148,7 +174,9 @@ DEFINITIONS = {
 def comment_columns(slugs: Iterable[str]) -> list[str]:
     names = []
     for column in COMMENT_COLUMNS:
-        if column.name == "fraction_<category>":
+        if column.name == "reviewers_<category>":
+            names += [f"reviewers_{slug}" for slug in slugs]
+        elif column.name == "fraction_<category>":
             names += [f"fraction_{slug}" for slug in slugs]
         elif column.name == "majority_<category>":
             names += [f"majority_{slug}" for slug in slugs]

@@ -42,18 +42,25 @@ class CategoryInfo(NamedTuple):
 
 
 class PolicyHistory:
-    """Each site's policy versions in time order, to say which was in force when."""
+    """Each site's policy versions in time order, to say which was in force when, and which
+    categories each version offered (its snapshot's active slugs). One query; the versions
+    are few (one per edit of a policy or a category), so they are all held."""
 
     def __init__(self):
         self._by_site: dict[int, tuple[list[datetime], list[int]]] = {}
+        self._active: dict[tuple[int, int], frozenset[str]] = {}
         for site_id, rows in groupby(
             Policy.objects.order_by("site_id", "created_at", "version").values_list(
-                "site_id", "created_at", "version"
+                "site_id", "created_at", "version", "categories"
             ),
             key=itemgetter(0),
         ):
             rows = list(rows)
             self._by_site[site_id] = ([r[1] for r in rows], [r[2] for r in rows])
+            for _, _, version, categories in rows:
+                self._active[site_id, version] = frozenset(
+                    c["slug"] for c in categories or () if c.get("active", True)
+                )
 
     def at(self, site_id: int, moment: datetime | None) -> int | None:
         if moment is None or site_id not in self._by_site:
@@ -61,6 +68,17 @@ class PolicyHistory:
         times, versions = self._by_site[site_id]
         i = bisect_right(times, moment)
         return versions[i - 1] if i else None
+
+    def active(self, site_id: int, version: int | None) -> frozenset[str] | None:
+        """The slugs of the categories active in a version of a site's policy. With no version
+        (a judgement older than the site's first recorded version: imported or back-dated
+        data) the first version's; None when the site has no policy version at all."""
+        if version is None:
+            versions = self._by_site.get(site_id, ((), ()))[1]
+            if not versions:
+                return None
+            version = min(versions)
+        return self._active.get((site_id, version))
 
 
 class Vote(NamedTuple):
@@ -90,19 +108,26 @@ class Review:
     """What moderators did to one comment, read as labels (the package docstring's rules).
 
     `decisions` come in the comment's order (version, then pk), one row per decision and
-    reason, so a moderator's latest decision is the last one seen."""
+    reason, so a moderator's latest decision is the last one seen.
+
+    A reviewer has a label only for the categories they could apply: those active in the
+    policy version of their latest judging action (a tag, retracted or not, in its own
+    version; their latest decision, if a judgement, in the version in force at its time),
+    plus any category they hold a positive vote for. `votes` holds only those labels."""
 
     def __init__(self, site_id, categories, tags, decisions, policies):
         self.site_id = site_id
         self.categories: list[CategoryInfo] = categories
-        first: dict[int, datetime] = {}
         last = None
         current, retracted, removal = {}, {}, {}
         latest: dict[int, tuple[int, str, datetime, list[int]]] = {}
+        # Each reviewer's latest judging action: (time, policy version).
+        judged: dict[int, tuple[datetime, int | None]] = {}
         self.span_tags = []
         for _, mod, cat, start, end, quote, created, retracted_at, version in tags:
-            first[mod] = min(first.get(mod, created), created)
             last = max(last or created, created, retracted_at or created)
+            if mod not in judged or created >= judged[mod][0]:
+                judged[mod] = (created, version)
             if retracted_at is None:
                 current.setdefault((mod, cat), (created, version))
                 if start is not None:
@@ -110,26 +135,29 @@ class Review:
             elif (mod, cat) not in retracted or retracted_at > retracted[mod, cat][2]:
                 retracted[mod, cat] = (created, version, retracted_at)
         for _, mod, created, pk, status, reason in decisions:
-            first[mod] = min(first.get(mod, created), created)
             last = max(last or created, created)
             if mod not in latest or latest[mod][0] != pk:
                 latest[mod] = (pk, status, created, [])
             if reason is not None:
                 latest[mod][3].append(reason)
-        judged = set()
         for mod, (_, status, created, reasons) in latest.items():
-            if status in JUDGEMENTS:
-                judged.add(mod)
+            # A moderator who only escalated, or whose removal went back to pending, judged
+            # nothing: their decisions make them no reviewer.
+            if status not in JUDGEMENTS:
+                continue
+            if mod not in judged or created >= judged[mod][0]:
+                judged[mod] = (created, policies.at(site_id, created))
             if status == Status.REMOVED:
                 for reason in reasons:
                     removal[mod, reason] = created
-        # Reviewers: a tag (retracted or not) or a judgement as their latest decision. A
-        # moderator who only escalated, or whose removal went back to pending, judged nothing.
-        self.reviewers = sorted(judged.union(mod for mod, _ in (*current, *retracted)))
+        # Reviewers: a tag (retracted or not) or a judgement as their latest decision.
+        self.reviewers = sorted(judged)
         self.last_action = last
         self.policy_version = policies.at(site_id, last)
         self.votes: dict[tuple[int, int], Vote] = {}
         for mod in self.reviewers:
+            judged_at, judged_version = judged[mod]
+            active = policies.active(site_id, judged_version)
             for category in categories:
                 key = (mod, category.id)
                 if key in current:
@@ -137,33 +165,36 @@ class Review:
                     vote = Vote(1, "tag", created, version)
                 elif key in removal:
                     vote = Vote(1, "removal", removal[key], policies.at(site_id, removal[key]))
+                elif not (category.slug in active if active is not None else category.active):
+                    continue  # not a category they could apply when they judged
                 elif key in retracted:
                     created, version, retracted_at = retracted[key]
                     vote = Vote(0, "retracted_tag", created, version, retracted_at)
                 else:
-                    vote = Vote(0, "reviewed", first[mod], policies.at(site_id, first[mod]))
+                    vote = Vote(0, "reviewed", judged_at, judged_version)
                 self.votes[key] = vote
 
     @property
     def reviewed(self) -> bool:
         return bool(self.reviewers)
 
-    def fractions(self) -> dict[int, float]:
-        """Vote fraction per category id (empty when unreviewed)."""
-        n = len(self.reviewers)
-        if not n:
-            return {}
-        return {
-            c.id: sum(self.votes[mod, c.id].label for mod in self.reviewers) / n
-            for c in self.categories
-        }
-
     def labels(self) -> dict[int, dict[int, int]]:
-        """labels[category id][moderator id], what agreement is computed from."""
-        return {
-            c.id: {mod: self.votes[mod, c.id].label for mod in self.reviewers}
-            for c in self.categories
-        }
+        """labels[category id][moderator id] for the reviewers who had the category (a
+        category nobody had is left out): what agreement is computed from."""
+        labels: dict[int, dict[int, int]] = {}
+        for (mod, cat), vote in self.votes.items():
+            labels.setdefault(cat, {})[mod] = vote.label
+        return labels
+
+    def fractions(self) -> dict[int, tuple[int, float | None]]:
+        """(raters, vote fraction) per category id of the comment's site: raters are the
+        reviewers who had the category; the fraction is None when there are none."""
+        labels = self.labels()
+        result = {}
+        for c in self.categories:
+            votes = labels.get(c.id, {})
+            result[c.id] = (len(votes), sum(votes.values()) / len(votes) if votes else None)
+        return result
 
 
 @dataclass
@@ -175,3 +206,4 @@ class Summary:
     first_posted: datetime | None
     last_posted: datetime | None
     agreement: Agreement
+    undated: int = 0  # comments without a posting time

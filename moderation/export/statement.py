@@ -19,7 +19,6 @@ TO_COMPLETE = "[to be completed by the researcher]"
 
 def data_statement(export: "Export", summary: Summary) -> dict:
     sites = sorted(set(export._site_names.values()))
-    first, last = _iso(summary.first_posted), _iso(summary.last_posted)
     return {
         "curation_rationale": (
             f"Reader comments from {', '.join(sites) or 'no site'}, selected with the filters "
@@ -37,9 +36,9 @@ def data_statement(export: "Export", summary: Summary) -> dict:
             f"category definitions in this codebook. Training and demographics: {TO_COMPLETE}"
         ),
         "speech_situation": (
-            f"Public, asynchronous comment threads under news articles, posted between {first} "
-            f"and {last}; replies are threaded (position, parent_id). Moderators saw the text "
-            "exactly as exported in `text`."
+            f"Public, asynchronous comment threads under news articles{_when_posted(summary)}; "
+            "replies are threaded (position, parent_id). Moderators saw the text exactly as "
+            "exported in `text`."
         ),
         "text_characteristics": f"{TO_COMPLETE}",
         "provenance": (
@@ -50,14 +49,28 @@ def data_statement(export: "Export", summary: Summary) -> dict:
     }
 
 
+def _when_posted(summary: Summary) -> str:
+    """When the comments were posted, as a phrase to follow "comment threads": their first and
+    last posting times, and how many have none (pages without dates); never "None"."""
+    first, last = _iso(summary.first_posted), _iso(summary.last_posted)
+    undated = summary.undated
+    if first is None or last is None:
+        # No comment with a posting time: none recorded, or no comment at all.
+        return " (no posting time is recorded for them)" if summary.comments else ""
+    when = f", posted on {first}" if first == last else f", posted between {first} and {last}"
+    if undated:
+        when += f" ({undated} without a recorded posting time)"
+    return when
+
+
 def data_statement_markdown(codebook: dict) -> str:
     statement = codebook.get("data_statement", {})
     lines = [
         "# Data statement",
         "",
-        f"Export of {codebook.get('exported_at')}, discussion-moderation "
-        f"{codebook.get('software', {}).get('version')}. Columns, definitions and agreement "
-        "figures: see the codebook.",
+        f"Export of {codebook.get('exported_at') or 'unknown date'}, discussion-moderation "
+        f"{codebook.get('software', {}).get('version') or 'unknown version'}. Columns, "
+        "definitions and agreement figures: see the codebook.",
         "",
     ]
     lines += [f"> {warning}\n" for warning in codebook.get("warnings", [])]

@@ -85,10 +85,11 @@ def test_zip_bundle_defaults_to_a_dated_file_name(tagged, researcher, tmp_path, 
                 assert person.lower() not in data
 
 
-def test_filters(tagged, researcher):
+def test_filters(tagged):
+    factories.make_admin("ada_admin")
     out, _ = run(
         "--user",
-        "quentin_res",
+        "ada_admin",
         "--format",
         "jsonl",
         "--site",
@@ -105,6 +106,28 @@ def test_filters(tagged, researcher):
     filters = AuditEvent.objects.get(action="export").after["filters"]
     assert filters["category"] == "Asbarez/personal-attack"
     assert filters["moderator"] == tagged.yorick.pk
+
+
+@pytest.mark.parametrize("moderator", ["yorick_mod", "nobody"])
+def test_the_moderator_filter_needs_an_admin(tagged, researcher, moderator):
+    """As on the web: a username filter and the codebook's pseudonym of it would map
+    usernames to pseudonyms. Refused before the username is looked up, so the answer does
+    not tell whether it exists."""
+    with pytest.raises(CommandError, match=r"Only an Admin .*--moderator"):
+        run("--user", "quentin_res", "--format", "csv", "--moderator", moderator)
+    assert not AuditEvent.objects.filter(action="export").exists()
+
+
+def test_an_admin_may_filter_by_moderator_and_the_codebook_has_the_pseudonym(tagged, tmp_path):
+    factories.make_admin("ada_admin")
+    target = tmp_path / "bundle.zip"
+    run("--user", "ada_admin", "--format", "zip", "--moderator", "zelda_mod", "--out", target)
+    with zipfile.ZipFile(target) as archive:
+        (name,) = [n for n in archive.namelist() if n.startswith("codebook-")]
+        codebook = json.loads(archive.read(name))
+    pseudonym = export.Pseudonyms(export.PseudonymKey(KEY.encode())).moderator(tagged.zelda.pk)
+    assert codebook["filters"]["moderator"] == pseudonym
+    assert AuditEvent.objects.get(action="export").after["filters"]["moderator"] == tagged.zelda.pk
 
 
 def test_reviewed_only(tagged, researcher):

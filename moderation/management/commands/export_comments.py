@@ -2,7 +2,8 @@
 
 The command-line twin of /export/: the same filter, rows and codebook, streamed to a file (or
 to standard output for csv and jsonl), and recorded in the audit log under --user, who needs
-the export capability (and the Admin role for --real-names). A file is written beside its
+the export capability (and the Admin role for --real-names and for --moderator, as on the
+web: a username filter would map usernames to pseudonyms). A file is written beside its
 destination and moved into place only when complete, so a failed export leaves nothing behind.
 """
 
@@ -15,7 +16,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.http import QueryDict
 
 from archive.models import Comment, Site
-from moderation import export, services
+from moderation import export, permissions, services
 from moderation.filters import STATUS_CHOICES
 from moderation.models import Category
 
@@ -46,7 +47,9 @@ class Command(BaseCommand):
         filters.add_argument(
             "--status", choices=[value for value, _ in STATUS_CHOICES], default="all"
         )
-        filters.add_argument("--moderator", help="Username of a moderator who reviewed.")
+        filters.add_argument(
+            "--moderator", help="Username of a moderator who reviewed (Admins only)."
+        )
         filters.add_argument("--posted-after", help="YYYY-MM-DD")
         filters.add_argument("--posted-before", help="YYYY-MM-DD")
         filters.add_argument("--reviewed-only", action="store_true")
@@ -58,6 +61,13 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         user = self._user(options["user"])
+        if options["moderator"] and not permissions.can(user, permissions.MANAGE_USERS):
+            # As on the web: the filter and the codebook's pseudonym of the moderator would
+            # map a username to its pseudonym. Refused before the username is looked up.
+            raise CommandError(
+                f"{user.get_username()}: Only an Admin (capability {permissions.MANAGE_USERS}) "
+                "may filter by --moderator: it would map a username to its pseudonym."
+            )
         filterset = export.ExportFilter(self._query(options), queryset=Comment.objects.all())
         if not filterset.is_valid():
             problems = "; ".join(
