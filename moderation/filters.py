@@ -84,7 +84,8 @@ class QueueFilter(django_filters.FilterSet):
     @property
     def qs(self):
         queryset = super().qs
-        if not self.form.is_valid() or not self.form.cleaned_data.get("order"):
+        # An invalid `order` (or a subclass without it) still gives a stable, oldest-first page.
+        if "order" not in getattr(self.form, "cleaned_data", {}):
             queryset = self.filter_order(queryset, "order", "oldest")
         return queryset
 

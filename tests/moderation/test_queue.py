@@ -631,3 +631,9 @@ def test_the_note_of_an_approval_shows_on_the_row(mona_client, mona, comment, si
     services.decide(mona, comment, Status.APPROVED, expected_version=0, note="Quoting a politician")
     html = mona_client.get(QUEUE, {"status": "approved"}).content.decode()
     assert "Quoting a politician" in html
+
+
+def test_newest_first_holds_even_when_another_filter_is_invalid(mona_client, article):
+    first, second = (factories.make_comment(article, f"Text {i}") for i in range(2))
+    response = mona_client.get(QUEUE, {"order": "newest", "posted_after": "not-a-date"})
+    assert [c.pk for c in response.context["rows"]] == [second.pk, first.pk]
