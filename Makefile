@@ -25,7 +25,18 @@ $(VENV)/.installed-test: $(VENV)/.installed
 
 install: $(VENV)/.installed
 
-run: install
+# Local settings that manage.py reads (never wsgi.py), so that `.venv/bin/python manage.py …`
+# works as written after `make run`. Written once; edit it freely, delete it to start over.
+.env: | $(BIN)/python
+	@printf '%s\n' \
+	  '# Local settings for manage.py, written by `make run`. Not read by wsgi.py/asgi.py:' \
+	  '# a server keeps the production defaults. The environment wins over this file.' \
+	  'DJANGO_DEBUG=true' \
+	  "DJANGO_SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+	  > $@
+	@echo "wrote $@ (local settings for manage.py)"
+
+run: install .env
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_seeds
 	$(BIN)/python manage.py create_demo_accounts

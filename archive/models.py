@@ -116,13 +116,26 @@ class Commenter(models.Model):
     natural_key.dependencies = ["archive.site"]
 
 
-class CommentQuerySet(models.QuerySet):
-    def for_thread(self, article):
-        """An article's comments in page order, with their commenters (one query)."""
-        return self.filter(article=article).select_related("commenter").order_by("thread_order")
+def thread_order(comments: list["Comment"]) -> list["Comment"]:
+    """Comments in reading order, each reply right after its parent and earlier replies, with
+    `.tree_depth` set from the tree (robust even if stored order and positions disagree).
+    `comments` come in thread_order; a reply whose parent is not among them is top-level."""
+    by_parent: dict[int | None, list[Comment]] = {}
+    ids = {c.pk for c in comments}
+    for comment in comments:
+        parent = comment.parent_id if comment.parent_id in ids else None
+        by_parent.setdefault(parent, []).append(comment)
+    ordered: list[Comment] = []
+    stack = [(c, 0) for c in reversed(by_parent.get(None, []))]
+    while stack:
+        comment, depth = stack.pop()
+        comment.tree_depth = depth
+        ordered.append(comment)
+        stack.extend((reply, depth + 1) for reply in reversed(by_parent.get(comment.pk, [])))
+    return ordered
 
 
-class CommentManager(models.Manager.from_queryset(CommentQuerySet)):
+class CommentManager(models.Manager):
     def get_by_natural_key(self, site_name, source, article_key, source_key):
         return self.get(
             article__site__name=site_name,

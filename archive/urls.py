@@ -7,5 +7,4 @@ app_name = "archive"
 urlpatterns = [
     # /articles/
     path("articles/", views.article_list, name="article_list"),
-    path("articles/<int:pk>/", views.thread, name="thread"),
 ]

@@ -17,6 +17,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from moderation.actions import Action
 from moderation.models import AuditEvent, AuditHead
 
 GENESIS = "0" * 64
@@ -69,7 +70,7 @@ def compute_hash(event: AuditEvent) -> str:
 def append(
     *,
     actor,
-    action: str,
+    action: Action,
     target,
     before=None,
     after=None,
@@ -80,9 +81,12 @@ def append(
     comment=None,
     commenter=None,
 ) -> AuditEvent:
-    """Write one event at the head of the chain. Must run inside the change's transaction."""
+    """Write one event at the head of the chain. Must run inside the change's transaction.
+    `action` must be a member of the registry (a typo would be hashed into the chain)."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit.append() must run inside the transaction of its change")
+    if action not in Action.values:
+        raise ValueError(f"{action!r} is not an audit action: add it to moderation.actions.Action")
     context = context or Context()
     # Lock the head first: on PostgreSQL a row lock, on SQLite the database write lock.
     if not AuditHead.objects.filter(pk=1).update(appended=F("appended") + 1):
@@ -92,7 +96,7 @@ def append(
         created_at=timezone.now(),
         actor=actor if actor is not None and actor.pk else None,
         actor_name=actor.get_username() if actor is not None and actor.pk else "",
-        action=action,
+        action=Action(action).value,
         target_type=type(target).__name__.lower() if target is not None else "",
         target_id=str(target.pk) if target is not None else "",
         site=site,
@@ -143,25 +147,30 @@ def head_hash() -> str:
 
 # The append-only guard, in SQL, per database.
 
-_SQLITE_GUARD = [
-    f"CREATE TRIGGER IF NOT EXISTS {TABLE}_no_update BEFORE UPDATE ON {TABLE} "
-    "BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END",
-    f"CREATE TRIGGER IF NOT EXISTS {TABLE}_no_delete BEFORE DELETE ON {TABLE} "
-    "BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END",
-]
-_SQLITE_UNGUARD = [
-    f"DROP TRIGGER IF EXISTS {TABLE}_no_update",
-    f"DROP TRIGGER IF EXISTS {TABLE}_no_delete",
-]
-_POSTGRES_GUARD = [
-    "CREATE OR REPLACE FUNCTION moderation_audit_append_only() RETURNS trigger "
-    "LANGUAGE plpgsql AS $$ BEGIN "
-    "RAISE EXCEPTION 'audit events are append-only (% refused)', TG_OP; END $$",
-    f"DROP TRIGGER IF EXISTS {TABLE}_append_only ON {TABLE}",
-    f"CREATE TRIGGER {TABLE}_append_only BEFORE UPDATE OR DELETE ON {TABLE} "
-    "FOR EACH ROW EXECUTE FUNCTION moderation_audit_append_only()",
-]
-_POSTGRES_UNGUARD = [f"DROP TRIGGER IF EXISTS {TABLE}_append_only ON {TABLE}"]
+# (Migration 0002 installs a frozen copy of these; a test checks that the two agree.)
+GUARD = {
+    "sqlite": [
+        f"CREATE TRIGGER IF NOT EXISTS {TABLE}_no_update BEFORE UPDATE ON {TABLE} "
+        "BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END",
+        f"CREATE TRIGGER IF NOT EXISTS {TABLE}_no_delete BEFORE DELETE ON {TABLE} "
+        "BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END",
+    ],
+    "postgresql": [
+        "CREATE OR REPLACE FUNCTION moderation_audit_append_only() RETURNS trigger "
+        "LANGUAGE plpgsql AS $$ BEGIN "
+        "RAISE EXCEPTION 'audit events are append-only (% refused)', TG_OP; END $$",
+        f"DROP TRIGGER IF EXISTS {TABLE}_append_only ON {TABLE}",
+        f"CREATE TRIGGER {TABLE}_append_only BEFORE UPDATE OR DELETE ON {TABLE} "
+        "FOR EACH ROW EXECUTE FUNCTION moderation_audit_append_only()",
+    ],
+}
+UNGUARD = {
+    "sqlite": [
+        f"DROP TRIGGER IF EXISTS {TABLE}_no_update",
+        f"DROP TRIGGER IF EXISTS {TABLE}_no_delete",
+    ],
+    "postgresql": [f"DROP TRIGGER IF EXISTS {TABLE}_append_only ON {TABLE}"],
+}
 
 
 def _run(statements_by_vendor, conn=None):
@@ -176,9 +185,9 @@ def _run(statements_by_vendor, conn=None):
 
 def install_guard(conn=None):
     """Make the database refuse UPDATE and DELETE on the audit table."""
-    _run({"sqlite": _SQLITE_GUARD, "postgresql": _POSTGRES_GUARD}, conn)
+    _run(GUARD, conn)
 
 
 def remove_guard(conn=None):
-    """For tests that flush the database, and for the migration's reverse only."""
-    _run({"sqlite": _SQLITE_UNGUARD, "postgresql": _POSTGRES_UNGUARD}, conn)
+    """For tests that flush the database (the migration's reverse has its own copy)."""
+    _run(UNGUARD, conn)

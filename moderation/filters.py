@@ -6,6 +6,8 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.forms import ModelChoiceField
 
 from archive.models import Comment, Site
+from moderation.actions import Action
+from moderation.forms import ROLE_CHOICES
 from moderation.models import AuditEvent, Category, Decision, Status, Tag
 from moderation.queries import pending_q
 
@@ -123,35 +125,11 @@ class QueueFilter(django_filters.FilterSet):
         return queryset.order_by(F("posted_at").asc(nulls_first=True), "pk")
 
 
-AUDIT_ACTIONS = [
-    ("tag.add", "Tag added"),
-    ("tag.retract", "Tag retracted"),
-    ("comment.approved", "Approved"),
-    ("comment.removed", "Removed"),
-    ("comment.escalated", "Escalated"),
-    ("comment.pending", "Back to pending"),
-    ("commenter.block", "Commenter blocked"),
-    ("commenter.unblock", "Commenter unblocked"),
-    ("commenter.note", "Note on commenter"),
-    ("policy.create", "Policy created"),
-    ("policy.edit", "Policy edited"),
-    ("category.add", "Category added"),
-    ("category.edit", "Category edited"),
-    ("import", "Import"),
-    ("export", "Export"),
-    ("user.create", "User created"),
-    ("user.roles", "Roles changed"),
-    ("user.deactivate", "User deactivated"),
-    ("user.reactivate", "User reactivated"),
-    ("user.password_link", "Set-password link sent"),
-]
-
-
 class AuditFilter(django_filters.FilterSet):
     actor = django_filters.ModelChoiceFilter(
         queryset=get_user_model().objects.order_by("username"), empty_label="Anyone"
     )
-    action = django_filters.ChoiceFilter(choices=AUDIT_ACTIONS, empty_label="Any action")
+    action = django_filters.ChoiceFilter(choices=Action.choices, empty_label="Any action")
     created = django_filters.DateFromToRangeFilter(field_name="created_at", label="Between")
     site = django_filters.ModelChoiceFilter(queryset=Site.objects.all(), empty_label="All sites")
     article = django_filters.NumberFilter(field_name="article", label="Article id")
@@ -161,3 +139,26 @@ class AuditFilter(django_filters.FilterSet):
     class Meta:
         model = AuditEvent
         fields = []
+
+
+class UserFilter(django_filters.FilterSet):
+    role = django_filters.ChoiceFilter(
+        choices=ROLE_CHOICES, field_name="groups__name", empty_label="Any role", label="Role"
+    )
+    is_active = django_filters.ChoiceFilter(
+        choices=[("yes", "Active"), ("no", "Deactivated")],
+        method="filter_active",
+        empty_label="Any",
+        label="Status",
+    )
+    q = django_filters.CharFilter(method="search", label="Name or email")
+
+    class Meta:
+        model = get_user_model()
+        fields = []
+
+    def filter_active(self, queryset, name, value):
+        return queryset.filter(is_active=value == "yes")
+
+    def search(self, queryset, name, value):
+        return queryset.filter(Q(username__icontains=value) | Q(email__icontains=value))

@@ -1,9 +1,12 @@
 """Forms that clean what moderators and admins post before a service sees it."""
 
 from django import forms
+from django.contrib.auth.forms import PasswordResetForm
+from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.utils import timezone
 
-from moderation.models import Category, Status
+from moderation import permissions
+from moderation.models import NOTE_MAX_LENGTH, Category, Status
 
 ACTIONS = {
     "approve": Status.APPROVED,
@@ -20,7 +23,7 @@ class DecisionForm(forms.Form):
     version = forms.IntegerField(min_value=0)
     reasons = forms.ModelMultipleChoiceField(queryset=Category.objects.active(), required=False)
     note = forms.CharField(
-        required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2})
+        required=False, max_length=NOTE_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 2})
     )
 
     def __init__(self, *args, site=None, **kwargs):
@@ -35,7 +38,7 @@ class DecisionForm(forms.Form):
 
 class TagForm(forms.Form):
     category = forms.ModelChoiceField(queryset=Category.objects.active())
-    note = forms.CharField(required=False, max_length=5000)
+    note = forms.CharField(required=False, max_length=NOTE_MAX_LENGTH)
     span_start = forms.IntegerField(required=False, min_value=0)
     span_end = forms.IntegerField(required=False, min_value=1)
     quoted_text = forms.CharField(required=False, strip=False)
@@ -62,7 +65,7 @@ class BulkForm(forms.Form):
     action = forms.ChoiceField(choices=[(a, a) for a in ACTIONS])
     comments = forms.CharField(help_text="comma-separated id:version pairs")
     reasons = forms.ModelMultipleChoiceField(queryset=Category.objects.active(), required=False)
-    note = forms.CharField(required=False, max_length=5000)
+    note = forms.CharField(required=False, max_length=NOTE_MAX_LENGTH)
 
     def clean_comments(self):
         pairs = []
@@ -95,11 +98,11 @@ class UndoForm(forms.Form):
 
 
 class RetractForm(forms.Form):
-    note = forms.CharField(required=False, max_length=5000)
+    note = forms.CharField(required=False, max_length=NOTE_MAX_LENGTH)
 
 
 class BlockForm(forms.Form):
-    reason = forms.CharField(max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(max_length=NOTE_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 2}))
     expires_at = forms.DateTimeField(
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
@@ -119,7 +122,7 @@ class UnblockForm(forms.Form):
 
     note = forms.CharField(
         required=False,
-        max_length=5000,
+        max_length=NOTE_MAX_LENGTH,
         label="Why lift it (optional)",
         widget=forms.Textarea(attrs={"rows": 2}),
     )
@@ -130,7 +133,7 @@ class UnblockForm(forms.Form):
 
 
 class NoteForm(forms.Form):
-    text = forms.CharField(max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
+    text = forms.CharField(max_length=NOTE_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class PolicyForm(forms.Form):
@@ -145,7 +148,7 @@ class CategoryForm(forms.Form):
     active = forms.BooleanField(required=False, initial=True)
 
 
-ROLE_CHOICES = [("Admin", "Admin"), ("Moderator", "Moderator"), ("Researcher", "Researcher")]
+ROLE_CHOICES = [(role, role) for role in permissions.ROLES]
 
 
 class UserCreateForm(forms.Form):
@@ -156,8 +159,6 @@ class UserCreateForm(forms.Form):
     )
 
     def clean_username(self):
-        from django.contrib.auth.validators import UnicodeUsernameValidator
-
         username = self.cleaned_data["username"].strip()
         UnicodeUsernameValidator()(username)
         return username
@@ -174,3 +175,23 @@ class ActiveForm(forms.Form):
     confirm = forms.BooleanField(
         required=True, label="Yes, I mean it", error_messages={"required": "Tick to confirm."}
     )
+
+
+class SetPasswordLinkForm(PasswordResetForm):
+    """Django's password-reset email, for one chosen user, who may have no password yet."""
+
+    def __init__(self, user):
+        super().__init__({"email": user.email})
+        self.user = user
+        self.is_valid()
+
+    def get_users(self, email):
+        return [self.user] if self.user.is_active else []
+
+    def send(self, request):
+        self.save(
+            request=request,
+            use_https=request.is_secure(),
+            subject_template_name="registration/set_password_subject.txt",
+            email_template_name="registration/set_password_email.txt",
+        )

@@ -12,8 +12,12 @@ from django.db.models import Q
 from django.utils import timezone
 
 from archive.models import Comment, Commenter, Site
+from moderation.actions import Action
 
 USER = settings.AUTH_USER_MODEL
+# The longest note, reason or explanation a moderator may write (services refuse longer ones;
+# forms and hand-written inputs say so first).
+NOTE_MAX_LENGTH = 5000
 
 
 class Capability(models.Model):
@@ -274,7 +278,7 @@ class AuditEvent(models.Model):
         USER, null=True, blank=True, on_delete=models.PROTECT, related_name="audit_events"
     )
     actor_name = models.CharField(max_length=150, blank=True)
-    action = models.CharField(max_length=50, db_index=True)
+    action = models.CharField(max_length=50, choices=Action.choices, db_index=True)
     target_type = models.CharField(max_length=50)
     target_id = models.CharField(max_length=50, blank=True)
     site = models.ForeignKey(

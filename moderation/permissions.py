@@ -1,15 +1,15 @@
-"""Roles and what they may do.
+"""Roles and what they may do: the one home of the role names and their capabilities.
 
-Roles are groups (`Admin`, `Moderator`, `Researcher`) created by a data migration with the
-capabilities below; a user may hold several, and a superuser holds every capability. Views
-check capabilities with `require()`; services check them again, so a forged request that
-reaches a service still meets the rule.
+Roles are groups (`Admin`, `Moderator`, `Researcher`) with the capabilities below, created by
+the data migration `0003_roles` (which keeps a frozen copy of `ROLE_CAPABILITIES`, checked
+against this one by a test); a user may hold several, and a superuser holds every capability.
+Views check capabilities with `require()`; services check them again, so a forged request
+that reaches a service still meets the rule.
 """
 
-from functools import wraps
+from django.contrib.auth.decorators import permission_required
 
-from django.core.exceptions import PermissionDenied
-
+# Capabilities: the permissions of moderation.models.Capability.
 MODERATE = "moderation.moderate"
 VIEW_AUDIT = "moderation.view_audit"
 EDIT_POLICY = "moderation.edit_policy"
@@ -17,7 +17,18 @@ MANAGE_USERS = "moderation.manage_users"
 EXPORT_DATA = "moderation.export_data"
 VIEW_THREADS = "moderation.view_threads"
 
-ADMIN, MODERATOR, RESEARCHER = "Admin", "Moderator", "Researcher"  # the groups
+# Roles: the groups.
+ADMIN, MODERATOR, RESEARCHER = "Admin", "Moderator", "Researcher"
+ROLES = (ADMIN, MODERATOR, RESEARCHER)
+ROLE_CAPABILITIES = {
+    ADMIN: [MODERATE, VIEW_AUDIT, EDIT_POLICY, MANAGE_USERS, EXPORT_DATA, VIEW_THREADS],
+    MODERATOR: [MODERATE, VIEW_AUDIT, VIEW_THREADS],
+    RESEARCHER: [EXPORT_DATA, VIEW_THREADS],
+}
+# Every role also reads the published record through the archive's own view permissions,
+# so the archive never names moderation's capabilities.
+ARCHIVE_READ = ["archive.view_site", "archive.view_article", "archive.view_commenter",
+                "archive.view_comment"]  # fmt: skip
 
 
 def can(user, capability: str) -> bool:
@@ -25,17 +36,8 @@ def can(user, capability: str) -> bool:
 
 
 def require(*capabilities: str):
-    """View decorator: 403 unless the user has every capability (login is checked first by
-    LoginRequiredMiddleware)."""
-
-    def decorator(view):
-        @wraps(view)
-        def wrapped(request, *args, **kwargs):
-            if not all(can(request.user, c) for c in capabilities):
-                raise PermissionDenied
-            return view(request, *args, **kwargs)
-
-        wrapped.required_capabilities = capabilities
-        return wrapped
-
-    return decorator
+    """View decorator: 403 unless the user has every capability. It is Django's own
+    `permission_required` (the archive's pages use it directly); login is checked before by
+    LoginRequiredMiddleware. Put it outermost, above `require_POST`: someone without the
+    capability learns nothing about the methods a URL takes."""
+    return permission_required(capabilities, raise_exception=True)

@@ -85,6 +85,8 @@ def test_check_deploy_is_clean_with_production_settings():
     env.update(
         DJANGO_SECRET_KEY="k3y-" + "x9Q!p" * 12,
         DJANGO_ALLOWED_HOSTS="moderation.example.org",
+        # A server has no local .env (only `make run` writes one, for local use).
+        DJANGO_ENV_FILE=os.devnull,
     )
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],

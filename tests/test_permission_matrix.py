@@ -29,7 +29,6 @@ STAFF = set()  # Django's admin: staff accounts only, which no role grants
 RULES = {
     "home": LOGGED_IN,
     "archive:article_list": READERS,
-    "archive:thread": READERS,
     "moderation:thread": READERS,
     "moderation:public": READERS,
     "moderation:queue": MODERATORS,
@@ -130,7 +129,6 @@ def world(db):
             "moderation:retract": tag.pk,
             "moderation:thread": article.pk,
             "moderation:public": article.pk,
-            "archive:thread": article.pk,
             "moderation:commenter": comment.commenter_id,
             "moderation:block": comment.commenter_id,
             "moderation:note": comment.commenter_id,

@@ -1,4 +1,9 @@
-"""The three roles as groups with their capabilities."""
+"""The three roles as groups with their capabilities.
+
+A frozen copy of `moderation.permissions.ROLE_CAPABILITIES` and `ARCHIVE_READ` as they stood
+(codenames without the app label): a migration must not change meaning when the app does. A
+test checks that the live definitions still agree; a change of roles is a new migration.
+"""
 
 from django.contrib.auth.management import create_permissions
 from django.db import migrations

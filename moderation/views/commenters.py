@@ -8,7 +8,7 @@ no longer in force…) comes back as a message on the page, after a redirect.
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count, F, Prefetch, Q
+from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -16,8 +16,8 @@ from django.views.decorators.http import require_POST
 from archive.models import Comment, Commenter
 from moderation import audit, permissions, queries, services
 from moderation.forms import BlockForm, NoteForm, UnblockForm
+from moderation.history import comment_url, describe
 from moderation.models import AuditEvent, CommenterBlock, Status, Tag
-from moderation.views.audit import comment_url, describe
 
 COMMENTS_PER_PAGE = 25
 EVENTS_SHOWN = 50
@@ -29,8 +29,8 @@ def commenter(request, pk):
     return _page(request, commenter)
 
 
-@require_POST
 @permissions.require(permissions.MODERATE)
+@require_POST
 def block(request, pk):
     commenter = get_object_or_404(Commenter.objects.select_related("site"), pk=pk)
     form = BlockForm(request.POST)
@@ -52,8 +52,8 @@ def block(request, pk):
     return redirect("moderation:commenter", pk=commenter.pk)
 
 
-@require_POST
 @permissions.require(permissions.MODERATE)
+@require_POST
 def unblock(request, pk):
     block_ = get_object_or_404(CommenterBlock.objects.select_related("commenter__site"), pk=pk)
     form = UnblockForm(request.POST)
@@ -73,8 +73,8 @@ def unblock(request, pk):
     return redirect("moderation:commenter", pk=block_.commenter_id)
 
 
-@require_POST
 @permissions.require(permissions.MODERATE)
+@require_POST
 def add_note(request, pk):
     commenter = get_object_or_404(Commenter.objects.select_related("site"), pk=pk)
     form = NoteForm(request.POST)
@@ -96,7 +96,9 @@ def add_note(request, pk):
 
 def _page(request, commenter, *, block_form=None, unblock_form=None, note_form=None, status=200):
     """The commenter page, in a fixed number of queries whatever the number of comments."""
-    comments = Paginator(_comments(commenter), COMMENTS_PER_PAGE).get_page(request.GET.get("page"))
+    comments = Paginator(queries.commenter_comments(commenter), COMMENTS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
     for comment in comments.object_list:
         comment.url = comment_url(comment)
     blocks = list(commenter.blocks.select_related("created_by", "lifted_by"))
@@ -118,7 +120,6 @@ def _page(request, commenter, *, block_form=None, unblock_form=None, note_form=N
                 .order_by("-tags", "category__name")
             ),
             "page": comments,
-            "query": "",
             "blocks": blocks,
             "in_force": next((b for b in blocks if b.in_force), None),
             "notes": commenter.notes.select_related("author"),
@@ -129,21 +130,6 @@ def _page(request, commenter, *, block_form=None, unblock_form=None, note_form=N
             "note_form": note_form or NoteForm(),
         },
         status=status,
-    )
-
-
-def _comments(commenter):
-    """The commenter's comments, newest first, with article, status and current tags."""
-    return (
-        queries.with_status(commenter.comments.select_related("article"))
-        .prefetch_related(
-            Prefetch(
-                "tags",
-                queryset=Tag.objects.current().select_related("category"),
-                to_attr="current_tags",
-            )
-        )
-        .order_by(F("posted_at").desc(nulls_last=True), "-pk")
     )
 
 

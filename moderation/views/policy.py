@@ -6,29 +6,23 @@ the admin typed, so a long text is never lost.
 """
 
 from django.contrib import messages
-from django.db.models import OuterRef, Subquery
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from archive.models import Site
-from moderation import audit, permissions, services
+from moderation import audit, permissions, queries, services
 from moderation.forms import CategoryForm, PolicyForm
-from moderation.models import Category, Policy
+from moderation.models import Category
 
 
 @permissions.require(permissions.EDIT_POLICY)
 def policy_list(request):
-    latest = Policy.objects.filter(site=OuterRef("pk")).order_by("-version")
-    sites = Site.objects.annotate(
-        policy_version=Subquery(latest.values("version")[:1]),
-        policy_text_now=Subquery(latest.values("text")[:1]),
-        policy_changed_at=Subquery(latest.values("created_at")[:1]),
-    ).prefetch_related("categories")
+    sites = queries.sites_with_policy()
     return render(request, "moderation/policy_list.html", {"sites": sites})
 
 
-@require_http_methods(["GET", "POST"])
 @permissions.require(permissions.EDIT_POLICY)
+@require_http_methods(["GET", "POST"])
 def policy_edit(request, site_id):
     site = get_object_or_404(Site, pk=site_id)
     if request.method == "GET":
@@ -64,8 +58,8 @@ def policy_edit(request, site_id):
     return redirect("moderation:policy_edit", site_id=site.pk)
 
 
-@require_POST
 @permissions.require(permissions.EDIT_POLICY)
+@require_POST
 def category_add(request, site_id):
     site = get_object_or_404(Site, pk=site_id)
     form = CategoryForm(request.POST)
@@ -90,8 +84,8 @@ def category_add(request, site_id):
     return redirect("moderation:policy_edit", site_id=site.pk)
 
 
-@require_http_methods(["GET", "POST"])
 @permissions.require(permissions.EDIT_POLICY)
+@require_http_methods(["GET", "POST"])
 def category_edit(request, pk):
     category = get_object_or_404(Category.objects.select_related("site"), pk=pk)
     if request.method == "GET":

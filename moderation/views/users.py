@@ -1,85 +1,21 @@
 """`/users/`: admins manage dashboard accounts and roles. Accounts are never deleted, only
 deactivated, so every audit event keeps its actor."""
 
-import django_filters
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.contrib.auth.forms import PasswordResetForm
-from django.contrib.auth.models import Group
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, Max, OuterRef, Prefetch, Subquery
-from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from moderation import permissions, services
+from moderation import permissions, queries, services
 from moderation.audit import Context
-from moderation.forms import ROLE_CHOICES, ActiveForm, RolesForm, UserCreateForm
+from moderation.filters import UserFilter
+from moderation.forms import ActiveForm, RolesForm, SetPasswordLinkForm, UserCreateForm
 from moderation.models import AuditEvent
 
 User = get_user_model()
-
-
-class UserFilter(django_filters.FilterSet):
-    role = django_filters.ChoiceFilter(
-        choices=ROLE_CHOICES, field_name="groups__name", empty_label="Any role", label="Role"
-    )
-    is_active = django_filters.ChoiceFilter(
-        choices=[("yes", "Active"), ("no", "Deactivated")],
-        method="filter_active",
-        empty_label="Any",
-        label="Status",
-    )
-    q = django_filters.CharFilter(method="search", label="Name or email")
-
-    class Meta:
-        model = User
-        fields = []
-
-    def filter_active(self, queryset, name, value):
-        return queryset.filter(is_active=value == "yes")
-
-    def search(self, queryset, name, value):
-        from django.db.models import Q
-
-        return queryset.filter(Q(username__icontains=value) | Q(email__icontains=value))
-
-
-def users_with_activity():
-    """Users with their roles and how much they did (two queries for any number of users)."""
-    events = AuditEvent.objects.filter(actor=OuterRef("pk")).order_by().values("actor")
-    return (
-        User.objects.annotate(
-            actions=Coalesce(Subquery(events.annotate(n=Count("pk")).values("n")), 0),
-            last_action=Subquery(events.annotate(t=Max("created_at")).values("t")),
-        )
-        .prefetch_related(
-            Prefetch("groups", queryset=Group.objects.filter(name__in=services.ROLES))
-        )
-        .order_by("username")
-    )
-
-
-class SetPasswordLinkForm(PasswordResetForm):
-    """Django's password-reset email, for one chosen user, who may have no password yet."""
-
-    def __init__(self, user):
-        super().__init__({"email": user.email})
-        self.user = user
-        self.is_valid()
-
-    def get_users(self, email):
-        return [self.user] if self.user.is_active else []
-
-
-def send_set_password_link(request, user):
-    SetPasswordLinkForm(user).save(
-        request=request,
-        use_https=request.is_secure(),
-        subject_template_name="registration/set_password_subject.txt",
-        email_template_name="registration/set_password_email.txt",
-    )
+USERS_PER_PAGE = 50
 
 
 def _fail(request, exc):
@@ -92,20 +28,18 @@ def user_list(request):
 
 
 def _user_list_with(request, form, status=200):
-    users = UserFilter(request.GET, queryset=users_with_activity())
-    page = Paginator(users.qs.distinct(), 50).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    users = UserFilter(request.GET, queryset=queries.users_with_activity())
+    page = Paginator(users.qs.distinct(), USERS_PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
         "moderation/users.html",
-        {"filter": users, "page": page, "query": query.urlencode(), "form": form},
+        {"filter": users, "page": page, "form": form},
         status=status,
     )
 
 
-@require_POST
 @permissions.require(permissions.MANAGE_USERS)
+@require_POST
 def user_create(request):
     form = UserCreateForm(request.POST)
     if not form.is_valid():
@@ -121,7 +55,7 @@ def user_create(request):
     except services.ModerationError as exc:
         form.add_error(None, str(exc))  # shown with the form, which keeps what was typed
         return _user_list_with(request, form, status=409)
-    transaction.on_commit(lambda: send_set_password_link(request, user))
+    transaction.on_commit(lambda: SetPasswordLinkForm(user).send(request))
     messages.success(
         request, f"Created {user.username}; a set-password link was sent to {user.email}."
     )
@@ -130,7 +64,7 @@ def user_create(request):
 
 @permissions.require(permissions.MANAGE_USERS)
 def user_detail(request, pk):
-    person = get_object_or_404(users_with_activity(), pk=pk)
+    person = get_object_or_404(queries.users_with_activity(), pk=pk)
     roles = [g.name for g in person.groups.all()]
     recent = AuditEvent.objects.for_list().filter(actor=person)[:20]
     return render(
@@ -145,8 +79,8 @@ def user_detail(request, pk):
     )
 
 
-@require_POST
 @permissions.require(permissions.MANAGE_USERS)
+@require_POST
 def user_roles(request, pk):
     person = get_object_or_404(User, pk=pk)
     form = RolesForm(request.POST)
@@ -164,8 +98,8 @@ def user_roles(request, pk):
     return redirect("moderation:user", pk=pk)
 
 
-@require_POST
 @permissions.require(permissions.MANAGE_USERS)
+@require_POST
 def user_active(request, pk):
     person = get_object_or_404(User, pk=pk)
     form = ActiveForm(request.POST)
@@ -184,8 +118,8 @@ def user_active(request, pk):
     return redirect("moderation:user", pk=pk)
 
 
-@require_POST
 @permissions.require(permissions.MANAGE_USERS)
+@require_POST
 def user_send_link(request, pk):
     person = get_object_or_404(User, pk=pk)
     try:
@@ -193,6 +127,6 @@ def user_send_link(request, pk):
     except services.ModerationError as exc:
         _fail(request, exc)
     else:
-        send_set_password_link(request, person)
+        SetPasswordLinkForm(person).send(request)
         messages.success(request, f"A set-password link was sent to {person.email}.")
     return redirect("moderation:user", pk=pk)

@@ -10,7 +10,7 @@ from tests import factories
 
 def test_anonymous_visitors_are_sent_to_log_in(client, db):
     article = factories.make_article()
-    for url in (reverse("archive:article_list"), reverse("archive:thread", args=[article.pk])):
+    for url in (reverse("archive:article_list"), reverse("moderation:thread", args=[article.pk])):
         response = client.get(url)
         assert response.status_code == 302
         assert response["Location"] == f"{reverse('login')}?next={url}"
@@ -76,7 +76,7 @@ def comment_blocks(html):
 
 def test_thread_shows_the_whole_tree_as_the_page_did(alice_client, seeds):
     article = Article.objects.get(source_key="001_c063493f46c78712")
-    response = alice_client.get(reverse("archive:thread", args=[article.pk]))
+    response = alice_client.get(reverse("moderation:thread", args=[article.pk]))
     html = response.content.decode()
     blocks = comment_blocks(html)
     assert [b[0] for b in blocks] == [
@@ -92,16 +92,16 @@ def test_thread_shows_the_whole_tree_as_the_page_did(alice_client, seeds):
 
 def test_thread_shows_anonymous_comments_and_empty_ones(alice_client, seeds):
     anonymous = Article.objects.get(source_key="002_e39c42383e3c8fa6")
-    html = alice_client.get(reverse("archive:thread", args=[anonymous.pk])).content.decode()
+    html = alice_client.get(reverse("moderation:thread", args=[anonymous.pk])).content.decode()
     assert [b[2] for b in comment_blocks(html)] == ["Anonymous"] * 6
     herayer = Article.objects.get(source_key="001_c063493f46c78712")
-    html = alice_client.get(reverse("archive:thread", args=[herayer.pk])).content.decode()
+    html = alice_client.get(reverse("moderation:thread", args=[herayer.pk])).content.decode()
     assert "(no text)" in html
 
 
 def test_thread_keeps_the_poems_lines(alice_client, seeds):
     article = Article.objects.get(source_key="004_b01ea09c9e7a5141")
-    html = alice_client.get(reverse("archive:thread", args=[article.pk])).content.decode()
+    html = alice_client.get(reverse("moderation:thread", args=[article.pk])).content.decode()
     assert "<p>Our Brave Mothers,<br>\nWho brought Brave Sons,<br>" in html
     assert "Mothers &amp; their Heroes" in html
 
@@ -111,7 +111,7 @@ def test_thread_renders_stored_html_not_raw_text(alice_client, db):
     comment = factories.make_comment(article, "x")
     # The stored, sanitized HTML is what is shown; nothing is re-sanitized per request.
     Comment.objects.filter(pk=comment.pk).update(body_html="<p><b>stored</b></p>")
-    html = alice_client.get(reverse("archive:thread", args=[article.pk])).content.decode()
+    html = alice_client.get(reverse("moderation:thread", args=[article.pk])).content.decode()
     assert "<p><b>stored</b></p>" in html
 
 
@@ -119,17 +119,17 @@ def test_thread_shows_held_comments_as_held(alice_client, db):
     article = factories.make_article()
     comment = factories.make_comment(article, "Waiting.")
     Comment.objects.filter(pk=comment.pk).update(source_status="held")
-    html = alice_client.get(reverse("archive:thread", args=[article.pk])).content.decode()
+    html = alice_client.get(reverse("moderation:thread", args=[article.pk])).content.decode()
     assert 'class="badge held"' in html
 
 
 def test_thread_of_an_unknown_article_is_404(alice_client, db):
-    assert alice_client.get(reverse("archive:thread", args=[999999])).status_code == 404
+    assert alice_client.get(reverse("moderation:thread", args=[999999])).status_code == 404
 
 
 def test_thread_with_no_comments_says_so(alice_client, seeds):
     article = Article.objects.get(source_key="000_902d555832b6c3e9")
-    html = alice_client.get(reverse("archive:thread", args=[article.pk])).content.decode()
+    html = alice_client.get(reverse("moderation:thread", args=[article.pk])).content.decode()
     assert "No comments on this article." in html
 
 
@@ -138,7 +138,7 @@ def test_a_reply_whose_parent_comes_later_still_nests_under_it(alice_client, db)
     parent = factories.make_comment(article, "Parent")
     reply = factories.make_comment(article, "Reply", parent=parent)
     Comment.objects.filter(pk=parent.pk).update(thread_order=5)  # stored order disagrees
-    html = alice_client.get(reverse("archive:thread", args=[article.pk])).content.decode()
+    html = alice_client.get(reverse("moderation:thread", args=[article.pk])).content.decode()
     assert [(b[0], b[1]) for b in comment_blocks(html)] == [("1", "0"), (reply.position, "1")]
 
 
@@ -168,7 +168,7 @@ def test_thread_query_count_is_constant(alice_client, db, django_assert_num_quer
     # session, user, permissions (2), article + site, the site's current policy, comments
     # with their commenters
     with django_assert_num_queries(7):
-        alice_client.get(reverse("archive:thread", args=[small.pk]))
+        alice_client.get(reverse("moderation:thread", args=[small.pk]))
     with django_assert_num_queries(7):
-        response = alice_client.get(reverse("archive:thread", args=[large.pk]))
+        response = alice_client.get(reverse("moderation:thread", args=[large.pk]))
     assert response.context["comment_count"] == 120

@@ -813,7 +813,7 @@ XSS_FRAGMENTS = {
 
 
 def thread_page(client, article) -> str:
-    response = client.get(reverse("archive:thread", args=[article.pk]))
+    response = client.get(reverse("moderation:thread", args=[article.pk]))
     assert response.status_code == 200
     return response.content.decode()
 

@@ -7,8 +7,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from moderation import services
+from moderation.history import describe
 from moderation.models import AuditEvent, Status
-from moderation.views.audit import describe
 from tests import factories
 
 pytestmark = pytest.mark.django_db

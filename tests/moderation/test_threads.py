@@ -35,7 +35,7 @@ def public_url(article):
 
 
 def test_the_moderated_thread_is_the_archives_thread_url(article):
-    assert thread_url(article) == reverse("archive:thread", args=[article.pk])
+    assert thread_url(article) == reverse("moderation:thread", args=[article.pk])
     assert thread_url(article) == f"/articles/{article.pk}/"
 
 

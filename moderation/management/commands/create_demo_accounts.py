@@ -12,10 +12,12 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from moderation import permissions
+
 DEMO_ACCOUNTS = [
-    ("admin", "Admin", {"is_staff": True, "is_superuser": True}),
-    ("moderator", "Moderator", {}),
-    ("researcher", "Researcher", {}),
+    ("admin", permissions.ADMIN, {"is_staff": True, "is_superuser": True}),
+    ("moderator", permissions.MODERATOR, {}),
+    ("researcher", permissions.RESEARCHER, {}),
 ]
 
 
@@ -29,7 +31,7 @@ class Command(BaseCommand):
             if User.objects.filter(username=username).exists():
                 self.stdout.write(
                     f"{username}: already exists, password unchanged "
-                    f"(reset it with: python manage.py changepassword {username})"
+                    f"(reset it with: .venv/bin/python manage.py changepassword {username})"
                 )
                 continue
             password = secrets.token_urlsafe(12)

@@ -1,0 +1,237 @@
+"""The registry of audit actions: every string an `AuditEvent.action` may hold, its label (for
+lists and the audit filter) and its describer (how its change reads to a person, in a line).
+
+An action is hashed into the audit chain, so it is always a member of `Action`:
+`audit.append` refuses any other string, and a test fails when a member has no label or no
+describer. Nothing here queries the database: a describer reads only the event's own
+`before` and `after`.
+"""
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+
+from django.db import models
+from django.utils import timezone
+from django.utils.text import Truncator
+
+QUOTE_CHARS = 80
+
+
+class Action(models.TextChoices):
+    TAG_ADD = "tag.add", "Tag added"
+    TAG_RETRACT = "tag.retract", "Tag retracted"
+    COMMENT_APPROVED = "comment.approved", "Approved"
+    COMMENT_REMOVED = "comment.removed", "Removed"
+    COMMENT_ESCALATED = "comment.escalated", "Escalated"
+    COMMENT_PENDING = "comment.pending", "Back to pending"
+    COMMENTER_BLOCK = "commenter.block", "Commenter blocked"
+    COMMENTER_UNBLOCK = "commenter.unblock", "Commenter unblocked"
+    COMMENTER_NOTE = "commenter.note", "Note on commenter"
+    POLICY_CREATE = "policy.create", "Policy created"
+    POLICY_EDIT = "policy.edit", "Policy edited"
+    CATEGORY_ADD = "category.add", "Category added"
+    CATEGORY_EDIT = "category.edit", "Category edited"
+    IMPORT = "import", "Import"
+    EXPORT = "export", "Export"
+    USER_CREATE = "user.create", "User created"
+    USER_ROLES = "user.roles", "Roles changed"
+    USER_DEACTIVATE = "user.deactivate", "User deactivated"
+    USER_REACTIVATE = "user.reactivate", "User reactivated"
+    USER_PASSWORD_LINK = "user.password_link", "Set-password link sent"
+
+
+DECISIONS = frozenset(
+    {
+        Action.COMMENT_APPROVED,
+        Action.COMMENT_REMOVED,
+        Action.COMMENT_ESCALATED,
+        Action.COMMENT_PENDING,
+    }
+)
+# What a moderator may reverse with `services.undo` (a tag by retracting it, a decision by
+# deciding the previous status again).
+UNDOABLE = frozenset({Action.TAG_ADD, *DECISIONS})
+
+
+# Describers: (before, after) -> the change in words. `describe_change` adds "undoing #n".
+
+Describer = Callable[[dict, dict], str]
+DESCRIBERS: dict[Action, Describer] = {}
+
+
+def describes(*actions: Action):
+    def register(describer: Describer) -> Describer:
+        for action in actions:
+            DESCRIBERS[action] = describer
+        return describer
+
+    return register
+
+
+def describe_change(event) -> str:
+    """before → after in a line a person reads at a glance; JSON for shapes not known here."""
+    before, after = event.before or {}, event.after or {}
+    describer = DESCRIBERS.get(event.action)
+    if describer is None or not isinstance(before, dict) or not isinstance(after, dict):
+        return _json(event)
+    text = describer(before, after)
+    if after.get("undoes"):
+        text += f", undoing #{after['undoes']}"
+    return text
+
+
+@describes(*DECISIONS)
+def _decision(before, after):
+    text = f"{before.get('status', '?')} → {after.get('status', '?')}"
+    if after.get("reasons"):
+        text += f" ({', '.join(after['reasons'])})"
+    return text
+
+
+@describes(Action.TAG_ADD)
+def _tag_add(before, after):
+    text = str(after.get("category", "?"))
+    if after.get("span"):
+        text += f" on “{Truncator(after.get('quoted_text', '')).chars(QUOTE_CHARS)}”"
+    else:
+        text += " (whole comment)"
+    if after.get("policy_version"):
+        text += f", policy v{after['policy_version']}"
+    return text
+
+
+@describes(Action.TAG_RETRACT)
+def _tag_retract(before, after):
+    return f"{before.get('category', '?')} retracted"
+
+
+@describes(Action.COMMENTER_BLOCK)
+def _block(before, after):
+    until = _moment(after.get("expires_at"))
+    return f"blocked until {until}" if until else "blocked, no expiry"
+
+
+@describes(Action.COMMENTER_UNBLOCK)
+def _unblock(before, after):
+    return "in force → lifted"
+
+
+@describes(Action.COMMENTER_NOTE)
+def _commenter_note(before, after):
+    return "note added"
+
+
+@describes(Action.POLICY_CREATE)
+def _policy_create(before, after):
+    text = f"version {after.get('version', '?')}"
+    if after.get("categories"):
+        text += f" ({', '.join(after['categories'])})"
+    return text
+
+
+@describes(Action.POLICY_EDIT)
+def _policy_edit(before, after):
+    return f"version {before.get('version', '?')} → {after.get('version', '?')}, text changed"
+
+
+@describes(Action.CATEGORY_ADD)
+def _category_add(before, after):
+    text = f"added {after.get('name', '?')}"
+    if after.get("policy_version"):
+        text += f" (policy v{after['policy_version']})"
+    return text
+
+
+@describes(Action.CATEGORY_EDIT)
+def _category_edit(before, after):
+    changes = []
+    if before.get("name") != after.get("name"):
+        changes.append(f"name {before.get('name')} → {after.get('name')}")
+    if before.get("definition") != after.get("definition"):
+        changes.append("definition changed")
+    if before.get("active") != after.get("active"):
+        changes.append("retired" if not after.get("active") else "brought back")
+    text = f"{after.get('name', '?')}: {', '.join(changes) or 'no visible change'}"
+    if after.get("policy_version"):
+        text += f" (policy v{after['policy_version']})"
+    return text
+
+
+@describes(Action.IMPORT)
+def _import(before, after):
+    counts = [
+        f"{key.replace('_', ' ')}: {value}"
+        for key, value in after.items()
+        if isinstance(value, int) and value
+    ]
+    return f"{after.get('source', '?')} import" + (f" ({', '.join(counts)})" if counts else "")
+
+
+@describes(Action.EXPORT)
+def _export(before, after):
+    text = f"{after.get('what', '?')}, {after.get('rows', '?')} row(s)"
+    if after.get("real_names"):
+        text += ", real names"
+    if filters := after.get("filters"):
+        text += f" ({_compact(filters)})"
+    return text
+
+
+@describes(Action.USER_CREATE)
+def _user_create(before, after):
+    roles = ", ".join(after.get("roles") or []) or "no role"
+    return f"{after.get('username', '?')} ({roles})"
+
+
+@describes(Action.USER_ROLES)
+def _user_roles(before, after):
+    return (
+        f"{', '.join(before.get('roles') or []) or 'no role'} → "
+        f"{', '.join(after.get('roles') or []) or 'no role'}"
+    )
+
+
+@describes(Action.USER_DEACTIVATE)
+def _user_deactivate(before, after):
+    return "active → inactive"
+
+
+@describes(Action.USER_REACTIVATE)
+def _user_reactivate(before, after):
+    return "inactive → active"
+
+
+@describes(Action.USER_PASSWORD_LINK)
+def _user_password_link(before, after):
+    return f"set-password link sent to {after.get('email', '?')}"
+
+
+def _moment(value) -> str:
+    if not value:
+        return ""
+    try:
+        moment = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if timezone.is_aware(moment):
+        moment = timezone.localtime(moment)
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def _dump(value) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(", ", ": "))
+
+
+def _compact(value) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{key}: {_compact(item)}" for key, item in sorted(value.items()))
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    return str(value)
+
+
+def _json(event) -> str:
+    if event.before is None:
+        return _dump(event.after) if event.after is not None else ""
+    return f"{_dump(event.before)} → {_dump(event.after)}"

@@ -1,0 +1,62 @@
+"""The only write path for moderation data, one module per capability.
+
+Every function takes the acting user, checks the capability and the state it expects,
+writes its change and exactly one AuditEvent in one transaction, and raises a domain error
+(`NotAllowed`, `Conflict`, `Invalid`) with a message a person can act on. Views, admin
+actions and commands call these; nothing else writes moderation models.
+
+- `errors`: the domain errors;
+- `policy`: policy versions and categories;
+- `judgements`: tags, retractions, decisions, undo;
+- `commenters`: blocks and notes on commenters;
+- `users`: dashboard accounts and roles;
+- `records`: imports and exports put on the record.
+
+Everything is importable from here (`services.decide(...)`).
+"""
+
+from moderation.services.commenters import add_commenter_note, block, unblock
+from moderation.services.errors import Conflict, Invalid, ModerationError, NotAllowed
+from moderation.services.judgements import decide, retract, state_of, tag, undo
+from moderation.services.policy import (
+    DEFAULT_CATEGORIES,
+    add_category,
+    current_policy,
+    edit_category,
+    edit_policy,
+    sync_posted_policy,
+)
+from moderation.services.records import record_export, record_import
+from moderation.services.users import (
+    create_user,
+    record_password_link,
+    set_active,
+    set_roles,
+)
+
+__all__ = [
+    "DEFAULT_CATEGORIES",
+    "Conflict",
+    "Invalid",
+    "ModerationError",
+    "NotAllowed",
+    "add_category",
+    "add_commenter_note",
+    "block",
+    "create_user",
+    "current_policy",
+    "decide",
+    "edit_category",
+    "edit_policy",
+    "record_export",
+    "record_import",
+    "record_password_link",
+    "retract",
+    "set_active",
+    "set_roles",
+    "state_of",
+    "sync_posted_policy",
+    "tag",
+    "unblock",
+    "undo",
+]

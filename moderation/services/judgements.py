@@ -1,0 +1,270 @@
+"""Judgements on comments: tags (of a whole comment or a passage), their retraction, decisions
+(a comment's status, with optimistic concurrency on its version), and undo.
+"""
+
+from collections.abc import Iterable
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from archive.models import Comment
+from moderation import permissions
+from moderation.actions import UNDOABLE, Action
+from moderation.audit import Context
+from moderation.models import AuditEvent, Category, Decision, ModerationState, Status, Tag
+from moderation.services._common import append, clean_note, comment_refs, require, when, who
+from moderation.services.errors import Conflict, Invalid, NotAllowed
+from moderation.services.policy import current_policy, sync_posted_policy
+
+# The audit action of a decision to each status.
+DECISION_ACTIONS = {
+    Status.APPROVED: Action.COMMENT_APPROVED,
+    Status.REMOVED: Action.COMMENT_REMOVED,
+    Status.ESCALATED: Action.COMMENT_ESCALATED,
+    Status.PENDING: Action.COMMENT_PENDING,
+}
+
+
+# Tags
+
+
+def tag(
+    user,
+    comment: Comment,
+    category: Category,
+    *,
+    note: str = "",
+    span: tuple[int, int] | None = None,
+    quoted_text: str | None = None,
+    context: Context | None = None,
+    undoes: int | None = None,
+) -> Tag:
+    """Tag a comment, or the span [start, end) of its text, with a category."""
+    require(user, permissions.MODERATE)
+    if category.site_id != comment.article.site_id:
+        raise Invalid(f"{category.name!r} is not a category of {comment.article.site}.")
+    if not category.active:
+        raise Invalid(f"{category.name!r} is retired; it can no longer be applied.")
+    start = end = None
+    quote = ""
+    if span is not None:
+        start, end = span
+        text = comment.body_text
+        if not (0 <= start < end <= len(text)):
+            raise Invalid(
+                f"The selection {start}-{end} is not inside the comment's text (0-{len(text)})."
+            )
+        quote = text[start:end]
+        if quoted_text is not None and quoted_text != quote:
+            raise Invalid("The selected text no longer matches the comment; select it again.")
+    note = clean_note(note)
+    with transaction.atomic():
+        # Lock the comment so two identical tags sent at once cannot both pass the check.
+        Comment.objects.select_for_update().filter(pk=comment.pk).first()
+        duplicate = Tag.objects.current().filter(
+            comment=comment, category=category, moderator=user, span_start=start, span_end=end
+        )
+        if duplicate.exists():
+            raise Conflict(
+                f"You already tagged this {'passage' if span else 'comment'} as {category.name}."
+            )
+        policy = current_policy(comment.article.site) or sync_posted_policy(comment.article.site)
+        new = Tag.objects.create(
+            comment=comment,
+            category=category,
+            moderator=user,
+            policy=policy,
+            span_start=start,
+            span_end=end,
+            quoted_text=quote,
+            note=note,
+        )
+        after = {
+            "category": category.slug,
+            "span": [start, end] if span else None,
+            "quoted_text": quote,
+            "policy_version": policy.version,
+        }
+        if undoes:
+            after["undoes"] = undoes
+        new.audit_event = append(
+            actor=user,
+            action=Action.TAG_ADD,
+            target=new,
+            after=after,
+            note=note,
+            context=context,
+            **comment_refs(comment),
+        )
+        return new
+
+
+def retract(
+    user, tag_: Tag, *, note: str = "", context: Context | None = None, undoes: int | None = None
+) -> Tag:
+    """Withdraw one's own tag. The row stays, marked retracted, for the record."""
+    require(user, permissions.MODERATE)
+    note = clean_note(note)
+    with transaction.atomic():
+        tag_ = Tag.objects.select_for_update().select_related("comment__article").get(pk=tag_.pk)
+        if tag_.moderator_id != user.pk:
+            raise NotAllowed("Only the moderator who made a tag can retract it.")
+        if tag_.retracted_at is not None:
+            raise Conflict(f"This tag was already retracted {when(tag_.retracted_at)}.")
+        tag_.retracted_at = timezone.now()
+        tag_.retracted_by = user
+        tag_.save(update_fields=["retracted_at", "retracted_by"])
+        after = {"retracted": True}
+        if undoes:
+            after["undoes"] = undoes
+        tag_.audit_event = append(
+            actor=user,
+            action=Action.TAG_RETRACT,
+            target=tag_,
+            before={"category": tag_.category.slug, "retracted": False},
+            after=after,
+            note=note,
+            context=context,
+            **comment_refs(tag_.comment),
+        )
+        return tag_
+
+
+# Decisions
+
+
+def state_of(comment: Comment) -> tuple[str, int]:
+    state = ModerationState.objects.filter(comment=comment).first()
+    return (state.status, state.version) if state else (Status.PENDING, 0)
+
+
+def decide(
+    user,
+    comment: Comment,
+    status: str,
+    *,
+    expected_version: int,
+    reasons: Iterable[Category] = (),
+    note: str = "",
+    context: Context | None = None,
+    undoes: int | None = None,
+) -> Decision:
+    """Set a comment's status. `expected_version` is the version the moderator saw: if
+    someone decided in between, the action is refused with what changed and by whom."""
+    require(user, permissions.MODERATE)
+    if status not in Status.values:
+        raise Invalid(f"{status!r} is not a status; use one of {', '.join(Status.values)}.")
+    reasons = list(reasons)
+    note = clean_note(note)
+    site_id = comment.article.site_id
+    if any(r.site_id != site_id for r in reasons):
+        raise Invalid(f"A reason is not a category of {comment.article.site}.")
+    if status == Status.REMOVED and not reasons:
+        raise Invalid("Removing a comment needs at least one category as the reason.")
+    if status != Status.REMOVED and reasons:
+        raise Invalid("Only a removal takes categories as reasons.")
+    with transaction.atomic():
+        state = ModerationState.objects.select_for_update().filter(comment=comment).first()
+        if state is None:
+            try:
+                with transaction.atomic():
+                    state = ModerationState.objects.create(comment=comment)
+            except IntegrityError:
+                raise _stale(comment, expected_version) from None
+            state = ModerationState.objects.select_for_update().get(pk=state.pk)
+        if state.version != expected_version:
+            raise _stale(comment, expected_version)
+        if state.status == status:
+            raise Invalid(f"This comment is already {Status(status).label.lower()}.")
+        if (
+            status == Status.APPROVED
+            and not note
+            and Tag.objects.current().filter(comment=comment).exists()
+        ):
+            raise Invalid("This comment carries tags: approving it needs a note saying why.")
+        decision = Decision.objects.create(
+            comment=comment,
+            status=status,
+            previous_status=state.status,
+            moderator=user,
+            note=note,
+            version=state.version + 1,
+        )
+        decision.reasons.set(reasons)
+        before = {"status": state.status, "version": state.version}
+        state.status, state.version, state.decision = status, decision.version, decision
+        state.save(update_fields=["status", "version", "decision"])
+        after = {
+            "status": status,
+            "version": state.version,
+            "reasons": [r.slug for r in reasons],
+        }
+        if undoes:
+            after["undoes"] = undoes
+        decision.audit_event = append(
+            actor=user,
+            action=DECISION_ACTIONS[status],
+            target=comment,
+            before=before,
+            after=after,
+            note=note,
+            context=context,
+            **comment_refs(comment),
+        )
+        return decision
+
+
+def _stale(comment: Comment, expected_version: int) -> Conflict:
+    state = ModerationState.objects.select_related("decision__moderator").get(comment=comment)
+    last = state.decision
+    by = f"{who(last.moderator)} {when(last.created_at)}" if last else "someone"
+    return Conflict(
+        f"Comment {comment.position} changed while you were looking: {by} set it to "
+        f"{Status(state.status).label.lower()} (version {state.version}; you saw version "
+        f"{expected_version}). Nothing was changed; review it again."
+    )
+
+
+# Undo
+
+
+def undo(user, event: AuditEvent, *, context: Context | None = None) -> AuditEvent:
+    """Reverse one of the user's own tag or decision actions with a new, audited action.
+    History is never rewritten: the original event stays, the reversal is recorded after."""
+    require(user, permissions.MODERATE)
+    if event.actor_id != user.pk:
+        raise NotAllowed("You can only undo your own actions.")
+    if event.action not in UNDOABLE:
+        raise Invalid(f"{event.action} cannot be undone from here.")
+    if AuditEvent.objects.filter(after__undoes=event.pk).exists():
+        raise Conflict("That action was already undone.")
+    if event.action == Action.TAG_ADD:
+        reversal = retract(
+            user,
+            Tag.objects.get(pk=event.target_id),
+            note="Undone",
+            context=context,
+            undoes=event.pk,
+        )
+    else:
+        comment = Comment.objects.select_related("article").get(pk=event.comment_id)
+        previous = event.before["status"]
+        reasons = []
+        if previous == Status.REMOVED:
+            earlier = (
+                Decision.objects.filter(comment=comment, version=event.before["version"])
+                .prefetch_related("reasons")
+                .first()
+            )
+            reasons = list(earlier.reasons.all()) if earlier else []
+        reversal = decide(
+            user,
+            comment,
+            previous,
+            expected_version=event.after["version"],
+            reasons=reasons,
+            note="Undone" if previous == Status.APPROVED else "",
+            context=context,
+            undoes=event.pk,
+        )
+    return reversal.audit_event

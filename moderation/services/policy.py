@@ -1,0 +1,208 @@
+"""A site's discussion policy: its versions and its categories.
+
+Every change of the text or the categories makes a new policy version (numbered per site,
+under a lock on the site row), so a tag can always be read against the definitions in force
+when it was made.
+"""
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils.text import slugify
+
+from archive.models import Site
+from moderation import permissions
+from moderation.actions import Action
+from moderation.models import Category, Policy
+from moderation.services._common import append, clean_note, require, when, who
+from moderation.services.errors import Conflict, Invalid
+
+# The posted policy forbids "profanity, personal attacks or other inappropriate material":
+# one category for each, in that order (their keyboard digits are 1, 2, 3).
+DEFAULT_CATEGORIES = [
+    (
+        "profanity",
+        "Profanity",
+        "Obscene or vulgar language: swear words and crude insults, spelled out or thinly "
+        "disguised (b*****d).",
+    ),
+    (
+        "personal-attack",
+        "Personal attack",
+        "Insults, name-calling or contempt aimed at a person (another commenter, the author, "
+        "someone in the news) rather than at what they said or did.",
+    ),
+    (
+        "other-inappropriate",
+        "Other inappropriate material",
+        "Anything else the policy does not permit: threats, harassment, hateful generalisations "
+        "about a group, spam or advertising, someone's private information.",
+    ),
+]
+
+
+# Policy and categories
+
+
+def current_policy(site: Site) -> Policy | None:
+    return site.policies.order_by("-version").first()
+
+
+def _snapshot_categories(site: Site) -> list[dict]:
+    return [c.snapshot() for c in Category.objects.filter(site=site).order_by("order", "pk")]
+
+
+def _new_policy_version(site, *, text, user, note) -> Policy:
+    latest = site.policies.aggregate(v=Max("version"))["v"] or 0
+    return Policy.objects.create(
+        site=site,
+        version=latest + 1,
+        text=text,
+        categories=_snapshot_categories(site),
+        created_by=user,
+        note=note,
+    )
+
+
+def sync_posted_policy(site: Site) -> Policy | None:
+    """Give a site its first policy version (its posted text and the default categories),
+    or record its posted text if the current version has none. Called when a site is saved,
+    by whatever path (import, fixtures, admin); an admin's edits are never overwritten."""
+    with transaction.atomic():
+        Site.objects.select_for_update().filter(pk=site.pk).first()
+        policy = current_policy(site)
+        if policy is None:
+            for order, (slug, name, definition) in enumerate(DEFAULT_CATEGORIES, 1):
+                Category.objects.get_or_create(
+                    site=site,
+                    slug=slug,
+                    defaults={"name": name, "definition": definition, "order": order},
+                )
+            policy = _new_policy_version(
+                site, text=site.policy_text, user=None, note="Posted policy and default categories"
+            )
+            append(
+                actor=None,
+                action=Action.POLICY_CREATE,
+                target=policy,
+                after={
+                    "version": policy.version,
+                    "text": policy.text,
+                    "categories": [c["slug"] for c in policy.categories],
+                },
+                site=site,
+            )
+            return policy
+        if site.policy_text and not policy.text:
+            new = _new_policy_version(
+                site, text=site.policy_text, user=None, note="Posted policy text imported"
+            )
+            append(
+                actor=None,
+                action=Action.POLICY_EDIT,
+                target=new,
+                before={"version": policy.version, "text": policy.text},
+                after={"version": new.version, "text": new.text},
+                note=new.note,
+                site=site,
+            )
+            return new
+        return policy
+
+
+def edit_policy(user, site: Site, *, text: str, expected_version: int, note="", context=None):
+    require(user, permissions.EDIT_POLICY)
+    text = (text or "").strip()
+    if not text:
+        raise Invalid("The policy text cannot be empty.")
+    with transaction.atomic():
+        Site.objects.select_for_update().filter(pk=site.pk).first()
+        current = current_policy(site)
+        if current and current.version != expected_version:
+            raise Conflict(
+                f"The policy changed while you were editing: it is now version {current.version} "
+                f"(by {who(current.created_by)}, {when(current.created_at)}). "
+                "Nothing was saved."
+            )
+        if current and current.text == text:
+            raise Invalid("The text is the same as the current version.")
+        new = _new_policy_version(site, text=text, user=user, note=clean_note(note))
+        append(
+            actor=user,
+            action=Action.POLICY_EDIT,
+            target=new,
+            before={"version": current.version, "text": current.text} if current else None,
+            after={"version": new.version, "text": new.text},
+            note=new.note,
+            context=context,
+            site=site,
+        )
+        return new
+
+
+def add_category(user, site: Site, *, name: str, definition: str, context=None) -> Category:
+    require(user, permissions.EDIT_POLICY)
+    name, definition = (name or "").strip(), (definition or "").strip()
+    if not name or not definition:
+        raise Invalid("A category needs a name and a definition moderators can apply.")
+    slug = slugify(name)[:50]
+    if not slug:
+        raise Invalid("The name needs at least one letter or digit.")
+    with transaction.atomic():
+        Site.objects.select_for_update().filter(pk=site.pk).first()
+        if Category.objects.filter(site=site, slug=slug).exists():
+            raise Conflict(f"{site} already has a category {name!r}.")
+        order = (Category.objects.filter(site=site).aggregate(o=Max("order"))["o"] or 0) + 1
+        category = Category.objects.create(
+            site=site, slug=slug, name=name, definition=definition, order=order
+        )
+        policy = _new_policy_version(
+            site, text=_current_text(site), user=user, note=f"Added category {name}"
+        )
+        append(
+            actor=user,
+            action=Action.CATEGORY_ADD,
+            target=category,
+            after={**category.snapshot(), "policy_version": policy.version},
+            context=context,
+            site=site,
+        )
+        return category
+
+
+def edit_category(
+    user, category: Category, *, name: str, definition: str, active: bool, context=None
+) -> Category:
+    require(user, permissions.EDIT_POLICY)
+    name, definition = (name or "").strip(), (definition or "").strip()
+    if not name or not definition:
+        raise Invalid("A category needs a name and a definition moderators can apply.")
+    with transaction.atomic():
+        # The site first, as every policy change does: versions are numbered per site.
+        Site.objects.select_for_update().filter(pk=category.site_id).first()
+        category = Category.objects.select_for_update().get(pk=category.pk)
+        before = category.snapshot()
+        category.name, category.definition, category.active = name, definition, active
+        if category.snapshot() == before:
+            raise Invalid("Nothing changed.")
+        category.save(update_fields=["name", "definition", "active"])
+        policy = _new_policy_version(
+            category.site,
+            text=_current_text(category.site),
+            user=user,
+            note=f"Edited category {name}",
+        )
+        append(
+            actor=user,
+            action=Action.CATEGORY_EDIT,
+            target=category,
+            before=before,
+            after={**category.snapshot(), "policy_version": policy.version},
+            context=context,
+            site=category.site,
+        )
+        return category
+
+
+def _current_text(site):
+    current = current_policy(site)
+    return current.text if current else site.policy_text
