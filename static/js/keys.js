@@ -1,20 +1,26 @@
-/* Keyboard triage and in-place moderation. Every shortcut of the dashboard lives in this file,
-   in SHORTCUTS below, which is also the list that `?` shows.
+/* Keyboard triage. Every shortcut of the dashboard lives in this file, in SHORTCUTS below,
+   which is also the list that `?` shows. Loaded on every page a moderator sees (base.html).
 
    No inline script anywhere (a strict CSP): pages opt in with data- attributes.
-     [data-row]              a comment j/k select; data-comment, -version, -status, -tagged
-     [data-controls]         its moderation controls, swapped for the server's fresh copy
-     form[data-async]        a plain form (it works without JS) sent with fetch instead;
-                             data-action names it: approve, remove, escalate, pending, tag,
-                             retract, bulk, undo
-     [data-text-offset]      a comment's body_text exactly: a mouse selection in it becomes a
-                             passage (character offsets) to tag
-     [data-bulk-select]      a row's checkbox for the bulk form
+     [data-row]              a comment j/k select (marked .is-current, aria-current);
+                             data-comment, -status, -position
+     form[data-async]        a plain form; data-action names it (approve, remove, escalate,
+                             pending, tag, undo); a key fills it and sends it
+     [data-bulk-select]      a row's checkbox for the bulk form (x)
+     form[data-undo]         the undo offer (u), with [data-undo-events]
      [data-live]             where outcomes are announced (aria-live)
      [data-keys-help]        a button that opens the list of keys (shown only with JS)
-     body[data-csrf], body[data-queue-url], body[data-page]
-   The server answers fetch requests (Accept: application/json) with {ok, message | error,
-   kind, comment: {id, status, version, tagged, controls}, events, undo}. */
+     body[data-queue-url], body[data-page]
+
+   The other files, each optional, meet this one through DOM events (all bubble):
+     moderation:send     keys.js → forms.js, on a form: "send this form". forms.js cancels the
+                         event and posts the form with fetch; if nobody cancels it (no forms.js)
+                         the form is submitted the ordinary way.
+     moderation:updated  forms.js → here, on a [data-row] whose state and controls were just
+                         replaced: the selected row keeps the keyboard focus.
+     moderation:passage  passages.js → here, on the [data-row] where a passage was selected:
+                         it becomes the selected row, so a digit tags that passage.
+     moderation:cancel   here → passages.js, on the selected row when Esc is pressed. */
 (function () {
   "use strict";
 
@@ -47,12 +53,11 @@
 
   let current = null; // the selected [data-row]
   let removing = false; // after `r`, waiting for a category digit
-  let busy = false; // one request at a time
 
   const $ = (selector, root = document) => root.querySelector(selector);
   const $$ = (selector, root = document) => Array.from(root.querySelectorAll(selector));
 
-  // Announcements
+  // Announcements (forms.js and passages.js have the same few lines: each works alone)
 
   function announce(text, isError = false) {
     const live = $("[data-live]");
@@ -137,6 +142,13 @@
       .join(", ");
   }
 
+  // Sending a form: forms.js posts it in place when it is there (see moderation:send above).
+  // Without forms.js, requestSubmit() is a click on the form's button, browser checks included.
+  function send(form) {
+    const event = new CustomEvent("moderation:send", { bubbles: true, cancelable: true });
+    if (form.dispatchEvent(event)) form.requestSubmit();
+  }
+
   // Actions
 
   function approve() {
@@ -213,275 +225,7 @@
 
   function cancel() {
     removing = false;
-    if (current) clearPassage(current);
-  }
-
-  // Talking to the server
-
-  function csrfToken(form) {
-    const field = form && $("[name=csrfmiddlewaretoken]", form);
-    if (field) return field.value;
-    if (document.body.dataset.csrf) return document.body.dataset.csrf;
-    const cookie = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-    return cookie ? decodeURIComponent(cookie[1]) : "";
-  }
-
-  const HTTP_PROBLEMS = {
-    403: "You do not have permission to do that.",
-    404: "That no longer exists; reload the page.",
-  };
-
-  async function post(form, data) {
-    // getAttribute: the decide forms have a field named "action", which shadows form.action.
-    const response = await fetch(form.getAttribute("action"), {
-      method: "POST",
-      // URL-encoded rather than multipart: multipart turns "\n" in a quoted passage into
-      // "\r\n", which would no longer match body_text.
-      body: new URLSearchParams(data),
-      credentials: "same-origin",
-      headers: { Accept: "application/json", "X-CSRFToken": csrfToken(form) },
-    });
-    let body = null;
-    if ((response.headers.get("Content-Type") || "").includes("application/json")) {
-      body = await response.json();
-    }
-    return {
-      status: response.status,
-      body: body || {
-        ok: false,
-        kind: "http",
-        error:
-          HTTP_PROBLEMS[response.status] ||
-          `The server answered ${response.status}; nothing was changed.`,
-      },
-    };
-  }
-
-  async function send(form, submitter = null) {
-    if (busy) {
-      announce("Still working on the last action…");
-      return;
-    }
-    busy = true;
-    const row = form.closest("[data-row]");
-    const data = new FormData(form, submitter);
-    try {
-      let { status, body } = await post(form, data);
-      if (
-        status === 400 &&
-        form.dataset.action === "approve" &&
-        row &&
-        row.dataset.tagged === "true" &&
-        !data.get("note")
-      ) {
-        // The policy: approving a tagged comment needs a note saying why it stays.
-        const note = window.prompt(`${body.error}\n\nNote:`);
-        if (note && note.trim()) {
-          data.set("note", note.trim());
-          ({ status, body } = await post(form, data));
-        }
-      }
-      apply(body);
-    } catch (error) {
-      announce(`Could not reach the server (${error.message}); nothing was changed.`, true);
-    } finally {
-      busy = false;
-    }
-  }
-
-  function apply(body) {
-    const states = [];
-    if (body.comment) states.push(body.comment);
-    (body.results || []).forEach((result) => {
-      if (result.comment) states.push(result.comment);
-      if (result.ok) {
-        const box = $(`[data-row][data-comment="${result.id}"] [data-bulk-select]`);
-        if (box) box.checked = false;
-      }
-    });
-    (body.comments || []).forEach((state) => states.push(state));
-    states.forEach(update);
-    if ("undo" in body) showUndo(body.undo);
-    const errors = body.errors || [];
-    if (body.ok) announce(body.message);
-    else if (body.message) announce([body.message, ...errors].join(" "), true);
-    else announce(body.error || "That did not work.", true);
-  }
-
-  function update(state) {
-    const row = $(`[data-row][data-comment="${state.id}"]`);
-    if (!row) return;
-    row.dataset.version = state.version;
-    row.dataset.status = state.status;
-    row.dataset.tagged = state.tagged ? "true" : "false";
-    const controls = $("[data-controls]", row);
-    if (controls && state.controls) {
-      const template = document.createElement("template");
-      template.innerHTML = state.controls.trim();
-      controls.replaceWith(template.content);
-    }
-    const box = $("[data-bulk-select]", row);
-    if (box) box.value = `${state.id}:${state.version}`;
-    markPassages(row);
-    const focused = document.activeElement;
-    if (row === current && (!focused || focused === document.body || !focused.isConnected)) {
-      row.focus({ preventScroll: true });
-    }
-  }
-
-  function showUndo(offer) {
-    const form = $("form[data-undo]");
-    if (!form) return;
-    if (offer && offer.events && offer.events.length) {
-      $("[data-undo-events]", form).value = offer.events.join(",");
-      $("[data-undo-label]", form).textContent = offer.label;
-      form.hidden = false;
-    } else {
-      $("[data-undo-events]", form).value = "";
-      form.hidden = true;
-    }
-  }
-
-  // Passages. A comment's body shows its sanitized HTML and carries its body_text (data-text);
-  // the two differ only in whitespace (paragraphs, line breaks, collapsed spaces), so the
-  // characters that are not whitespace line up one to one. A selection in the shown text is
-  // mapped onto body_text that way, and sent as offsets the server checks against the quote.
-
-  const SPACE = /\s/;
-
-  function textNodes(container) {
-    const walker = document.createTreeWalker(container, NodeFilter.SHOW_TEXT);
-    const nodes = [];
-    while (walker.nextNode()) nodes.push(walker.currentNode);
-    return nodes;
-  }
-
-  // For each character of `shown`, its index in `source` (null for whitespace), and `limit`:
-  // the first character that did not line up (past it, nothing is mapped).
-  function align(shown, source) {
-    const map = new Array(shown.length).fill(null);
-    let j = 0;
-    for (let i = 0; i < shown.length; i++) {
-      if (SPACE.test(shown[i])) continue;
-      while (j < source.length && SPACE.test(source[j])) j++;
-      if (source[j] !== shown[i]) return { map, limit: i };
-      map[i] = j++;
-    }
-    return { map, limit: shown.length };
-  }
-
-  // Python counts characters (code points), JavaScript counts UTF-16 units.
-  const codePoints = (text) => Array.from(text).length;
-  function unitsOf(text, points) {
-    let units = 0;
-    for (const char of text) {
-      if (points-- <= 0) break;
-      units += char.length;
-    }
-    return units;
-  }
-
-  function passageOf(selection) {
-    if (!selection || selection.isCollapsed || !selection.rangeCount) return null;
-    const range = selection.getRangeAt(0);
-    const node = range.commonAncestorContainer;
-    const element = node.nodeType === Node.ELEMENT_NODE ? node : node.parentElement;
-    const container = element && element.closest("[data-text-offset]");
-    if (!container) return null;
-    const before = document.createRange();
-    before.selectNodeContents(container);
-    before.setEnd(range.startContainer, range.startOffset);
-    const from = before.toString().length;
-    const to = from + range.toString().length;
-    const shown = textNodes(container).map((n) => n.data).join("");
-    const source = container.dataset.text;
-    const { map, limit } = align(shown, source);
-    let first = from;
-    while (first < to && map[first] === null && first < limit) first++;
-    let last = to - 1;
-    while (last >= first && map[last] === null && last < limit) last--;
-    if (last < first) return null; // only whitespace
-    if (last >= limit) return { container, error: true };
-    const start = map[first];
-    const end = map[last] + 1;
-    const text = source.slice(start, end);
-    return {
-      container,
-      text,
-      start: codePoints(source.slice(0, start)),
-      end: codePoints(source.slice(0, start)) + codePoints(text),
-    };
-  }
-
-  function clearPassage(row) {
-    const form = $('form[data-action="tag"]', row);
-    if (!form) return;
-    $("[data-span-start]", form).value = "";
-    $("[data-span-end]", form).value = "";
-    $("[data-quoted-text]", form).value = "";
-    $("[data-span-note]", form).hidden = true;
-  }
-
-  function capturePassage() {
-    const passage = passageOf(window.getSelection());
-    if (!passage) return;
-    const row = passage.container.closest("[data-row]");
-    const form = row && $('form[data-action="tag"]', row);
-    if (!form) return;
-    rows().forEach((other) => other !== row && clearPassage(other));
-    select(row, { focus: false });
-    if (passage.error) {
-      clearPassage(row);
-      announce("That passage cannot be matched to the comment's text; tag the whole comment.", true);
-      return;
-    }
-    $("[data-span-start]", form).value = passage.start;
-    $("[data-span-end]", form).value = passage.end;
-    $("[data-quoted-text]", form).value = passage.text;
-    const shown = passage.text.length > 60 ? `${passage.text.slice(0, 57)}…` : passage.text;
-    const note = $("[data-span-note]", form);
-    note.textContent = `Passage “${shown}”: press its category's number, or choose it here.`;
-    note.hidden = false;
-    announce(`Passage selected in comment ${row.dataset.position}: press a category's number.`);
-  }
-
-  // Tagged passages are marked in the shown text (the tag list quotes them too).
-  function markPassages(row) {
-    const container = $("[data-text-offset]", row);
-    if (!container) return;
-    $$("mark.passage", container).forEach((mark) => mark.replaceWith(...mark.childNodes));
-    container.normalize();
-    const source = container.dataset.text;
-    const spans = $$(".tag[data-passage]", row).map((tag) => {
-      const [start, end] = tag.dataset.passage.split(" ").map(Number);
-      return [unitsOf(source, start), unitsOf(source, end)];
-    });
-    if (!spans.length) return;
-    const nodes = textNodes(container);
-    const { map, limit } = align(nodes.map((n) => n.data).join(""), source);
-    const inside = (i) =>
-      i < limit && map[i] !== null && spans.some(([a, b]) => a <= map[i] && map[i] < b);
-    let offset = 0;
-    nodes.forEach((node) => {
-      const length = node.data.length;
-      const runs = []; // [from, to) within this node, of marked non-space characters
-      for (let i = 0; i < length; i++) {
-        if (!inside(offset + i)) continue;
-        const run = runs[runs.length - 1];
-        // Spaces between two marked characters belong to the passage too.
-        if (run && node.data.slice(run[1], i).trim() === "") run[1] = i + 1;
-        else runs.push([i, i + 1]);
-      }
-      runs.reverse().forEach(([from, to]) => {
-        const range = document.createRange();
-        range.setStart(node, from);
-        range.setEnd(node, to);
-        const mark = document.createElement("mark");
-        mark.className = "passage";
-        range.surroundContents(mark);
-      });
-      offset += length;
-    });
+    if (current) current.dispatchEvent(new CustomEvent("moderation:cancel", { bubbles: true }));
   }
 
   // The list of keys
@@ -546,29 +290,25 @@
     shortcut.run(event.key);
   });
 
-  document.addEventListener("submit", (event) => {
-    const form = event.target;
-    if (!form.matches("form[data-async]")) return;
-    event.preventDefault();
-    if (form.dataset.action === "bulk" && !$$("[data-bulk-select]:checked").length) {
-      announce("Select comments first: their checkboxes, or x.", true);
-      return;
-    }
-    send(form, event.submitter || null);
-  });
-
   document.addEventListener("focusin", (event) => {
     const row = event.target.closest && event.target.closest("[data-row]");
     if (row && row !== current) select(row, { focus: false });
   });
 
-  document.addEventListener("mouseup", capturePassage);
-  document.addEventListener("keyup", (event) => {
-    if (event.shiftKey) capturePassage(); // a selection made with shift and the arrows
+  document.addEventListener("moderation:passage", (event) => {
+    select(event.target, { focus: false });
+  });
+
+  // Replacing a row's controls can take the focus with them: give it back to the row.
+  document.addEventListener("moderation:updated", (event) => {
+    const row = event.target;
+    const focused = document.activeElement;
+    if (row === current && (!focused || focused === document.body || !focused.isConnected)) {
+      row.focus({ preventScroll: true });
+    }
   });
 
   function start() {
-    rows().forEach(markPassages);
     $$("[data-keys-help]").forEach((button) => {
       button.hidden = false;
       button.addEventListener("click", showKeys);
