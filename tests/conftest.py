@@ -1,15 +1,34 @@
-"""Shared test fixtures: personas, the seed data, a fast password hasher."""
+"""Shared test fixtures: the personas and their logged-in clients, a site with an article and
+a comment, the export's pseudonym key, the seed data, a fast password hasher.
+
+The personas, one per role (made by `tests/factories.py`, in the groups migration 0003 makes):
+
+    admin            ada    in the Admin group: users and policy (see the note on `admin_client`)
+    moderator        mona   in the Moderator group: the queue, tags, decisions, blocks
+    other_moderator  bob    a second Moderator, for two people acting on the same thing
+    researcher       rhea   in the Researcher group: reads threads, downloads exports
+    outsider         otto   logged in, in no group: may do nothing but log out
+    superuser        root   Django's superuser, for Django's own admin site only
+
+Each `<persona>_client` is its own `django.test.Client`, logged in as that persona, so a test
+may hold several at once; pytest-django's `client` stays an anonymous visitor. For any other
+user, or a client that checks CSRF tokens as a browser does, use `client_for(user)`.
+"""
 
 import importlib
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.test import Client
 
 from tests import factories
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ROOT / "fixtures" / "pages"
+
+# Long enough for the export's check; tests that compare pseudonyms derive them from it.
+PSEUDONYM_KEY = "test-export-key-0123456789abcdef-0123456789abcdef"
 
 
 @pytest.fixture(autouse=True)
@@ -40,34 +59,134 @@ def _audit_guard_around_flush(request):
     remove_guard()
 
 
-@pytest.fixture
-def staff_user(db):
-    """Alice reads the published record: a Researcher, the least-privileged role."""
-    return factories.make_member("alice", "Researcher")
+# Personas
 
 
 @pytest.fixture
-def alice_client(client, staff_user):
-    client.force_login(staff_user)
-    return client
+def admin(db):
+    """Ada, in the Admin group."""
+    return factories.make_admin("ada")
 
 
 @pytest.fixture
-def mona(db):
-    """A moderator."""
+def moderator(db):
+    """Mona, in the Moderator group."""
     return factories.make_moderator("mona")
 
 
 @pytest.fixture
-def bob(db):
-    """Another moderator, for two people acting on the same comment."""
+def other_moderator(db):
+    """Bob, another Moderator, for two people acting on the same comment or commenter."""
     return factories.make_moderator("bob")
 
 
 @pytest.fixture
-def mona_client(client, mona):
-    client.force_login(mona)
-    return client
+def researcher(db):
+    """Rhea, in the Researcher group: the least-privileged role."""
+    return factories.make_researcher("rhea")
+
+
+@pytest.fixture
+def outsider(db):
+    """Otto, who can log in but is in no group."""
+    return factories.make_user("otto")
+
+
+@pytest.fixture
+def superuser(db):
+    """Root, a Django superuser: every permission without any group. Only for Django's own
+    admin site; never stands in for the Admin role."""
+    return factories.make_superuser("root")
+
+
+@pytest.fixture
+def admin_user():
+    # pytest-django's `admin_user` is a superuser named "admin", which passes every permission
+    # check: next to our `admin` it would read as the Admin role and prove nothing about it.
+    pytest.fail("admin_user is pytest-django's superuser: use `admin` (the role) or `superuser`")
+
+
+# Logged-in clients
+
+
+@pytest.fixture
+def client_for(db):
+    """client_for(user) → a new Client logged in as `user`, separate from every other client
+    in the test; `enforce_csrf_checks=True` makes it check CSRF tokens as a browser does (the
+    test client skips the check by default)."""
+
+    def log_in(user, *, enforce_csrf_checks=False):
+        client = Client(enforce_csrf_checks=enforce_csrf_checks)
+        client.force_login(user)
+        return client
+
+    return log_in
+
+
+@pytest.fixture
+def admin_client(client_for, admin):
+    """Logged in as ada, in the Admin group.
+
+    This deliberately shadows pytest-django's `admin_client`, which is logged in as a
+    superuser: here "admin" means the Admin role, everywhere, and a superuser client would pass
+    every permission check whatever the role may do. Django's admin site uses
+    `superuser_client`."""
+    return client_for(admin)
+
+
+@pytest.fixture
+def moderator_client(client_for, moderator):
+    return client_for(moderator)
+
+
+@pytest.fixture
+def other_moderator_client(client_for, other_moderator):
+    return client_for(other_moderator)
+
+
+@pytest.fixture
+def researcher_client(client_for, researcher):
+    return client_for(researcher)
+
+
+@pytest.fixture
+def outsider_client(client_for, outsider):
+    return client_for(outsider)
+
+
+@pytest.fixture
+def superuser_client(client_for, superuser):
+    return client_for(superuser)
+
+
+# Data
+
+
+@pytest.fixture
+def site(db):
+    """Asbarez, with its posted policy "No profanity, no personal attacks." as version 1 and
+    the three categories every new site gets."""
+    return factories.make_site("Asbarez", policy_text="No profanity, no personal attacks.")
+
+
+@pytest.fixture
+def article(site):
+    return factories.make_article(site, title="Budget debate")
+
+
+@pytest.fixture
+def comment(article):
+    """Comment 1 of the article, by Vartan; "idiot" is at offsets 11 to 16."""
+    return factories.make_comment(article, "You are an idiot and a liar.", author="Vartan")
+
+
+@pytest.fixture
+def pseudonym_key(monkeypatch):
+    """The export's pseudonym key, set in the environment as the deployment sets it."""
+    from moderation import export
+
+    monkeypatch.setenv(export.KEY_VARIABLE, PSEUDONYM_KEY)
+    return PSEUDONYM_KEY
 
 
 @pytest.fixture

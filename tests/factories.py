@@ -83,6 +83,13 @@ def make_admin(username="ada"):
     return make_member(username, "Admin")
 
 
+def make_superuser(username="root"):
+    """Django's superuser: for Django's own admin site, never a stand-in for the Admin role."""
+    return get_user_model().objects.create_superuser(
+        username=username, password="correct horse battery staple"
+    )
+
+
 def category(site, slug):
     from moderation.models import Category
 

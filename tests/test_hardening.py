@@ -10,7 +10,6 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from tests import factories
 from tests.conftest import ROOT
 
 PASSWORD = "correct horse battery staple"
@@ -22,34 +21,31 @@ def log_in(client, username, password, address="198.51.100.7"):
     )
 
 
-@pytest.mark.django_db
-def test_a_correct_password_logs_in(client):
-    factories.make_moderator("mona")
-    response = log_in(client, "mona", PASSWORD)
+def test_a_correct_password_logs_in(client, moderator):
+    response = log_in(client, moderator.username, PASSWORD)
     assert response.status_code == 302
     assert client.get(reverse("home"))["Location"] == reverse("moderation:queue")
 
 
-@pytest.mark.django_db
-def test_repeated_failures_lock_the_account_even_for_the_right_password(client, settings):
-    factories.make_moderator("mona")
+def test_repeated_failures_lock_the_account_even_for_the_right_password(
+    client, settings, moderator
+):
+    mona = moderator.username
     for _ in range(settings.AXES_FAILURE_LIMIT - 1):
-        assert log_in(client, "mona", "wrong").status_code == 200  # the form, with an error
-    locked = log_in(client, "mona", "wrong")
+        assert log_in(client, mona, "wrong").status_code == 200  # the form, with an error
+    locked = log_in(client, mona, "wrong")
     assert locked.status_code == 429
     assert "Too many failed attempts" in locked.content.decode()
     # The right password from another address is refused too: the username is locked.
-    assert log_in(Client(), "mona", PASSWORD, address="203.0.113.5").status_code == 429
+    assert log_in(Client(), mona, PASSWORD, address="203.0.113.5").status_code == 429
 
 
-@pytest.mark.django_db
-def test_a_locked_address_cannot_try_other_accounts(client, settings):
-    factories.make_moderator("mona")
-    factories.make_moderator("bob")
+def test_a_locked_address_cannot_try_other_accounts(client, settings, moderator, other_moderator):
+    mona, bob = moderator.username, other_moderator.username
     for _ in range(settings.AXES_FAILURE_LIMIT):
-        log_in(client, "mona", "wrong")
-    assert log_in(Client(), "bob", PASSWORD).status_code == 429  # same address
-    assert log_in(Client(), "bob", PASSWORD, address="203.0.113.5").status_code == 302
+        log_in(client, mona, "wrong")
+    assert log_in(Client(), bob, PASSWORD).status_code == 429  # same address
+    assert log_in(Client(), bob, PASSWORD, address="203.0.113.5").status_code == 302
 
 
 @pytest.mark.django_db
@@ -70,11 +66,8 @@ def test_no_template_has_inline_script_or_event_handlers():
     assert offenders == []
 
 
-@pytest.mark.django_db
-def test_a_post_without_the_csrf_token_is_refused():
-    mona = factories.make_moderator("mona")
-    client = Client(enforce_csrf_checks=True)
-    client.force_login(mona)
+def test_a_post_without_the_csrf_token_is_refused(moderator, client_for):
+    client = client_for(moderator, enforce_csrf_checks=True)
     response = client.post(reverse("moderation:undo"), {"event": 1})
     assert response.status_code == 403
     assert b"CSRF verification failed" in response.content

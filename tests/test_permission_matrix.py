@@ -104,22 +104,13 @@ def test_every_url_pattern_has_a_rule():
     assert stale == []
 
 
-@pytest.fixture(autouse=True)
-def _pseudonym_key(monkeypatch):
-    monkeypatch.setenv("EXPORT_PSEUDONYM_KEY", "k" * 64)
-
-
 @pytest.fixture
-def world(db):
-    """One of everything a URL can point at."""
-    site = factories.make_site("Asbarez")
-    article = factories.make_article(site)
-    comment = factories.make_comment(article, "You are an idiot.", author="Vartan")
-    mona = factories.make_moderator("mona")
+def world(site, article, comment, other_moderator):
+    """One of everything a URL can point at, made by another moderator than the visitor."""
     attack = factories.category(site, "personal-attack")
-    tag = services.tag(mona, comment, attack)
-    block = services.block(mona, comment.commenter, reason="Attacks")
-    services.decide(mona, comment, Status.ESCALATED, expected_version=0)
+    tag = services.tag(other_moderator, comment, attack)
+    block = services.block(other_moderator, comment.commenter, reason="Attacks")
+    services.decide(other_moderator, comment, Status.ESCALATED, expected_version=0)
     target = factories.make_member("target", "Moderator")
     return {
         "pk": {
@@ -167,26 +158,25 @@ def url_of(name, pattern, route, world):
     return reverse(name, kwargs=kwargs)
 
 
-def client_for(client, visitor):
-    makers = {
-        NOBODY: lambda: factories.make_user("nobody"),
-        RESEARCHER: lambda: factories.make_researcher("rhea"),
-        MODERATOR: lambda: factories.make_moderator("moe"),
-        ADMIN: lambda: factories.make_admin("ada"),
-    }
-    if visitor != ANONYMOUS:
-        client.force_login(makers[visitor]())
-    return client
+# Each visitor's client fixture (tests/conftest.py): `client` is pytest-django's anonymous one.
+CLIENTS = {
+    ANONYMOUS: "client",
+    NOBODY: "outsider_client",
+    RESEARCHER: "researcher_client",
+    MODERATOR: "moderator_client",
+    ADMIN: "admin_client",
+}
 
 
 ALL = list(url_patterns())
 
 
+@pytest.mark.usefixtures("pseudonym_key")
 @pytest.mark.parametrize("visitor", VISITORS)
 @pytest.mark.parametrize(("name", "pattern", "route"), ALL, ids=[n or r for n, _, r in ALL])
-def test_permission_matrix(client, world, visitor, name, pattern, route):
+def test_permission_matrix(request, world, visitor, name, pattern, route):
     url = url_of(name, pattern, route, world)
-    client = client_for(client, visitor)
+    client = request.getfixturevalue(CLIENTS[visitor])
     allowed = visitor in rule_for(name, route)
     get, post = client.get(url), client.post(url, {})
     for response in (get, post):

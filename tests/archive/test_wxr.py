@@ -830,10 +830,10 @@ def comments_section(html: str) -> str:
     ids=XSS_FRAGMENTS.keys(),
 )
 def test_imported_xss_payload_is_not_markup_on_the_thread_page(
-    export, alice_client, payload, fragment
+    export, researcher_client, payload, fragment
 ):
     import_wxr(export(wxr(post(comment(1, f"Before {payload} after")))))
-    html = thread_page(alice_client, Article.objects.get())
+    html = thread_page(researcher_client, Article.objects.get())
     assert payload not in html
     assert fragment.lower() not in comments_section(html).lower()
     bodies = re.findall(r'<div class="comment-body">(.*?)</div>', html, re.S)
@@ -843,13 +843,13 @@ def test_imported_xss_payload_is_not_markup_on_the_thread_page(
     assert "after" in bodies[0]
 
 
-def test_imported_allowed_markup_is_shown_on_the_thread_page(export, alice_client):
+def test_imported_allowed_markup_is_shown_on_the_thread_page(export, researcher_client):
     content = (
         '<b>Bold</b> and <em>stressed</em>, a <a href="https://example.com/src">source</a>\n'
         "<blockquote>A quote</blockquote>\nline one\nline two"
     )
     import_wxr(export(wxr(post(comment(1, content)))))
-    html = thread_page(alice_client, Article.objects.get())
+    html = thread_page(researcher_client, Article.objects.get())
     assert "<b>Bold</b>" in html
     assert "<em>stressed</em>" in html
     assert f'<a href="https://example.com/src" rel="{LINK_REL}">source</a>' in html
@@ -857,13 +857,13 @@ def test_imported_allowed_markup_is_shown_on_the_thread_page(export, alice_clien
     assert "<p>line one<br>\nline two</p>" in html
 
 
-def test_thread_page_does_not_link_to_a_javascript_item_link(export, alice_client):
+def test_thread_page_does_not_link_to_a_javascript_item_link(export, researcher_client):
     import_wxr(export(wxr(post(link="javascript:alert(document.domain)"))))
-    html = thread_page(alice_client, Article.objects.get())
+    html = thread_page(researcher_client, Article.objects.get())
     assert "javascript:" not in html.lower()
 
 
-def test_held_comment_is_badged_on_the_thread_page(export, alice_client):
+def test_held_comment_is_badged_on_the_thread_page(export, researcher_client):
     import_wxr(export(wxr(post(comment(1, "Waiting.", approved="0")))))
-    html = thread_page(alice_client, Article.objects.get())
+    html = thread_page(researcher_client, Article.objects.get())
     assert 'class="badge held"' in html

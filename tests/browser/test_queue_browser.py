@@ -12,23 +12,13 @@ from tests import factories
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def site():
-    return factories.make_site("Example News")
-
-
-@pytest.fixture
-def article(site):
-    return factories.make_article(site, title="Budget debate")
-
-
 def open_queue(page, live_server, log_in):
-    log_in("mona")
+    log_in("mona")  # the `moderator` persona
     page.wait_for_url(f"{live_server.url}/queue/")  # a moderator's home
 
 
 def test_moderator_removes_a_comment_for_personal_attack_with_the_keyboard(
-    page, live_server, log_in, mona, article, tmp_path
+    page, live_server, log_in, moderator, article, tmp_path
 ):
     insult = factories.make_comment(article, "You are an idiot.", author="troll")
     other = factories.make_comment(article, "A fair point about the budget.", author="ann")
@@ -63,7 +53,7 @@ def test_moderator_removes_a_comment_for_personal_attack_with_the_keyboard(
     expect(audit_row).to_contain_text("personal-attack")
 
 
-def test_moderator_undoes_her_last_action_with_u(page, live_server, log_in, mona, article):
+def test_moderator_undoes_her_last_action_with_u(page, live_server, log_in, moderator, article):
     comment = factories.make_comment(article, "Borderline.")
     open_queue(page, live_server, log_in)
     row = page.locator(f"#comment-{comment.pk}")
@@ -78,9 +68,9 @@ def test_moderator_undoes_her_last_action_with_u(page, live_server, log_in, mona
     assert services.state_of(comment) == (Status.PENDING, 2)
 
 
-def test_approving_a_tagged_comment_asks_for_a_note(page, live_server, log_in, mona, article):
+def test_approving_a_tagged_comment_asks_for_a_note(page, live_server, log_in, moderator, article):
     comment = factories.make_comment(article, "Sharp, but fair.")
-    services.tag(mona, comment, factories.category(article.site, "personal-attack"))
+    services.tag(moderator, comment, factories.category(article.site, "personal-attack"))
     open_queue(page, live_server, log_in)
     asked = []
 
@@ -98,10 +88,12 @@ def test_approving_a_tagged_comment_asks_for_a_note(page, live_server, log_in, m
     assert comment.decisions.get().note == "Satire, not an attack"
 
 
-def test_a_stale_row_shows_who_changed_it(page, live_server, log_in, mona, article):
+def test_a_stale_row_shows_who_changed_it(
+    page, live_server, log_in, moderator, other_moderator, article
+):
     comment = factories.make_comment(article, "Contested.")
     open_queue(page, live_server, log_in)
-    services.decide(factories.make_moderator("bob"), comment, Status.APPROVED, expected_version=0)
+    services.decide(other_moderator, comment, Status.APPROVED, expected_version=0)
     page.keyboard.press("j")
     page.keyboard.press("e")
     live = page.locator("[data-live]")
@@ -113,7 +105,7 @@ def test_a_stale_row_shows_who_changed_it(page, live_server, log_in, mona, artic
     assert services.state_of(comment) == (Status.APPROVED, 1)
 
 
-def test_bulk_escalation_of_rows_selected_with_x(page, live_server, log_in, mona, article):
+def test_bulk_escalation_of_rows_selected_with_x(page, live_server, log_in, moderator, article):
     first, second, third = (factories.make_comment(article, f"Text {i}") for i in range(3))
     open_queue(page, live_server, log_in)
     for key in ("j", "x", "j", "j", "x"):
@@ -126,7 +118,7 @@ def test_bulk_escalation_of_rows_selected_with_x(page, live_server, log_in, mona
     expect(page.locator("[data-bulk-select]:checked")).to_have_count(0)
 
 
-def test_question_mark_lists_the_keys(page, live_server, log_in, mona, article):
+def test_question_mark_lists_the_keys(page, live_server, log_in, moderator, article):
     factories.make_comment(article, "Anything.")
     open_queue(page, live_server, log_in)
     page.keyboard.press("?")
@@ -139,7 +131,7 @@ def test_question_mark_lists_the_keys(page, live_server, log_in, mona, article):
     expect(dialog).to_be_hidden()
 
 
-def test_keys_do_nothing_while_typing_in_a_field(page, live_server, log_in, mona, article):
+def test_keys_do_nothing_while_typing_in_a_field(page, live_server, log_in, moderator, article):
     factories.make_comment(article, "Anything.")
     open_queue(page, live_server, log_in)
     page.keyboard.press("/")  # on the queue: the text search
@@ -149,7 +141,7 @@ def test_keys_do_nothing_while_typing_in_a_field(page, live_server, log_in, mona
     assert not AuditEvent.objects.filter(actor__username="mona").exists()
 
 
-def test_slash_goes_to_the_queue(page, live_server, log_in, mona, article):
+def test_slash_goes_to_the_queue(page, live_server, log_in, moderator, article):
     factories.make_comment(article, "Anything.")
     open_queue(page, live_server, log_in)
     page.goto(f"{live_server.url}/articles/{article.pk}/")
@@ -182,7 +174,9 @@ def select_words(page, comment, words):
     page.mouse.up()
 
 
-def test_moderator_tags_a_selected_passage_on_the_thread(page, live_server, log_in, mona, article):
+def test_moderator_tags_a_selected_passage_on_the_thread(
+    page, live_server, log_in, moderator, article
+):
     text = "Ça va? 😀 First paragraph.\n\nLine one,\nyou are an idiot, frankly."
     comment = factories.make_comment(article, text, author="troll")
     open_queue(page, live_server, log_in)
@@ -203,7 +197,7 @@ def test_moderator_tags_a_selected_passage_on_the_thread(page, live_server, log_
 
 
 def test_a_passage_across_a_line_break_is_body_text_exactly(
-    page, live_server, log_in, mona, article
+    page, live_server, log_in, moderator, article
 ):
     text = "Line one ends here\nand you are a fool."
     comment = factories.make_comment(article, text)
@@ -232,7 +226,7 @@ def test_a_passage_across_a_line_break_is_body_text_exactly(
 
 
 def test_a_wrong_digit_after_r_keeps_waiting_for_a_category(
-    page, live_server, log_in, mona, article
+    page, live_server, log_in, moderator, article
 ):
     insult = factories.make_comment(article, "You are an idiot.", author="troll")
     open_queue(page, live_server, log_in)
@@ -246,7 +240,7 @@ def test_a_wrong_digit_after_r_keeps_waiting_for_a_category(
     assert not Tag.objects.exists()  # the second digit removed; it did not tag
 
 
-def test_feedback_stays_in_view_after_scrolling(page, live_server, log_in, mona, article):
+def test_feedback_stays_in_view_after_scrolling(page, live_server, log_in, moderator, article):
     comments = [factories.make_comment(article, f"Comment number {i}.") for i in range(25)]
     open_queue(page, live_server, log_in)
     for _ in range(25):

@@ -2,8 +2,6 @@
 
 import pytest
 
-from tests import factories
-
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 NAVIGATION = {
@@ -18,20 +16,15 @@ def nav_links(page):
 
 
 @pytest.mark.parametrize("role", list(NAVIGATION))
-def test_each_role_sees_only_its_navigation(page, log_in, role):
-    {
-        "researcher": factories.make_researcher,
-        "moderator": factories.make_moderator,
-        "admin": factories.make_admin,
-    }[role](role)
-    log_in(role)
+def test_each_role_sees_only_its_navigation(page, log_in, role, request):
+    persona = request.getfixturevalue(role)  # the `admin`, `moderator` or `researcher` fixture
+    log_in(persona.username)
     page.locator("nav[aria-label=Main]").wait_for()
     assert sorted(nav_links(page)) == sorted(NAVIGATION[role])
 
 
-def test_a_researcher_typing_a_moderator_url_gets_403(page, live_server, log_in):
-    factories.make_researcher("rhea")
-    log_in("rhea")
+def test_a_researcher_typing_a_moderator_url_gets_403(page, live_server, log_in, researcher):
+    log_in(researcher.username)
     page.locator("nav[aria-label=Main]").wait_for()
     for path in ("/queue/", "/audit/", "/users/", "/policy/"):
         response = page.goto(f"{live_server.url}{path}")

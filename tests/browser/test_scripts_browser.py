@@ -14,11 +14,6 @@ from tests import factories
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def article():
-    return factories.make_article(factories.make_site("Example News"), title="Budget debate")
-
-
 @pytest.fixture(autouse=True)
 def no_script_errors(page):
     """Every test here also fails if a script throws (a name one file took from another)."""
@@ -48,8 +43,8 @@ def scripts_of(page):
     )
 
 
-def open_queue(page, live_server, log_in):
-    log_in("mona")
+def open_queue(page, live_server, log_in, moderator):
+    log_in(moderator.username)
     page.wait_for_url(f"{live_server.url}/queue/")
 
 
@@ -61,10 +56,11 @@ def test_the_login_pages_load_no_script(page, script_requests, live_server, path
     assert script_requests == []
 
 
-def test_a_researcher_loads_no_script(page, script_requests, live_server, log_in, article):
+def test_a_researcher_loads_no_script(
+    page, script_requests, live_server, log_in, researcher, article
+):
     factories.make_comment(article, "A fair point about the budget.")
-    factories.make_researcher("rhea")
-    log_in("rhea")
+    log_in(researcher.username)
     page.wait_for_url(f"{live_server.url}/articles/")
     assert scripts_of(page) == []
     page.goto(f"{live_server.url}/articles/{article.pk}/")  # the thread, without controls
@@ -76,10 +72,10 @@ def test_a_researcher_loads_no_script(page, script_requests, live_server, log_in
 
 
 def test_each_moderator_page_loads_only_the_scripts_it_uses(
-    page, live_server, log_in, mona, article
+    page, live_server, log_in, moderator, article
 ):
     factories.make_comment(article, "Anything.")
-    open_queue(page, live_server, log_in)
+    open_queue(page, live_server, log_in, moderator)
     assert scripts_of(page) == ["keys.js", "forms.js"]  # queue rows carry no body_text
     expected = {
         f"/articles/{article.pk}/": ["keys.js", "forms.js", "passages.js"],
@@ -92,8 +88,8 @@ def test_each_moderator_page_loads_only_the_scripts_it_uses(
         assert scripts_of(page) == scripts, path
 
 
-def test_keys_alone_show_the_help_and_go_to_the_queue(page, live_server, log_in, mona):
-    open_queue(page, live_server, log_in)
+def test_keys_alone_show_the_help_and_go_to_the_queue(page, live_server, log_in, moderator):
+    open_queue(page, live_server, log_in, moderator)
     page.goto(f"{live_server.url}/audit/")
     assert scripts_of(page) == ["keys.js"]
     page.get_by_role("button", name="Keyboard shortcuts").click()
@@ -106,9 +102,11 @@ def test_keys_alone_show_the_help_and_go_to_the_queue(page, live_server, log_in,
     page.wait_for_url(f"{live_server.url}/queue/")
 
 
-def test_a_queue_button_acts_in_place_and_u_undoes_it(page, live_server, log_in, mona, article):
+def test_a_queue_button_acts_in_place_and_u_undoes_it(
+    page, live_server, log_in, moderator, article
+):
     comment = factories.make_comment(article, "Borderline.")
-    open_queue(page, live_server, log_in)
+    open_queue(page, live_server, log_in, moderator)
     page.evaluate("window.stillThisPage = true")
     row = page.locator(f"#comment-{comment.pk}")
     row.get_by_role("button", name="Escalate").click()
@@ -128,11 +126,11 @@ def test_a_queue_button_acts_in_place_and_u_undoes_it(page, live_server, log_in,
 
 
 def test_without_forms_js_a_key_posts_the_form_the_ordinary_way(
-    page, live_server, log_in, mona, article
+    page, live_server, log_in, moderator, article
 ):
     comment = factories.make_comment(article, "Borderline.")
     page.route("**/static/js/forms.js", lambda route: route.abort())
-    open_queue(page, live_server, log_in)
+    open_queue(page, live_server, log_in, moderator)
     page.evaluate("window.stillThisPage = true")
     page.keyboard.press("j")
     page.keyboard.press("e")
@@ -144,12 +142,12 @@ def test_without_forms_js_a_key_posts_the_form_the_ordinary_way(
 
 
 def test_without_keys_js_a_passage_is_tagged_with_the_mouse(
-    page, live_server, log_in, mona, article
+    page, live_server, log_in, moderator, article
 ):
     text = "A fair start, then: you are an idiot, frankly."
     comment = factories.make_comment(article, text, author="troll")
     page.route("**/static/js/keys.js", lambda route: route.abort())
-    open_queue(page, live_server, log_in)
+    open_queue(page, live_server, log_in, moderator)
     page.goto(f"{live_server.url}/articles/{article.pk}/")
     row = page.locator(f"#comment-{comment.pk}")
     box = page.evaluate(

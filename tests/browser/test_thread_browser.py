@@ -2,19 +2,16 @@
 
 import pytest
 
-from tests import factories
-
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_logging_in_and_reading_a_thread_as_the_page_showed_it(
-    page, live_server, log_in, seeds, tmp_path
+    page, live_server, log_in, seeds, researcher, tmp_path
 ):
-    factories.make_researcher("alice")
     page.goto(f"{live_server.url}/articles/")
     assert "/accounts/login/" in page.url  # anonymous visitors log in first
 
-    log_in("alice")
+    log_in(researcher.username)
     page.wait_for_url(f"{live_server.url}/articles/")
     page.get_by_role(
         "link", name="Putin Finally Reveals His Solution to the Artsakh Conflict"

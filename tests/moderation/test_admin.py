@@ -1,36 +1,25 @@
 """Django's admin shows moderation data but cannot change it around the services."""
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from moderation import services
 from moderation.models import Status
-from tests import factories
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def superuser_client(client):
-    root = get_user_model().objects.create_superuser("root", password="x" * 12)
-    client.force_login(root)
-    return client
 
 
 @pytest.mark.parametrize(
     "model", ["policy", "category", "tag", "decision", "moderationstate", "auditevent"]
 )
-def test_admin_lists_moderation_data_but_offers_no_add(superuser_client, model):
-    site = factories.make_site("Asbarez")
-    comment = factories.make_comment(factories.make_article(site), "Hi.")
-    services.decide(factories.make_moderator(), comment, Status.ESCALATED, expected_version=0)
+def test_admin_lists_moderation_data_but_offers_no_add(superuser_client, moderator, comment, model):
+    services.decide(moderator, comment, Status.ESCALATED, expected_version=0)
     assert superuser_client.get(reverse(f"admin:moderation_{model}_changelist")).status_code == 200
     assert superuser_client.get(reverse(f"admin:moderation_{model}_add")).status_code == 403
 
 
-def test_admin_cannot_delete_an_audit_event(superuser_client):
-    factories.make_site("Asbarez")  # its policy creation is an audit event
+def test_admin_cannot_delete_an_audit_event(superuser_client, site):
+    # The site's policy creation is an audit event.
     from moderation.models import AuditEvent
 
     event = AuditEvent.objects.get()
@@ -39,13 +28,12 @@ def test_admin_cannot_delete_an_audit_event(superuser_client):
     assert AuditEvent.objects.filter(pk=event.pk).exists()
 
 
-def test_admin_cannot_change_roles_or_delete_users_around_the_services(superuser_client):
-    mona = factories.make_moderator("mona")
-    change = reverse("admin:auth_user_change", args=[mona.pk])
+def test_admin_cannot_change_roles_or_delete_users_around_the_services(superuser_client, moderator):
+    change = reverse("admin:auth_user_change", args=[moderator.pk])
     superuser_client.post(change, {"username": "mona", "groups": [], "is_staff": "on"})
-    delete = reverse("admin:auth_user_delete", args=[mona.pk])
+    delete = reverse("admin:auth_user_delete", args=[moderator.pk])
     assert superuser_client.post(delete, {"post": "yes"}).status_code == 403
-    mona.refresh_from_db()
-    assert list(mona.groups.values_list("name", flat=True)) == ["Moderator"]
-    assert not mona.is_staff
+    moderator.refresh_from_db()
+    assert list(moderator.groups.values_list("name", flat=True)) == ["Moderator"]
+    assert not moderator.is_staff
     assert superuser_client.get(reverse("admin:auth_group_add")).status_code == 403

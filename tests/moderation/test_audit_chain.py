@@ -17,16 +17,12 @@ TABLE = AuditEvent._meta.db_table
 
 
 @pytest.fixture
-def history():
+def history(site, comment, moderator):
     """A few real events: site creation, tags, a decision, a block."""
-    site = factories.make_site("Asbarez")
-    article = factories.make_article(site)
-    comment = factories.make_comment(article, "You are an idiot.", author="Vartan")
-    mona = factories.make_moderator("mona")
     attack = factories.category(site, "personal-attack")
-    services.tag(mona, comment, attack, span=(11, 16))
-    services.decide(mona, comment, Status.REMOVED, expected_version=0, reasons=[attack])
-    services.block(mona, comment.commenter, reason="Personal attacks")
+    services.tag(moderator, comment, attack, span=(11, 16))
+    services.decide(moderator, comment, Status.REMOVED, expected_version=0, reasons=[attack])
+    services.block(moderator, comment.commenter, reason="Personal attacks")
     return list(AuditEvent.objects.order_by("id"))
 
 
@@ -127,23 +123,16 @@ def test_a_rehashed_forgery_is_still_caught_by_the_next_event(history):
         verify_audit()
 
 
-def test_events_carry_the_request_id_and_client_address(db):
-    site = factories.make_site("Asbarez")
-    comment = factories.make_comment(factories.make_article(site), "Hello.")
-    mona = factories.make_moderator()
+def test_events_carry_the_request_id_and_client_address(comment, moderator):
     context = audit.Context(request_id="req-42", client_address="203.0.113.9")
-    services.decide(mona, comment, Status.APPROVED, expected_version=0, context=context)
+    services.decide(moderator, comment, Status.APPROVED, expected_version=0, context=context)
     event = AuditEvent.objects.latest("id")
     assert (event.request_id, event.client_address) == ("req-42", "203.0.113.9")
-    assert event.actor == mona
+    assert event.actor == moderator
 
 
 @pytest.mark.parametrize("address", ["::FFFF:10.0.0.1", "2001:DB8::1", "fe80::1%eth0", "10.0.0.1"])
-def test_the_chain_holds_whatever_form_the_client_address_takes(db, address):
-    site = factories.make_site("Asbarez")
-    comment = factories.make_comment(factories.make_article(site), "Hello.")
+def test_the_chain_holds_whatever_form_the_client_address_takes(comment, moderator, address):
     context = audit.Context(request_id="r", client_address=address)
-    services.decide(
-        factories.make_moderator(), comment, Status.ESCALATED, expected_version=0, context=context
-    )
+    services.decide(moderator, comment, Status.ESCALATED, expected_version=0, context=context)
     assert "audit chain holds" in verify_audit()

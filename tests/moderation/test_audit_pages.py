@@ -16,28 +16,19 @@ pytestmark = pytest.mark.django_db
 AUDIT = reverse("moderation:audit")
 
 
-# Personas and data
-
-
-@pytest.fixture
-def researcher_client(client):
-    client.force_login(factories.make_researcher("rhea"))
-    return client
-
-
-@pytest.fixture
-def asbarez():
-    return factories.make_site("Asbarez", policy_text="No profanity, no personal attacks.")
+# Data: `site` (Asbarez) and a second site
 
 
 @pytest.fixture
 def wix():
+    """The Armenian Report, a second site."""
     return factories.make_site("The Armenian Report", policy_text="Be civil.")
 
 
 @pytest.fixture
-def insult(asbarez):
-    article = factories.make_article(asbarez, title="Talks resume")
+def insult(site):
+    """An insult on Asbarez, in an article of its own whose title the history shows."""
+    article = factories.make_article(site, title="Talks resume")
     return factories.make_comment(article, "You are an idiot and a liar.", author="Vartan")
 
 
@@ -68,9 +59,9 @@ def actions_on(response):
 # Access
 
 
-def test_moderator_reads_the_audit_history(mona_client, insult, mona):
-    services.tag(mona, insult, attack(insult.article.site))
-    response = mona_client.get(AUDIT)
+def test_moderator_reads_the_audit_history(moderator_client, insult, moderator):
+    services.tag(moderator, insult, attack(insult.article.site))
+    response = moderator_client.get(AUDIT)
     assert response.status_code == 200
     assert "Audit history" in response.content.decode()
 
@@ -90,18 +81,18 @@ def test_anonymous_visitors_are_sent_to_log_in(client, insult):
 # The list
 
 
-def test_audit_history_is_newest_first(mona_client, insult, mona):
-    services.tag(mona, insult, attack(insult.article.site))
-    remove(mona, insult)
-    response = mona_client.get(AUDIT)
+def test_audit_history_is_newest_first(moderator_client, insult, moderator):
+    services.tag(moderator, insult, attack(insult.article.site))
+    remove(moderator, insult)
+    response = moderator_client.get(AUDIT)
     assert actions_on(response)[:3] == ["comment.removed", "tag.add", "policy.create"]
 
 
 def test_a_removal_reads_as_words_with_a_link_to_the_comment_in_its_thread(
-    mona_client, insult, mona
+    moderator_client, insult, moderator
 ):
-    remove(mona, insult, note="Name-calling")
-    html = mona_client.get(AUDIT).content.decode()
+    remove(moderator, insult, note="Name-calling")
+    html = moderator_client.get(AUDIT).content.decode()
     anchor = f"/articles/{insult.article_id}/#comment-{insult.pk}"
     assert f'<a href="{anchor}">Comment 1 on “Talks resume”</a>' in html
     assert reverse("moderation:commenter", args=[insult.commenter_id]) in html
@@ -111,30 +102,29 @@ def test_a_removal_reads_as_words_with_a_link_to_the_comment_in_its_thread(
     assert "<td>mona</td>" in html
 
 
-def test_events_without_a_person_are_shown_as_the_system(mona_client, asbarez):
-    response = mona_client.get(AUDIT)
+def test_events_without_a_person_are_shown_as_the_system(moderator_client, site):
+    response = moderator_client.get(AUDIT)
     (row,) = response.context["rows"]
     assert row.event.action == "policy.create"
     assert row.action == "Policy created"
     assert '<span class="muted">system</span>' in response.content.decode()
 
 
-def test_a_tag_on_a_passage_quotes_it(mona_client, insult, mona):
-    services.tag(mona, insult, attack(insult.article.site), span=(11, 16))
-    row = mona_client.get(AUDIT).context["rows"][0]
+def test_a_tag_on_a_passage_quotes_it(moderator_client, insult, moderator):
+    services.tag(moderator, insult, attack(insult.article.site), span=(11, 16))
+    row = moderator_client.get(AUDIT).context["rows"][0]
     assert row.change == "personal-attack on “idiot”, policy v1"
 
 
-def test_policy_and_block_changes_read_as_words(mona_client, insult, mona):
-    ada = factories.make_admin("ada")
+def test_policy_and_block_changes_read_as_words(moderator_client, insult, moderator, admin):
     site = insult.article.site
-    services.edit_policy(ada, site, text="Be civil.", expected_version=1)
-    spam = services.add_category(ada, site, name="Spam", definition="Advertising.")
-    services.edit_category(ada, spam, name="Spam", definition="Advertising.", active=False)
+    services.edit_policy(admin, site, text="Be civil.", expected_version=1)
+    spam = services.add_category(admin, site, name="Spam", definition="Advertising.")
+    services.edit_category(admin, spam, name="Spam", definition="Advertising.", active=False)
     services.block(
-        mona, insult.commenter, reason="Spam", expires_at=timezone.now() + timedelta(days=1)
+        moderator, insult.commenter, reason="Spam", expires_at=timezone.now() + timedelta(days=1)
     )
-    changes = [row.change for row in mona_client.get(AUDIT).context["rows"]]
+    changes = [row.change for row in moderator_client.get(AUDIT).context["rows"]]
     assert changes[0].startswith("blocked until ")
     assert changes[1:4] == [
         "Spam: retired (policy v4)",
@@ -144,14 +134,14 @@ def test_policy_and_block_changes_read_as_words(mona_client, insult, mona):
     assert changes[4] == "version 1 (profanity, personal-attack, other-inappropriate)"
 
 
-def test_rows_show_request_id_client_address_and_hash(mona_client, insult, mona):
-    mona_client.post(
+def test_rows_show_request_id_client_address_and_hash(moderator_client, insult, moderator):
+    moderator_client.post(
         reverse("moderation:note", args=[insult.commenter_id]),
         {"text": "Third warning."},
         REMOTE_ADDR="203.0.113.9",
         HTTP_X_REQUEST_ID="req-42",
     )
-    response = mona_client.get(AUDIT)
+    response = moderator_client.get(AUDIT)
     event = events_on(response)[0]
     html = response.content.decode()
     assert event.action == "commenter.note"
@@ -160,9 +150,9 @@ def test_rows_show_request_id_client_address_and_hash(mona_client, insult, mona)
     assert event.hash[:10] in html
 
 
-def test_the_head_hash_is_shown_and_the_page_checks_out(mona_client, insult, mona):
-    services.tag(mona, insult, attack(insult.article.site))
-    response = mona_client.get(AUDIT)
+def test_the_head_hash_is_shown_and_the_page_checks_out(moderator_client, insult, moderator):
+    services.tag(moderator, insult, attack(insult.article.site))
+    response = moderator_client.get(AUDIT)
     html = response.content.decode()
     assert response.context["head"] == events_on(response)[0].hash
     assert response.context["head"][:16] in html
@@ -170,38 +160,38 @@ def test_the_head_hash_is_shown_and_the_page_checks_out(mona_client, insult, mon
     assert "Each event on this page matches its hash and follows the one listed below it" in html
 
 
-def test_an_event_whose_content_changed_fails_the_check(insult, mona):
-    services.tag(mona, insult, attack(insult.article.site))
+def test_an_event_whose_content_changed_fails_the_check(insult, moderator):
+    services.tag(moderator, insult, attack(insult.article.site))
     events = list(AuditEvent.objects.for_list())
     events[0].note = "Rewritten"  # in memory only: the database refuses any change
-    rows = describe(mona, events, linked=True)
+    rows = describe(moderator, events, linked=True)
     assert [row.problem for row in rows] == ["its content does not match its hash", ""]
 
 
-def test_a_missing_event_is_noticed_on_an_unfiltered_page(insult, mona):
-    services.tag(mona, insult, attack(insult.article.site))
-    services.add_commenter_note(mona, insult.commenter, text="Watch this one.")
+def test_a_missing_event_is_noticed_on_an_unfiltered_page(insult, moderator):
+    services.tag(moderator, insult, attack(insult.article.site))
+    services.add_commenter_note(moderator, insult.commenter, text="Watch this one.")
     newest, _, oldest = AuditEvent.objects.for_list()
-    rows = describe(mona, [newest, oldest], linked=True)
+    rows = describe(moderator, [newest, oldest], linked=True)
     assert rows[0].problem == "it does not follow the event listed below it"
-    assert describe(mona, [newest, oldest], linked=False)[0].problem == ""
+    assert describe(moderator, [newest, oldest], linked=False)[0].problem == ""
 
 
-def test_audit_history_says_when_nothing_was_recorded(mona_client):
-    html = mona_client.get(AUDIT).content.decode()
+def test_audit_history_says_when_nothing_was_recorded(moderator_client):
+    html = moderator_client.get(AUDIT).content.decode()
     assert "Nothing has been recorded yet." in html
 
 
-def test_audit_history_says_when_nothing_matches(mona_client, insult):
-    html = mona_client.get(AUDIT, {"action": "commenter.block"}).content.decode()
+def test_audit_history_says_when_nothing_matches(moderator_client, insult):
+    html = moderator_client.get(AUDIT, {"action": "commenter.block"}).content.decode()
     assert "No event matches these filters." in html
 
 
-def test_audit_history_is_paginated_and_keeps_the_filter(mona_client, insult, mona):
+def test_audit_history_is_paginated_and_keeps_the_filter(moderator_client, insult, moderator):
     for i in range(51):
-        services.add_commenter_note(mona, insult.commenter, text=f"Note {i}")
-    first = mona_client.get(AUDIT, {"action": "commenter.note"})
-    second = mona_client.get(AUDIT, {"action": "commenter.note", "page": 2})
+        services.add_commenter_note(moderator, insult.commenter, text=f"Note {i}")
+    first = moderator_client.get(AUDIT, {"action": "commenter.note"})
+    second = moderator_client.get(AUDIT, {"action": "commenter.note", "page": 2})
     assert len(first.context["rows"]) == 50
     assert [e.note for e in events_on(second)] == ["Note 0"]
     assert 'href="?action=commenter.note&amp;page=2"' in first.content.decode()
@@ -211,69 +201,70 @@ def test_audit_history_is_paginated_and_keeps_the_filter(mona_client, insult, mo
 
 
 @pytest.fixture
-def two_sites(asbarez, wix, insult, mona, bob):
-    """mona removes the insult on Asbarez; bob tags and blocks on The Armenian Report."""
+def two_sites(site, wix, insult, moderator, other_moderator):
+    """mona (`moderator`) removes the insult on Asbarez; bob (`other_moderator`) tags and
+    blocks on The Armenian Report."""
     other = factories.make_comment(
         factories.make_article(wix, title="Elections"), "Rubbish.", author="Ani"
     )
-    remove(mona, insult)
-    services.tag(bob, other, factories.category(wix, "profanity"))
-    services.block(bob, other.commenter, reason="Spam")
+    remove(moderator, insult)
+    services.tag(other_moderator, other, factories.category(wix, "profanity"))
+    services.block(other_moderator, other.commenter, reason="Spam")
     return insult, other
 
 
-def test_audit_filters_by_actor(mona_client, two_sites, bob):
-    response = mona_client.get(AUDIT, {"actor": bob.pk})
+def test_audit_filters_by_actor(moderator_client, two_sites, other_moderator):
+    response = moderator_client.get(AUDIT, {"actor": other_moderator.pk})
     assert actions_on(response) == ["commenter.block", "tag.add"]
 
 
-def test_audit_filters_by_action(mona_client, two_sites):
-    response = mona_client.get(AUDIT, {"action": "comment.removed"})
+def test_audit_filters_by_action(moderator_client, two_sites):
+    response = moderator_client.get(AUDIT, {"action": "comment.removed"})
     assert actions_on(response) == ["comment.removed"]
 
 
-def test_audit_filters_by_site(mona_client, two_sites, wix):
-    response = mona_client.get(AUDIT, {"site": wix.pk})
+def test_audit_filters_by_site(moderator_client, two_sites, wix):
+    response = moderator_client.get(AUDIT, {"site": wix.pk})
     assert actions_on(response) == ["commenter.block", "tag.add", "policy.create"]
 
 
-def test_audit_filters_by_article(mona_client, two_sites):
+def test_audit_filters_by_article(moderator_client, two_sites):
     insult, _ = two_sites
-    response = mona_client.get(AUDIT, {"article": insult.article_id})
+    response = moderator_client.get(AUDIT, {"article": insult.article_id})
     assert actions_on(response) == ["comment.removed"]
 
 
-def test_audit_filters_by_comment(mona_client, two_sites):
+def test_audit_filters_by_comment(moderator_client, two_sites):
     _, other = two_sites
-    response = mona_client.get(AUDIT, {"comment": other.pk})
+    response = moderator_client.get(AUDIT, {"comment": other.pk})
     assert actions_on(response) == ["tag.add"]
 
 
-def test_audit_filters_by_commenter(mona_client, two_sites):
+def test_audit_filters_by_commenter(moderator_client, two_sites):
     _, other = two_sites
-    response = mona_client.get(AUDIT, {"commenter": other.commenter_id})
+    response = moderator_client.get(AUDIT, {"commenter": other.commenter_id})
     assert actions_on(response) == ["commenter.block", "tag.add"]
 
 
-def test_audit_filters_by_date_range(mona_client, two_sites):
+def test_audit_filters_by_date_range(moderator_client, two_sites):
     today = timezone.localdate()
     yesterday, tomorrow = today - timedelta(days=1), today + timedelta(days=1)
-    everything = mona_client.get(AUDIT, {"created_after": today, "created_before": today})
-    before = mona_client.get(AUDIT, {"created_before": yesterday})
-    after = mona_client.get(AUDIT, {"created_after": tomorrow})
+    everything = moderator_client.get(AUDIT, {"created_after": today, "created_before": today})
+    before = moderator_client.get(AUDIT, {"created_before": yesterday})
+    after = moderator_client.get(AUDIT, {"created_after": tomorrow})
     assert len(events_on(everything)) == 5
     assert events_on(before) == []
     assert events_on(after) == []
 
 
-def test_a_filtered_page_keeps_the_dates_in_the_form(mona_client, two_sites):
-    html = mona_client.get(AUDIT, {"created_after": "2024-01-02"}).content.decode()
+def test_a_filtered_page_keeps_the_dates_in_the_form(moderator_client, two_sites):
+    html = moderator_client.get(AUDIT, {"created_after": "2024-01-02"}).content.decode()
     assert 'name="created_after" id="id_created_0" value="2024-01-02"' in html
     assert '<label for="id_created_1">To</label>' in html
 
 
-def test_a_bad_filter_value_is_reported_not_a_crash(mona_client, two_sites):
-    response = mona_client.get(AUDIT, {"article": "abc"})
+def test_a_bad_filter_value_is_reported_not_a_crash(moderator_client, two_sites):
+    response = moderator_client.get(AUDIT, {"article": "abc"})
     assert response.status_code == 200
     assert "Enter a number." in response.content.decode()
 
@@ -282,31 +273,33 @@ def test_a_bad_filter_value_is_reported_not_a_crash(mona_client, two_sites):
 
 
 def test_audit_history_costs_the_same_queries_for_1_or_30_events(
-    mona_client, asbarez, mona, django_assert_num_queries
+    moderator_client, site, moderator, django_assert_num_queries
 ):
     # session, user, permissions (2), actor and site choices of the filter form (2),
     # count, page, head hash
     expected = 9
     with django_assert_num_queries(expected):
-        mona_client.get(AUDIT)
+        moderator_client.get(AUDIT)
     for i in range(10):
         comment = factories.make_comment(
-            factories.make_article(asbarez), f"Comment {i}", author=f"Reader {i}"
+            factories.make_article(site), f"Comment {i}", author=f"Reader {i}"
         )
-        services.tag(mona, comment, attack(asbarez))
-        remove(mona, comment)
-        services.add_commenter_note(mona, comment.commenter, text="Watch this one.")
+        services.tag(moderator, comment, attack(site))
+        remove(moderator, comment)
+        services.add_commenter_note(moderator, comment.commenter, text="Watch this one.")
     with django_assert_num_queries(expected):
-        response = mona_client.get(AUDIT)
+        response = moderator_client.get(AUDIT)
     assert len(response.context["rows"]) == 31
 
 
 # One comment's history
 
 
-def test_comment_history_shows_the_comment_its_status_and_author(mona_client, insult, mona):
-    remove(mona, insult)
-    response = mona_client.get(reverse("moderation:comment_history", args=[insult.pk]))
+def test_comment_history_shows_the_comment_its_status_and_author(
+    moderator_client, insult, moderator
+):
+    remove(moderator, insult)
+    response = moderator_client.get(reverse("moderation:comment_history", args=[insult.pk]))
     html = response.content.decode()
     assert response.status_code == 200
     assert "You are an idiot and a liar." in html
@@ -315,11 +308,17 @@ def test_comment_history_shows_the_comment_its_status_and_author(mona_client, in
     assert '<span class="badge status-removed">Removed</span>' in html
 
 
-def test_comment_history_shows_retracted_tags_with_who_and_when(mona_client, insult, mona, bob):
-    kept = services.tag(bob, insult, attack(insult.article.site), span=(11, 16), note="Insult")
-    withdrawn = services.tag(mona, insult, factories.category(insult.article.site, "profanity"))
-    services.retract(mona, withdrawn, note="Not profane")
-    response = mona_client.get(reverse("moderation:comment_history", args=[insult.pk]))
+def test_comment_history_shows_retracted_tags_with_who_and_when(
+    moderator_client, insult, moderator, other_moderator
+):
+    kept = services.tag(
+        other_moderator, insult, attack(insult.article.site), span=(11, 16), note="Insult"
+    )
+    withdrawn = services.tag(
+        moderator, insult, factories.category(insult.article.site, "profanity")
+    )
+    services.retract(moderator, withdrawn, note="Not profane")
+    response = moderator_client.get(reverse("moderation:comment_history", args=[insult.pk]))
     html = response.content.decode()
     assert list(response.context["tags"]) == [withdrawn, kept]
     assert '<span class="badge retracted">Retracted</span> by mona' in html
@@ -329,10 +328,14 @@ def test_comment_history_shows_retracted_tags_with_who_and_when(mona_client, ins
     assert "Not profane" in html  # the retraction's note, from its audit event
 
 
-def test_comment_history_shows_decisions_with_reasons_and_versions(mona_client, insult, mona, bob):
-    remove(mona, insult, note="Attack on a commenter")
-    services.decide(bob, insult, Status.APPROVED, expected_version=1, note="Satire, on appeal")
-    response = mona_client.get(reverse("moderation:comment_history", args=[insult.pk]))
+def test_comment_history_shows_decisions_with_reasons_and_versions(
+    moderator_client, insult, moderator, other_moderator
+):
+    remove(moderator, insult, note="Attack on a commenter")
+    services.decide(
+        other_moderator, insult, Status.APPROVED, expected_version=1, note="Satire, on appeal"
+    )
+    response = moderator_client.get(reverse("moderation:comment_history", args=[insult.pk]))
     html = response.content.decode()
     assert [d.version for d in response.context["decisions"]] == [2, 1]
     assert "Removed → <strong>Approved</strong>" in html
@@ -342,32 +345,36 @@ def test_comment_history_shows_decisions_with_reasons_and_versions(mona_client, 
     assert actions_on(response) == ["comment.approved", "comment.removed"]
 
 
-def test_comment_history_of_an_untouched_comment_says_so(mona_client, insult):
-    html = mona_client.get(reverse("moderation:comment_history", args=[insult.pk])).content.decode()
+def test_comment_history_of_an_untouched_comment_says_so(moderator_client, insult):
+    html = moderator_client.get(
+        reverse("moderation:comment_history", args=[insult.pk])
+    ).content.decode()
     assert "Nobody has tagged this comment." in html
     assert "No decision yet: the comment is pending." in html
     assert "No audit event concerns this comment." in html
 
 
-def test_comment_history_of_a_missing_comment_is_404(mona_client, db):
-    assert mona_client.get(reverse("moderation:comment_history", args=[999])).status_code == (404)
+def test_comment_history_of_a_missing_comment_is_404(moderator_client, db):
+    assert moderator_client.get(reverse("moderation:comment_history", args=[999])).status_code == (
+        404
+    )
 
 
 def test_comment_history_costs_the_same_queries_for_1_or_many_actions(
-    mona_client, insult, mona, bob, django_assert_num_queries
+    moderator_client, insult, moderator, other_moderator, django_assert_num_queries
 ):
     url = reverse("moderation:comment_history", args=[insult.pk])
     site = insult.article.site
-    services.tag(mona, insult, attack(site))
-    remove(mona, insult)
+    services.tag(moderator, insult, attack(site))
+    remove(moderator, insult)
     # session, user, permissions (2), comment, tags, decisions, their reasons, events
     expected = 9
     with django_assert_num_queries(expected):
-        mona_client.get(url)
-    services.tag(bob, insult, attack(site), span=(0, 3))
-    services.tag(bob, insult, factories.category(site, "profanity"))
-    services.decide(bob, insult, Status.ESCALATED, expected_version=1)
-    remove(mona, insult, attack(site), factories.category(site, "profanity"))
+        moderator_client.get(url)
+    services.tag(other_moderator, insult, attack(site), span=(0, 3))
+    services.tag(other_moderator, insult, factories.category(site, "profanity"))
+    services.decide(other_moderator, insult, Status.ESCALATED, expected_version=1)
+    remove(moderator, insult, attack(site), factories.category(site, "profanity"))
     with django_assert_num_queries(expected):
-        response = mona_client.get(url)
+        response = moderator_client.get(url)
     assert len(response.context["rows"]) == 6

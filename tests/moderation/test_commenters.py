@@ -3,7 +3,6 @@
 from datetime import timedelta
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -14,30 +13,10 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 
-# Personas and data
-
-
 @pytest.fixture
-def researcher_client(client):
-    client.force_login(factories.make_researcher("rhea"))
-    return client
-
-
-@pytest.fixture
-def site():
-    return factories.make_site("Asbarez", policy_text="No profanity, no personal attacks.")
-
-
-@pytest.fixture
-def article(site):
-    return factories.make_article(site, title="Talks resume")
-
-
-@pytest.fixture
-def vartan(article):
-    """A commenter with one comment."""
-    factories.make_comment(article, "You are an idiot and a liar.", author="Vartan")
-    return factories.make_commenter(article.site, "Vartan")
+def vartan(comment):
+    """A commenter with one comment: the author of `comment`, "You are an idiot and a liar."."""
+    return comment.commenter
 
 
 def page_of(commenter):
@@ -69,8 +48,8 @@ def test_researcher_cannot_see_a_commenter(researcher_client, vartan):
     assert researcher_client.get(page_of(vartan)).status_code == 403
 
 
-def test_researcher_cannot_block_unblock_or_annotate(researcher_client, vartan, mona):
-    current = services.block(mona, vartan, reason="Insults")
+def test_researcher_cannot_block_unblock_or_annotate(researcher_client, vartan, moderator):
+    current = services.block(moderator, vartan, reason="Insults")
     posts = [
         (reverse("moderation:block", args=[vartan.pk]), {"reason": "x"}),
         (reverse("moderation:unblock", args=[current.pk]), {"confirm": "on"}),
@@ -82,37 +61,36 @@ def test_researcher_cannot_block_unblock_or_annotate(researcher_client, vartan, 
     assert not CommenterNote.objects.exists()
 
 
-def test_actions_on_a_commenter_only_accept_post(mona_client, vartan):
-    assert mona_client.get(reverse("moderation:block", args=[vartan.pk])).status_code == 405
-    assert mona_client.get(reverse("moderation:note", args=[vartan.pk])).status_code == 405
+def test_actions_on_a_commenter_only_accept_post(moderator_client, vartan):
+    assert moderator_client.get(reverse("moderation:block", args=[vartan.pk])).status_code == 405
+    assert moderator_client.get(reverse("moderation:note", args=[vartan.pk])).status_code == 405
 
 
-def test_actions_on_a_commenter_need_the_csrf_token(vartan, mona):
-    client = Client(enforce_csrf_checks=True)
-    client.force_login(mona)
+def test_actions_on_a_commenter_need_the_csrf_token(vartan, moderator, client_for):
+    client = client_for(moderator, enforce_csrf_checks=True)
     response = client.post(reverse("moderation:block", args=[vartan.pk]), {"reason": "Spam"})
     assert response.status_code == 403
     assert not CommenterBlock.objects.exists()
 
 
-def test_a_missing_commenter_is_404(mona_client, db):
-    assert mona_client.get(reverse("moderation:commenter", args=[999])).status_code == 404
+def test_a_missing_commenter_is_404(moderator_client, db):
+    assert moderator_client.get(reverse("moderation:commenter", args=[999])).status_code == 404
 
 
 # The record
 
 
 def test_moderator_sees_a_repeat_offenders_record_at_a_glance(
-    mona_client, article, vartan, mona, bob
+    moderator_client, article, vartan, moderator, other_moderator
 ):
     second = factories.make_comment(article, "Shut up, moron.", author="Vartan")
     third = factories.make_comment(article, "Fair point.", author="Vartan")
     attack = factories.category(article.site, "personal-attack")
-    services.tag(mona, second, attack)
-    services.tag(bob, second, attack)
-    services.tag(mona, third, factories.category(article.site, "profanity"))
-    remove(mona, second)
-    response = mona_client.get(page_of(vartan))
+    services.tag(moderator, second, attack)
+    services.tag(other_moderator, second, attack)
+    services.tag(moderator, third, factories.category(article.site, "profanity"))
+    remove(moderator, second)
+    response = moderator_client.get(page_of(vartan))
     html = response.content.decode()
     assert response.context["counts"] == {"comments": 3, "removed": 1}
     assert list(response.context["tag_counts"]) == [
@@ -125,11 +103,11 @@ def test_moderator_sees_a_repeat_offenders_record_at_a_glance(
     assert f'href="/articles/{article.pk}/#comment-{second.pk}"' in html
 
 
-def test_comments_are_newest_first_and_paginated(mona_client, article, vartan):
+def test_comments_are_newest_first_and_paginated(moderator_client, article, vartan):
     for i in range(25):
         factories.make_comment(article, f"Comment number {i}", author="Vartan")
-    first = mona_client.get(page_of(vartan))
-    second = mona_client.get(page_of(vartan), {"page": 2})
+    first = moderator_client.get(page_of(vartan))
+    second = moderator_client.get(page_of(vartan), {"page": 2})
     assert len(first.context["page"].object_list) == 25
     assert first.context["page"].object_list[0].body_text == "Comment number 24"
     assert [c.body_text for c in second.context["page"].object_list] == [
@@ -138,8 +116,8 @@ def test_comments_are_newest_first_and_paginated(mona_client, article, vartan):
     assert "Page 1 of 2 (26 in all)" in first.content.decode()
 
 
-def test_a_commenter_with_nothing_on_record_gets_empty_states(mona_client, vartan):
-    html = mona_client.get(page_of(vartan)).content.decode()
+def test_a_commenter_with_nothing_on_record_gets_empty_states(moderator_client, vartan):
+    html = moderator_client.get(page_of(vartan)).content.decode()
     assert "No tags on this commenter’s comments." in html
     assert "Vartan has never been blocked." in html
     assert "No notes yet." in html
@@ -149,9 +127,9 @@ def test_a_commenter_with_nothing_on_record_gets_empty_states(mona_client, varta
 # Blocks
 
 
-def test_moderator_blocks_a_commenter_with_an_expiry(mona_client, vartan, mona):
+def test_moderator_blocks_a_commenter_with_an_expiry(moderator_client, vartan, moderator):
     expiry = in_an_hour()
-    response = mona_client.post(
+    response = moderator_client.post(
         reverse("moderation:block", args=[vartan.pk]),
         {"reason": "Repeated personal attacks", "expires_at": expiry},
         REMOTE_ADDR="203.0.113.9",
@@ -166,7 +144,7 @@ def test_moderator_blocks_a_commenter_with_an_expiry(mona_client, vartan, mona):
     assert "<strong>Blocked</strong>" in html
     event = AuditEvent.objects.get(action="commenter.block")
     assert (event.actor, event.commenter_id, event.note) == (
-        mona,
+        moderator,
         vartan.pk,
         "Repeated personal attacks",
     )
@@ -174,33 +152,35 @@ def test_moderator_blocks_a_commenter_with_an_expiry(mona_client, vartan, mona):
     assert [row.event for row in response.context["rows"]] == [event]
 
 
-def test_moderator_blocks_a_commenter_with_no_expiry(mona_client, vartan):
-    response = mona_client.post(
+def test_moderator_blocks_a_commenter_with_no_expiry(moderator_client, vartan):
+    response = moderator_client.post(
         reverse("moderation:block", args=[vartan.pk]), {"reason": "Spam"}, follow=True
     )
     assert messages_on(response) == ["Vartan is blocked with no expiry."]
     assert response.context["in_force"].expires_at is None
 
 
-def test_blocking_twice_says_the_commenter_is_already_blocked(mona_client, vartan, bob):
-    services.block(bob, vartan, reason="Insults")
-    response = mona_client.post(
+def test_blocking_twice_says_the_commenter_is_already_blocked(
+    moderator_client, vartan, other_moderator
+):
+    services.block(other_moderator, vartan, reason="Insults")
+    response = moderator_client.post(
         reverse("moderation:block", args=[vartan.pk]), {"reason": "Spam"}, follow=True
     )
     assert messages_on(response) == ["Vartan is already blocked with no expiry (by bob)."]
     assert CommenterBlock.objects.filter(commenter=vartan).count() == 1
 
 
-def test_a_block_needs_a_reason(mona_client, vartan):
-    response = mona_client.post(reverse("moderation:block", args=[vartan.pk]), {})
+def test_a_block_needs_a_reason(moderator_client, vartan):
+    response = moderator_client.post(reverse("moderation:block", args=[vartan.pk]), {})
     assert response.status_code == 400
     assert response.context["block_form"].errors == {"reason": ["This field is required."]}
     assert not CommenterBlock.objects.exists()
 
 
-def test_a_block_cannot_expire_in_the_past(mona_client, vartan):
+def test_a_block_cannot_expire_in_the_past(moderator_client, vartan):
     yesterday = (timezone.localtime() - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
-    response = mona_client.post(
+    response = moderator_client.post(
         reverse("moderation:block", args=[vartan.pk]),
         {"reason": "Spam", "expires_at": yesterday},
     )
@@ -209,9 +189,9 @@ def test_a_block_cannot_expire_in_the_past(mona_client, vartan):
     assert not CommenterBlock.objects.exists()
 
 
-def test_unblock_requires_confirmation(mona_client, vartan, mona):
-    current = services.block(mona, vartan, reason="Insults")
-    response = mona_client.post(
+def test_unblock_requires_confirmation(moderator_client, vartan, moderator):
+    current = services.block(moderator, vartan, reason="Insults")
+    response = moderator_client.post(
         reverse("moderation:unblock", args=[current.pk]), {"note": "Apologised"}
     )
     assert response.status_code == 400
@@ -219,16 +199,18 @@ def test_unblock_requires_confirmation(mona_client, vartan, mona):
     assert CommenterBlock.objects.get(pk=current.pk).in_force
 
 
-def test_the_unblock_form_asks_for_confirmation_without_js(mona_client, vartan, mona):
-    current = services.block(mona, vartan, reason="Insults")
-    html = mona_client.get(page_of(vartan)).content.decode()
+def test_the_unblock_form_asks_for_confirmation_without_js(moderator_client, vartan, moderator):
+    current = services.block(moderator, vartan, reason="Insults")
+    html = moderator_client.get(page_of(vartan)).content.decode()
     assert f'action="{reverse("moderation:unblock", args=[current.pk])}"' in html
     assert '<input type="checkbox" name="confirm" required id="id_confirm">' in html
 
 
-def test_moderator_lifts_a_block_and_the_page_says_who(mona_client, vartan, bob, mona):
-    current = services.block(bob, vartan, reason="Insults")
-    response = mona_client.post(
+def test_moderator_lifts_a_block_and_the_page_says_who(
+    moderator_client, vartan, other_moderator, moderator
+):
+    current = services.block(other_moderator, vartan, reason="Insults")
+    response = moderator_client.post(
         reverse("moderation:unblock", args=[current.pk]),
         {"note": "Apologised by email", "confirm": "on"},
         follow=True,
@@ -236,18 +218,18 @@ def test_moderator_lifts_a_block_and_the_page_says_who(mona_client, vartan, bob,
     html = response.content.decode()
     assert messages_on(response) == ["The block on Vartan is lifted."]
     lifted = CommenterBlock.objects.get(pk=current.pk)
-    assert (lifted.lifted_by, lifted.lift_note) == (mona, "Apologised by email")
+    assert (lifted.lifted_by, lifted.lift_note) == (moderator, "Apologised by email")
     assert response.context["in_force"] is None
     assert '<span class="badge lifted">Lifted</span>' in html
     assert "by mona" in html
     assert "Apologised by email" in html
-    assert AuditEvent.objects.filter(action="commenter.unblock", actor=mona).count() == 1
+    assert AuditEvent.objects.filter(action="commenter.unblock", actor=moderator).count() == 1
 
 
-def test_lifting_a_block_no_longer_in_force_is_refused(mona_client, vartan, mona):
-    current = services.block(mona, vartan, reason="Insults")
-    services.unblock(mona, current)
-    response = mona_client.post(
+def test_lifting_a_block_no_longer_in_force_is_refused(moderator_client, vartan, moderator):
+    current = services.block(moderator, vartan, reason="Insults")
+    services.unblock(moderator, current)
+    response = moderator_client.post(
         reverse("moderation:unblock", args=[current.pk]), {"confirm": "on"}, follow=True
     )
     assert messages_on(response) == ["This block is no longer in force."]
@@ -257,9 +239,9 @@ def test_lifting_a_block_no_longer_in_force_is_refused(mona_client, vartan, mona
 # Notes
 
 
-def test_notes_appear_newest_first(mona_client, vartan, bob):
-    services.add_commenter_note(bob, vartan, text="First warning sent.")
-    response = mona_client.post(
+def test_notes_appear_newest_first(moderator_client, vartan, other_moderator):
+    services.add_commenter_note(other_moderator, vartan, text="First warning sent.")
+    response = moderator_client.post(
         reverse("moderation:note", args=[vartan.pk]), {"text": "Second warning."}, follow=True
     )
     html = response.content.decode()
@@ -272,8 +254,8 @@ def test_notes_appear_newest_first(mona_client, vartan, bob):
     assert AuditEvent.objects.filter(action="commenter.note").count() == 2
 
 
-def test_an_empty_note_is_refused(mona_client, vartan):
-    response = mona_client.post(reverse("moderation:note", args=[vartan.pk]), {"text": "  "})
+def test_an_empty_note_is_refused(moderator_client, vartan):
+    response = moderator_client.post(reverse("moderation:note", args=[vartan.pk]), {"text": "  "})
     assert response.status_code == 400
     assert response.context["note_form"].errors == {"text": ["This field is required."]}
     assert not CommenterNote.objects.exists()
@@ -283,28 +265,28 @@ def test_an_empty_note_is_refused(mona_client, vartan):
 
 
 def test_commenter_page_costs_the_same_queries_for_1_or_30_comments(
-    mona_client, article, vartan, mona, bob, django_assert_num_queries
+    moderator_client, article, vartan, moderator, other_moderator, django_assert_num_queries
 ):
     first = article.comments.get()
-    services.tag(mona, first, factories.category(article.site, "profanity"))
-    remove(mona, first)
-    old = services.block(mona, vartan, reason="Insults")
-    services.unblock(bob, old, note="Apologised")
-    services.add_commenter_note(mona, vartan, text="Watch this one.")
+    services.tag(moderator, first, factories.category(article.site, "profanity"))
+    remove(moderator, first)
+    old = services.block(moderator, vartan, reason="Insults")
+    services.unblock(other_moderator, old, note="Apologised")
+    services.add_commenter_note(moderator, vartan, text="Watch this one.")
     # session, user, permissions (2), commenter, count, comments, their tags, blocks, events,
     # comment counts, tag counts, notes
     expected = 13
     with django_assert_num_queries(expected):
-        mona_client.get(page_of(vartan))
+        moderator_client.get(page_of(vartan))
     for i in range(29):
         comment = factories.make_comment(
             factories.make_article(article.site), f"Comment {i}", author="Vartan"
         )
-        services.tag(mona, comment, factories.category(article.site, "personal-attack"))
+        services.tag(moderator, comment, factories.category(article.site, "personal-attack"))
         if i % 2:
-            remove(bob, comment)
-    services.block(bob, vartan, reason="Back at it")
-    services.add_commenter_note(bob, vartan, text="Blocked again.")
+            remove(other_moderator, comment)
+    services.block(other_moderator, vartan, reason="Back at it")
+    services.add_commenter_note(other_moderator, vartan, text="Blocked again.")
     with django_assert_num_queries(expected):
-        response = mona_client.get(page_of(vartan))
+        response = moderator_client.get(page_of(vartan))
     assert response.context["page"].paginator.count == 30

@@ -41,19 +41,18 @@ def run_together(*actions):
     return outcomes
 
 
-def test_the_later_of_two_simultaneous_decisions_gets_a_conflict_and_nothing_is_lost():
-    site = factories.make_site("Asbarez")
-    comment = factories.make_comment(factories.make_article(site), "You idiot.", author="V")
-    mona, bob = factories.make_moderator("mona"), factories.make_moderator("bob")
+def test_the_later_of_two_simultaneous_decisions_gets_a_conflict_and_nothing_is_lost(
+    site, comment, moderator, other_moderator
+):
     attack = factories.category(site, "personal-attack")
 
     def remove():
         c = Comment.objects.select_related("article").get(pk=comment.pk)
-        return services.decide(mona, c, Status.REMOVED, expected_version=0, reasons=[attack])
+        return services.decide(moderator, c, Status.REMOVED, expected_version=0, reasons=[attack])
 
     def approve():
         c = Comment.objects.select_related("article").get(pk=comment.pk)
-        return services.decide(bob, c, Status.APPROVED, expected_version=0)
+        return services.decide(other_moderator, c, Status.APPROVED, expected_version=0)
 
     outcomes = run_together(remove, approve)
 
@@ -66,9 +65,7 @@ def test_the_later_of_two_simultaneous_decisions_gets_a_conflict_and_nothing_is_
     assert audit.verify()[1] is None
 
 
-def test_simultaneous_actions_never_fork_the_audit_chain():
-    site = factories.make_site("Asbarez")
-    article = factories.make_article(site)
+def test_simultaneous_actions_never_fork_the_audit_chain(article):
     comments = [factories.make_comment(article, f"Comment {i}") for i in range(6)]
     moderators = [factories.make_moderator(f"mod{i}") for i in range(6)]
 
@@ -87,9 +84,8 @@ def test_simultaneous_actions_never_fork_the_audit_chain():
     assert checked == 1 + 6  # the site's policy, then the six decisions
 
 
-def test_simultaneous_category_edits_on_one_site_make_two_versions():
-    site = factories.make_site("Asbarez")
-    ada, root = factories.make_admin("ada"), factories.make_admin("root")
+def test_simultaneous_category_edits_on_one_site_make_two_versions(site, admin):
+    root = factories.make_admin("root")  # a second Admin
     profanity = factories.category(site, "profanity")
     attack = factories.category(site, "personal-attack")
 
@@ -98,21 +94,18 @@ def test_simultaneous_category_edits_on_one_site_make_two_versions():
             user, category, name=name, definition="Reworded.", active=True
         )
 
-    outcomes = run_together(edit(ada, profanity, "Swearing"), edit(root, attack, "Insult"))
+    outcomes = run_together(edit(admin, profanity, "Swearing"), edit(root, attack, "Insult"))
 
     assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
     assert sorted(site.policies.values_list("version", flat=True)) == [1, 2, 3]
 
 
-def test_the_same_tag_sent_twice_at_once_is_stored_once():
-    site = factories.make_site("Asbarez")
-    comment = factories.make_comment(factories.make_article(site), "You idiot.", author="V")
-    mona = factories.make_moderator("mona")
+def test_the_same_tag_sent_twice_at_once_is_stored_once(site, comment, moderator):
     attack = factories.category(site, "personal-attack")
 
     def tag():
         c = Comment.objects.select_related("article").get(pk=comment.pk)
-        return services.tag(mona, c, attack)
+        return services.tag(moderator, c, attack)
 
     outcomes = run_together(tag, tag)
 

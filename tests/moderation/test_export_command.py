@@ -12,24 +12,9 @@ from django.core.management import CommandError, call_command
 from moderation import export, services
 from moderation.models import AuditEvent, Status
 from tests import factories
-from tests.moderation.test_export import KEY, PEOPLE, build_tagged_set
+from tests.moderation.export_helpers import KEY, PEOPLE
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def pseudonym_key(monkeypatch):
-    monkeypatch.setenv(export.KEY_VARIABLE, KEY)
-
-
-@pytest.fixture
-def tagged():
-    return build_tagged_set()
-
-
-@pytest.fixture
-def researcher():
-    return factories.make_researcher("quentin_res")
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("pseudonym_key")]
 
 
 def run(*args):
@@ -39,7 +24,7 @@ def run(*args):
 
 
 def test_csv_to_standard_output(tagged, researcher):
-    out, err = run("--user", "quentin_res", "--format", "csv")
+    out, err = run("--user", researcher.username, "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(out)))
     assert [int(row["comment_id"]) for row in rows] == [c.pk for c in tagged.comments]
     assert "Exported 5 comments row(s)" in err
@@ -64,7 +49,9 @@ def test_csv_to_standard_output(tagged, researcher):
 
 def test_jsonl_labels_to_a_file(tagged, researcher, tmp_path):
     target = tmp_path / "labels.jsonl"
-    out, _ = run("--user", "quentin_res", "--format", "jsonl", "--table", "labels", "--out", target)
+    out, _ = run(
+        "--user", researcher.username, "--format", "jsonl", "--table", "labels", "--out", target
+    )
     rows = [json.loads(line) for line in target.read_text().splitlines()]
     assert len(rows) == 18
     assert f"to {target}" in out
@@ -73,7 +60,7 @@ def test_jsonl_labels_to_a_file(tagged, researcher, tmp_path):
 
 def test_zip_bundle_defaults_to_a_dated_file_name(tagged, researcher, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    run("--user", "quentin_res", "--format", "zip")
+    run("--user", researcher.username, "--format", "zip")
     (bundle,) = tmp_path.iterdir()
     assert bundle.name.startswith("bundle-")
     assert bundle.suffix == ".zip"
@@ -81,15 +68,14 @@ def test_zip_bundle_defaults_to_a_dated_file_name(tagged, researcher, tmp_path, 
         assert len(archive.namelist()) == 6
         for name in archive.namelist():
             data = archive.read(name).decode().lower()
-            for person in [*PEOPLE, "quentin_res"]:
+            for person in [*PEOPLE, researcher.username]:
                 assert person.lower() not in data
 
 
-def test_filters(tagged):
-    factories.make_admin("ada_admin")
+def test_filters(tagged, admin):
     out, _ = run(
         "--user",
-        "ada_admin",
+        admin.username,
         "--format",
         "jsonl",
         "--site",
@@ -108,20 +94,21 @@ def test_filters(tagged):
     assert filters["moderator"] == tagged.yorick.pk
 
 
-@pytest.mark.parametrize("moderator", ["yorick_mod", "nobody"])
-def test_the_moderator_filter_needs_an_admin(tagged, researcher, moderator):
+@pytest.mark.parametrize("username", ["yorick_mod", "nobody"])
+def test_the_moderator_filter_needs_an_admin(tagged, researcher, username):
     """As on the web: a username filter and the codebook's pseudonym of it would map
     usernames to pseudonyms. Refused before the username is looked up, so the answer does
     not tell whether it exists."""
     with pytest.raises(CommandError, match=r"Only an Admin .*--moderator"):
-        run("--user", "quentin_res", "--format", "csv", "--moderator", moderator)
+        run("--user", researcher.username, "--format", "csv", "--moderator", username)
     assert not AuditEvent.objects.filter(action="export").exists()
 
 
-def test_an_admin_may_filter_by_moderator_and_the_codebook_has_the_pseudonym(tagged, tmp_path):
-    factories.make_admin("ada_admin")
+def test_an_admin_may_filter_by_moderator_and_the_codebook_has_the_pseudonym(
+    tagged, admin, tmp_path
+):
     target = tmp_path / "bundle.zip"
-    run("--user", "ada_admin", "--format", "zip", "--moderator", "zelda_mod", "--out", target)
+    run("--user", admin.username, "--format", "zip", "--moderator", "zelda_mod", "--out", target)
     with zipfile.ZipFile(target) as archive:
         (name,) = [n for n in archive.namelist() if n.startswith("codebook-")]
         codebook = json.loads(archive.read(name))
@@ -131,32 +118,30 @@ def test_an_admin_may_filter_by_moderator_and_the_codebook_has_the_pseudonym(tag
 
 
 def test_reviewed_only(tagged, researcher):
-    out, _ = run("--user", "quentin_res", "--format", "jsonl", "--reviewed-only")
+    out, _ = run("--user", researcher.username, "--format", "jsonl", "--reviewed-only")
     assert len(out.splitlines()) == 4
 
 
 def test_an_escalation_alone_is_no_review_from_the_command_line_either(tagged, researcher):
     c4 = tagged.comments[3]
     services.decide(tagged.zelda, c4, Status.ESCALATED, expected_version=0)
-    out, _ = run("--user", "quentin_res", "--format", "jsonl", "--reviewed-only")
+    out, _ = run("--user", researcher.username, "--format", "jsonl", "--reviewed-only")
     assert c4.pk not in [json.loads(line)["comment_id"] for line in out.splitlines()]
-    out, err = run("--user", "quentin_res", "--format", "jsonl", "--table", "labels")
+    out, err = run("--user", researcher.username, "--format", "jsonl", "--table", "labels")
     assert "Exported 18 labels row(s)" in err
     assert c4.pk not in {json.loads(line)["comment_id"] for line in out.splitlines()}
 
 
-def test_the_user_must_be_allowed_to_export(tagged):
-    factories.make_moderator("mod_only")
+def test_the_user_must_be_allowed_to_export(tagged, moderator):
     with pytest.raises(CommandError, match="permission"):
-        run("--user", "mod_only", "--format", "csv")
+        run("--user", moderator.username, "--format", "csv")
     assert not AuditEvent.objects.filter(action="export").exists()
 
 
-def test_real_names_need_an_admin(tagged, researcher):
+def test_real_names_need_an_admin(tagged, researcher, admin):
     with pytest.raises(CommandError, match="Only an Admin"):
-        run("--user", "quentin_res", "--format", "csv", "--real-names")
-    factories.make_admin("ada_admin")
-    out, _ = run("--user", "ada_admin", "--format", "csv", "--real-names")
+        run("--user", researcher.username, "--format", "csv", "--real-names")
+    out, _ = run("--user", admin.username, "--format", "csv", "--real-names")
     assert "Vartan Hagopian" in out
     assert AuditEvent.objects.get(action="export").after["real_names"] is True
 
@@ -165,17 +150,17 @@ def test_without_a_key_the_command_says_how_to_set_it(tagged, researcher, monkey
     settings.DEBUG = False
     monkeypatch.delenv(export.KEY_VARIABLE)
     with pytest.raises(CommandError, match=export.KEY_VARIABLE):
-        run("--user", "quentin_res", "--format", "csv")
+        run("--user", researcher.username, "--format", "csv")
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
-    [
+    [  # rhea: the `researcher` persona
         (["--user", "nobody", "--format", "csv"], "No user 'nobody'"),
-        (["--user", "quentin_res", "--format", "csv", "--site", "Nowhere"], "No site"),
-        (["--user", "quentin_res", "--format", "csv", "--category", "nope"], "No category"),
-        (["--user", "quentin_res", "--format", "csv", "--posted-after", "soon"], "Invalid"),
-        (["--user", "quentin_res", "--format", "csv", "--out", "/no/such/dir/x.csv"], "No dir"),
+        (["--user", "rhea", "--format", "csv", "--site", "Nowhere"], "No site"),
+        (["--user", "rhea", "--format", "csv", "--category", "nope"], "No category"),
+        (["--user", "rhea", "--format", "csv", "--posted-after", "soon"], "Invalid"),
+        (["--user", "rhea", "--format", "csv", "--out", "/no/such/dir/x.csv"], "No dir"),
     ],
 )
 def test_bad_input_is_a_command_error(tagged, researcher, args, message):
@@ -186,4 +171,4 @@ def test_bad_input_is_a_command_error(tagged, researcher, args, message):
 def test_an_ambiguous_category_needs_the_site(tagged, researcher):
     factories.make_site("The Armenian Report")
     with pytest.raises(CommandError, match="add --site"):
-        run("--user", "quentin_res", "--format", "csv", "--category", "profanity")
+        run("--user", researcher.username, "--format", "csv", "--category", "profanity")

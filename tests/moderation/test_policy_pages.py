@@ -12,32 +12,7 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 POLICY = reverse("moderation:policy")
-POSTED = "No profanity, no personal attacks."
-
-
-# Personas and data
-
-
-@pytest.fixture
-def ada():
-    return factories.make_admin("ada")
-
-
-@pytest.fixture
-def admin_client(client, ada):
-    client.force_login(ada)
-    return client
-
-
-@pytest.fixture
-def moderator_client(client):
-    client.force_login(factories.make_moderator("mona"))
-    return client
-
-
-@pytest.fixture
-def site():
-    return factories.make_site("Asbarez", policy_text=POSTED)
+POSTED = "No profanity, no personal attacks."  # the policy of the `site` fixture, Asbarez
 
 
 def edit_page(site):
@@ -105,7 +80,7 @@ def test_edit_page_shows_the_current_text_at_its_version(admin_client, site):
     assert form.initial == {"text": POSTED, "version": 1}
 
 
-def test_admin_edits_the_policy_and_the_old_text_stays_viewable(admin_client, site, ada):
+def test_admin_edits_the_policy_and_the_old_text_stays_viewable(admin_client, site, admin):
     response = admin_client.post(
         edit_page(site),
         {"text": "No profanity, no personal attacks, no spam.", "version": 1, "note": "Spam"},
@@ -114,17 +89,17 @@ def test_admin_edits_the_policy_and_the_old_text_stays_viewable(admin_client, si
     html = response.content.decode()
     assert messages_on(response) == ["The policy of Asbarez is now version 2."]
     current = services.current_policy(site)
-    assert (current.version, current.created_by, current.note) == (2, ada, "Spam")
+    assert (current.version, current.created_by, current.note) == (2, admin, "Spam")
     assert [p.version for p in response.context["versions"]] == [2, 1]
     old = re.search(
         r"<summary>Version 1</summary>\s*<div class=\"policy-text\">(.*?)</div>", html, re.S
     )
     assert old[1] == f"<p>{POSTED}</p>"
-    assert AuditEvent.objects.filter(action="policy.edit", actor=ada).count() == 1
+    assert AuditEvent.objects.filter(action="policy.edit", actor=admin).count() == 1
 
 
-def test_a_stale_policy_edit_is_refused_and_keeps_the_text(admin_client, site, ada):
-    services.edit_policy(ada, site, text="Be kind.", expected_version=1)
+def test_a_stale_policy_edit_is_refused_and_keeps_the_text(admin_client, site, admin):
+    services.edit_policy(admin, site, text="Be kind.", expected_version=1)
     response = admin_client.post(
         edit_page(site), {"text": "Be nice.", "version": 1, "note": "Friendlier"}
     )

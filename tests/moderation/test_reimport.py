@@ -32,11 +32,11 @@ def without_first_comment(tmp_path):
     return path
 
 
-def test_a_removal_stays_on_the_comment_it_was_made_on(tmp_path, mona):
+def test_a_removal_stays_on_the_comment_it_was_made_on(tmp_path, moderator):
     import_capture(PAGES / CAPTURE)
     vartan = Comment.objects.select_related("article").get(commenter__name="Vartan")
     attack = factories.category(vartan.article.site, "personal-attack")
-    services.decide(mona, vartan, Status.REMOVED, expected_version=0, reasons=[attack])
+    services.decide(moderator, vartan, Status.REMOVED, expected_version=0, reasons=[attack])
 
     import_capture(without_first_comment(tmp_path))
 
@@ -48,13 +48,13 @@ def test_a_removal_stays_on_the_comment_it_was_made_on(tmp_path, mona):
 
 
 def test_a_comment_gone_from_the_page_is_marked_and_hidden_from_readers(
-    tmp_path, mona_client, mona
+    tmp_path, moderator_client, moderator
 ):
     import_capture(PAGES / CAPTURE)
     import_capture(without_first_comment(tmp_path))
     gone = Comment.objects.get(commenter__name="Ara Sarian")
-    thread = mona_client.get(reverse("moderation:thread", args=[gone.article_id])).content
-    public = mona_client.get(reverse("moderation:public", args=[gone.article_id])).content
+    thread = moderator_client.get(reverse("moderation:thread", args=[gone.article_id])).content
+    public = moderator_client.get(reverse("moderation:public", args=[gone.article_id])).content
     assert b"No longer on the page" in thread
     assert b"For decades Armenians" in thread
     assert b"For decades Armenians" not in public

@@ -14,29 +14,21 @@ pytestmark = pytest.mark.django_db
 User = get_user_model()
 
 
-@pytest.fixture
-def ada(client):
-    admin = factories.make_admin("ada")
-    client.force_login(admin)
-    return admin
-
-
 def roles(user):
     return sorted(user.groups.values_list("name", flat=True))
 
 
-def test_admin_sees_users_with_roles_and_activity(client, ada):
-    factories.make_moderator("mona")
-    response = client.get(reverse("moderation:users"))
+def test_admin_sees_users_with_roles_and_activity(admin_client, moderator):
+    response = admin_client.get(reverse("moderation:users"))
     html = response.content.decode()
     assert response.status_code == 200
     assert "mona" in html
     assert "Moderator" in html
 
 
-@pytest.mark.parametrize("make", [factories.make_moderator, factories.make_researcher])
-def test_only_admins_reach_user_management(client, make):
-    client.force_login(make("someone"))
+@pytest.mark.parametrize("persona", ["moderator_client", "researcher_client"])
+def test_only_admins_reach_user_management(request, persona):
+    client = request.getfixturevalue(persona)
     assert client.get(reverse("moderation:users")).status_code == 403
     response = client.post(
         reverse("moderation:user_create"), {"username": "x", "email": "x@example.org"}
@@ -46,10 +38,10 @@ def test_only_admins_reach_user_management(client, make):
 
 
 def test_creating_a_user_sends_a_working_set_password_link(
-    client, ada, django_capture_on_commit_callbacks
+    admin_client, admin, client, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):  # the email leaves after commit
-        response = client.post(
+        response = admin_client.post(
             reverse("moderation:user_create"),
             {"username": "newbie", "email": "newbie@example.org", "roles": ["Moderator"]},
         )
@@ -61,7 +53,7 @@ def test_creating_a_user_sends_a_working_set_password_link(
     assert mail.outbox[0].to == ["newbie@example.org"]
     link = re.search(r"http://testserver(/accounts/reset/\S+)", mail.outbox[0].body)[1]
 
-    client.logout()
+    # The new user follows the link in a browser of their own.
     form_url = client.get(link).url  # Django swaps the token for a session marker
     client.post(
         form_url,
@@ -70,13 +62,12 @@ def test_creating_a_user_sends_a_working_set_password_link(
     newbie.refresh_from_db()
     assert newbie.check_password("a long new passphrase")
     event = AuditEvent.objects.get(action="user.create")
-    assert event.actor == ada
+    assert event.actor == admin
     assert event.after["roles"] == ["Moderator"]
 
 
-def test_a_taken_username_is_refused_clearly(client, ada):
-    factories.make_moderator("mona")
-    response = client.post(
+def test_a_taken_username_is_refused_clearly(admin_client, moderator):
+    response = admin_client.post(
         reverse("moderation:user_create"),
         {"username": "MONA", "email": "m@example.org"},
         follow=True,
@@ -85,80 +76,79 @@ def test_a_taken_username_is_refused_clearly(client, ada):
     assert User.objects.filter(username__iexact="mona").count() == 1
 
 
-def test_changing_roles_is_audited_with_before_and_after(client, ada):
-    mona = factories.make_moderator("mona")
-    client.post(reverse("moderation:user_roles", args=[mona.pk]), {"roles": ["Researcher"]})
-    assert roles(mona) == ["Researcher"]
+def test_changing_roles_is_audited_with_before_and_after(admin_client, moderator):
+    admin_client.post(
+        reverse("moderation:user_roles", args=[moderator.pk]), {"roles": ["Researcher"]}
+    )
+    assert roles(moderator) == ["Researcher"]
     event = AuditEvent.objects.get(action="user.roles")
     assert (event.before, event.after) == ({"roles": ["Moderator"]}, {"roles": ["Researcher"]})
 
 
-def test_an_admin_cannot_take_away_their_own_admin_role(client, ada):
-    response = client.post(
-        reverse("moderation:user_roles", args=[ada.pk]), {"roles": ["Moderator"]}, follow=True
+def test_an_admin_cannot_take_away_their_own_admin_role(admin_client, admin):
+    response = admin_client.post(
+        reverse("moderation:user_roles", args=[admin.pk]), {"roles": ["Moderator"]}, follow=True
     )
     assert "You cannot take away your own Admin role" in response.content.decode()
-    assert roles(ada) == ["Admin"]
+    assert roles(admin) == ["Admin"]
 
 
-def test_deactivating_needs_confirmation(client, ada):
-    mona = factories.make_moderator("mona")
-    client.post(reverse("moderation:user_active", args=[mona.pk]), {"active": "0"})
-    mona.refresh_from_db()
-    assert mona.is_active
+def test_deactivating_needs_confirmation(admin_client, moderator):
+    admin_client.post(reverse("moderation:user_active", args=[moderator.pk]), {"active": "0"})
+    moderator.refresh_from_db()
+    assert moderator.is_active
 
 
-def test_a_deactivated_user_cannot_log_in_and_is_kept(client, ada):
-    mona = factories.make_moderator("mona")
-    url = reverse("moderation:user_active", args=[mona.pk])
-    client.post(url, {"active": "0", "confirm": "on"})
-    mona.refresh_from_db()
-    assert not mona.is_active
-    assert User.objects.filter(pk=mona.pk).exists()
-    assert AuditEvent.objects.filter(action="user.deactivate", target_id=str(mona.pk)).exists()
+def test_a_deactivated_user_cannot_log_in_and_is_kept(admin_client, moderator):
+    url = reverse("moderation:user_active", args=[moderator.pk])
+    admin_client.post(url, {"active": "0", "confirm": "on"})
+    moderator.refresh_from_db()
+    assert not moderator.is_active
+    assert User.objects.filter(pk=moderator.pk).exists()
+    assert AuditEvent.objects.filter(action="user.deactivate", target_id=str(moderator.pk)).exists()
 
-    client.post(url, {"active": "1", "confirm": "on"})
-    mona.refresh_from_db()
-    assert mona.is_active
+    admin_client.post(url, {"active": "1", "confirm": "on"})
+    moderator.refresh_from_db()
+    assert moderator.is_active
 
 
-def test_an_admin_cannot_deactivate_themselves(client, ada):
-    response = client.post(
-        reverse("moderation:user_active", args=[ada.pk]),
+def test_an_admin_cannot_deactivate_themselves(admin_client, admin):
+    response = admin_client.post(
+        reverse("moderation:user_active", args=[admin.pk]),
         {"active": "0", "confirm": "on"},
         follow=True,
     )
     assert "You cannot deactivate your own account." in response.content.decode()
-    ada.refresh_from_db()
-    assert ada.is_active
+    admin.refresh_from_db()
+    assert admin.is_active
 
 
-def test_sending_a_new_link_is_audited(client, ada):
-    mona = factories.make_moderator("mona")
-    mona.email = "mona@example.org"
-    mona.save()
-    client.post(reverse("moderation:user_password_link", args=[mona.pk]))
+def test_sending_a_new_link_is_audited(admin_client, moderator):
+    moderator.email = "mona@example.org"
+    moderator.save()
+    admin_client.post(reverse("moderation:user_password_link", args=[moderator.pk]))
     assert len(mail.outbox) == 1
     assert AuditEvent.objects.filter(action="user.password_link").count() == 1
 
 
-def test_user_list_query_count_is_constant(client, ada, django_assert_num_queries):
+def test_user_list_query_count_is_constant(admin_client, django_assert_num_queries):
     url = reverse("moderation:users")
-    client.get(url)  # warm up the session
+    admin_client.get(url)  # warm up the session
     with django_assert_num_queries(7) as few:
-        client.get(url)
+        admin_client.get(url)
     for i in range(30):
         factories.make_member(f"user{i}", "Moderator", "Researcher")
     with django_assert_num_queries(len(few.captured_queries)):
-        response = client.get(url)
+        response = admin_client.get(url)
     assert len(response.context["page"].object_list) == 31
 
 
-def test_an_email_already_in_use_is_refused_and_the_form_keeps_what_was_typed(client, ada):
-    mona = factories.make_moderator("mona")
-    mona.email = "mona@example.org"
-    mona.save()
-    response = client.post(
+def test_an_email_already_in_use_is_refused_and_the_form_keeps_what_was_typed(
+    admin_client, moderator
+):
+    moderator.email = "mona@example.org"
+    moderator.save()
+    response = admin_client.post(
         reverse("moderation:user_create"),
         {"username": "newbie", "email": "MONA@example.org", "roles": ["Moderator"]},
     )
@@ -169,16 +159,15 @@ def test_an_email_already_in_use_is_refused_and_the_form_keeps_what_was_typed(cl
     assert not User.objects.filter(username="newbie").exists()
 
 
-def test_users_filter_by_role_and_status(client, ada):
-    factories.make_moderator("mona")
+def test_users_filter_by_role_and_status(admin_client, moderator):
     gone = factories.make_researcher("gone")
     gone.is_active = False
     gone.save()
 
     def names(params):
-        page = client.get(reverse("moderation:users"), params).context["page"]
+        page = admin_client.get(reverse("moderation:users"), params).context["page"]
         return [user.username for user in page.object_list]
 
     assert names({"role": "Moderator"}) == ["mona"]
     assert names({"is_active": "no"}) == ["gone"]
-    assert "Role" in client.get(reverse("moderation:users")).content.decode()
+    assert "Role" in admin_client.get(reverse("moderation:users")).content.decode()

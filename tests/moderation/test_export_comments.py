@@ -1,0 +1,157 @@
+"""/export/'s comments table: one row per comment as published, with its review, its votes
+per category and the passages tagged in it, on the known set of export_helpers."""
+
+import csv
+import hashlib
+import io
+import json
+import re
+from datetime import UTC, datetime
+
+import pytest
+
+from moderation import export, services
+from tests import factories
+from tests.moderation.export_helpers import (
+    CATEGORIES,
+    COMMENTS_CSV,
+    COMMENTS_JSONL,
+    by_id,
+    content,
+    csv_rows,
+    jsonl,
+    moderator_pseudonym,
+)
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("pseudonym_key")]
+
+
+def test_comment_rows_hold_the_comment_as_published(researcher_client, tagged):
+    c1, _, c3, c4, _ = tagged.comments
+    rows = by_id(jsonl(researcher_client.get(COMMENTS_JSONL)))
+    first, reply = rows[c1.pk], rows[c3.pk]
+    assert list(rows) == [c.pk for c in tagged.comments]
+    assert first["site"] == "Asbarez"
+    assert first["article_id"] == tagged.article.pk
+    assert first["article_title"] == "Budget debate"
+    assert first["article_url"] == "https://asbarez.com/budget-debate/"
+    assert (first["position"], first["parent_id"], first["depth"]) == ("1", None, 0)
+    assert (reply["position"], reply["parent_id"], reply["depth"]) == ("1.1", c1.pk, 1)
+    assert first["text"] == "You are an idiot, you b*****d."
+    assert first["text_sha256"] == hashlib.sha256(first["text"].encode()).hexdigest()
+    assert re.fullmatch(r"c-[0-9a-f]{16}", first["author"])
+    assert reply["author"] == first["author"]  # same commenter, same pseudonym
+    assert rows[c4.pk]["author"] is None  # anonymous
+    assert first["source_status"] == "published"
+
+
+def test_posted_at_and_decided_at_are_utc(researcher_client, tagged):
+    c1 = tagged.comments[0]
+    c1.posted_at = datetime(2024, 3, 1, 21, 30, 5, tzinfo=UTC)
+    c1.save(update_fields=["posted_at"])
+    row = by_id(jsonl(researcher_client.get(COMMENTS_JSONL)))[c1.pk]
+    assert row["posted_at"] == "2024-03-01T21:30:05Z"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z", row["decided_at"])
+
+
+def test_vote_fractions_and_majorities(researcher_client, tagged):
+    c1, _, c3, _, c5 = tagged.comments
+    rows = by_id(jsonl(researcher_client.get(COMMENTS_JSONL)))
+    assert rows[c1.pk]["reviewers"] == 2
+    assert rows[c1.pk]["fraction_personal-attack"] == 1.0
+    assert rows[c1.pk]["majority_personal-attack"] == 1
+    assert rows[c1.pk]["fraction_profanity"] == 0.5  # one of two: not a majority
+    assert rows[c1.pk]["majority_profanity"] == 0
+    assert rows[c1.pk]["fraction_other-inappropriate"] == 0.0
+    assert (rows[c1.pk]["status"], rows[c1.pk]["review_route"]) == ("removed", "queue")
+    # c3: zelda's tag was retracted, so only yorick's counts.
+    assert rows[c3.pk]["reviewers"] == 2
+    assert rows[c3.pk]["fraction_personal-attack"] == 0.5
+    assert rows[c3.pk]["majority_personal-attack"] == 0
+    # c5: removed for a reason without a tag: the removal is the vote.
+    assert rows[c5.pk]["fraction_other-inappropriate"] == 1.0
+    assert rows[c5.pk]["majority_other-inappropriate"] == 1
+
+
+def test_approved_without_tags_is_a_reviewed_negative(researcher_client, tagged):
+    row = by_id(jsonl(researcher_client.get(COMMENTS_JSONL)))[tagged.comments[1].pk]
+    assert row["reviewed"] is True
+    assert row["reviewers"] == 1
+    assert row["status"] == "approved"
+    assert row["decided_at"] is not None
+    assert [row[f"fraction_{slug}"] for slug in CATEGORIES] == [0.0, 0.0, 0.0]
+    assert [row[f"majority_{slug}"] for slug in CATEGORIES] == [0, 0, 0]
+
+
+def test_unreviewed_comment_is_marked_unreviewed_not_negative(researcher_client, tagged):
+    row = by_id(jsonl(researcher_client.get(COMMENTS_JSONL)))[tagged.comments[3].pk]
+    assert row["reviewed"] is False
+    assert row["review_route"] is None
+    assert (row["reviewers"], row["status"], row["decided_at"]) == (0, "pending", None)
+    assert [row[f"fraction_{slug}"] for slug in CATEGORIES] == [None, None, None]
+    assert [row[f"majority_{slug}"] for slug in CATEGORIES] == [None, None, None]
+    assert row["policy_version"] is None
+
+
+def test_spans_are_offsets_into_the_text_with_the_quoted_passage(researcher_client, tagged):
+    c1 = tagged.comments[0]
+    row = by_id(jsonl(researcher_client.get(COMMENTS_JSONL)))[c1.pk]
+    start, end = tagged.span
+    assert row["spans"] == [
+        {
+            "start": start,
+            "end": end,
+            "category": "profanity",
+            "text": "b*****d",
+            "moderator": moderator_pseudonym(tagged.zelda),
+        }
+    ]
+    assert row["text"][start:end] == "b*****d"
+
+
+def test_retracted_span_is_not_exported_as_a_span(researcher_client, tagged):
+    c2 = tagged.comments[1]
+    site = tagged.site
+    services.retract(
+        tagged.zelda,
+        services.tag(tagged.zelda, c2, factories.category(site, "profanity"), span=(0, 1)),
+    )
+    assert by_id(jsonl(researcher_client.get(COMMENTS_JSONL)))[c2.pk]["spans"] == []
+
+
+def test_policy_version_is_the_one_in_force_at_the_last_review(researcher_client, tagged, admin):
+    c4 = tagged.comments[3]
+    rows = by_id(jsonl(researcher_client.get(COMMENTS_JSONL)))
+    assert rows[tagged.comments[0].pk]["policy_version"] == 1
+    services.edit_policy(admin, tagged.site, text="New rules.", expected_version=1)
+    services.tag(tagged.zelda, c4, factories.category(tagged.site, "profanity"))
+    rows = by_id(jsonl(researcher_client.get(COMMENTS_JSONL)))
+    assert rows[c4.pk]["policy_version"] == 2
+    assert rows[tagged.comments[0].pk]["policy_version"] == 1
+
+
+def test_csv_has_a_header_and_the_same_values(researcher_client, tagged):
+    response = researcher_client.get(COMMENTS_CSV)
+    text = content(response).decode()
+    header = text.splitlines()[0].split(",")
+    assert header == export.comment_columns(CATEGORIES)
+    rows = by_id(csv.DictReader(io.StringIO(text)))
+    c1, c2, _, c4, _ = tagged.comments
+    assert rows[str(c1.pk)]["fraction_profanity"] == "0.5"
+    assert rows[str(c1.pk)]["reviewed"] == "true"
+    assert rows[str(c4.pk)]["reviewed"] == "false"
+    assert rows[str(c4.pk)]["fraction_profanity"] == ""
+    assert rows[str(c4.pk)]["author"] == ""
+    assert rows[str(c2.pk)]["majority_personal-attack"] == "0"
+    assert json.loads(rows[str(c1.pk)]["spans"])[0]["text"] == "b*****d"
+    assert rows[str(c1.pk)]["text"] == "You are an idiot, you b*****d."
+
+
+def test_text_with_commas_quotes_newlines_and_non_ascii_survives(researcher_client, article):
+    text = 'Line one, "quoted"\nLine two: Հայաստան — ok'
+    comment = factories.make_comment(article, text, author="Ani Tashjian")
+    from_csv = by_id(csv_rows(researcher_client.get(COMMENTS_CSV)))[str(comment.pk)]
+    raw = content(researcher_client.get(COMMENTS_JSONL))
+    assert from_csv["text"] == text
+    assert "Հայաստան".encode() in raw  # UTF-8, not \\u escapes
+    assert raw.count(b"\n") == 1  # one object per line, the newline escaped inside it
