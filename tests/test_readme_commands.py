@@ -92,32 +92,35 @@ def test_the_command_create_demo_accounts_prints_runs_as_written(after_make_run)
         assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_without_the_local_file_manage_py_keeps_the_production_defaults(tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
-    env.update(DJANGO_ENV_FILE=str(tmp_path / "missing.env"))
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "manage.py"), "check"],
-        cwd=tmp_path,
-        env=env,
+def python(*args, cwd, **env):
+    """Run the interpreter as a fresh deployment would: no DJANGO_* or DATABASE_* variables
+    but the ones given."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=cwd,
+        env={**clean, **env},
         capture_output=True,
         text=True,
         check=False,
     )
+
+
+def test_without_the_local_file_manage_py_keeps_the_production_defaults(tmp_path):
+    missing = tmp_path / "missing.env"
+    result = python(ROOT / "manage.py", "check", cwd=tmp_path, DJANGO_ENV_FILE=str(missing))
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off" in result.stderr
 
 
 def test_a_server_never_reads_the_local_file(tmp_path):
     (tmp_path / ".env").write_text("DJANGO_DEBUG=true\n")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
-    env.update(DJANGO_ENV_FILE=str(tmp_path / ".env"), DJANGO_SECRET_KEY="x" * 50)
-    result = subprocess.run(
-        [sys.executable, "-c", "import moderation.wsgi, django.conf as c; print(c.settings.DEBUG)"],
+    result = python(
+        "-c",
+        "import moderation.wsgi, django.conf as c; print(c.settings.DEBUG)",
         cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
+        DJANGO_ENV_FILE=str(tmp_path / ".env"),
+        DJANGO_SECRET_KEY="x" * 50,
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"
@@ -125,15 +128,8 @@ def test_a_server_never_reads_the_local_file(tmp_path):
 
 def test_a_malformed_local_file_is_named_with_its_line(tmp_path):
     (tmp_path / ".env").write_text("DJANGO_DEBUG=true\nnot a setting\n")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
-    env.update(DJANGO_ENV_FILE=str(tmp_path / ".env"))
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "manage.py"), "check"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
+    result = python(
+        ROOT / "manage.py", "check", cwd=tmp_path, DJANGO_ENV_FILE=str(tmp_path / ".env")
     )
     assert result.returncode != 0
     assert f"{tmp_path / '.env'}: line 2: expected NAME=value" in result.stderr
