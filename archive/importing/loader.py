@@ -176,7 +176,18 @@ def _commenters(site, record: ArticleRecord, report: LoadReport) -> dict[str, Co
 
 
 def _upsert_comments(article, source, record: ArticleRecord, commenters, report) -> None:
+    """Match the record's comments to those already imported, keep the ones it no longer has,
+    then write: new comments level by level, changed ones in bulk."""
     existing = {c.source_key: c for c in Comment.objects.filter(article=article)}
+    new_by_depth, to_update = _match_comments(article, source, record, commenters, existing, report)
+    to_update.extend(_keep_missing(existing.values(), len(record.comments), report))
+    _save_comments(new_by_depth, to_update)
+
+
+def _match_comments(article, source, record: ArticleRecord, commenters, existing, report):
+    """Each comment of `record`, in thread order, as a new Comment (grouped by depth) or an
+    existing one given its new values (listed when it must be saved). Matched comments are
+    removed from `existing`, leaving those missing from this version of the source."""
     by_key: dict[str, Comment] = {}
     depth: dict[str, int] = {}
     new_by_depth: dict[int, list[Comment]] = {}
@@ -184,48 +195,63 @@ def _upsert_comments(article, source, record: ArticleRecord, commenters, report)
     for order, rec in enumerate(record.comments):
         depth[rec.key] = 0 if rec.parent_key is None else depth[rec.parent_key] + 1
         parent = by_key[rec.parent_key] if rec.parent_key is not None else None
-        values = {
-            "commenter": commenters[rec.author] if rec.author else None,
-            "position": rec.position,
-            "thread_order": order,
-            "posted_at": rec.posted_at,
-            "body_text": rec.body_text,
-            "body_html": rec.body_html,
-            "source_status": SourceStatus.HELD if rec.held else SourceStatus.PUBLISHED,
-            "missing_from_source": False,
-        }
+        values = _comment_values(rec, order, commenters)
         comment = existing.pop(rec.key, None)
-        by_key[rec.key] = comment
         if comment is None:
             comment = Comment(article=article, parent=parent, source=source, source_key=rec.key)
             for name, value in values.items():
                 setattr(comment, name, value)
-            by_key[rec.key] = comment
             new_by_depth.setdefault(depth[rec.key], []).append(comment)
             report.comments_created += 1
-        else:
-            before = tuple(getattr(comment, name) for name in _COMMENT_FIELDS)
-            comment.parent = parent
-            for name, value in values.items():
-                setattr(comment, name, value)
-            if parent is not None and parent.pk is None:
-                to_update.append(comment)  # its parent is new: compare after it is saved
-            elif before != tuple(getattr(comment, name) for name in _COMMENT_FIELDS):
-                to_update.append(comment)
-            else:
-                report.comments_unchanged += 1
-                continue
+        elif _reassign(comment, parent, values):
+            to_update.append(comment)
             report.comments_updated += 1
+        else:
+            report.comments_unchanged += 1
+        by_key[rec.key] = comment
+    return new_by_depth, to_update
 
-    # Comments missing from this version of the source keep their place after the others.
-    for offset, comment in enumerate(sorted(existing.values(), key=lambda c: c.thread_order)):
+
+def _comment_values(rec, order: int, commenters) -> dict:
+    return {
+        "commenter": commenters[rec.author] if rec.author else None,
+        "position": rec.position,
+        "thread_order": order,
+        "posted_at": rec.posted_at,
+        "body_text": rec.body_text,
+        "body_html": rec.body_html,
+        "source_status": SourceStatus.HELD if rec.held else SourceStatus.PUBLISHED,
+        "missing_from_source": False,
+    }
+
+
+def _reassign(comment, parent, values: dict) -> bool:
+    """Give an existing comment its parent and values from this import; whether to save it."""
+    before = tuple(getattr(comment, name) for name in _COMMENT_FIELDS)
+    comment.parent = parent
+    for name, value in values.items():
+        setattr(comment, name, value)
+    if parent is not None and parent.pk is None:
+        return True  # its parent is new: compare after it is saved
+    return before != tuple(getattr(comment, name) for name in _COMMENT_FIELDS)
+
+
+def _keep_missing(missing, count: int, report) -> list[Comment]:
+    """Comments missing from this version of the source keep their place after the others
+    (the `count` comments it has); those whose order or flag changes are returned."""
+    to_update = []
+    for offset, comment in enumerate(sorted(missing, key=lambda c: c.thread_order)):
         report.kept_missing.append(comment.position)
-        new_order = len(record.comments) + offset
+        new_order = count + offset
         if comment.thread_order != new_order or not comment.missing_from_source:
             comment.thread_order = new_order
             comment.missing_from_source = True
             to_update.append(comment)
+    return to_update
 
+
+def _save_comments(new_by_depth: dict[int, list[Comment]], to_update: list[Comment]) -> None:
+    """Insert the new comments, then update the changed ones (a few queries per batch)."""
     for level in sorted(new_by_depth):  # parents before replies, so replies get parent ids
         Comment.objects.bulk_create(new_by_depth[level], batch_size=_IN_CHUNK)
     if to_update:

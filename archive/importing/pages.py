@@ -209,12 +209,7 @@ def _parse_article(lines: list[_Line], *, key: str, skipped: list[Skipped]) -> A
         counts[line.text.strip()] = counts.get(line.text.strip(), 0) + 1
 
     byline, author_bio = _find_byline(paragraphs, title_line, drop, counts)
-    for line in flat:
-        stripped = line.text.strip()
-        if line.number in drop or stripped == byline:
-            continue
-        if PHOTO_CAPTION.search(stripped) or (counts[stripped] > 1 and len(stripped) <= 300):
-            drop[line.number] = "caption"
+    _drop_captions(flat, drop, counts, byline)
 
     body_paragraphs = []
     for para in paragraphs:
@@ -225,36 +220,60 @@ def _parse_article(lines: list[_Line], *, key: str, skipped: list[Skipped]) -> A
         text = next(line.text.strip() for line in flat if line.number == number)
         skipped.append(Skipped(f"line {number}", kind, text))
 
-    deck = ""
-    if body_paragraphs:
-        first = body_paragraphs[0]
-        text = first[0].text.strip()
-        if len(first) == 1 and len(text) <= DECK_MAX_LENGTH and not SENTENCE_END.search(text):
-            deck = text
-            body_paragraphs = body_paragraphs[1:]
-
+    deck, body_paragraphs = _split_deck(body_paragraphs)
     body = "\n\n".join("\n".join(line.text.strip() for line in p) for p in body_paragraphs)
     return ArticleRecord(
         key=key, title=title, deck=deck, byline=byline, author_bio=author_bio, body=body
     )
 
 
+def _drop_captions(flat, drop, counts, byline) -> None:
+    """Mark as captions the lines marked "(Photo: …)" and the short ones printed more than
+    once, leaving alone the lines already dropped and the byline."""
+    for line in flat:
+        stripped = line.text.strip()
+        if line.number in drop or stripped == byline:
+            continue
+        if PHOTO_CAPTION.search(stripped) or (counts[stripped] > 1 and len(stripped) <= 300):
+            drop[line.number] = "caption"
+
+
+def _split_deck(body_paragraphs: list[list[_Line]]) -> tuple[str, list[list[_Line]]]:
+    """The deck (the first paragraph, when it is a deck) and the paragraphs after it."""
+    if body_paragraphs:
+        first = body_paragraphs[0]
+        text = first[0].text.strip()
+        if len(first) == 1 and len(text) <= DECK_MAX_LENGTH and not SENTENCE_END.search(text):
+            return text, body_paragraphs[1:]
+    return "", body_paragraphs
+
+
 def _find_byline(paragraphs, title_line, drop, counts) -> tuple[str, str]:
     """The author's name, from a labelled byline under the title ("Columnist Harut Sassounian",
     then the name alone, once or more) or from an author box after the body (the name, a line
     such as "California Courier Editor", and a bio opening with the name)."""
-    header = []  # short lines between the title and the first paragraph of prose
+    name = _labelled_byline(_header(paragraphs, title_line, drop), drop)
+    if name is not None:
+        return name, ""
+    return _author_box(paragraphs, drop)
+
+
+def _header(paragraphs, title_line, drop) -> list[_Line]:
+    """The short lines between the title and the first paragraph of prose."""
+    header = []
     for para in paragraphs:
         for line in para:
             if line is title_line or line.number in drop:
                 continue
             if len(line.text.strip()) > 100:
-                break
+                return header
             header.append(line)
-        else:
-            continue
-        break
+    return header
 
+
+def _labelled_byline(header, drop) -> str | None:
+    """The name of a labelled byline ("Columnist Harut Sassounian") whose name the header
+    also gives alone; the labelled line and those with the name alone are marked as byline."""
     for line in header:
         labelled = BYLINE_LABEL.match(line.text.strip())
         if labelled:
@@ -264,8 +283,14 @@ def _find_byline(paragraphs, title_line, drop, counts) -> tuple[str, str]:
                 for other in header:
                     if other.text.strip() == name:
                         drop[other.number] = "byline"
-                return name, ""
+                return name
+    return None
 
+
+def _author_box(paragraphs, drop) -> tuple[str, str]:
+    """The name and bio of an author box: a name alone in its paragraph (short, not a
+    sentence), and within the next three lines a bio opening with it ("Name is …"). The name
+    is marked as byline, the lines after it up to the bio as author box."""
     for i, para in enumerate(paragraphs[:-1]):
         if len(para) != 1 or para[0].number in drop:
             continue

@@ -222,9 +222,26 @@ def _parse_item(item: Element, number: int, parsed: ParsedSource, post_ids: set[
     parsed.articles.append(article)
 
 
+# The comments an item keeps: comment id -> (parent id, the rest of its CommentRecord).
+_Kept = dict[int, tuple[int, dict]]
+
+
 def _thread(raw: list[Element], where: str, parsed: ParsedSource) -> list[CommentRecord]:
     """Keep the reader comments, then order them as WordPress shows a thread."""
-    kept: dict[int, tuple[int, dict]] = {}
+    kept = _reader_comments(raw, where, parsed)
+    records = _in_thread_order(kept, _replies(kept, where, parsed))
+    if len(records) != len(kept):
+        looped = sorted(set(kept) - {int(r.key) for r in records})
+        raise ImportFailure(
+            f"comments {looped[:5]} reply to each other in a loop and belong to no thread",
+            where=where,
+        )
+    return records
+
+
+def _reader_comments(raw: list[Element], where: str, parsed: ParsedSource) -> _Kept:
+    """The reader comments, in file order; the others are reported in `parsed.skipped`."""
+    kept: _Kept = {}
     for index, element in enumerate(raw, 1):
         at = f"{where} > wp:comment {index}"
         if not _has_child(element, "wp:comment_id"):
@@ -263,7 +280,12 @@ def _thread(raw: list[Element], where: str, parsed: ParsedSource) -> list[Commen
                 "held": APPROVED[approved],
             },
         )
+    return kept
 
+
+def _replies(kept: _Kept, where: str, parsed: ParsedSource) -> dict[int, list[int]]:
+    """Parent id (0 for the top level) -> its replies' ids, in the order WordPress lists
+    them. A reply to a comment not kept moves to the top level, reported in `parsed.skipped`."""
     children: dict[int, list[int]] = {}
     for comment_id, (parent, _) in kept.items():
         if parent and parent not in kept:
@@ -280,7 +302,12 @@ def _thread(raw: list[Element], where: str, parsed: ParsedSource) -> list[Commen
     unknown_date = datetime.min.replace(tzinfo=UTC)
     for siblings in children.values():
         siblings.sort(key=lambda cid: (kept[cid][1]["posted_at"] or unknown_date, cid))
+    return children
 
+
+def _in_thread_order(kept: _Kept, children: dict[int, list[int]]) -> list[CommentRecord]:
+    """The records depth first from the top level, numbered as the pages show them; a
+    comment in a reply loop is never reached."""
     records: list[CommentRecord] = []
     stack = [(cid, None, str(n)) for n, cid in reversed(list(enumerate(children.get(0, []), 1)))]
     while stack:
@@ -293,11 +320,5 @@ def _thread(raw: list[Element], where: str, parsed: ParsedSource) -> list[Commen
         stack.extend(
             (reply, str(comment_id), f"{position}.{n}")
             for n, reply in reversed(list(enumerate(replies, 1)))
-        )
-    if len(records) != len(kept):
-        looped = sorted(set(kept) - {int(r.key) for r in records})
-        raise ImportFailure(
-            f"comments {looped[:5]} reply to each other in a loop and belong to no thread",
-            where=where,
         )
     return records

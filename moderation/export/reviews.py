@@ -104,6 +104,20 @@ TAG_FIELDS = (
 DECISION_FIELDS = ("comment_id", "moderator_id", "created_at", "pk", "status", "reasons")
 
 
+def _latest_decisions(decisions, last):
+    """Each moderator's latest decision, moderator -> (pk, status, time, reasons), from rows
+    in the comment's order (the last seen is the latest); and `last` moved on to the latest
+    time of any decision."""
+    latest: dict[int, tuple[int, str, datetime, list[int]]] = {}
+    for _, mod, created, pk, status, reason in decisions:
+        last = max(last or created, created)
+        if mod not in latest or latest[mod][0] != pk:
+            latest[mod] = (pk, status, created, [])
+        if reason is not None:
+            latest[mod][3].append(reason)
+    return latest, last
+
+
 class Review:
     """What moderators did to one comment, read as labels (the package docstring's rules).
 
@@ -118,12 +132,27 @@ class Review:
     def __init__(self, site_id, categories, tags, decisions, policies):
         self.site_id = site_id
         self.categories: list[CategoryInfo] = categories
-        last = None
-        current, retracted, removal = {}, {}, {}
-        latest: dict[int, tuple[int, str, datetime, list[int]]] = {}
         # Each reviewer's latest judging action: (time, policy version).
         judged: dict[int, tuple[datetime, int | None]] = {}
         self.span_tags = []
+        current, retracted, last = self._read_tags(tags, judged)
+        latest, last = _latest_decisions(decisions, last)
+        removal = self._read_judgements(latest, judged, policies)
+        # Reviewers: a tag (retracted or not) or a judgement as their latest decision.
+        self.reviewers = sorted(judged)
+        self.last_action = last
+        self.policy_version = policies.at(site_id, last)
+        self.votes: dict[tuple[int, int], Vote] = {}
+        for mod in self.reviewers:
+            self._cast_votes(mod, judged[mod], current, removal, retracted, policies)
+
+    def _read_tags(self, tags, judged):
+        """Record each tagger's latest tag in `judged` and the spans of the tags in force in
+        `span_tags`. Returns the tags in force ((moderator, category) -> (time, version) of
+        the first), the latest retracted tag of each (moderator, category) -> (time, version,
+        retraction time), and the time of the latest tag or retraction (None: no tags)."""
+        last = None
+        current, retracted = {}, {}
         for _, mod, cat, start, end, quote, created, retracted_at, version in tags:
             last = max(last or created, created, retracted_at or created)
             if mod not in judged or created >= judged[mod][0]:
@@ -134,45 +163,46 @@ class Review:
                     self.span_tags.append((start, end, cat, quote, mod))
             elif (mod, cat) not in retracted or retracted_at > retracted[mod, cat][2]:
                 retracted[mod, cat] = (created, version, retracted_at)
-        for _, mod, created, pk, status, reason in decisions:
-            last = max(last or created, created)
-            if mod not in latest or latest[mod][0] != pk:
-                latest[mod] = (pk, status, created, [])
-            if reason is not None:
-                latest[mod][3].append(reason)
+        return current, retracted, last
+
+    def _read_judgements(self, latest, judged, policies) -> dict[tuple[int, int], datetime]:
+        """Record in `judged` each moderator's latest decision when it is a judgement (a tag
+        strictly later stays their latest action). Returns the categories given as reasons
+        for a removal: (moderator, category id) -> the removal's time."""
+        removal = {}
         for mod, (_, status, created, reasons) in latest.items():
             # A moderator who only escalated, or whose removal went back to pending, judged
             # nothing: their decisions make them no reviewer.
             if status not in JUDGEMENTS:
                 continue
             if mod not in judged or created >= judged[mod][0]:
-                judged[mod] = (created, policies.at(site_id, created))
+                judged[mod] = (created, policies.at(self.site_id, created))
             if status == Status.REMOVED:
                 for reason in reasons:
                     removal[mod, reason] = created
-        # Reviewers: a tag (retracted or not) or a judgement as their latest decision.
-        self.reviewers = sorted(judged)
-        self.last_action = last
-        self.policy_version = policies.at(site_id, last)
-        self.votes: dict[tuple[int, int], Vote] = {}
-        for mod in self.reviewers:
-            judged_at, judged_version = judged[mod]
-            active = policies.active(site_id, judged_version)
-            for category in categories:
-                key = (mod, category.id)
-                if key in current:
-                    created, version = current[key]
-                    vote = Vote(1, "tag", created, version)
-                elif key in removal:
-                    vote = Vote(1, "removal", removal[key], policies.at(site_id, removal[key]))
-                elif not (category.slug in active if active is not None else category.active):
-                    continue  # not a category they could apply when they judged
-                elif key in retracted:
-                    created, version, retracted_at = retracted[key]
-                    vote = Vote(0, "retracted_tag", created, version, retracted_at)
-                else:
-                    vote = Vote(0, "reviewed", judged_at, judged_version)
-                self.votes[key] = vote
+        return removal
+
+    def _cast_votes(self, mod, judged, current, removal, retracted, policies) -> None:
+        """A reviewer's vote on each category they could apply: a tag in force or a removal
+        for it is a positive vote, else a retracted tag or the judgement itself a negative
+        one. `judged` is their latest judging action (time, policy version)."""
+        judged_at, judged_version = judged
+        active = policies.active(self.site_id, judged_version)
+        for category in self.categories:
+            key = (mod, category.id)
+            if key in current:
+                created, version = current[key]
+                vote = Vote(1, "tag", created, version)
+            elif key in removal:
+                vote = Vote(1, "removal", removal[key], policies.at(self.site_id, removal[key]))
+            elif not (category.slug in active if active is not None else category.active):
+                continue  # not a category they could apply when they judged
+            elif key in retracted:
+                created, version, retracted_at = retracted[key]
+                vote = Vote(0, "retracted_tag", created, version, retracted_at)
+            else:
+                vote = Vote(0, "reviewed", judged_at, judged_version)
+            self.votes[key] = vote
 
     @property
     def reviewed(self) -> bool:

@@ -7,7 +7,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, transaction
 
-from archive.importing.loader import load
+from archive.importing.loader import LoadReport, load
 from archive.importing.records import SOURCE_PAGE, ImportFailure, ParsedSource
 
 
@@ -55,6 +55,18 @@ class ImportCommand(BaseCommand):
         raise NotImplementedError
 
     def import_files(self, paths: list[Path], options) -> None:
+        parsed = self._parse_all(paths, options)
+        show = options["progress"]
+        if show is None:
+            show = hasattr(sys.stderr, "isatty") and sys.stderr.isatty()
+        for path, source in parsed:
+            for skipped in source.skipped if options["verbosity"] >= 2 else []:
+                self.stdout.write(f"  {path.name}: {skipped.where}: {skipped.kind}: {skipped.text}")
+            report = self._load_file(path, source, options, show, first=path == parsed[0][0])
+            self._report_file(path, source, report, options)
+
+    def _parse_all(self, paths: list[Path], options) -> list[tuple[Path, ParsedSource]]:
+        """Every file parsed, or a CommandError naming each one that cannot be imported."""
         parsed, failures = [], []
         for path in paths:
             try:
@@ -74,44 +86,45 @@ class ImportCommand(BaseCommand):
                 f"{len(failures)} of {len(paths)} file(s) cannot be imported; "
                 "nothing was written.\n" + "\n".join(failures)
             )
+        return parsed
 
-        show = options["progress"]
-        if show is None:
-            show = hasattr(sys.stderr, "isatty") and sys.stderr.isatty()
-        for path, source in parsed:
-            site = options["site"] or source.site_name
-            for skipped in source.skipped if options["verbosity"] >= 2 else []:
-                self.stdout.write(f"  {path.name}: {skipped.where}: {skipped.kind}: {skipped.text}")
-            try:
-                with transaction.atomic():
-                    report = load(
-                        source,
-                        site_name=site,
-                        site_domain=options["domain"],
-                        origin=path.name,
-                        progress=ProgressBar(self.stderr, path.name, show),
-                    )
-                    if options["dry_run"]:
-                        transaction.set_rollback(True)
-            except (ImportFailure, DatabaseError) as exc:
-                done = "; files before it were imported" if path != parsed[0][0] else ""
-                raise CommandError(
-                    f"{path}: {exc}; nothing from this file was written{done}"
-                ) from exc
-            prefix = "Would import" if options["dry_run"] else "Imported"
-            style = self.style.SUCCESS if report.changed else self.style.HTTP_INFO
-            self.stdout.write(style(f"{prefix} {path.name} -> {report.summary()}"))
-            if source.source == SOURCE_PAGE and not source.comment_count:
-                self.stdout.write(
-                    self.style.WARNING(
-                        f"  {path.name}: no comments found; if the page has some, its comment "
-                        "section is in a shape this importer does not know"
-                    )
+    def _load_file(
+        self, path: Path, source: ParsedSource, options, show: bool, *, first: bool
+    ) -> LoadReport:
+        """Load one parsed file in its own transaction (rolled back for --dry-run)."""
+        site = options["site"] or source.site_name
+        try:
+            with transaction.atomic():
+                report = load(
+                    source,
+                    site_name=site,
+                    site_domain=options["domain"],
+                    origin=path.name,
+                    progress=ProgressBar(self.stderr, path.name, show),
                 )
-            if report.kept_missing:
-                self.stdout.write(
-                    self.style.WARNING(
-                        f"  {len(report.kept_missing)} comment(s) already imported are not in "
-                        f"this file and were kept: {', '.join(report.kept_missing[:10])}"
-                    )
+                if options["dry_run"]:
+                    transaction.set_rollback(True)
+        except (ImportFailure, DatabaseError) as exc:
+            done = "; files before it were imported" if not first else ""
+            raise CommandError(f"{path}: {exc}; nothing from this file was written{done}") from exc
+        return report
+
+    def _report_file(self, path: Path, source: ParsedSource, report: LoadReport, options) -> None:
+        """What was (or would be) imported from the file, and what looks wrong with it."""
+        prefix = "Would import" if options["dry_run"] else "Imported"
+        style = self.style.SUCCESS if report.changed else self.style.HTTP_INFO
+        self.stdout.write(style(f"{prefix} {path.name} -> {report.summary()}"))
+        if source.source == SOURCE_PAGE and not source.comment_count:
+            self.stdout.write(
+                self.style.WARNING(
+                    f"  {path.name}: no comments found; if the page has some, its comment "
+                    "section is in a shape this importer does not know"
                 )
+            )
+        if report.kept_missing:
+            self.stdout.write(
+                self.style.WARNING(
+                    f"  {len(report.kept_missing)} comment(s) already imported are not in "
+                    f"this file and were kept: {', '.join(report.kept_missing[:10])}"
+                )
+            )
