@@ -173,8 +173,9 @@ def _export(before, after):
     text = f"{after.get('what', '?')}, {after.get('rows', '?')} row(s)"
     if after.get("real_names"):
         text += ", real names"
-    if filters := after.get("filters"):
-        text += f" ({_compact(filters)})"
+    filters = after.get("filters") or {}
+    if isinstance(filters, dict) and (chosen := {k: v for k, v in filters.items() if v}):
+        text += f" ({_compact(chosen)})"
     return text
 
 

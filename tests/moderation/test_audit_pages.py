@@ -134,6 +134,17 @@ def test_policy_and_block_changes_read_as_words(moderator_client, insult, modera
     assert changes[4] == "version 1 (profanity, personal-attack, other-inappropriate)"
 
 
+def test_an_export_reads_as_what_how_many_rows_and_the_filters_chosen(moderator_client, admin):
+    filters = {"status": "removed", "site": None, "reviewed_only": False}
+    services.record_export(admin, what="comments.csv", filters=filters, rows=3)
+    services.record_export(admin, what="bundle.zip", filters={}, rows=0, real_names=True)
+    changes = [row.change for row in moderator_client.get(AUDIT).context["rows"]]
+    assert changes[:2] == [
+        "bundle.zip, 0 row(s), real names",
+        "comments.csv, 3 row(s) (status: removed)",
+    ]
+
+
 def test_rows_show_request_id_client_address_and_hash(moderator_client, insult, moderator):
     moderator_client.post(
         reverse("moderation:note", args=[insult.commenter_id]),
