@@ -2,14 +2,13 @@
 
 import django_filters
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q
 from django.forms import ModelChoiceField
 
 from archive.models import Comment, Site
 from moderation.actions import Action
 from moderation.forms import ROLE_CHOICES
 from moderation.models import AuditEvent, Category, Decision, Status, Tag
-from moderation.queries import pending_q
 
 STATUS_CHOICES = [*Status.choices, ("all", "Any status")]
 ORDER_CHOICES = [("oldest", "Oldest first"), ("newest", "Newest first")]
@@ -84,18 +83,16 @@ class QueueFilter(django_filters.FilterSet):
         super().__init__(data, *args, **kwargs)
 
     @property
-    def qs(self):
-        queryset = super().qs
-        # An invalid `order` (or a subclass without it) still gives a stable, oldest-first page.
-        if "order" not in getattr(self.form, "cleaned_data", {}):
-            queryset = self.filter_order(queryset, "order", "oldest")
-        return queryset
+    def keys(self) -> list[tuple[str, bool]]:
+        """The queue's order as keyset keys: when each comment joined the queue, then its id,
+        both served by the moderation state's indexes. An invalid `order` is oldest first."""
+        newest = getattr(self.form, "cleaned_data", {}).get("order") == "newest"
+        return [("moderation__queued_at", newest), ("moderation__comment_id", newest)]
 
     def filter_status(self, queryset, name, value):
         if value == "all":
-            return queryset
-        if value == Status.PENDING:
-            return queryset.filter(pending_q())
+            # Every comment has its state: an inner join, so the state's index can lead.
+            return queryset.filter(moderation__isnull=False)
         return queryset.filter(moderation__status=value)
 
     def filter_category(self, queryset, name, value):
@@ -120,9 +117,7 @@ class QueueFilter(django_filters.FilterSet):
         return _words(queryset, "body_text", value)
 
     def filter_order(self, queryset, name, value):
-        if value == "newest":
-            return queryset.order_by(F("posted_at").desc(nulls_last=True), "-pk")
-        return queryset.order_by(F("posted_at").asc(nulls_first=True), "pk")
+        return queryset  # the order is the page's (see `keys`), not the filter's
 
 
 class AuditFilter(django_filters.FilterSet):

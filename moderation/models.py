@@ -180,13 +180,21 @@ class Decision(models.Model):
 
 
 class ModerationState(models.Model):
-    """A comment's current status. No row means pending at version 0.
+    """A comment's current status; every comment has one from the moment it is stored
+    (`moderation.receivers` makes it, for a single comment or a whole import at once).
 
     `version` grows by one with every decision, so an action made on a stale page (another
     moderator decided in between) is detected and refused instead of overwriting.
+
+    `site` and `queued_at` are copies kept here so that each queue (a status, optionally one
+    site, oldest or newest first) is one walk along an index, never a sort of the whole
+    table. `queued_at` is when the comment was posted, or when it was stored if the source
+    gave no time; with `comment` it is the queue's order and its keyset cursor.
     """
 
     comment = models.OneToOneField(Comment, on_delete=models.PROTECT, related_name="moderation")
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+", db_index=False)
+    queued_at = models.DateTimeField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     version = models.PositiveIntegerField(default=0)
     decision = models.ForeignKey(
@@ -194,10 +202,39 @@ class ModerationState(models.Model):
     )
 
     class Meta:
-        indexes = [models.Index(fields=["status"])]
+        indexes = [
+            # One per queue shape: a status tab or all of them, with or without one site.
+            models.Index(fields=["status", "queued_at", "comment"], name="state_status_queue"),
+            models.Index(
+                fields=["site", "status", "queued_at", "comment"], name="state_site_status_queue"
+            ),
+            models.Index(fields=["queued_at", "comment"], name="state_queue"),
+            models.Index(fields=["site", "queued_at", "comment"], name="state_site_queue"),
+        ]
 
     def __str__(self):
         return f"{self.comment}: {self.status} (v{self.version})"
+
+
+class CommenterRecord(models.Model):
+    """What moderation has done to a commenter, kept current by the services as they act, so
+    a queue row shows a repeat offender without counting their removals row by row."""
+
+    commenter = models.OneToOneField(
+        Commenter, on_delete=models.PROTECT, primary_key=True, related_name="record"
+    )
+    removals = models.PositiveIntegerField(default=0, help_text="Comments removed now.")
+    blocks = models.PositiveIntegerField(default=0, help_text="Blocks ever made.")
+    # The block in force, if any: blocked until `blocked_until` (or for good when it is null).
+    blocked = models.BooleanField(default=False)
+    blocked_until = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"record of {self.commenter_id}"
+
+    @property
+    def blocked_now(self) -> bool:
+        return self.blocked and (self.blocked_until is None or self.blocked_until > timezone.now())
 
 
 class BlockQuerySet(models.QuerySet):

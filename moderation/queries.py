@@ -4,25 +4,26 @@ number of queries, whatever the number of rows."""
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db.models import (
+    BooleanField,
     Count,
     Exists,
+    ExpressionWrapper,
     F,
     Max,
     OuterRef,
     Prefetch,
     Q,
     Subquery,
-    Value,
     prefetch_related_objects,
 )
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from archive.models import Article, Comment, Site, thread_order
 from moderation import permissions
 from moderation.models import (
     AuditEvent,
     Category,
-    CommenterBlock,
     ModerationState,
     Policy,
     Status,
@@ -31,30 +32,22 @@ from moderation.models import (
 
 
 def with_status(queryset):
-    """Annotate `status` (pending when no decision was ever made) and `version`."""
+    """Annotate `status` and `version` (every comment has its state)."""
+    return queryset.annotate(status=F("moderation__status"), version=F("moderation__version"))
+
+
+def with_record(queryset):
+    """Annotate what the commenter's record says: `commenter_removals` (their comments
+    removed now) and `commenter_blocked` (a block in force now). Joins, no subquery."""
+    record = "commenter__record__"
+    blocked_now = Q(**{f"{record}blocked": True}) & (
+        Q(**{f"{record}blocked_until__isnull": True})
+        | Q(**{f"{record}blocked_until__gt": timezone.now()})
+    )
     return queryset.annotate(
-        status=Coalesce(F("moderation__status"), Value(Status.PENDING)),
-        version=Coalesce(F("moderation__version"), 0),
+        commenter_removals=Coalesce(F(f"{record}removals"), 0),
+        commenter_blocked=ExpressionWrapper(blocked_now, output_field=BooleanField()),
     )
-
-
-def prior_removals():
-    """How many of the same commenter's comments are removed (a repeat offender's count)."""
-    removed = (
-        ModerationState.objects.filter(
-            status=Status.REMOVED, comment__commenter=OuterRef("commenter")
-        )
-        .order_by()
-        .values("comment__commenter")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return Coalesce(Subquery(removed), 0)
-
-
-def blocked():
-    """Whether the comment's commenter is blocked right now (one subquery, not a query a row)."""
-    return Exists(CommenterBlock.objects.in_force().filter(commenter=OuterRef("commenter")))
 
 
 def for_queue(queryset=None):
@@ -62,24 +55,20 @@ def for_queue(queryset=None):
     commenter and their prior removals, parent's text, status and version, current tags
     with categories and moderators, and the last decision's reasons."""
     queryset = Comment.objects.all() if queryset is None else queryset
-    return with_status(
-        queryset.select_related(
-            "article__site", "commenter", "parent", "moderation__decision__moderator"
+    return with_record(
+        with_status(
+            queryset.select_related(
+                "article__site", "commenter", "parent", "moderation__decision__moderator"
+            )
         )
-        .annotate(commenter_removals=prior_removals(), commenter_blocked=blocked())
-        .prefetch_related(
-            Prefetch(
-                "tags",
-                queryset=Tag.objects.current().select_related("category", "moderator"),
-                to_attr="current_tags",
-            ),
-            "moderation__decision__reasons",
-        )
+    ).prefetch_related(
+        Prefetch(
+            "tags",
+            queryset=Tag.objects.current().select_related("category", "moderator"),
+            to_attr="current_tags",
+        ),
+        "moderation__decision__reasons",
     )
-
-
-def pending_q():
-    return Q(moderation__isnull=True) | Q(moderation__status=Status.PENDING)
 
 
 def prepare(comments, *, categories: bool = True) -> dict[int, list[Category]]:
@@ -111,15 +100,15 @@ def thread_comments(article: Article, *, tags: bool) -> list[Comment]:
     """The article's comments in reading order with what `for_queue` gives a queue row,
     except that tags (and removal reasons) are fetched only when some comment has any: a
     thread nobody has moderated yet costs what a plain thread costs."""
-    comments = with_status(
-        Comment.objects.filter(article=article)
-        .select_related("article__site", "commenter", "parent", "moderation__decision__moderator")
-        .annotate(
-            commenter_removals=prior_removals(),
-            commenter_blocked=blocked(),
-            tagged=Exists(Tag.objects.current().filter(comment=OuterRef("pk"))),
+    comments = with_record(
+        with_status(
+            Comment.objects.filter(article=article)
+            .select_related(
+                "article__site", "commenter", "parent", "moderation__decision__moderator"
+            )
+            .annotate(tagged=Exists(Tag.objects.current().filter(comment=OuterRef("pk"))))
+            .order_by("thread_order")
         )
-        .order_by("thread_order")
     )
     comments = list(comments)
     if tags:
@@ -172,3 +161,20 @@ def sites_with_policy():
         policy_text_now=Subquery(latest.values("text")[:1]),
         policy_changed_at=Subquery(latest.values("created_at")[:1]),
     ).prefetch_related("categories")
+
+
+def queue_cursor(params) -> dict:
+    """The queue page an address asks for, as `pagination.keyset_page` arguments: `after` or
+    `before` a comment (by id; its place in the queue is looked up), or the `last` page. An
+    unknown or malformed cursor gives the first page."""
+    if params.get("last"):
+        return {"last": True}
+    for name in ("after", "before"):
+        if (value := params.get(name, "")).isdigit():
+            place = (
+                ModerationState.objects.filter(comment_id=int(value))
+                .values_list("queued_at", "comment_id")
+                .first()
+            )
+            return {name: place} if place else {}
+    return {}

@@ -44,6 +44,7 @@ class LoadReport:
     comments_unchanged: int = 0
     commenters_created: int = 0
     kept_missing: list[str] = field(default_factory=list)  # in the database, not in this file
+    article_ids: list[int] = field(default_factory=list)  # the file's articles, as stored
 
     @property
     def changed(self) -> bool:
@@ -82,6 +83,7 @@ def load(
         report.site = site.name
         for record in parsed.articles:
             article = _upsert_article(site, parsed.source, record, report)
+            report.article_ids.append(article.pk)
             commenters = _commenters(site, record, report)
             _upsert_comments(article, parsed.source, record, commenters, report)
             done += len(record.comments)

@@ -1,11 +1,12 @@
 """What every service shares: the capability check, note cleaning, audit appends, and the
 wording of who did something when."""
 
+from django.db.models import F
 from django.utils import timezone
 
 from archive.models import Comment, Commenter, Site
 from moderation import audit, permissions
-from moderation.models import NOTE_MAX_LENGTH
+from moderation.models import NOTE_MAX_LENGTH, CommenterRecord
 from moderation.services.errors import Invalid, NotAllowed
 
 
@@ -48,3 +49,20 @@ def who(user) -> str:
 
 def when(moment) -> str:
     return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else "at some point"
+
+
+def change_record(commenter_id: int | None, *, removals: int = 0, blocks: int = 0, **fields):
+    """Keep a commenter's record current: add to its counters, set `fields`. Anonymous
+    comments have no commenter, hence no record."""
+    if commenter_id is None:
+        return
+    changes = {**fields}
+    if removals:
+        changes["removals"] = F("removals") + removals
+    if blocks:
+        changes["blocks"] = F("blocks") + blocks
+    if not CommenterRecord.objects.filter(pk=commenter_id).update(**changes):
+        # A commenter stored before records existed and missed by the migration: start one.
+        CommenterRecord.objects.create(
+            commenter_id=commenter_id, removals=max(removals, 0), blocks=max(blocks, 0), **fields
+        )

@@ -11,7 +11,7 @@ from moderation import permissions
 from moderation.actions import Action
 from moderation.audit import Context
 from moderation.models import CommenterBlock, CommenterNote
-from moderation.services._common import append, clean_note, require, when, who
+from moderation.services._common import append, change_record, clean_note, require, when, who
 from moderation.services.errors import Conflict, Invalid
 
 # Commenters
@@ -42,6 +42,7 @@ def block(
         new = CommenterBlock.objects.create(
             commenter=commenter, reason=reason, expires_at=expires_at, created_by=user
         )
+        change_record(commenter.pk, blocks=1, blocked=True, blocked_until=expires_at)
         append(
             actor=user,
             action=Action.COMMENTER_BLOCK,
@@ -66,6 +67,7 @@ def unblock(
             raise Conflict("This block is no longer in force.")
         block_.lifted_at, block_.lifted_by, block_.lift_note = timezone.now(), user, note
         block_.save(update_fields=["lifted_at", "lifted_by", "lift_note"])
+        change_record(block_.commenter_id, blocked=False, blocked_until=None)
         append(
             actor=user,
             action=Action.COMMENTER_UNBLOCK,

@@ -4,7 +4,7 @@
 
 from collections.abc import Iterable
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from archive.models import Comment
@@ -12,7 +12,15 @@ from moderation import permissions
 from moderation.actions import UNDOABLE, Action
 from moderation.audit import Context
 from moderation.models import AuditEvent, Category, Decision, ModerationState, Status, Tag
-from moderation.services._common import append, clean_note, comment_refs, require, when, who
+from moderation.services._common import (
+    append,
+    change_record,
+    clean_note,
+    comment_refs,
+    require,
+    when,
+    who,
+)
 from moderation.services.errors import Conflict, Invalid, NotAllowed
 from moderation.services.policy import current_policy, sync_posted_policy
 
@@ -164,14 +172,7 @@ def decide(
     if status != Status.REMOVED and reasons:
         raise Invalid("Only a removal takes categories as reasons.")
     with transaction.atomic():
-        state = ModerationState.objects.select_for_update().filter(comment=comment).first()
-        if state is None:
-            try:
-                with transaction.atomic():
-                    state = ModerationState.objects.create(comment=comment)
-            except IntegrityError:
-                raise _stale(comment, expected_version) from None
-            state = ModerationState.objects.select_for_update().get(pk=state.pk)
+        state = ModerationState.objects.select_for_update().get(comment=comment)
         if state.version != expected_version:
             raise _stale(comment, expected_version)
         if state.status == status:
@@ -194,6 +195,9 @@ def decide(
         before = {"status": state.status, "version": state.version}
         state.status, state.version, state.decision = status, decision.version, decision
         state.save(update_fields=["status", "version", "decision"])
+        if Status.REMOVED in (status, before["status"]):
+            # The commenter's count of removed comments, as a queue row shows it.
+            change_record(comment.commenter_id, removals=1 if status == Status.REMOVED else -1)
         after = {
             "status": status,
             "version": state.version,

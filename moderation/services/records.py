@@ -1,16 +1,58 @@
 """Imports and exports, put on the record: one audit event per imported file (inside the
-import's own transaction) and per export (before its first byte leaves)."""
+import's own transaction) and per export (before its first byte leaves). What moderation
+keeps for each new comment and commenter (its state, its record) is made here too, as part
+of the import or save that stored them: it is not a judgement, so it has no event of its own.
+"""
 
 from django.db import transaction
+from django.utils import timezone
 
+from archive.models import Comment, Commenter
 from moderation import permissions
 from moderation.actions import Action
 from moderation.audit import Context
-from moderation.models import AuditEvent
+from moderation.models import AuditEvent, CommenterRecord, ModerationState
 from moderation.services._common import append, require
 from moderation.services.errors import NotAllowed
 
-# Imports (the archive's signal)
+# Imports (the archive's signals)
+
+BATCH = 500
+
+
+def open_states(comments) -> int:
+    """Give each of `comments` (a Comment queryset) that has none its moderation state:
+    pending at version 0, queued at its posting time, or now when the source gave none.
+    Returns how many were made (a few queries per 500 comments)."""
+    now = timezone.now()
+    missing = comments.filter(moderation__isnull=True).order_by("pk")
+    rows = list(missing.values_list("pk", "article__site_id", "posted_at"))
+    ModerationState.objects.bulk_create(
+        (
+            ModerationState(comment_id=pk, site_id=site, queued_at=posted or now)
+            for pk, site, posted in rows
+        ),
+        batch_size=BATCH,
+    )
+    return len(rows)
+
+
+def open_records(commenters) -> int:
+    """Give each of `commenters` (a Commenter queryset) that has none its record."""
+    missing = list(commenters.filter(record__isnull=True).values_list("pk", flat=True))
+    CommenterRecord.objects.bulk_create(
+        (CommenterRecord(commenter_id=pk) for pk in missing), batch_size=BATCH
+    )
+    return len(missing)
+
+
+def opened_comment(comment: Comment) -> None:
+    """One comment saved on its own (not by an import): its state."""
+    open_states(Comment.objects.filter(pk=comment.pk))
+
+
+def opened_commenter(commenter: Commenter) -> None:
+    open_records(Commenter.objects.filter(pk=commenter.pk))
 
 
 def record_import(*, site, source, origin, report, user=None) -> AuditEvent:

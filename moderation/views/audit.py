@@ -3,11 +3,10 @@
 Read only. `moderation.history` turns events into rows people read.
 """
 
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
 
 from archive.models import Comment
-from moderation import audit, permissions, queries
+from moderation import audit, pagination, permissions, queries
 from moderation.filters import AuditFilter
 from moderation.history import describe
 from moderation.models import AuditEvent
@@ -18,17 +17,20 @@ EVENTS_PER_PAGE = 50
 @permissions.require(permissions.VIEW_AUDIT)
 def audit_list(request):
     events = AuditFilter(request.GET, queryset=AuditEvent.objects.for_list())
-    page = Paginator(events.qs, EVENTS_PER_PAGE).get_page(request.GET.get("page"))
+    page = pagination.keyset_page(
+        events.qs, [("id", True)], size=EVENTS_PER_PAGE, **_cursor(request.GET)
+    )
     # Unfiltered, a page is an unbroken stretch of the chain: each row can be checked against
     # the one below it too. Filtered, only each row against its own hash.
     unfiltered = events.form.is_valid() and not any(events.form.cleaned_data.values())
-    rows = describe(request.user, page.object_list, linked=unfiltered)
+    rows = describe(request.user, page.rows, linked=unfiltered)
     return render(
         request,
         "moderation/audit.html",
         {
             "filter": events,
             "page": page,
+            "count": pagination.capped_count(events.qs.values("pk")),
             "rows": rows,
             "broken": [row for row in rows if row.problem],
             "linked": unfiltered,
@@ -61,3 +63,13 @@ def comment_history(request, pk):
             "rows": describe(request.user, events),
         },
     )
+
+
+def _cursor(params) -> dict:
+    """Newest first: `after` an event is older ones, `before` it newer ones (by id)."""
+    if params.get("last"):
+        return {"last": True}
+    for name in ("after", "before"):
+        if (value := params.get(name, "")).isdigit():
+            return {name: (int(value),)}
+    return {}

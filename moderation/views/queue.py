@@ -5,13 +5,12 @@ answers through `moderation.protocol` (a redirect back with a message, or JSON f
 that sent it with fetch). Rules live in `moderation.services`.
 """
 
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_POST
 
 from archive.models import Comment
-from moderation import audit, permissions, protocol, queries, services
+from moderation import audit, pagination, permissions, protocol, queries, services
 from moderation.filters import QueueFilter
 from moderation.forms import ACTIONS, BulkForm, DecisionForm, RetractForm, TagForm, UndoForm
 from moderation.models import AuditEvent, Tag
@@ -25,8 +24,9 @@ PER_PAGE = 50
 @permissions.require(permissions.MODERATE)
 def queue(request):
     comments = QueueFilter(request.GET, queryset=queries.for_queue())
-    page = Paginator(comments.qs, PER_PAGE).get_page(request.GET.get("page"))
-    rows = list(page.object_list)
+    cursor = queries.queue_cursor(request.GET)
+    page = pagination.keyset_page(comments.qs, comments.keys, size=PER_PAGE, **cursor)
+    rows = page.rows
     categories = queries.prepare(rows)
     return render(
         request,
@@ -34,6 +34,7 @@ def queue(request):
         {
             "filter": comments,
             "page": page,
+            "count": pagination.capped_count(comments.qs.values("pk")),
             "rows": rows,
             "bulk_categories": [c for site in categories.values() for c in site],
             "several_sites": len(categories) > 1,

@@ -202,10 +202,18 @@ def test_audit_history_is_paginated_and_keeps_the_filter(moderator_client, insul
     for i in range(51):
         services.add_commenter_note(moderator, insult.commenter, text=f"Note {i}")
     first = moderator_client.get(AUDIT, {"action": "commenter.note"})
-    second = moderator_client.get(AUDIT, {"action": "commenter.note", "page": 2})
     assert len(first.context["rows"]) == 50
+    oldest_shown = events_on(first)[-1].pk
+    second = moderator_client.get(AUDIT, {"action": "commenter.note", "after": oldest_shown})
     assert [e.note for e in events_on(second)] == ["Note 0"]
-    assert 'href="?action=commenter.note&amp;page=2"' in first.content.decode()
+    html = first.content.decode()
+    assert f'href="?action=commenter.note&amp;after={oldest_shown}">Next' in html
+    assert "51 events" in html
+    last = moderator_client.get(AUDIT, {"action": "commenter.note", "last": "1"})
+    assert [e.note for e in events_on(last)] == [f"Note {i}" for i in range(49, -1, -1)]
+    newer = events_on(second)[0].pk
+    back = moderator_client.get(AUDIT, {"action": "commenter.note", "before": newer})
+    assert [e.note for e in events_on(back)] == [e.note for e in events_on(first)]
 
 
 # Filters, through the query string

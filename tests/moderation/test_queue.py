@@ -10,7 +10,8 @@ from django.urls import reverse
 from archive.models import Comment
 from moderation import services
 from moderation.models import AuditEvent, Status, Tag
-from moderation.views import queue as queue_views
+from moderation.services import records
+from moderation.views.queue import PER_PAGE
 from tests import factories
 
 JSON = {"Accept": "application/json"}
@@ -579,14 +580,59 @@ def test_queue_filters_by_date_and_orders_newest_first(moderator_client, article
 
 
 def test_queue_is_paginated_and_keeps_its_filters_across_pages(moderator_client, article):
-    for i in range(queue_views.PER_PAGE + 2):
-        factories.make_comment(article, f"Number {i}")
-    first = moderator_client.get(QUEUE, {"q": "Number", "site": article.site_id})
-    second = moderator_client.get(QUEUE, {"q": "Number", "site": article.site_id, "page": 2})
-    assert len(rows(first)) == queue_views.PER_PAGE
-    assert len(rows(second)) == 2
+    made = [factories.make_comment(article, f"Number {i}") for i in range(PER_PAGE + 2)]
+    query = {"q": "Number", "site": article.site_id}
+    first = moderator_client.get(QUEUE, query)
+    assert rows(first) == ids(*made[:PER_PAGE])
     html = first.content.decode()
-    assert f'href="?q=Number&amp;site={article.site_id}&amp;page=2">Next' in html
+    after = made[PER_PAGE - 1].pk
+    assert f'href="?q=Number&amp;site={article.site_id}&amp;after={after}">Next' in html
+    assert "Previous" not in html
+    second = moderator_client.get(QUEUE, {**query, "after": after})
+    assert rows(second) == ids(*made[PER_PAGE:])
+    html = second.content.decode()
+    assert "Next" not in html
+    before = made[PER_PAGE].pk
+    assert f'href="?q=Number&amp;site={article.site_id}&amp;before={before}">' in html
+    back = moderator_client.get(QUEUE, {**query, "before": before})
+    assert rows(back) == ids(*made[:PER_PAGE])
+    last = moderator_client.get(QUEUE, {**query, "last": "1"})
+    assert rows(last) == ids(*made[2:])
+    assert "52 comments" in first.content.decode()
+
+
+def test_newest_first_pages_go_back_in_time(moderator_client, article):
+    made = [factories.make_comment(article, f"Number {i}") for i in range(PER_PAGE + 2)]
+    first = moderator_client.get(QUEUE, {"order": "newest"})
+    assert rows(first) == ids(*reversed(made[2:]))
+    second = moderator_client.get(QUEUE, {"order": "newest", "after": made[2].pk})
+    assert rows(second) == ids(made[1], made[0])
+
+
+def test_a_page_does_not_shift_when_comments_before_it_are_decided(
+    moderator_client, moderator, article
+):
+    made = [factories.make_comment(article, f"Number {i}") for i in range(PER_PAGE + 2)]
+    for comment in made[:10]:  # someone clears ten comments of the first page meanwhile
+        services.decide(moderator, comment, Status.APPROVED, expected_version=0)
+    second = moderator_client.get(QUEUE, {"after": made[PER_PAGE - 1].pk})
+    assert rows(second) == ids(*made[PER_PAGE:])
+
+
+def test_a_bad_cursor_gives_the_first_page(moderator_client, article):
+    made = [factories.make_comment(article, f"Number {i}") for i in range(3)]
+    for cursor in ("abc", "999999", "-1"):
+        assert rows(moderator_client.get(QUEUE, {"after": cursor})) == ids(*made)
+
+
+def test_the_count_stops_at_a_thousand_and_says_so(moderator_client, article):
+    Comment.objects.bulk_create(
+        Comment(article=article, position=str(i), thread_order=i, body_text="x", source_key=str(i))
+        for i in range(1005)
+    )
+    records.open_states(Comment.objects.all())
+    html = moderator_client.get(QUEUE).content.decode()
+    assert "1,000+ comments" in html
 
 
 # Query counts
