@@ -5,19 +5,18 @@ from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Q
 from django.forms import ModelChoiceField
 
+from archive import search
 from archive.models import Comment, Site
 from moderation.actions import Action
 from moderation.forms import ROLE_CHOICES
 from moderation.models import AuditEvent, Category, Decision, Status, Tag
 
 STATUS_CHOICES = [*Status.choices, ("all", "Any status")]
-ORDER_CHOICES = [("oldest", "Oldest first"), ("newest", "Newest first")]
-
-
-def _words(queryset, field, value):
-    for word in value.split():
-        queryset = queryset.filter(**{f"{field}__icontains": word})
-    return queryset
+ORDER_CHOICES = [
+    ("oldest", "Oldest first"),
+    ("newest", "Newest first"),
+    ("best", "Best match (with words)"),
+]
 
 
 class CategoryChoiceField(ModelChoiceField):
@@ -66,7 +65,7 @@ class QueueFilter(django_filters.FilterSet):
         empty_label="Any",
         label="Replies",
     )
-    q = django_filters.CharFilter(method="filter_text", label="Text contains")
+    q = django_filters.CharFilter(method="filter_text", label="Words")
     order = django_filters.ChoiceFilter(
         choices=ORDER_CHOICES, method="filter_order", empty_label=None, label="Order"
     )
@@ -85,9 +84,27 @@ class QueueFilter(django_filters.FilterSet):
     @property
     def keys(self) -> list[tuple[str, bool]]:
         """The queue's order as keyset keys: when each comment joined the queue, then its id,
-        both served by the moderation state's indexes. An invalid `order` is oldest first."""
-        newest = getattr(self.form, "cleaned_data", {}).get("order") == "newest"
+        both served by the moderation state's indexes; or, for the best matches of the words
+        searched, the match score, then the id. An invalid `order` is oldest first."""
+        if self._best_match():
+            return [("search_rank", True), ("pk", False)]
+        newest = self._cleaned("order") == "newest"
         return [("moderation__queued_at", newest), ("moderation__comment_id", newest)]
+
+    def place_of(self, comment_id: int) -> tuple | None:
+        """The values of `keys` at a comment (a page's cursor), whatever its status now: a
+        page does not move when the row it starts after was decided meanwhile."""
+        row = Comment.objects.filter(pk=comment_id)
+        if self._best_match():
+            row = search.best_first(row, self._cleaned("q"))
+        return row.values_list(*(lookup for lookup, _ in self.keys)).first()
+
+    def _cleaned(self, name):
+        self.is_valid()  # validates once; cleaned_data holds the valid fields even if not all
+        return getattr(self.form, "cleaned_data", {}).get(name)
+
+    def _best_match(self) -> bool:
+        return self._cleaned("order") == "best" and bool(search.words(self._cleaned("q")))
 
     def filter_status(self, queryset, name, value):
         if value == "all":
@@ -114,7 +131,10 @@ class QueueFilter(django_filters.FilterSet):
         return queryset.exclude(Exists(replies))
 
     def filter_text(self, queryset, name, value):
-        return _words(queryset, "body_text", value)
+        # The database's full-text index: every word, as a word or the start of one.
+        if self._best_match():
+            return search.best_first(queryset, value)
+        return search.matching(queryset, value)
 
     def filter_order(self, queryset, name, value):
         return queryset  # the order is the page's (see `keys`), not the filter's

@@ -24,7 +24,6 @@ from moderation import permissions
 from moderation.models import (
     AuditEvent,
     Category,
-    ModerationState,
     Policy,
     Status,
     Tag,
@@ -163,18 +162,14 @@ def sites_with_policy():
     ).prefetch_related("categories")
 
 
-def queue_cursor(params) -> dict:
-    """The queue page an address asks for, as `pagination.keyset_page` arguments: `after` or
-    `before` a comment (by id; its place in the queue is looked up), or the `last` page. An
-    unknown or malformed cursor gives the first page."""
+def cursor(params, place_of) -> dict:
+    """The page an address asks for, as `pagination.keyset_page` arguments: `after` or
+    `before` a row (by id; `place_of(id)` gives its values of the list's keys), or the `last`
+    page. An unknown or malformed cursor gives the first page."""
     if params.get("last"):
         return {"last": True}
     for name in ("after", "before"):
         if (value := params.get(name, "")).isdigit():
-            place = (
-                ModerationState.objects.filter(comment_id=int(value))
-                .values_list("queued_at", "comment_id")
-                .first()
-            )
+            place = place_of(int(value))
             return {name: place} if place else {}
     return {}

@@ -17,9 +17,8 @@ EVENTS_PER_PAGE = 50
 @permissions.require(permissions.VIEW_AUDIT)
 def audit_list(request):
     events = AuditFilter(request.GET, queryset=AuditEvent.objects.for_list())
-    page = pagination.keyset_page(
-        events.qs, [("id", True)], size=EVENTS_PER_PAGE, **_cursor(request.GET)
-    )
+    cursor = queries.cursor(request.GET, lambda pk: (pk,))  # newest first, by id
+    page = pagination.keyset_page(events.qs, [("id", True)], size=EVENTS_PER_PAGE, **cursor)
     # Unfiltered, a page is an unbroken stretch of the chain: each row can be checked against
     # the one below it too. Filtered, only each row against its own hash.
     unfiltered = events.form.is_valid() and not any(events.form.cleaned_data.values())
@@ -63,13 +62,3 @@ def comment_history(request, pk):
             "rows": describe(request.user, events),
         },
     )
-
-
-def _cursor(params) -> dict:
-    """Newest first: `after` an event is older ones, `before` it newer ones (by id)."""
-    if params.get("last"):
-        return {"last": True}
-    for name in ("after", "before"):
-        if (value := params.get(name, "")).isdigit():
-            return {name: (int(value),)}
-    return {}

@@ -24,7 +24,7 @@ PER_PAGE = 50
 @permissions.require(permissions.MODERATE)
 def queue(request):
     comments = QueueFilter(request.GET, queryset=queries.for_queue())
-    cursor = queries.queue_cursor(request.GET)
+    cursor = queries.cursor(request.GET, comments.place_of)
     page = pagination.keyset_page(comments.qs, comments.keys, size=PER_PAGE, **cursor)
     rows = page.rows
     categories = queries.prepare(rows)
