@@ -58,8 +58,9 @@ def _label(action: str) -> str:
 
 
 def comment_url(comment) -> str:
-    """Where a comment is seen in its thread."""
-    return f"{reverse('moderation:thread', args=[comment.article_id])}#comment-{comment.pk}"
+    """Where a comment is seen in its thread: the stretch that holds it, scrolled to it."""
+    thread = reverse("moderation:thread", args=[comment.article_id])
+    return f"{thread}?at={comment.pk}#comment-{comment.pk}"
 
 
 def _targets(user, event) -> list[Link]:

@@ -1,6 +1,8 @@
 """Read-side queries for moderation pages, each fetching what its page shows in a fixed
 number of queries, whatever the number of rows."""
 
+from dataclasses import dataclass
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db.models import (
@@ -19,7 +21,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from archive.models import Article, Comment, Site, thread_order
+from archive.models import Article, Comment, Site, SourceStatus, thread_order
 from moderation import permissions
 from moderation.models import (
     AuditEvent,
@@ -28,6 +30,9 @@ from moderation.models import (
     Status,
     Tag,
 )
+
+# A thread is shown a stretch at a time: this many top-level comments, with their replies.
+TOP_LEVEL_PER_CHUNK = 40
 
 
 def with_status(queryset):
@@ -95,13 +100,51 @@ def last_decision(comment):
         return None
 
 
-def thread_comments(article: Article, *, tags: bool) -> list[Comment]:
-    """The article's comments in reading order with what `for_queue` gives a queue row,
-    except that tags (and removal reasons) are fetched only when some comment has any: a
-    thread nobody has moderated yet costs what a plain thread costs."""
+@dataclass
+class Chunk:
+    """A stretch of a thread: whole top-level comments with all their replies, in page
+    order. `start` is the thread_order of its first top-level comment; `earlier` and `later`
+    are the starts of the chunks before and after it (None at either end)."""
+
+    start: int | None
+    earlier: int | None
+    later: int | None
+
+
+def thread_chunk(article: Article, *, start=None, at=None, size=TOP_LEVEL_PER_CHUNK) -> Chunk:
+    """Which stretch of the thread to show: the one holding comment `at` (a deep link), the
+    one starting at top-level `start`, or the first. Chunks follow the order stored for the
+    page, which puts every reply after its parent and before the next top-level comment, so
+    a chunk is a range of thread_order found by short index walks, whatever the thread's
+    length. The first chunk has no lower bound (`start` None): a reply stored before its
+    parent is never lost, and `archive.models.thread_order` still nests it."""
+    tops = Comment.objects.filter(article=article, parent__isnull=True).order_by("thread_order")
+    orders = tops.values_list("thread_order", flat=True)
+    if at is not None:
+        target = Comment.objects.filter(pk=at, article=article).values("thread_order")[:1]
+        start = orders.filter(thread_order__lte=Subquery(target)).order_by("-thread_order").first()
+    earlier = []
+    if start is not None:
+        earlier = list(orders.filter(thread_order__lt=start).order_by("-thread_order")[:size])
+        if not earlier:
+            start = None  # nothing before it: this is the first chunk
+    bounds = list((orders if start is None else orders.filter(thread_order__gte=start))[: size + 1])
+    later = bounds[size] if len(bounds) > size else None
+    # The chunk before starts `size` top-level comments back, or is the first (from 0).
+    previous = (earlier[-1] if len(earlier) == size else 0) if earlier else None
+    return Chunk(start, previous, later)
+
+
+def thread_comments(article: Article, chunk: Chunk, *, tags: bool) -> list[Comment]:
+    """The chunk's comments in reading order with what `for_queue` gives a queue row, except
+    that tags (and removal reasons) are fetched only when some comment has any: a thread
+    nobody has moderated yet costs what a plain thread costs."""
+    span = Q() if chunk.start is None else Q(thread_order__gte=chunk.start)
+    if chunk.later is not None:
+        span &= Q(thread_order__lt=chunk.later)
     comments = with_record(
         with_status(
-            Comment.objects.filter(article=article)
+            Comment.objects.filter(span, article=article)
             .select_related(
                 "article__site", "commenter", "parent", "moderation__decision__moderator"
             )
@@ -119,6 +162,14 @@ def thread_comments(article: Article, *, tags: bool) -> list[Comment]:
                 comment.current_tags = []
     prefetch_related_objects(comments, "moderation__decision__reasons")
     return thread_order(comments)
+
+
+def public_count(article: Article) -> int:
+    """How many of the article's comments its readers see (one count over its comments)."""
+    hidden = Q(source_status=SourceStatus.HELD) & ~Q(moderation__status=Status.APPROVED)
+    return (
+        Comment.objects.filter(article=article, missing_from_source=False).exclude(hidden).count()
+    )
 
 
 def commenter_comments(commenter):

@@ -1,7 +1,11 @@
 """`/articles/<id>/`: a thread as published, with each comment's moderation state (and, for
 moderators, the controls to change it), and `/articles/<id>/public/`: the thread as readers
-see it after moderation. Both take the same number of queries whatever the number of
-comments.
+see it after moderation.
+
+A thread is shown a stretch at a time (`queries.thread_chunk`: whole top-level comments
+with their replies), so a 5,000-comment article costs what a short one does: `?from=` names a
+stretch, `?at=<comment id>` the stretch holding that comment (deep links), and `?part=1`
+answers with the stretch alone, which static/js/more.js appends to the page.
 """
 
 from django.shortcuts import get_object_or_404, render
@@ -15,19 +19,21 @@ from moderation.models import Status
 def thread(request, pk):
     """The published page, plus what moderation decided."""
     article = _article(pk)
-    comments = queries.thread_comments(article, tags=True)
+    chunk = _chunk(request, article)
+    comments = queries.thread_comments(article, chunk, tags=True)
     controls = permissions.can(request.user, permissions.MODERATE)
     queries.prepare(comments, categories=controls)
-    return render(
+    return _render(
         request,
         "moderation/thread.html",
+        "moderation/_thread_chunk.html",
         {
             "article": article,
             "policy": services.current_policy(article.site),
+            "chunk": chunk,
             "comments": comments,
-            "comment_count": len(comments),
+            "comment_count": article.comments.count(),
             "controls": controls,
-            "next": request.get_full_path(),
             "undo": protocol.undo_offer(request),
         },
     )
@@ -39,8 +45,9 @@ def public(request, pk):
     source held (never published) stay hidden until approved, comments no longer on the
     source page are gone, the rest show as published."""
     article = _article(pk)
+    chunk = _chunk(request, article)
     shown = []
-    for comment in queries.thread_comments(article, tags=False):
+    for comment in queries.thread_comments(article, chunk, tags=False):
         held = comment.source_status == SourceStatus.HELD
         if (held and comment.status != Status.APPROVED) or comment.missing_from_source:
             continue
@@ -49,13 +56,34 @@ def public(request, pk):
             decision = comment.moderation.decision
             comment.removed_for = ", ".join(r.name for r in decision.reasons.all())
         shown.append(comment)
-    shown = thread_order(shown)
-    return render(
+    return _render(
         request,
         "moderation/public.html",
-        {"article": article, "comments": shown, "comment_count": len(shown)},
+        "moderation/_public_chunk.html",
+        {
+            "article": article,
+            "chunk": chunk,
+            "comments": thread_order(shown),
+            "comment_count": queries.public_count(article),
+        },
     )
 
 
 def _article(pk):
     return get_object_or_404(Article.objects.select_related("site"), pk=pk)
+
+
+def _chunk(request, article) -> queries.Chunk:
+    def number(name):
+        value = request.GET.get(name, "")
+        return int(value) if value.isdigit() else None
+
+    return queries.thread_chunk(article, start=number("from"), at=number("at"))
+
+
+def _render(request, page, part, context):
+    """The whole page, or (`?part=1`) the stretch alone. Forms on it come back to the page."""
+    params = request.GET.copy()
+    params.pop("part", None)
+    context["next"] = request.path + (f"?{params.urlencode()}" if params else "")
+    return render(request, part if request.GET.get("part") else page, context)

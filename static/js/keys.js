@@ -20,7 +20,9 @@
                          replaced: the selected row keeps the keyboard focus.
      moderation:passage  passages.js → here, on the [data-row] where a passage was selected:
                          it becomes the selected row, so a digit tags that passage.
-     moderation:cancel   here → passages.js, on the selected row when Esc is pressed. */
+     moderation:cancel   here → passages.js, on the selected row when Esc is pressed.
+     moderation:loaded   more.js → here, on the document, when the next stretch of a long
+                         thread is in: `j` pressed at the last comment moves on into it. */
 (function () {
   "use strict";
 
@@ -91,9 +93,18 @@
     }
   }
 
+  let moreWanted = false; // `j` at the last comment asked for the next stretch
+
   function move(step) {
     const all = rows();
     if (!all.length) return;
+    const more = $("a[data-more]");
+    if (step > 0 && more && current === all[all.length - 1]) {
+      // A long thread shows a stretch at a time: fetch the next one (more.js), then go on.
+      moreWanted = true;
+      more.click();
+      return;
+    }
     let index = all.indexOf(current);
     if (index === -1) index = step > 0 ? 0 : all.length - 1;
     else index = Math.min(all.length - 1, Math.max(0, index + step));
@@ -275,6 +286,12 @@
 
   const BY_KEY = new Map();
   SHORTCUTS.forEach((shortcut) => shortcut.keys.forEach((key) => BY_KEY.set(key, shortcut)));
+
+  document.addEventListener("moderation:loaded", () => {
+    if (!moreWanted) return;
+    moreWanted = false;
+    move(1);
+  });
 
   document.addEventListener("keydown", (event) => {
     if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;

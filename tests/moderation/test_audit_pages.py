@@ -93,7 +93,7 @@ def test_a_removal_reads_as_words_with_a_link_to_the_comment_in_its_thread(
 ):
     remove(moderator, insult, note="Name-calling")
     html = moderator_client.get(AUDIT).content.decode()
-    anchor = f"/articles/{insult.article_id}/#comment-{insult.pk}"
+    anchor = f"/articles/{insult.article_id}/?at={insult.pk}#comment-{insult.pk}"
     assert f'<a href="{anchor}">Comment 1 on “Talks resume”</a>' in html
     assert reverse("moderation:commenter", args=[insult.commenter_id]) in html
     assert "<td>Removed</td>" in html

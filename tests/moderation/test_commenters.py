@@ -100,7 +100,7 @@ def test_moderator_sees_a_repeat_offenders_record_at_a_glance(
     assert "<h1>Vartan</h1>" in html
     assert "Commenter on Asbarez" in html
     assert '<span class="badge status-removed">Removed</span>' in html
-    assert f'href="/articles/{article.pk}/#comment-{second.pk}"' in html
+    assert f'href="/articles/{article.pk}/?at={second.pk}#comment-{second.pk}"' in html
 
 
 def test_comments_are_newest_first_and_paginated(moderator_client, article, vartan):

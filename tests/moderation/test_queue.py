@@ -460,7 +460,8 @@ def test_queue_shows_what_a_moderator_needs_on_each_row(moderator_client, modera
     # The parent's opening words, escaped and cut.
     opening = "Taxes &lt;b&gt;&amp; fees are far too high for the middle class and …"
     assert f"In reply to 2: <q>{opening}</q>" in row
-    assert f'href="/articles/{article.pk}/#comment-{reply.pk}">Budget debate</a> · Asbarez' in row
+    link = f"/articles/{article.pk}/?at={reply.pk}#comment-{reply.pk}"
+    assert f'href="{link}">Budget debate</a> · Asbarez' in row
     assert '<span class="badge status-pending">Pending</span>' in row
     assert '<span class="tag-category">Profanity</span>' in row
     assert '<span class="tag-moderator">mona</span>' in row

@@ -2,11 +2,14 @@
 
 import re
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from archive.models import Comment
 from moderation import services
 from moderation.models import Status
+from moderation.queries import TOP_LEVEL_PER_CHUNK
 from tests import factories
 from tests.archive.test_views import comment_blocks
 
@@ -121,12 +124,13 @@ def test_thread_query_count_does_not_grow_with_its_comments(
         services.decide(
             moderator, comment, Status.REMOVED, expected_version=0, reasons=[attack(site)]
         )
-    # session, user, permissions (2), article + site, the current policy, comments (with
-    # commenters, parents, states, last decisions and their moderators), their tags, the
-    # decisions' reasons, the site's categories for the controls
-    with django_assert_num_queries(10):
+    # session, user, permissions (2), article + site, the stretch's bounds, the current
+    # policy, comments (with commenters, parents, states, last decisions and their
+    # moderators), their tags, the decisions' reasons, the site's categories for the
+    # controls, the thread's comment count
+    with django_assert_num_queries(12):
         moderator_client.get(thread_url(small))
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(12):
         response = moderator_client.get(thread_url(large))
     assert response.context["comment_count"] == 120
 
@@ -185,10 +189,11 @@ def test_public_preview_query_count_does_not_grow(
         services.decide(
             moderator, comment, Status.REMOVED, expected_version=0, reasons=[attack(site)]
         )
-    # session, user, permissions (2), article + site, comments, the removals' reasons
-    with django_assert_num_queries(7):
+    # session, user, permissions (2), article + site, the stretch's bounds, comments, the
+    # removals' reasons, the count of comments readers see
+    with django_assert_num_queries(9):
         moderator_client.get(public_url(small))
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(9):
         response = moderator_client.get(public_url(large))
     assert response.context["comment_count"] == 60
 
@@ -199,9 +204,9 @@ def test_an_unmoderated_thread_fetches_no_tags_or_decisions(
     factories.make_thread(factories.make_article(site), 30, replies_each=2)
     article = factories.make_article(site)
     factories.make_thread(article, 30, replies_each=2)
-    # session, user, permissions (2), article + site, the current policy, comments: no tags
-    # or decisions to fetch
-    with django_assert_num_queries(7):
+    # session, user, permissions (2), article + site, the stretch's bounds, the current
+    # policy, comments: no tags or decisions to fetch; the thread's comment count
+    with django_assert_num_queries(9):
         researcher_client.get(thread_url(article))
 
 
@@ -236,3 +241,100 @@ def test_the_thread_shows_the_current_policy_version(moderator_client, admin):
     html = moderator_client.get(reverse("moderation:thread", args=[article.pk])).content.decode()
     assert "Be civil. No slurs." in html
     assert "(version 2)" in html
+
+
+# Long threads: a stretch at a time
+
+
+def positions(response):
+    return [b[0] for b in comment_blocks(response.content.decode())]
+
+
+def long_thread(article, top_level=100, replies_each=1):
+    return factories.make_thread(article, top_level, replies_each=replies_each)
+
+
+def test_a_long_thread_shows_its_first_stretch_and_a_link_to_the_next(moderator_client, article):
+    long_thread(article)
+    response = moderator_client.get(thread_url(article))
+    shown = positions(response)
+    assert shown[:4] == ["1", "1.1", "2", "2.1"]
+    assert len(shown) == 2 * TOP_LEVEL_PER_CHUNK  # 40 top-level comments and their replies
+    html = response.content.decode()
+    assert "200 comments" in html
+    later = response.context["chunk"].later
+    assert f'href="?from={later}" data-more>Show more comments</a>' in html
+    assert "Show earlier comments" not in html
+    assert "js/more.js" in html
+
+
+def test_the_next_stretches_follow_on_and_lead_back(moderator_client, article):
+    long_thread(article)
+    first = moderator_client.get(thread_url(article))
+    second = moderator_client.get(thread_url(article), {"from": first.context["chunk"].later})
+    assert positions(second)[:2] == ["41", "41.1"]
+    third = moderator_client.get(thread_url(article), {"from": second.context["chunk"].later})
+    assert positions(third)[-2:] == ["100", "100.1"]
+    assert "Show more comments" not in third.content.decode()
+    back = third.context["chunk"].earlier
+    assert f'href="?from={back}">Show earlier comments' in third.content.decode()
+    assert positions(moderator_client.get(thread_url(article), {"from": back})) == positions(second)
+    every = positions(first) + positions(second) + positions(third)
+    assert every == [c.position for c in Comment.objects.filter(article=article)]
+
+
+def test_a_deep_link_opens_the_stretch_that_holds_the_comment(moderator_client, article):
+    made = long_thread(article)
+    reply_of_73 = made[2 * 72 + 1]
+    assert reply_of_73.position == "73.1"
+    shown = positions(moderator_client.get(thread_url(article), {"at": reply_of_73.pk}))
+    assert shown[:2] == ["73", "73.1"]
+    assert shown[-1] == "100.1"  # from its top-level comment on, 40 at most
+
+
+def test_a_stretch_alone_is_what_more_js_appends(moderator_client, article):
+    long_thread(article)
+    later = moderator_client.get(thread_url(article)).context["chunk"].later
+    part = moderator_client.get(thread_url(article), {"from": later, "part": "1"})
+    html = part.content.decode()
+    assert "<html" not in html
+    assert "<h2" not in html
+    assert positions(part)[0] == "41"
+    # Forms in it come back to the page, not to the bare stretch.
+    assert f'name="next" value="/articles/{article.pk}/?from={later}#comment-' in html
+
+
+def test_a_reply_of_a_long_thread_is_never_lost_between_stretches(moderator_client, article):
+    made = long_thread(article, top_level=45, replies_each=0)
+    late_reply = factories.make_comment(article, "Late reply", parent=made[0])  # stored last
+    first = moderator_client.get(thread_url(article))
+    second = moderator_client.get(thread_url(article), {"from": first.context["chunk"].later})
+    assert (positions(first) + positions(second)).count(late_reply.position) == 1
+    at = moderator_client.get(thread_url(article), {"at": late_reply.pk})
+    assert late_reply.position in positions(at)
+
+
+def test_the_public_preview_of_a_long_thread_comes_in_stretches_too(moderator_client, article):
+    long_thread(article)
+    response = moderator_client.get(public_url(article))
+    assert len(positions(response)) == 2 * TOP_LEVEL_PER_CHUNK
+    assert "200 comments" in response.content.decode()
+    later = response.context["chunk"].later
+    rest = moderator_client.get(public_url(article), {"from": later, "part": "1"})
+    assert positions(rest)[0] == "41"
+
+
+def test_a_long_thread_costs_the_same_queries_and_rows_as_a_short_one(
+    moderator_client, moderator, site
+):
+    short, long = factories.make_article(site), factories.make_article(site)
+    for article, top_level in ((short, 3), (long, 300)):
+        made = factories.make_thread(article, top_level, replies_each=2)
+        services.tag(moderator, made[1], attack(site))
+    counts = []
+    for article in (short, long):
+        with CaptureQueriesContext(connection) as queries:
+            response = moderator_client.get(thread_url(article))
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+    assert len(positions(response)) == 3 * TOP_LEVEL_PER_CHUNK
