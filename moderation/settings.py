@@ -142,6 +142,11 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "moderation@localhost")
 
+# The export page's counts and agreement figures are kept (per process, per filter) and
+# shown "as of" their time for up to this many seconds after newer actions: reading every
+# label on every view would cost seconds at a newsroom's size. 0: always fresh.
+EXPORT_FIGURES_MAX_AGE = env_int("EXPORT_FIGURES_MAX_AGE", 300)
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"

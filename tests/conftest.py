@@ -32,6 +32,15 @@ PSEUDONYM_KEY = "test-export-key-0123456789abcdef-0123456789abcdef"
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with nothing kept (the export page keeps its figures in the cache,
+    and a rolled-back test's audit ids come again in the next)."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

@@ -3,13 +3,17 @@ the comment and label rows, the counts and agreement over the whole set, the dow
 the codebook."""
 
 import hashlib
+import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from itertools import groupby
 from operator import itemgetter
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q
 from django.utils import timezone
 
@@ -30,6 +34,7 @@ from moderation.export.reviews import (
     DECISION_FIELDS,
     TAG_FIELDS,
     CategoryInfo,
+    Figures,
     PolicyHistory,
     Review,
     Summary,
@@ -43,7 +48,7 @@ from moderation.export.writers import (
     write_jsonl,
     write_zip,
 )
-from moderation.models import Category, Decision, Policy, Tag
+from moderation.models import AuditEvent, Category, Decision, Policy, Tag
 
 CHUNK = 1000  # comments per query; also under SQLite's limit on query parameters
 
@@ -296,6 +301,26 @@ class Export:
             agreement=agreement,
             undated=totals["undated"],
         )
+
+    def figures(self, *, refresh: bool = False) -> Figures:
+        """`summary()`, kept in the cache per filter so the export page does not read every
+        label on every view. A kept summary is used while nothing was recorded since it was
+        computed, or, however much was, for EXPORT_FIGURES_MAX_AGE seconds (the page shows
+        "as of" and how many actions came after); `refresh` computes afresh."""
+        key = (
+            "export-figures:"
+            + hashlib.sha256(
+                json.dumps(self.filterset.used(), sort_keys=True, default=str).encode()
+            ).hexdigest()
+        )
+        head = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+        kept = None if refresh else cache.get(key)
+        max_age = timedelta(seconds=settings.EXPORT_FIGURES_MAX_AGE)
+        if kept and (kept.head == head or timezone.now() - kept.as_of < max_age):
+            return replace(kept, actions_since=head - kept.head)
+        figures = Figures(self.summary(), as_of=timezone.now(), head=head)
+        cache.set(key, figures, timeout=max(settings.EXPORT_FIGURES_MAX_AGE, 1) * 10)
+        return figures
 
     def _reviews(self) -> Iterator[Review]:
         """The Review of every filtered comment with a tag or a decision, one at a time, from

@@ -237,3 +237,14 @@ class Summary:
     last_posted: datetime | None
     agreement: Agreement
     undated: int = 0  # comments without a posting time
+
+
+@dataclass(frozen=True)
+class Figures:
+    """A summary and when it was computed: `head` is the newest audit event then, and
+    `actions_since` how many events were recorded after it (0 when fresh)."""
+
+    summary: Summary
+    as_of: datetime
+    head: int
+    actions_since: int = 0

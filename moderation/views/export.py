@@ -73,13 +73,15 @@ def export_page(request):
     prepared, refusal = _prepare(request)
     if refusal:
         return refusal
-    summary = prepared.summary()
+    figures = prepared.figures(refresh=request.GET.get("refresh") == "1")
+    summary = figures.summary
     params = _params(request.GET, prepared.filterset)
     return _page(
         request,
         prepared.filterset,
         export.OptionsForm(request.GET),
         summary=summary,
+        figures=figures,
         agreement=prepared.agreement_figures(summary.agreement),
         categories=prepared.categories,
         downloads=[

@@ -61,3 +61,39 @@ def test_page_without_comments(researcher_client, db):
     response = researcher_client.get(PAGE)
     assert response.status_code == 200
     assert "No two moderators reviewed the same comment." in response.content.decode()
+
+
+# The figures are kept, and say "as of"
+
+
+def test_the_figures_are_kept_while_nothing_was_recorded_since(researcher_client, tagged):
+    first = researcher_client.get(PAGE).context["figures"]
+    with CaptureQueriesContext(connection) as queries:
+        again = researcher_client.get(PAGE).context["figures"]
+    assert again.as_of == first.as_of
+    assert not any("moderation_tag" in q["sql"] for q in queries)  # no label was read again
+
+
+def test_kept_figures_say_how_old_they_are_and_can_be_recomputed(
+    researcher_client, tagged, settings
+):
+    settings.EXPORT_FIGURES_MAX_AGE = 600
+    before = researcher_client.get(PAGE).context["summary"].reviewed
+    unreviewed = tagged.comments[3]
+    services.decide(tagged.zelda, unreviewed, Status.ESCALATED, expected_version=0)
+    services.tag(tagged.zelda, unreviewed, factories.category(tagged.site, "profanity"))
+    kept = researcher_client.get(PAGE)
+    html = kept.content.decode()
+    assert kept.context["summary"].reviewed == before  # as of the first view
+    assert "2 actions recorded since" in html
+    assert 'href="?refresh=1">Recompute now</a>' in html
+    fresh = researcher_client.get(PAGE, {"refresh": "1"})
+    assert fresh.context["summary"].reviewed == before + 1
+    assert "recorded since" not in fresh.content.decode()
+
+
+def test_without_a_max_age_the_figures_follow_every_action(researcher_client, tagged, settings):
+    settings.EXPORT_FIGURES_MAX_AGE = 0
+    before = researcher_client.get(PAGE).context["summary"].reviewed
+    services.tag(tagged.zelda, tagged.comments[3], factories.category(tagged.site, "profanity"))
+    assert researcher_client.get(PAGE).context["summary"].reviewed == before + 1
