@@ -34,14 +34,25 @@ class Site(models.Model):
 
 
 class ArticleQuerySet(models.QuerySet):
-    def with_comment_counts(self):
-        """Articles with their site and `comment_count`, newest first, for list pages (one
-        query). The order is explicit: Meta.ordering does not apply to an aggregate query."""
-        return (
-            self.select_related("site")
-            .annotate(comment_count=Count("comments"))
-            .order_by(F("published_at").desc(nulls_last=True), "title", "pk")
+    def for_list(self):
+        """Articles with their site, newest first, for list pages; `count_comments` then
+        gives a page of them their comment counts."""
+        return self.select_related("site").order_by(
+            F("published_at").desc(nulls_last=True), "title", "pk"
         )
+
+
+def count_comments(articles) -> None:
+    """Set `comment_count` on each of `articles` (a page of them) in one grouped query over
+    their comments alone: never an aggregate over every comment in the archive."""
+    counts = dict(
+        Comment.objects.filter(article__in=[a.pk for a in articles])
+        .order_by()
+        .values_list("article")
+        .annotate(n=Count("pk"))
+    )
+    for article in articles:
+        article.comment_count = counts.get(article.pk, 0)
 
 
 class ArticleManager(models.Manager.from_queryset(ArticleQuerySet)):

@@ -150,12 +150,12 @@ def test_article_list_query_count_is_constant(researcher_client, db, django_asse
     factories.make_thread(factories.make_article(site), 2)
     url = reverse("archive:article_list")
     # session, user, user's and groups' permissions (navigation), the sites for the filter's
-    # menu, the count, the page of articles
-    with django_assert_num_queries(7):
+    # menu, the count, the page of articles, their comment counts
+    with django_assert_num_queries(8):
         researcher_client.get(url)
     for _ in range(40):
         factories.make_thread(factories.make_article(factories.make_site(f"Site {_}")), 2)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         response = researcher_client.get(url)
     assert len(response.context["page"].object_list) == 41
 
