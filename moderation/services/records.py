@@ -9,6 +9,7 @@ from moderation.audit import Context
 from moderation.models import AuditEvent
 from moderation.services._common import append, require
 from moderation.services.errors import NotAllowed
+from moderation.services.locks import retried
 
 # Imports (the archive's signal)
 
@@ -37,6 +38,7 @@ def record_import(*, site, source, origin, report, user=None) -> AuditEvent:
 # Research exports
 
 
+@retried
 def record_export(
     actor,
     *,
