@@ -50,6 +50,8 @@ MIDDLEWARE = [
     # A view whose writes lost a lock race even after the services' retries: 503, not 500.
     "moderation.middleware.ContentionMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files from STATIC_ROOT (collectstatic), compressed and cached forever by name.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -98,7 +100,7 @@ DATABASES = {
 }
 # How long a statement waits for a lock before giving up (the service then runs again, a few
 # times, and a request still contended is answered 503: see moderation/services/locks.py).
-DB_LOCK_TIMEOUT_MS = env_int("DJANGO_DB_LOCK_TIMEOUT_MS", 5000)
+DB_LOCK_TIMEOUT_MS = env_int("DJANGO_DB_LOCK_TIMEOUT_MS", 5 * 1000)
 _database = DATABASES["default"]
 if _database["ENGINE"] == "django.db.backends.sqlite3":
     # Several processes (gunicorn's workers, commands) share one file. WAL: readers never
@@ -175,7 +177,18 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env_str("DJANGO_STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+# Debug off (`make serve`, production): WhiteNoise serves what collectstatic wrote, each file
+# under a name with its hash (cached for good) and pre-compressed. Debug on: the files as they
+# are in static/, no collectstatic needed.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
 
 # Secure transport whenever debug is off; a local `make run` stays on plain http.
 SESSION_COOKIE_SECURE = not DEBUG
