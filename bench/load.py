@@ -251,12 +251,12 @@ def free_port() -> int:
 class Server:
     """`make serve` on a free loopback port, in its own process group, its output in a log."""
 
-    def __init__(self, workers: int | None, env_file: str | None):
+    def __init__(self, workers: int | None, env_file: str | None, env: dict | None = None):
         self.port = free_port()
-        self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed in stop())
+        self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed and removed in stop())
             prefix="bench-serve-", suffix=".log", delete=False
         )
-        env = dict(os.environ)
+        env = dict(os.environ if env is None else env)
         env.pop("DJANGO_DEBUG", None)  # make serve sets it off anyway
         if workers:
             env["WEB_CONCURRENCY"] = str(workers)
@@ -277,19 +277,24 @@ class Server:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise SystemExit(
-                    f"make serve exited ({self.process.returncode}); see {self.log.name}"
-                )
+                raise SystemExit(f"make serve exited ({self.process.returncode}):\n{self.output()}")
+            connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
             try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                    return
-            except OSError:
+                connection.request("GET", "/accounts/login/")
+                connection.getresponse().read()
+                return  # a worker answers: migrated, static files collected
+            except (OSError, http.client.HTTPException):
                 time.sleep(0.25)
-        raise SystemExit(f"make serve did not answer in {seconds} s; see {self.log.name}")
+            finally:
+                connection.close()
+        raise SystemExit(f"make serve did not answer in {seconds} s:\n{self.output()}")
+
+    def output(self) -> str:
+        self.log.flush()
+        return Path(self.log.name).read_text(errors="replace")
 
     def workers(self) -> int:
-        self.log.flush()
-        return Path(self.log.name).read_text(errors="replace").count("Booting worker")
+        return self.output().count("Booting worker")
 
     def stop(self):
         if self.process.poll() is None:
@@ -300,6 +305,7 @@ class Server:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
         self.log.close()
+        Path(self.log.name).unlink(missing_ok=True)
 
 
 # The client
