@@ -523,7 +523,8 @@ class BaselineReader:
 
 
 def run_team(url, names, password, options, contention):
-    """Log everyone in, then let them work for --duration; returns the results and seconds."""
+    """Log everyone in, then let them work for --duration; returns the results, the seconds
+    they took and the CPU seconds this client used meanwhile."""
     results: list[Result] = []
     workers, failed = [], []
     rng = random.Random(options.seed)
@@ -540,14 +541,14 @@ def run_team(url, names, password, options, contention):
     if failed:
         raise SystemExit(f"could not log in: {', '.join(failed)}")
     del results[:]  # the logins are set-up, not load
-    start = time.monotonic()
+    start, cpu = time.monotonic(), time.process_time()
     until = start + options.duration
     threads = [threading.Thread(target=w.work, args=(until,)) for w in workers]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(options.duration + 2 * TIMEOUT)
-    return results, time.monotonic() - start
+    return results, time.monotonic() - start, time.process_time() - cpu
 
 
 def percentile(sorted_ms: list[float], p: int) -> float:
@@ -645,7 +646,7 @@ def main(argv=None) -> int:
         names = make_users(options.moderators, password)
         contention = contention_article_id() if options.contention else None
         _, last_before, _ = audit_state()
-        results, seconds = run_team(url, names, password, options, contention)
+        results, seconds, client_cpu = run_team(url, names, password, options, contention)
         written = events_since(last_before)
         events, _, broken = audit_state()
         workers = f"make serve, {server.workers()} workers" if server else url
@@ -660,6 +661,8 @@ def main(argv=None) -> int:
         f"mix {mix}, think {options.think} s; server {workers}; database {database_name()}, "
         f"{comment_count()} comments"
     )
+    # The client shares the machine with the server: how much of it the client took.
+    print(f"client CPU: {client_cpu:.1f} s in {seconds:.1f} s, of {os.cpu_count()} cores")
     lines, errors = report(results, seconds)
     print("\n".join(lines))
     print(
