@@ -189,6 +189,9 @@ STORAGES = {
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
+# WhiteNoise's own defaults follow DEBUG when the middleware starts; fixed here, with the
+# storage, so the test runner (which turns DEBUG off later) does not look for STATIC_ROOT.
+WHITENOISE_AUTOREFRESH = WHITENOISE_USE_FINDERS = DEBUG
 
 # Secure transport whenever debug is off; a local `make run` stays on plain http.
 SESSION_COOKIE_SECURE = not DEBUG
