@@ -327,6 +327,7 @@ class Browser:
         self.host, self.port = parts.hostname, parts.port or 80
         self.cookies: dict[str, str] = {}
         self.results = results
+        self.last: Result | None = None
         self.connection = None
 
     def request(self, kind, method, path, form=None, *, json=False):
@@ -344,7 +345,9 @@ class Browser:
         except (OSError, http.client.HTTPException):
             self.connection = None
             status, text = 0, ""
-        self.results.append(Result(kind, status, time.perf_counter() - start))
+        # The list is shared by every thread: keep this request's own result at hand.
+        self.last = Result(kind, status, time.perf_counter() - start)
+        self.results.append(self.last)
         return status, text
 
     def _send(self, method, path, body, headers):
@@ -488,7 +491,7 @@ class Moderator:
         status, text = self.browser.request(kind, "POST", path, form, json=True)
         answer = _json(text)
         if status == 200 and answer.get("ok"):
-            self.browser.results[-1].accepted = 1
+            self.browser.last.accepted = 1
             if kind != "undo":
                 self.last_event = answer.get("event")
         for state in [answer.get("comment"), *answer.get("comments", [])]:
