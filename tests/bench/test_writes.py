@@ -8,7 +8,7 @@ from tests.conftest import ROOT, clean_environment
 
 def test_a_short_run_prints_the_head_figures_and_the_chain_holds(tmp_path):
     result = subprocess.run(
-        [sys.executable, "bench/writes.py", "--seconds", "0.5", "--threads", "1,2"],
+        [sys.executable, "bench/writes.py", "--seconds", "0.5", "--writers", "1,2"],
         cwd=ROOT,
         env={**clean_environment(), "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"},
         capture_output=True,
