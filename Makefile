@@ -1,13 +1,16 @@
 # Two commands: `make run` (set up everything and serve) and `make test` (the whole suite).
+# `make serve`: the production server (gunicorn, WhiteNoise, debug off) on this machine.
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+# The local settings file manage.py reads (and `make serve` hands to gunicorn.conf.py).
+ENV_FILE ?= .env
 # Local use: debug on (dev secret key, plain-http cookies). Production never runs this file.
 export DJANGO_DEBUG ?= true
 
-.PHONY: run test install lint fixtures clean
+.PHONY: run serve test install lint fixtures clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed")'
@@ -27,7 +30,7 @@ install: $(VENV)/.installed
 
 # Local settings that manage.py reads (never wsgi.py), so that `.venv/bin/python manage.py …`
 # works as written after `make run`. Written once; edit it freely, delete it to start over.
-.env: | $(BIN)/python
+$(ENV_FILE): | $(BIN)/python
 	@printf '%s\n' \
 	  '# Local settings for manage.py, written by `make run`. Not read by wsgi.py/asgi.py:' \
 	  '# a server keeps the production defaults. The environment wins over this file.' \
@@ -36,11 +39,26 @@ install: $(VENV)/.installed
 	  > $@
 	@echo "wrote $@ (local settings for manage.py)"
 
-run: install .env
+run: export DJANGO_ENV_FILE = $(abspath $(ENV_FILE))
+run: install $(ENV_FILE)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_seeds
 	$(BIN)/python manage.py create_demo_accounts
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+# The production server: gunicorn (gunicorn.conf.py: WEB_CONCURRENCY workers, else 2 x cores
+# + 1, on 127.0.0.1:PORT) with WhiteNoise serving the collected static files, debug off, so the
+# strict settings hold. A variable the environment lacks comes from $(ENV_FILE) (the secret key
+# `make run` wrote); its DJANGO_DEBUG=true does not apply. Plain http on the loopback: no
+# redirect to https unless DJANGO_SECURE_SSL_REDIRECT=true (behind a TLS proxy).
+serve: export DJANGO_DEBUG = false
+serve: export DJANGO_ENV_FILE = $(abspath $(ENV_FILE))
+serve: export DJANGO_SECURE_SSL_REDIRECT ?= false
+serve: export DJANGO_ALLOWED_HOSTS ?= 127.0.0.1,localhost
+serve: install $(ENV_FILE)
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py collectstatic --noinput -v0
+	PORT=$(PORT) exec $(BIN)/gunicorn --config gunicorn.conf.py
 
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check .

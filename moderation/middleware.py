@@ -1,7 +1,17 @@
-"""Gives every request an id, so audit events can be traced back to the request that made them."""
+"""Gives every request an id, so audit events can be traced back to the request that made them;
+answers a request that lost a lock race with 503 instead of 500."""
 
+import logging
 import re
 import uuid
+
+from django.http import JsonResponse
+from django.shortcuts import render
+
+from moderation.protocol import wants_json
+from moderation.services.locks import is_contention
+
+log = logging.getLogger(__name__)
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
@@ -18,3 +28,43 @@ class RequestIdMiddleware:
         response = self.get_response(request)
         response["X-Request-ID"] = request.request_id
         return response
+
+
+# Lost lock races
+
+
+RETRY_AFTER_SECONDS = 2
+BUSY = (
+    "The database was busy with other people's changes and this request could not finish, "
+    "so what it asked for may not have been saved. Reload the page to see where things "
+    "stand, then try again."
+)
+
+
+def busy(request):
+    """503 with Retry-After: JSON for the page's scripts (`kind: "busy"`), else a short page."""
+    if wants_json(request):
+        response = JsonResponse({"ok": False, "kind": "busy", "error": BUSY}, status=503)
+    else:
+        response = render(request, "503.html", {"message": BUSY}, status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+class ContentionMiddleware:
+    """A deadlock, lock timeout or busy SQLite database that the services' retries did not
+    get past (see moderation/services/locks.py) is a moment of contention, not a bug: answer
+    503 with Retry-After. Anything else goes on to the usual 500. (Outside views, e.g. saving
+    the session, `moderation.views.errors.server_error` does the same.)"""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if is_contention(exception):
+            log.warning("%s %s: %s", request.method, request.path, exception)
+            return busy(request)
+        return None

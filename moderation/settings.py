@@ -47,7 +47,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "moderation.middleware.RequestIdMiddleware",
+    # A view whose writes lost a lock race even after the services' retries: 503, not 500.
+    "moderation.middleware.ContentionMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files from STATIC_ROOT (collectstatic), compressed and cached forever by name.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -94,6 +98,26 @@ DATABASES = {
         conn_max_age=env_int("DJANGO_CONN_MAX_AGE", 0),
     )
 }
+# How long a statement waits for a lock before giving up (the service then runs again, a few
+# times, and a request still contended is answered 503: see moderation/services/locks.py).
+DB_LOCK_TIMEOUT_MS = env_int("DJANGO_DB_LOCK_TIMEOUT_MS", 5 * 1000)
+_database = DATABASES["default"]
+if _database["ENGINE"] == "django.db.backends.sqlite3":
+    # Several processes (gunicorn's workers, commands) share one file. WAL: readers never
+    # block the writer nor it them, and synchronous=NORMAL is safe in WAL mode (a power cut
+    # may lose the last commits, never corrupt). IMMEDIATE: every transaction takes the
+    # write lock when it begins, so two never both read and then fail to upgrade to write
+    # ("database is locked" at once); busy_timeout: a writer waits its turn instead of failing.
+    _database.setdefault("OPTIONS", {}).update(
+        transaction_mode="IMMEDIATE",
+        init_command=(
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+            f"PRAGMA busy_timeout={DB_LOCK_TIMEOUT_MS}"
+        ),
+    )
+elif _database["ENGINE"] == "django.db.backends.postgresql":
+    _options = _database.setdefault("OPTIONS", {})
+    _options["options"] = f"{_options.get('options', '')} -c lock_timeout={DB_LOCK_TIMEOUT_MS}"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -158,7 +182,21 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env_str("DJANGO_STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+# Debug off (`make serve`, production): WhiteNoise serves what collectstatic wrote, each file
+# under a name with its hash (cached for good) and pre-compressed. Debug on: the files as they
+# are in static/, no collectstatic needed.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+# WhiteNoise's own defaults follow DEBUG when the middleware starts; fixed here, with the
+# storage, so the test runner (which turns DEBUG off later) does not look for STATIC_ROOT.
+WHITENOISE_AUTOREFRESH = WHITENOISE_USE_FINDERS = DEBUG
 
 # Secure transport whenever debug is off; a local `make run` stays on plain http.
 SESSION_COOKIE_SECURE = not DEBUG

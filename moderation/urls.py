@@ -64,3 +64,6 @@ urlpatterns = [
     # /admin/: Django's admin
     path("admin/", admin.site.urls),
 ]
+
+# A lost lock race outside a view is 503 with Retry-After too (see moderation.middleware).
+handler500 = "moderation.views.errors.server_error"

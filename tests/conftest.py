@@ -1,5 +1,6 @@
 """Shared test fixtures: the personas and their logged-in clients, a site with an article and
-a comment, the export's pseudonym key, the seed data, a fast password hasher.
+a comment, the export's pseudonym key, the seed data, a fast password hasher, and `make serve`
+running on a SQLite file (`served`).
 
 The personas, one per role (made by `tests/factories.py`, in the groups migration 0003 makes):
 
@@ -16,7 +17,10 @@ user, or a client that checks CSRF tokens as a browser does, use `client_for(use
 """
 
 import importlib
+import importlib.util
+import os
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from django.core.management import call_command
@@ -202,3 +206,39 @@ def pseudonym_key(monkeypatch):
 def seeds(db):
     """The five seed articles, loaded the way `make run` loads them."""
     call_command("loaddata", ROOT / "fixtures" / "seeds.json", verbosity=0)
+
+
+# A production server
+
+
+def bench_module(name):
+    """bench/<name>.py as a module (bench/ is a folder of scripts, not a package)."""
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", ROOT / "bench" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def clean_environment() -> dict:
+    """The environment without DJANGO_* and DATABASE_* settings, as a fresh shell has it."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
+
+
+@pytest.fixture(scope="session")
+def served(tmp_path_factory):
+    """`make serve` with two workers, on a fresh SQLite file, its static files and local
+    settings file (written by make, as `make run` writes .env) in a temporary folder; started
+    once per session by bench/load.py's own Server and stopped at the end. Gives the server
+    (its `url`, `output()`), the environment it runs in, and the folder."""
+    where = tmp_path_factory.mktemp("serve")
+    env = {
+        **clean_environment(),
+        "DATABASE_URL": f"sqlite:///{where / 'db.sqlite3'}",
+        "DJANGO_STATIC_ROOT": str(where / "static"),
+    }
+    server = bench_module("load").Server(workers=2, env_file=str(where / ".env"), env=env)
+    try:
+        server.wait()
+        yield SimpleNamespace(server=server, env=env, where=where)
+    finally:
+        server.stop()

@@ -13,10 +13,12 @@ from moderation.audit import Context
 from moderation.models import CommenterBlock, CommenterNote
 from moderation.services._common import append, change_record, clean_note, require, when, who
 from moderation.services.errors import Conflict, Invalid
+from moderation.services.locks import lock, retried
 
 # Commenters
 
 
+@retried
 def block(
     user,
     commenter: Commenter,
@@ -32,7 +34,7 @@ def block(
     if expires_at is not None and expires_at <= timezone.now():
         raise Invalid("The expiry must be in the future (or left empty for no expiry).")
     with transaction.atomic():
-        Commenter.objects.select_for_update().filter(pk=commenter.pk).first()
+        lock(Commenter.objects.filter(pk=commenter.pk)).first()
         current = CommenterBlock.objects.in_force().filter(commenter=commenter).first()
         if current:
             until = f"until {when(current.expires_at)}" if current.expires_at else "with no expiry"
@@ -56,13 +58,14 @@ def block(
         return new
 
 
+@retried
 def unblock(
     user, block_: CommenterBlock, *, note: str = "", context: Context | None = None
 ) -> CommenterBlock:
     require(user, permissions.MODERATE)
     note = clean_note(note)
     with transaction.atomic():
-        block_ = CommenterBlock.objects.select_for_update().get(pk=block_.pk)
+        block_ = lock(CommenterBlock.objects.filter(pk=block_.pk)).get()
         if not block_.in_force:
             raise Conflict("This block is no longer in force.")
         block_.lifted_at, block_.lifted_by, block_.lift_note = timezone.now(), user, note
@@ -82,6 +85,7 @@ def unblock(
         return block_
 
 
+@retried
 def add_commenter_note(
     user, commenter: Commenter, *, text: str, context: Context | None = None
 ) -> CommenterNote:

@@ -22,6 +22,7 @@ from moderation.services._common import (
     who,
 )
 from moderation.services.errors import Conflict, Invalid, NotAllowed
+from moderation.services.locks import lock, retried
 from moderation.services.policy import current_policy, sync_posted_policy
 
 # The audit action of a decision to each status.
@@ -36,6 +37,7 @@ DECISION_ACTIONS = {
 # Tags
 
 
+@retried
 def tag(
     user,
     comment: Comment,
@@ -67,8 +69,10 @@ def tag(
             raise Invalid("The selected text no longer matches the comment; select it again.")
     note = clean_note(note)
     with transaction.atomic():
+        # The site (locked only to give it its first policy) comes before the comment.
+        policy = current_policy(comment.article.site) or sync_posted_policy(comment.article.site)
         # Lock the comment so two identical tags sent at once cannot both pass the check.
-        Comment.objects.select_for_update().filter(pk=comment.pk).first()
+        lock(Comment.objects.filter(pk=comment.pk)).first()
         duplicate = Tag.objects.current().filter(
             comment=comment, category=category, moderator=user, span_start=start, span_end=end
         )
@@ -76,7 +80,6 @@ def tag(
             raise Conflict(
                 f"You already tagged this {'passage' if span else 'comment'} as {category.name}."
             )
-        policy = current_policy(comment.article.site) or sync_posted_policy(comment.article.site)
         new = Tag.objects.create(
             comment=comment,
             category=category,
@@ -107,6 +110,7 @@ def tag(
         return new
 
 
+@retried
 def retract(
     user, tag_: Tag, *, note: str = "", context: Context | None = None, undoes: int | None = None
 ) -> Tag:
@@ -114,7 +118,8 @@ def retract(
     require(user, permissions.MODERATE)
     note = clean_note(note)
     with transaction.atomic():
-        tag_ = Tag.objects.select_for_update().select_related("comment__article").get(pk=tag_.pk)
+        lock(Tag.objects.filter(pk=tag_.pk)).get()
+        tag_ = Tag.objects.select_related("comment__article").get(pk=tag_.pk)
         if tag_.moderator_id != user.pk:
             raise NotAllowed("Only the moderator who made a tag can retract it.")
         if tag_.retracted_at is not None:
@@ -146,6 +151,7 @@ def state_of(comment: Comment) -> tuple[str, int]:
     return (state.status, state.version) if state else (Status.PENDING, 0)
 
 
+@retried
 def decide(
     user,
     comment: Comment,
@@ -172,7 +178,7 @@ def decide(
     if status != Status.REMOVED and reasons:
         raise Invalid("Only a removal takes categories as reasons.")
     with transaction.atomic():
-        state = ModerationState.objects.select_for_update().get(comment=comment)
+        state = lock(ModerationState.objects.filter(comment=comment)).get()
         if state.version != expected_version:
             raise _stale(comment, expected_version)
         if state.status == status:

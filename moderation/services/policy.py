@@ -15,6 +15,7 @@ from moderation.actions import Action
 from moderation.models import Category, Policy
 from moderation.services._common import append, clean_note, require, when, who
 from moderation.services.errors import Conflict, Invalid
+from moderation.services.locks import lock, retried
 
 # The posted policy forbids "profanity, personal attacks or other inappropriate material":
 # one category for each, in that order (their keyboard digits are 1, 2, 3).
@@ -63,12 +64,13 @@ def _new_policy_version(site, *, text, user, note) -> Policy:
     )
 
 
+@retried
 def sync_posted_policy(site: Site) -> Policy | None:
     """Give a site its first policy version (its posted text and the default categories),
     or record its posted text if the current version has none. Called when a site is saved,
     by whatever path (import, fixtures, admin); an admin's edits are never overwritten."""
     with transaction.atomic():
-        Site.objects.select_for_update().filter(pk=site.pk).first()
+        lock(Site.objects.filter(pk=site.pk)).first()
         policy = current_policy(site)
         if policy is None:
             for order, (slug, name, definition) in enumerate(DEFAULT_CATEGORIES, 1):
@@ -109,13 +111,14 @@ def sync_posted_policy(site: Site) -> Policy | None:
         return policy
 
 
+@retried
 def edit_policy(user, site: Site, *, text: str, expected_version: int, note="", context=None):
     require(user, permissions.EDIT_POLICY)
     text = (text or "").strip()
     if not text:
         raise Invalid("The policy text cannot be empty.")
     with transaction.atomic():
-        Site.objects.select_for_update().filter(pk=site.pk).first()
+        lock(Site.objects.filter(pk=site.pk)).first()
         current = current_policy(site)
         if current and current.version != expected_version:
             raise Conflict(
@@ -139,6 +142,7 @@ def edit_policy(user, site: Site, *, text: str, expected_version: int, note="", 
         return new
 
 
+@retried
 def add_category(user, site: Site, *, name: str, definition: str, context=None) -> Category:
     require(user, permissions.EDIT_POLICY)
     name, definition = (name or "").strip(), (definition or "").strip()
@@ -148,7 +152,7 @@ def add_category(user, site: Site, *, name: str, definition: str, context=None) 
     if not slug:
         raise Invalid("The name needs at least one letter or digit.")
     with transaction.atomic():
-        Site.objects.select_for_update().filter(pk=site.pk).first()
+        lock(Site.objects.filter(pk=site.pk)).first()
         if Category.objects.filter(site=site, slug=slug).exists():
             raise Conflict(f"{site} already has a category {name!r}.")
         order = (Category.objects.filter(site=site).aggregate(o=Max("order"))["o"] or 0) + 1
@@ -169,6 +173,7 @@ def add_category(user, site: Site, *, name: str, definition: str, context=None) 
         return category
 
 
+@retried
 def edit_category(
     user, category: Category, *, name: str, definition: str, active: bool, context=None
 ) -> Category:
@@ -178,8 +183,8 @@ def edit_category(
         raise Invalid("A category needs a name and a definition moderators can apply.")
     with transaction.atomic():
         # The site first, as every policy change does: versions are numbered per site.
-        Site.objects.select_for_update().filter(pk=category.site_id).first()
-        category = Category.objects.select_for_update().get(pk=category.pk)
+        lock(Site.objects.filter(pk=category.site_id)).first()
+        category = lock(Category.objects.filter(pk=category.pk)).get()
         before = category.snapshot()
         category.name, category.definition, category.active = name, definition, active
         if category.snapshot() == before:

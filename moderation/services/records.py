@@ -14,6 +14,7 @@ from moderation.audit import Context
 from moderation.models import AuditEvent, CommenterRecord, ModerationState
 from moderation.services._common import append, require
 from moderation.services.errors import NotAllowed
+from moderation.services.locks import retried
 
 # Imports (the archive's signals)
 
@@ -79,6 +80,7 @@ def record_import(*, site, source, origin, report, user=None) -> AuditEvent:
 # Research exports
 
 
+@retried
 def record_export(
     actor,
     *,

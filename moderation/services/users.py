@@ -12,6 +12,7 @@ from moderation.actions import Action
 from moderation.audit import Context
 from moderation.services._common import append, require
 from moderation.services.errors import Conflict, Invalid
+from moderation.services.locks import lock, retried
 
 ROLES = permissions.ROLES
 
@@ -32,6 +33,7 @@ def _user_event(actor, action, user, *, before=None, after=None, note="", contex
     )
 
 
+@retried
 def create_user(
     actor, *, username: str, email: str, roles: Iterable[str], context: Context | None = None
 ):
@@ -65,6 +67,7 @@ def create_user(
         return user
 
 
+@retried
 def set_roles(actor, user, roles: Iterable[str], *, context: Context | None = None):
     require(actor, permissions.MANAGE_USERS)
     roles = sorted(set(roles))
@@ -89,13 +92,14 @@ def set_roles(actor, user, roles: Iterable[str], *, context: Context | None = No
         return user
 
 
+@retried
 def set_active(actor, user, active: bool, *, context: Context | None = None):
     """Deactivate (the account can no longer log in) or reactivate a user. Never delete."""
     require(actor, permissions.MANAGE_USERS)
     if user.pk == actor.pk and not active:
         raise Invalid("You cannot deactivate your own account.")
     with transaction.atomic():
-        type(user).objects.select_for_update().filter(pk=user.pk).first()
+        lock(type(user).objects.filter(pk=user.pk)).first()
         user.refresh_from_db(fields=["is_active"])
         if user.is_active == active:
             state = "active" if active else "deactivated"
@@ -113,6 +117,7 @@ def set_active(actor, user, active: bool, *, context: Context | None = None):
         return user
 
 
+@retried
 def record_password_link(actor, user, *, context: Context | None = None):
     """An admin sent a user a set-password link: not a change of data, but of who can log in."""
     require(actor, permissions.MANAGE_USERS)
