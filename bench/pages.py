@@ -17,10 +17,12 @@ changelists do a full COUNT, as they do. "n/a": the admin has no such page (a th
 export page) or refuses that filter (commenter, article). Admin pages list 100 rows, ours 50;
 deep pages compare the same depth in rows. The database connection stays open between
 requests (CONN_MAX_AGE as a pooled server would have it); debug is off while measuring.
-A page whose first request takes longer than `--page-budget` seconds gets fewer rounds.
+A page whose first request takes longer than `--page-budget` seconds gets fewer rounds; a
+query running longer than `--timeout` seconds is stopped and its page reported as "> …".
 """
 
 import argparse
+import logging
 import math
 import os
 import secrets
@@ -28,6 +30,7 @@ import shutil
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +50,8 @@ class Page:
     user: str = "moderator"
     times: dict = field(default_factory=lambda: {"ours": [], "admin": []})
     queries: dict = field(default_factory=dict)
+    timed_out: set = field(default_factory=set)
+    rounds: int = 0
 
 
 # The database
@@ -102,10 +107,14 @@ def setup_django(database_url: str) -> None:
 
     django.setup()
     from django.conf import settings
-    from django.test.utils import setup_test_environment
 
-    setup_test_environment(debug=False)  # 'testserver' allowed, mail kept in memory
+    # Not django.test's setup_test_environment: it instruments every template render (a
+    # signal per {% include %}), which would add to the pages' time what no server spends.
+    settings.DEBUG = False
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
     settings.DATABASES["default"]["CONN_MAX_AGE"] = None
+    # A page stopped by --timeout is reported in the table, not as a server error.
+    logging.getLogger("django.request").setLevel(logging.CRITICAL)
 
 
 def build(args) -> None:
@@ -224,42 +233,81 @@ def clients() -> dict:
     return made
 
 
-def request(client, url: str) -> tuple[float, int]:
-    """One GET: seconds taken and queries made; anything but 200 stops the run."""
-    from django.db import connection
+class TimedOut(Exception):
+    pass
+
+
+def limit_queries(seconds: float) -> None:
+    """PostgreSQL cancels any statement that runs longer than `seconds` (set on every
+    connection Django opens); SQLite is interrupted by `request`'s timer."""
+    from django.db import connection as current
+    from django.db.backends.signals import connection_created
+
+    def limit(sender, connection, **kwargs):
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(f"SET statement_timeout = {int(seconds * 1000)}")
+
+    connection_created.connect(limit, weak=False)
+    current.ensure_connection()
+    limit(None, current)  # the connection the load opened
+
+
+def request(client, url: str, timeout: float) -> tuple[float, int]:
+    """One GET: seconds taken and queries made. A query running past `timeout` raises
+    TimedOut; anything but 200 stops the run."""
+    from django.db import OperationalError, connection
     from django.test.utils import CaptureQueriesContext
 
-    with CaptureQueriesContext(connection) as queries:
-        started = time.perf_counter()
-        response = client.get(url)
-        if getattr(response, "streaming", False):
-            b"".join(response.streaming_content)
-        elapsed = time.perf_counter() - started
+    connection.ensure_connection()
+    interrupt = None
+    if connection.vendor == "sqlite":
+        interrupt = threading.Timer(timeout, connection.connection.interrupt)
+        interrupt.start()
+    try:
+        with CaptureQueriesContext(connection) as queries:
+            started = time.perf_counter()
+            response = client.get(url)
+            if getattr(response, "streaming", False):
+                b"".join(response.streaming_content)
+            elapsed = time.perf_counter() - started
+    except OperationalError as error:
+        if "interrupted" in str(error) or "statement timeout" in str(error):
+            raise TimedOut(url) from None
+        raise
+    finally:
+        if interrupt:
+            interrupt.cancel()
     if response.status_code != 200:
         raise SystemExit(f"GET {url}: {response.status_code} (expected 200)")
     return elapsed, len(queries.captured_queries)
 
 
-def measure(all_pages: list[Page], clients_: dict, rounds: int, budget: float) -> None:
-    """A first request per page (queries counted, not timed), then `rounds` rounds, each
-    page's own request and its admin equivalent's in turn."""
-    todo = {}
+def measure(all_pages: list[Page], clients_: dict, args) -> None:
+    """A first request per page and side (queries counted, not timed), then `args.rounds`
+    rounds, each page's own request and its admin equivalent's in turn. A side whose
+    first request times out is not requested again."""
+    sides = {}
     for page in all_pages:
-        first, page.queries["ours"] = request(clients_[page.user], page.ours)
-        slow = first
+        sides[page.name] = {"ours": (clients_[page.user], page.ours)}
         if page.admin:
-            admin_first, page.queries["admin"] = request(clients_["admin"], page.admin)
-            slow = max(slow, admin_first)
-        todo[page.name] = max(1, min(rounds, int(budget / max(slow, 1e-6))))
-    for n in range(rounds):
+            sides[page.name]["admin"] = (clients_["admin"], page.admin)
+        slowest = 0.0
+        for side, (client, url) in list(sides[page.name].items()):
+            try:
+                first, page.queries[side] = request(client, url, args.timeout)
+            except TimedOut:
+                page.timed_out.add(side)
+                del sides[page.name][side]
+                first = args.timeout
+            slowest = max(slowest, first)
+        page.rounds = max(1, min(args.rounds, int(args.page_budget / max(slowest, 1e-6))))
+    for n in range(args.rounds):
         for page in all_pages:
-            if n >= todo[page.name]:
+            if n >= page.rounds:
                 continue
-            elapsed, _ = request(clients_[page.user], page.ours)
-            page.times["ours"].append(elapsed)
-            if page.admin:
-                elapsed, _ = request(clients_["admin"], page.admin)
-                page.times["admin"].append(elapsed)
+            for side, (client, url) in sides[page.name].items():
+                page.times[side].append(request(client, url, args.timeout)[0])
 
 
 # The report
@@ -274,7 +322,7 @@ def p90(samples: list[float]) -> float:
     return ordered[math.ceil(0.9 * len(ordered)) - 1]
 
 
-def report(all_pages: list[Page]) -> None:
+def report(all_pages: list[Page], timeout: float) -> None:
     header = (
         f"{'page':<28} {'n':>2} {'median ms':>10} {'p90 ms':>9} {'queries':>7} │ "
         f"{'admin median':>12} {'queries':>7} │ {'ours/admin':>10}"
@@ -282,15 +330,20 @@ def report(all_pages: list[Page]) -> None:
     print(header)
     print("─" * len(header))
     for page in all_pages:
-        ours = page.times["ours"]
-        line = (
-            f"{page.name:<28} {len(ours):>2} {ms(statistics.median(ours)):>10} "
-            f"{ms(p90(ours)):>9} {page.queries['ours']:>7} │ "
-        )
-        if page.admin:
-            admin = statistics.median(page.times["admin"])
-            ratio = statistics.median(ours) / admin
-            line += f"{ms(admin):>12} {page.queries['admin']:>7} │ {ratio:>10.2f}"
+        ours, admin = page.times["ours"], page.times["admin"]
+        over = f"> {ms(timeout)}"  # timed out: at least this long
+        mine = statistics.median(ours) if ours else timeout
+        line = f"{page.name:<28} {len(ours):>2} "
+        if ours:
+            line += f"{ms(mine):>10} {ms(p90(ours)):>9} {page.queries['ours']:>7} │ "
+        else:
+            line += f"{over:>10} {'':>9} {'?':>7} │ "
+        if admin:
+            ratio = f"{mine / statistics.median(admin):.2f}"
+            ratio = ratio if ours else f"> {ratio}"
+            line += f"{ms(statistics.median(admin)):>12} {page.queries['admin']:>7} │ {ratio:>10}"
+        elif "admin" in page.timed_out:
+            line += f"{over:>12} {'?':>7} │ {'?':>10}"
         else:
             line += f"{'n/a':>12} {'':>7} │ {'n/a':>10}"
         print(line)
@@ -311,6 +364,12 @@ def main(argv=None) -> int:
         default=60.0,
         help="seconds a page (with its admin equivalent) may take over all rounds",
     )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=120.0,
+        help="seconds a query may run before the page is reported as timed out",
+    )
     parser.add_argument("--pg-url", default="postgres://postgres@127.0.0.1:5432/")
     parser.add_argument("--pg-database", default=f"bench_pages_{os.getpid()}")
     parser.add_argument("--keep", action="store_true", help="keep the database")
@@ -320,10 +379,11 @@ def main(argv=None) -> int:
     try:
         setup_django(url)
         build(args)
+        limit_queries(args.timeout)
         all_pages = pages()
-        measure(all_pages, clients(), args.rounds, args.page_budget)
+        measure(all_pages, clients(), args)
         print()
-        report(all_pages)
+        report(all_pages, args.timeout)
     finally:
         drop_database(args)
     return 0
