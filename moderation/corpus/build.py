@@ -12,10 +12,12 @@ Deterministic: the same options (and seed) make the same rows, times included (t
 at `until`, not at the moment of generation).
 """
 
+import multiprocessing
+import os
 import random
 import time
 import types
-from bisect import bisect
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import accumulate
@@ -27,18 +29,13 @@ from django.db import transaction
 from django.db.models import F
 
 from archive.importing.loader import LoadReport
-from archive.models import Article, Comment, Commenter, Site, Source, SourceStatus
+from archive.models import Article, Comment, Commenter, Site
 from moderation import audit, permissions, services
+from moderation.corpus import threads
 from moderation.corpus.bulk import Bulk, load_settings, moment
-from moderation.corpus.judgements import (
-    APPROVED,
-    ESCALATED,
-    PENDING,
-    REMOVED,
-    REOPENED_SHARE,
-    Judge,
-)
-from moderation.corpus.text import VIOLATIONS, Writer
+from moderation.corpus.judgements import Judge
+from moderation.corpus.text import Writer
+from moderation.corpus.threads import LONG_THREAD, WXR, Actor, Chunk, Made
 from moderation.models import (
     AuditEvent,
     AuditHead,
@@ -56,26 +53,11 @@ DAY = 24 * 3600
 SITES = 20
 MAX_ARTICLES, COMMENTS_PER_ARTICLE = 2000, 50
 COMMENTS_PER_COMMENTER = 20
-LONG_THREAD = 5000
 MODERATORS = 8
+# Below this, making comments in worker processes costs more than it saves.
+PARALLEL_FROM = 50_000
 USERNAME = "corpus-"
-# Threads: the share of replies, how far back a reply looks for its parent, how deep.
-REPLY_SHARE, RECENT, MAX_DEPTH = 0.3, 30, 8
-# Statuses comments end in, and the share of each that has a forbidden passage.
-FATES = [PENDING, APPROVED, REMOVED, ESCALATED]
-FATE_CUM = list(accumulate([90, 5.5, 3.5, 1]))
-VIOLATION_CHANCE = {
-    PENDING: 0.06,
-    APPROVED: 0.1,
-    REMOVED: 0.92,
-    ESCALATED: 0.6,
-}
-KINDS = list(VIOLATIONS)
-KIND_CUM = list(accumulate([35, 45, 20]))
-ANONYMOUS_SHARE, HELD_SHARE, MISSING_SHARE = 0.05, 0.01, 0.002
-# Plain strings and ints, not enums and bools: the drivers adapt subclasses slowly.
-WXR, HELD, PUBLISHED = Source.WXR.value, SourceStatus.HELD.value, SourceStatus.PUBLISHED.value
-FLUSH_EVERY = 20_000  # comments held in memory before they are written
+CHUNK = 10_000  # comments a worker makes (and the loader writes) at a time
 SITE_NAMES = [
     "Glendale Gazette", "Yerevan Daily", "The Diaspora Times", "Beirut Observer",
     "Ararat Weekly", "Paris Armenian News", "Valley Voice", "The Caucasus Review",
@@ -141,6 +123,15 @@ class Options:
     months: int = 6
     until: datetime = UNTIL
     append: bool = False
+    workers: int | None = None  # processes making comments; None: by size and CPUs
+    chunk: int = CHUNK
+
+    def worker_count(self) -> int:
+        if self.workers is not None:
+            return self.workers
+        if self.comments < PARALLEL_FROM:
+            return 0
+        return max(1, min(4, (os.cpu_count() or 1) - 1))
 
     def sizes(self) -> "Sizes":
         n = self.comments
@@ -187,6 +178,15 @@ class Sizes:
             raise CorpusError("Need at least two moderators (some comments get two taggers).")
 
 
+def check_running(workers: int | None, chunk: int) -> None:
+    if chunk < 1:
+        raise CorpusError("--chunk must be at least 1.")
+    if workers is not None and workers < 0:
+        raise CorpusError("--workers must be 0 (none: this process makes every row) or more.")
+    if workers and "fork" not in multiprocessing.get_all_start_methods():
+        raise CorpusError("Worker processes need fork(); use --workers 0 on this platform.")
+
+
 @dataclass
 class SiteInfo:
     id: int
@@ -200,18 +200,11 @@ class SiteInfo:
     report: LoadReport = field(default_factory=LoadReport)
 
 
-@dataclass(frozen=True)
-class ArticlePlan:
-    id: int
-    site: SiteInfo
-    published: int  # seconds since 1970
-    size: int
-
-
 @dataclass
 class Summary:
     vendor: str
     comments: int
+    workers: int
     seconds: float
     cpu_seconds: float  # this process's: the rest of `seconds` is the database, or waiting
     counts: dict[str, int]
@@ -237,7 +230,8 @@ class Summary:
             f"{c['moderation.AuditEvent']:,} audit events",
             f"users: {', '.join(self.users)} (no passwords: set one with "
             f"`manage.py changepassword NAME`)",
-            f"{self.seconds:.1f} s ({self.cpu_seconds:.1f} s CPU in this process): "
+            f"{self.seconds:.1f} s ({self.cpu_seconds:.1f} s CPU in this process, "
+            f"{self.workers} worker process{'' if self.workers == 1 else 'es'}): "
             f"{self.rate:,.0f} comments/s ({self.vendor})",
         ]
 
@@ -248,6 +242,8 @@ class Corpus:
     def __init__(self, options: Options, connection=default_connection, progress=None):
         self.options = options
         self.sizes = options.sizes()
+        check_running(options.workers, options.chunk)
+        self.workers = options.worker_count()
         self.rng = random.Random(options.seed)
         # One paragraph for ten comments: 50,000 at a million, each used some 35 times.
         self.writer = Writer(self.rng, paragraphs=min(50_000, max(2_000, options.comments // 10)))
@@ -267,14 +263,18 @@ class Corpus:
             self._sites()
             self._read_before_writing()
             # Into an empty archive, indexes (and keys) are made once the tables are full.
-            restore = [] if self.options.append else self.bulk.set_aside(TABLES)
+            restore = {} if self.options.append else self.bulk.set_aside(TABLES)
             self._articles()
             self._commenters()
             self._comments()
             self._blocks()
             self._records()
-            self._audit()
-            self.bulk.restore(restore)
+            # The audit log's rows are hashed while the database indexes the other tables.
+            audit_table = restore.pop(AuditEvent._meta.db_table, [])
+            with self.bulk.restoring([sql for table in restore.values() for sql in table]):
+                rows = self._audit_rows()
+            self.bulk.insert(AuditEvent, AUDIT_FIELDS, rows)
+            self.bulk.restore(audit_table)
             self._count_appended()
             self.bulk.reset_sequences(EXPLICIT_IDS)
             self._imports()
@@ -282,6 +282,7 @@ class Corpus:
         return Summary(
             vendor=self.connection.vendor,
             comments=self.options.comments,
+            workers=self.workers,
             seconds=time.perf_counter() - started,
             cpu_seconds=time.process_time() - cpu,
             counts=self.bulk.counts,
@@ -322,6 +323,8 @@ class Corpus:
             for n in range(1, self.sizes.moderators + 1)
         ]
         self.researcher = self._user(f"{USERNAME}researcher", permissions.RESEARCHER)
+        self.actors = [Actor(u.pk, u.get_username()) for u in self.moderators]
+        self.admin_actor = Actor(self.admin.pk, self.admin.get_username())
 
     @staticmethod
     def _user(username: str, role: str, **flags):
@@ -376,23 +379,23 @@ class Corpus:
         self.articles = []
         rows = []
         for offset, (published, n, home, size) in enumerate(plans):
-            site = self.sites[home]
-            plan = ArticlePlan(first + offset, site, published, size)
+            plan = threads.Article(first + offset, home, published, size)
             self.articles.append(plan)
             if n == 0 and sizes.long_thread:
                 self.long_thread_article = plan.id
-            site.report.articles_created += 1
-            site.report.comments_created += size
+            report = self.sites[home].report
+            report.articles_created += 1
+            report.comments_created += size
             rows.append(self._article_row(plan))
         if not sizes.long_thread:
             self.long_thread_article = None
         self.bulk.insert(Article, ARTICLE_FIELDS, rows)
 
-    def _article_row(self, plan: ArticlePlan) -> tuple:
-        writer = self.writer
-        domain = plan.site.name.lower().replace(" ", "") + ".example"
+    def _article_row(self, plan: threads.Article) -> tuple:
+        writer, site = self.writer, self.sites[plan.site]
+        domain = site.name.lower().replace(" ", "") + ".example"
         return (
-            plan.id, plan.site.id, writer.title(), "", f"By {writer.display_name()}",
+            plan.id, site.id, writer.title(), "", f"By {writer.display_name()}",
             self.bulk.when(plan.published), f"https://{domain}/?p={plan.id}",
             writer.article_body(), WXR, f"corpus-{plan.id}",
         )  # fmt: skip
@@ -422,9 +425,8 @@ class Corpus:
         write much of it (Zipf-like weights, in random order)."""
         rng, total = self.rng, self.options.comments
         per_site = [0] * len(self.sites)
-        index = {site.id: n for n, site in enumerate(self.sites)}
         for plan in self.articles:
-            per_site[index[plan.site.id]] += plan.size
+            per_site[plan.site] += plan.size
         taken = self.taken
         next_id = self.first[Commenter]
         self.names: dict[int, str] = {}
@@ -457,93 +459,105 @@ class Corpus:
     # Comments, their states and judgements
 
     def _comments(self) -> None:
-        first = {
-            "decision": self.first[Decision],
-            "tag": self.first[Tag],
-            "block": self.first[CommenterBlock],
-        }
-        self.judge = Judge(self.rng, self.moderators, self.admin, first, self.bulk.when)
-        self.next_comment = self.first[Comment]
-        self.comment_rows: list[tuple] = []
-        self.state_rows: list[tuple] = []
+        """Every comment with its state and judgements, chunk by chunk: made by worker
+        processes (or here, with no workers) and written here, in order."""
+        threads.CONTEXT = threads.Context(
+            seed=self.options.seed,
+            sites=self.sites,
+            names=self.names,
+            writer=self.writer,
+            moderators=self.actors,
+            admin=self.admin_actor,
+            when=self.bulk.when,
+        )
+        self.next_decision, self.next_tag = self.first[Decision], self.first[Tag]
+        self.events: list[tuple] = []
+        self.removals: Counter = Counter()
+        self.last_removal: dict[int, int] = {}
+        chunks = self._chunks()
         done = 0
+        for made in self._made(chunks):
+            self._write(made)
+            done += len(made.comments)
+            self.progress(done, self.options.comments)
+
+    def _chunks(self) -> list[Chunk]:
+        """Consecutive articles of about `chunk` comments (the same whoever makes them)."""
+        chunks, articles, size = [], [], 0
+        first = self.first[Comment]
         for plan in self.articles:
-            self._thread(plan)
-            done += plan.size
-            if len(self.comment_rows) >= FLUSH_EVERY:
-                self._flush()
-                self.progress(done, self.options.comments)
-        self._flush()
-        self.progress(done, self.options.comments)
+            articles.append(plan)
+            size += plan.size
+            if size >= self.options.chunk:
+                chunks.append(Chunk(len(chunks), first, tuple(articles)))
+                first += size
+                articles, size = [], 0
+        if articles:
+            chunks.append(Chunk(len(chunks), first, tuple(articles)))
+        return chunks
 
-    def _thread(self, plan: ArticlePlan) -> None:
-        """One article's comments with their states (and judgements, for the few judged).
-        The hot loop of the load: locals over attributes, nothing done twice."""
-        rng, site, size, random = self.rng, plan.site, plan.size, self.rng.random
-        first = self.next_comment
-        self.next_comment += size
-        parents, positions, order = tree(rng, size)
-        window = (14 if size >= LONG_THREAD else 5) * DAY
-        times = posting_times(rng, plan.published + 600, size, window)
-        authors = rng.choices(site.commenter_ids, cum_weights=site.cum_weights, k=size)
-        fates = rng.choices(FATES, cum_weights=FATE_CUM, k=size)
-        when, names, write, judge = self.bulk.when, self.names, self.writer.body, self.judge.judge
-        comments, states = self.comment_rows.append, self.state_rows.append
-        for n in range(size):
-            comment_id, status = first + n, fates[n]
-            author = authors[n] = authors[n] if random() >= ANONYMOUS_SHARE else None
-            parent = parents[n]
-            if parent is not None:
-                body = write(violation=_violation(rng, status), reply_to=names.get(authors[parent]))
-                parent += first
-            else:
-                body = write(violation=_violation(rng, status))
-            posted, roll = when(times[n]), random()
-            comments(
-                (comment_id, plan.id, parent, author, positions[n], order[n], posted, body.text,
-                 body.html, HELD if roll < HELD_SHARE else PUBLISHED,
-                 int(HELD_SHARE <= roll < HELD_SHARE + MISSING_SHARE), WXR, str(comment_id))
-            )  # fmt: skip
-            roll = random()
-            if status == PENDING and body.violation is None and roll >= REOPENED_SHARE:
-                states((comment_id, site.id, posted, PENDING, 0, None))  # most comments
-                continue
-            state = judge(status, body, times[n], roll, comment_id, site, plan.id, author)
-            states((comment_id, site.id, posted, *state))
+    def _made(self, chunks: list[Chunk]):
+        """The chunks' rows in order: made here, or by worker processes a few chunks ahead
+        of the writing (forked now, they inherit `threads.CONTEXT`; they never use the
+        database connection they inherit, and end without closing it)."""
+        if not self.workers or len(chunks) < 2:
+            yield from map(threads.make, chunks)
+            return
+        ahead = 2 * self.workers
+        with multiprocessing.get_context("fork").Pool(self.workers) as pool:
+            waiting = deque(pool.apply_async(threads.make, (c,)) for c in chunks[:ahead])
+            for chunk in chunks[ahead:]:
+                yield waiting.popleft().get()
+                waiting.append(pool.apply_async(threads.make, (chunk,)))
+            while waiting:
+                yield waiting.popleft().get()
 
-    def _flush(self) -> None:
+    def _write(self, made: Made) -> None:
+        made.shift(self.next_decision, self.next_tag)
+        self.next_decision += len(made.decisions)
+        self.next_tag += len(made.tags)
         bulk = self.bulk
-        bulk.insert(Comment, COMMENT_FIELDS, self.comment_rows)
-        decisions, reasons, tags = self.judge.drain()
-        bulk.insert(Decision, DECISION_FIELDS, decisions)
-        bulk.insert(Decision.reasons.through, ["decision_id", "category_id"], reasons)
-        bulk.insert(Tag, TAG_FIELDS, tags)
-        bulk.insert(ModerationState, STATE_FIELDS, self.state_rows)
-        self.comment_rows, self.state_rows = [], []
+        bulk.insert(Comment, COMMENT_FIELDS, made.comments)
+        bulk.insert(Decision, DECISION_FIELDS, made.decisions)
+        bulk.insert(Decision.reasons.through, ["decision_id", "category_id"], made.reasons)
+        bulk.insert(Tag, TAG_FIELDS, made.tags)
+        bulk.insert(ModerationState, STATE_FIELDS, made.states)
+        self.events.extend(made.events)
+        self.removals.update(made.removals)
+        for commenter, at in made.last_removal.items():
+            self.last_removal[commenter] = max(at, self.last_removal.get(commenter, at))
 
     # Commenters' blocks and records
 
     def _blocks(self) -> None:
-        self.judge.block_offenders(max(1, self.sizes.commenters // 1000), self.site_of)
-        self.bulk.insert(CommenterBlock, BLOCK_FIELDS, self.judge.blocks)
+        """A few repeat offenders blocked, once every removal is known."""
+        judge = Judge(
+            self.rng, self.actors, self.admin_actor, {"block": self.first[CommenterBlock]},
+            self.bulk.when,
+        )  # fmt: skip
+        judge.removals, judge.last_removal = self.removals, self.last_removal
+        judge.block_offenders(max(1, self.sizes.commenters // 1000), self.site_of)
+        self.bulk.insert(CommenterBlock, BLOCK_FIELDS, judge.blocks)
+        # (time, chunk, order): a block's events sort after the comments' at the same time
+        self.events.extend((at, len(self.articles), *rest) for at, *rest in judge.events)
+        self.blocks_of = judge.blocks_of
 
     def _records(self) -> None:
-        judge, when = self.judge, self.bulk.when
-        rows = []
+        rows, when = [], self.bulk.when
         for commenter_id in self.names:
-            blocked, until = judge.blocks_of.get(commenter_id, (0, None))
+            blocked, until = self.blocks_of.get(commenter_id, (0, None))
             rows.append(
-                (commenter_id, judge.removals.get(commenter_id, 0),
-                 int(commenter_id in judge.blocks_of), blocked, when(until) if until else None)
+                (commenter_id, self.removals.get(commenter_id, 0),
+                 int(commenter_id in self.blocks_of), blocked, when(until) if until else None)
             )  # fmt: skip
         self.bulk.insert(CommenterRecord, RECORD_FIELDS, rows)
 
     # The audit log
 
-    def _audit(self) -> None:
+    def _audit_rows(self) -> list[tuple]:
         """Every judgement's event, oldest first, chained onto the log's head with the same
-        hash `audit.append` computes; the head row counts them."""
-        events = sorted(self.judge.events)
+        hash `audit.append` computes (no database: this runs beside the index builds)."""
+        events = sorted(self.events, key=lambda e: e[:3])
         first = self.first[AuditEvent]
         previous = self.audit_head
         rows = []
@@ -551,11 +565,8 @@ class Corpus:
             row = self._audit_row(first + n, event, previous)
             previous = row[-1]
             rows.append(row)
-            if len(rows) >= FLUSH_EVERY:
-                self.bulk.insert(AuditEvent, AUDIT_FIELDS, rows)
-                rows = []
-        self.bulk.insert(AuditEvent, AUDIT_FIELDS, rows)
-        self.appended = len(events)
+        self.appended = len(rows)
+        return rows
 
     def _count_appended(self) -> None:
         """The head row counts every event appended (`audit.append` adds one at a time)."""
@@ -563,12 +574,12 @@ class Corpus:
             AuditHead.objects.create(pk=1, appended=self.appended)
 
     def _audit_row(self, event_id: int, event: tuple, previous: str) -> tuple:
-        at, _, actor, action, target_type, target_id, *refs, before, after, note = event
+        at, _, _, actor, action, target_type, target_id, *refs, before, after, note = event
         site_id, article_id, comment_id, commenter_id = refs
         fields = types.SimpleNamespace(
             created_at=moment(at),
             actor_id=actor.pk,
-            actor_name=actor.get_username(),
+            actor_name=actor.username,
             action=action.value,
             target_type=target_type,
             target_id=target_id,
@@ -601,50 +612,3 @@ class Corpus:
                 origin=origin,
                 report=info.report,
             )
-
-
-def _violation(rng: random.Random, status: str) -> str | None:
-    """The category of the forbidden passage a comment that ends in `status` has, if any."""
-    if rng.random() >= VIOLATION_CHANCE[status]:
-        return None
-    return KINDS[bisect(KIND_CUM, rng.random() * KIND_CUM[-1])]
-
-
-def tree(rng: random.Random, size: int) -> tuple[list, list[str], list[int]]:
-    """A thread of `size` comments in posting order: each one's parent (an index, or None),
-    position as the page numbers it ("2", "2.1", "2.1.1") and place in reading order."""
-    parents: list[int | None] = [None] * size
-    positions = [""] * size
-    depth = [0] * size
-    replies: dict[int, list[int]] = {}
-    roots = []
-    for n in range(size):
-        if n and rng.random() < REPLY_SHARE:
-            parent = rng.randrange(max(0, n - RECENT), n)
-            if depth[parent] >= MAX_DEPTH:
-                parent = parents[parent]
-            siblings = replies.setdefault(parent, [])
-            siblings.append(n)
-            parents[n], depth[n] = parent, depth[parent] + 1
-            positions[n] = f"{positions[parent]}.{len(siblings)}"
-        else:
-            roots.append(n)
-            positions[n] = str(len(roots))
-    order = [0] * size
-    stack = roots[::-1]
-    for place in range(size):
-        n = stack.pop()
-        order[n] = place
-        stack.extend(reversed(replies.get(n, ())))
-    return parents, positions, order
-
-
-def posting_times(rng: random.Random, start: int, size: int, window: int) -> list[int]:
-    """When each comment was posted: most soon after the article, a long tail later; each
-    strictly after the one before (so a reply is always after its parent)."""
-    times = []
-    last = start - 1
-    for offset in sorted(rng.random() ** 3 for _ in range(size)):
-        last = max(start + int(offset * window), last + 1)
-        times.append(last)
-    return times

@@ -9,6 +9,7 @@ to a model later is filled or named in a clear error, never silently skipped.
 """
 
 import json
+import threading
 import time
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -140,27 +141,27 @@ class Bulk:
 
     # Indexes, locks, sequences, statistics
 
-    def set_aside(self, models) -> list[str]:
+    def set_aside(self, models) -> dict[str, list[str]]:
         """Drop what makes each row expensive to write and is cheaper to make once the
         tables are full: secondary indexes (sorting once beats a million inserts at random
         places in each), and on PostgreSQL the foreign keys (one join validates a whole
         column, where a deferred trigger checks each row). Primary keys and UNIQUE stay.
-        Returns the SQL that makes them again (`restore`), read from the database: whatever
-        indexes and keys the models have by then come back as they were."""
+        Returns the SQL that makes them again (`restore`), by table, read from the database:
+        whatever indexes and keys the models have by then come back as they were."""
         tables = [m._meta.db_table for m in models]
         names = json.dumps(tables) if self.vendor == "sqlite" else tables
         quote = self.connection.ops.quote_name
-        restore = []
+        restore: dict[str, list[str]] = {}
         with self.connection.cursor() as cursor, self._checked(cursor):
             cursor.execute(INDEXES[self.vendor], [names])
-            for _, name, sql in cursor.fetchall():
+            for table, name, sql in cursor.fetchall():
                 cursor.execute(f"DROP INDEX {quote(name)}")
-                restore.append(sql)
+                restore.setdefault(table, []).append(sql)
             if self.vendor == "postgresql":
                 cursor.execute(FOREIGN_KEYS, [names])
                 for table, name, definition in cursor.fetchall():
                     cursor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
-                    restore.append(
+                    restore.setdefault(table, []).append(
                         f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}"
                     )
         return restore
@@ -170,6 +171,37 @@ class Bulk:
         with self.connection.cursor() as cursor, self._checked(cursor):
             for sql in statements:
                 cursor.execute(sql)
+
+    @contextmanager
+    def restoring(self, statements: list[str]):
+        """`restore` in a thread of its own while the caller works without the database:
+        the drivers let go of Python's lock while the database builds an index, so the two
+        overlap. Leaving the context waits for the thread and raises what it met."""
+        self.connection.ensure_connection()
+        raw, vendor, failures = self.connection.connection, self.vendor, []
+
+        def build():
+            cursor = raw.cursor()
+            try:
+                if vendor == "postgresql":
+                    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                for sql in statements:
+                    cursor.execute(sql)
+                if vendor == "postgresql":
+                    cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+            except BaseException as error:  # raised again in the caller's thread, below
+                failures.append(error)
+            finally:
+                cursor.close()
+
+        builder = threading.Thread(target=build, name="corpus-indexes")
+        builder.start()
+        try:
+            yield
+        finally:
+            builder.join()
+        if failures:
+            raise failures[0]
 
     @contextmanager
     def _checked(self, cursor):

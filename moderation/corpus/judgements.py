@@ -97,9 +97,9 @@ class Judge:
         self.when = when  # seconds since 1970 -> the value a time column takes
         self.moderators = moderators
         self.resolvers = [admin, *moderators]
-        self.next_decision = first_ids["decision"]
-        self.next_tag = first_ids["tag"]
-        self.next_block = first_ids["block"]
+        self.next_decision = first_ids.get("decision", 0)
+        self.next_tag = first_ids.get("tag", 0)
+        self.next_block = first_ids.get("block", 0)
         self.decisions: list[tuple] = []
         self.reasons: list[tuple] = []
         self.tags: list[tuple] = []

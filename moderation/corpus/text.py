@@ -134,10 +134,11 @@ class Writer:
             return rng.choice(DETAILS)
         return rng.choice(CLOSERS)
 
-    def body(self, *, violation: str | None = None, reply_to: str | None = None) -> Body:
+    def body(self, rng, *, violation: str | None = None, reply_to: str | None = None) -> Body:
         """A comment of one to four paragraphs (most comments are one), answering
-        `reply_to` by name if given, with a sentence of the `violation` category if given."""
-        rng, pool = self.rng, self.paragraphs
+        `reply_to` by name if given, with a sentence of the `violation` category if given.
+        `rng`: the chunk's own generator (the pool is shared by every chunk)."""
+        pool = self.paragraphs
         roll = rng.random()
         count = 1 if roll < 0.55 else 2 if roll < 0.8 else 3 if roll < 0.93 else 4
         chosen = [pool[int(rng.random() * len(pool))] for _ in range(count)]

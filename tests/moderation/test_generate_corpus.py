@@ -289,9 +289,9 @@ def fingerprint() -> list:
     return [list(comments), sorted(map(repr, events))]
 
 
-def generated(seed: int) -> list:
+def generated(seed: int, workers: int = 0) -> list:
     with transaction.atomic():
-        generate(comments=500, seed=seed)
+        generate(comments=1000, seed=seed, workers=workers, chunk=150)
         result = fingerprint()
         transaction.set_rollback(True)
     return result
@@ -301,6 +301,11 @@ def test_the_same_seed_makes_the_same_corpus():
     first = generated(11)
     assert first == generated(11)
     assert first != generated(12)
+
+
+def test_worker_processes_make_the_same_corpus():
+    # Seven chunks of 150 comments or so, made by two processes while this one writes them.
+    assert generated(11, workers=2) == generated(11, workers=0)
 
 
 # Refusals and options
@@ -329,6 +334,8 @@ def test_append_adds_a_corpus_to_the_comments_there(comment):
         ({"comments": 100, "articles": 200}, "articles"),
         ({"comments": 100, "long_thread": 95}, "long thread"),
         ({"comments": 100, "moderators": 1}, "two moderators"),
+        ({"comments": 100, "workers": -1}, "--workers must be 0"),
+        ({"comments": 100, "chunk": 0}, "--chunk must be at least 1"),
     ],
 )
 def test_options_that_make_no_corpus_are_refused(options, message):

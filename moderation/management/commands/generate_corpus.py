@@ -7,9 +7,9 @@ hash-chained audit event for every judgement, and the users who made them (`corp
 `corpus-moderator-1…`, `corpus-researcher`, without passwords). See `moderation.corpus`.
 
 For benchmarks and trying the dashboard at scale, on SQLite or PostgreSQL: rows are written
-in bulk in one transaction (a million comments in well under a minute on SQLite). It
-refuses a database that already has comments unless `--append` is given, and the same
-options and seed make the same corpus.
+in bulk in one transaction while worker processes make the next ones (a million comments in
+well under a minute on SQLite). It refuses a database that already has comments unless
+`--append` is given, and the same options and seed make the same corpus.
 """
 
 import sys
@@ -18,7 +18,14 @@ from datetime import UTC, datetime
 from django.core.management.base import BaseCommand, CommandError
 
 from moderation.corpus import Corpus, Options
-from moderation.corpus.build import LONG_THREAD, MODERATORS, UNTIL, CorpusError
+from moderation.corpus.build import (
+    CHUNK,
+    LONG_THREAD,
+    MODERATORS,
+    PARALLEL_FROM,
+    UNTIL,
+    CorpusError,
+)
 
 
 def _date(value: str) -> datetime:
@@ -38,6 +45,19 @@ class Command(BaseCommand):
             "--append",
             action="store_true",
             help="Add to a database that already has comments (refused without it).",
+        )
+        parser.add_argument(
+            "--workers",
+            type=int,
+            help="Processes that make comments while this one writes them (default: none "
+            f"below {PARALLEL_FROM:,} comments, else one per CPU but one, up to 4; 0: none). "
+            "The corpus is the same whatever the number.",
+        )
+        parser.add_argument(
+            "--chunk",
+            type=int,
+            default=CHUNK,
+            help=f"Comments made and written at a time (default {CHUNK:,}).",
         )
         shape = parser.add_argument_group("shape (defaults scale with --comments)")
         shape.add_argument("--sites", type=int, help="Default 20.")
@@ -72,6 +92,8 @@ class Command(BaseCommand):
                     months=options["months"],
                     until=options["until"],
                     append=options["append"],
+                    workers=options["workers"],
+                    chunk=options["chunk"],
                 ),
                 progress=self._progress(options["verbosity"]),
             )
