@@ -114,7 +114,7 @@ class Writer:
     HTML; a comment is one to four of them, so most of the per-comment cost is a few random
     numbers and two joins."""
 
-    def __init__(self, rng: random.Random, paragraphs: int = 5000):
+    def __init__(self, rng: random.Random, paragraphs: int = 5_000):
         self.rng = rng
         sentences = [self._sentence() for _ in range(max(50, paragraphs // 2))]
         self.paragraphs = []

@@ -28,7 +28,7 @@ from moderation.corpus.judgements import (
 from moderation.corpus.text import VIOLATIONS, Writer
 
 DAY = 24 * 3600
-LONG_THREAD = 5000
+LONG_THREAD = 5_000  # comments on the one long thread (at 50,000 comments and more)
 # Threads: the share of replies, how far back a reply looks for its parent, how deep.
 REPLY_SHARE, RECENT, MAX_DEPTH = 0.3, 30, 8
 # Statuses comments end in, and the share of each that has a forbidden passage.
