@@ -1,0 +1,284 @@
+"""Rows straight into tables, as fast as each database takes them: `executemany` on SQLite,
+`COPY … FROM STDIN` (psycopg 3) on PostgreSQL. For generating corpora only: nothing here
+checks a rule, sends a signal or writes an audit event; `moderation.corpus.build` makes rows
+that keep the rules, and the tests check that they do.
+
+Tables and columns are read from the models, and a field the caller does not fill gets what
+Django would save for it (its default, "" for text, NULL where allowed), so a column added
+to a model later is filled or named in a clear error, never silently skipped.
+"""
+
+import json
+import threading
+import time
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+
+from django.core.management.color import no_style
+from django.db import connection as default_connection
+
+from archive import search
+from archive.models import Comment
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Only for the load, then put back: SQLite keeps its working set in memory, does not wait
+# for the disk at each commit (a crash mid-load loses the load, nothing older), and does not
+# look up each row's foreign keys (the tests check the generated rows' integrity instead).
+SQLITE_LOAD_PRAGMAS = {
+    "synchronous": "OFF",
+    "cache_size": "-1000000",
+    "temp_store": "MEMORY",
+    "foreign_keys": "OFF",
+    "threads": "2",
+}
+# Each table's indexes that no constraint needs: (table, name, the SQL that makes it).
+INDEXES = {
+    "sqlite": "SELECT tbl_name, name, sql FROM sqlite_master WHERE type = 'index' "
+    "AND sql IS NOT NULL AND tbl_name IN (SELECT value FROM json_each(%s))",
+    "postgresql": "SELECT t.relname, c.relname, pg_get_indexdef(c.oid) FROM pg_index x "
+    "JOIN pg_class c ON c.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid "
+    "WHERE t.relname = ANY(%s) AND t.relnamespace = current_schema()::regnamespace "
+    "AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = x.indexrelid "
+    "AND k.conrelid = t.oid AND k.contype IN ('p', 'u', 'x'))",
+}
+# PostgreSQL: each table's foreign keys, (table, name, definition).
+FOREIGN_KEYS = (
+    "SELECT t.relname, k.conname, pg_get_constraintdef(k.oid) FROM pg_constraint k "
+    "JOIN pg_class t ON t.oid = k.conrelid WHERE k.contype = 'f' AND t.relname = ANY(%s) "
+    "AND t.relnamespace = current_schema()::regnamespace"
+)
+
+
+class UnsupportedDatabase(Exception):
+    pass
+
+
+def moment(seconds: int) -> datetime:
+    """A time given in seconds since 1970, as an aware UTC datetime."""
+    return EPOCH + timedelta(seconds=seconds)
+
+
+class Table:
+    """One model's table: the columns the caller fills, in `fields` order, then the rest with
+    what Django would save for them."""
+
+    def __init__(self, connection, model, fields: list[str]):
+        meta = model._meta
+        given = [meta.get_field(name) for name in fields]
+        attnames = {f.attname for f in given}
+        rest = [f for f in meta.concrete_fields if f.attname not in attnames and not f.primary_key]
+        self.defaults = tuple(self._default(connection, f) for f in rest)
+        quote = connection.ops.quote_name
+        columns = ", ".join(quote(f.column) for f in [*given, *rest])
+        if connection.vendor == "sqlite":
+            marks = ", ".join("?" * (len(given) + len(rest)))
+            self.sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({marks})"
+        else:
+            self.sql = f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN"
+
+    @staticmethod
+    def _default(connection, field):
+        value = field.get_default()
+        if value is not None or field.null:
+            return field.get_db_prep_save(value, connection)
+        raise ValueError(
+            f"generate_corpus does not fill {field.model.__name__}.{field.name}, which has no "
+            "default: teach moderation/corpus/build.py what to put there"
+        )
+
+
+class Bulk:
+    """Writes rows in the current transaction of `connection`, and counts them by model."""
+
+    def __init__(self, connection=default_connection):
+        if connection.vendor not in ("sqlite", "postgresql"):
+            raise UnsupportedDatabase(
+                f"generate_corpus supports SQLite and PostgreSQL, not {connection.vendor}."
+            )
+        self.connection = connection
+        self.vendor = connection.vendor
+        self.counts: dict[str, int] = {}
+        self._tables: dict[tuple, Table] = {}
+
+    # Values as each database takes them
+
+    def when(self, seconds: int):
+        """A time (seconds since 1970, UTC) as the column stores it: SQLite keeps naive UTC
+        text (what Django's own adapter writes for whole seconds), PostgreSQL a timestamptz."""
+        if self.vendor == "sqlite":
+            return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(seconds))
+        return EPOCH + timedelta(seconds=seconds)
+
+    @staticmethod
+    def json(value) -> str | None:
+        return None if value is None else json.dumps(value)
+
+    # Writing
+
+    def next_id(self, model) -> int:
+        """The first free primary key (the tables are locked, see `lock`)."""
+        meta = model._meta
+        with self.connection.cursor() as cursor:
+            cursor.execute(f"SELECT COALESCE(MAX({meta.pk.column}), 0) + 1 FROM {meta.db_table}")
+            return cursor.fetchone()[0]
+
+    def insert(self, model, fields: list[str], rows: list[tuple]) -> None:
+        if not rows:
+            return
+        key = (model, tuple(fields))
+        if key not in self._tables:
+            self._tables[key] = Table(self.connection, model, fields)
+        table = self._tables[key]
+        label = model._meta.label
+        self.counts[label] = self.counts.get(label, 0) + len(rows)
+        self.connection.ensure_connection()
+        raw = self.connection.connection  # the driver's, in the transaction Django opened
+        if table.defaults:
+            rows = [row + table.defaults for row in rows]
+        if self.vendor == "sqlite":
+            raw.executemany(table.sql, rows)
+            return
+        with raw.cursor() as cursor, cursor.copy(table.sql) as copy:
+            for row in rows:
+                copy.write_row(row)
+
+    # Indexes, locks, sequences, statistics
+
+    def set_aside(self, models) -> dict[str, list[str]]:
+        """Drop what makes each row expensive to write and is cheaper to make once the
+        tables are full: secondary indexes (sorting once beats a million inserts at random
+        places in each), and on PostgreSQL the foreign keys (one join validates a whole
+        column, where a deferred trigger checks each row). Primary keys and UNIQUE stay.
+        Returns the SQL that makes them again (`restore`), by table, read from the database:
+        whatever indexes and keys the models have by then come back as they were."""
+        tables = [m._meta.db_table for m in models]
+        names = json.dumps(tables) if self.vendor == "sqlite" else tables
+        quote = self.connection.ops.quote_name
+        restore: dict[str, list[str]] = {}
+        with self.connection.cursor() as cursor, self._checked(cursor):
+            cursor.execute(INDEXES[self.vendor], [names])
+            for table, name, sql in cursor.fetchall():
+                cursor.execute(f"DROP INDEX {quote(name)}")
+                restore.setdefault(table, []).append(sql)
+            if self.vendor == "sqlite" and Comment._meta.db_table in tables:
+                self._set_aside_search(cursor, restore)
+            if self.vendor == "postgresql":
+                cursor.execute(FOREIGN_KEYS, [names])
+                for table, name, definition in cursor.fetchall():
+                    cursor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
+                    restore.setdefault(table, []).append(
+                        f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}"
+                    )
+        return restore
+
+    def _set_aside_search(self, cursor, restore) -> None:
+        """SQLite's full-text table is kept by a trigger per comment row: drop the triggers
+        and fill the table once, from the comments, when they come back."""
+        cursor.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE %s",
+            [f"{search.FTS_TABLE}%"],
+        )
+        triggers = cursor.fetchall()
+        for name, _ in triggers:
+            cursor.execute(f"DROP TRIGGER {self.connection.ops.quote_name(name)}")
+        if triggers:
+            table = Comment._meta.db_table
+            restore.setdefault(table, []).extend(sql for _, sql in triggers)
+            restore[table].append(
+                f"INSERT INTO {search.FTS_TABLE}({search.FTS_TABLE}) VALUES ('rebuild')"
+            )
+
+    def restore(self, statements: list[str]) -> None:
+        """Make again what `set_aside` dropped (the keys check every row as they come)."""
+        with self.connection.cursor() as cursor, self._checked(cursor):
+            for sql in statements:
+                cursor.execute(sql)
+
+    @contextmanager
+    def restoring(self, statements: list[str]):
+        """`restore` in a thread of its own while the caller works without the database:
+        the drivers let go of Python's lock while the database builds an index, so the two
+        overlap. Leaving the context waits for the thread and raises what it met."""
+        self.connection.ensure_connection()
+        raw, vendor, failures = self.connection.connection, self.vendor, []
+
+        def build():
+            cursor = raw.cursor()
+            try:
+                if vendor == "postgresql":
+                    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                for sql in statements:
+                    cursor.execute(sql)
+                if vendor == "postgresql":
+                    cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+            except BaseException as error:  # raised again in the caller's thread, below
+                failures.append(error)
+            finally:
+                cursor.close()
+
+        builder = threading.Thread(target=build, name="corpus-indexes")
+        builder.start()
+        try:
+            yield
+        finally:
+            builder.join()
+        if failures:
+            raise failures[0]
+
+    @contextmanager
+    def _checked(self, cursor):
+        """PostgreSQL refuses to change a table's indexes or keys while foreign-key checks on
+        its rows wait for the commit (Django's constraints are deferred): run them first."""
+        if self.vendor != "postgresql":
+            yield
+            return
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        yield
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+    def lock(self, models) -> None:
+        """Keep other writers out of these tables until the load commits, so the ids taken
+        from MAX(id) stay free. (SQLite: the load's first write locks the whole database.)"""
+        if self.vendor != "postgresql":
+            return
+        names = ", ".join(m._meta.db_table for m in models)
+        with self.connection.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {names} IN SHARE ROW EXCLUSIVE MODE")
+
+    def reset_sequences(self, models) -> None:
+        """After explicit ids, the next id the database hands out is above them (PostgreSQL;
+        SQLite's AUTOINCREMENT follows explicit ids by itself)."""
+        statements = self.connection.ops.sequence_reset_sql(no_style(), models)
+        with self.connection.cursor() as cursor:
+            for sql in statements:
+                cursor.execute(sql)
+
+    def analyze(self, models) -> None:
+        """PostgreSQL: fresh planner statistics, as autovacuum would gather within a minute
+        of a load this size. SQLite is left as Django leaves it (no ANALYZE)."""
+        if self.vendor != "postgresql":
+            return
+        with self.connection.cursor() as cursor:
+            for model in models:
+                cursor.execute(f"ANALYZE {model._meta.db_table}")
+
+
+@contextmanager
+def load_settings(connection=default_connection):
+    """SQLite's PRAGMAs for a bulk load, put back afterwards; nothing on PostgreSQL, nor
+    inside a transaction (SQLite ignores or refuses some PRAGMAs there)."""
+    if connection.vendor != "sqlite" or connection.in_atomic_block:
+        yield
+        return
+    with connection.cursor() as cursor:
+        before = {}
+        for name, value in SQLITE_LOAD_PRAGMAS.items():
+            cursor.execute(f"PRAGMA {name}")
+            before[name] = cursor.fetchone()[0]
+            cursor.execute(f"PRAGMA {name} = {value}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            for name, value in before.items():
+                cursor.execute(f"PRAGMA {name} = {value}")
