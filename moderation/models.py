@@ -186,14 +186,22 @@ class ModerationState(models.Model):
     `version` grows by one with every decision, so an action made on a stale page (another
     moderator decided in between) is detected and refused instead of overwriting.
 
-    `site` and `queued_at` are copies kept here so that each queue (a status, optionally one
-    site, oldest or newest first) is one walk along an index, never a sort of the whole
-    table. `queued_at` is when the comment was posted, or when it was stored if the source
-    gave no time; with `comment` it is the queue's order and its keyset cursor.
+    `site`, `article`, `commenter` and `queued_at` are copies kept here so that each queue
+    (a status, optionally one site, article or commenter, oldest or newest first) is one
+    walk along an index, never a sort of the whole table. `queued_at` is when the comment
+    was posted, or when it was stored if the source gave no time; with `comment` it is the
+    queue's order and its keyset cursor.
     """
 
     comment = models.OneToOneField(Comment, on_delete=models.PROTECT, related_name="moderation")
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+", db_index=False)
+    article = models.ForeignKey(
+        "archive.Article", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    commenter = models.ForeignKey(
+        Commenter, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        db_index=False,
+    )  # fmt: skip
     queued_at = models.DateTimeField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     version = models.PositiveIntegerField(default=0)
@@ -210,6 +218,14 @@ class ModerationState(models.Model):
             ),
             models.Index(fields=["queued_at", "comment"], name="state_queue"),
             models.Index(fields=["site", "queued_at", "comment"], name="state_site_queue"),
+            # One article's or one commenter's comments (all statuses: at most thousands).
+            models.Index(
+                fields=["article", "status", "queued_at", "comment"], name="state_article_queue"
+            ),
+            models.Index(
+                fields=["commenter", "status", "queued_at", "comment"],
+                name="state_commenter_queue",
+            ),
         ]
 
     def __str__(self):

@@ -31,6 +31,9 @@ def give_commenter_a_record(sender, instance, created, **kwargs):
 @receiver(comments_imported, dispatch_uid="moderation.record_import")
 def record_import(sender, *, site, source, origin, report, user=None, **kwargs):
     # An import stores its rows in bulk (no post_save): their states and records, at once.
-    records.open_states(Comment.objects.filter(article_id__in=report.article_ids))
+    comments = Comment.objects.filter(article_id__in=report.article_ids)
+    records.open_states(comments)
     records.open_records(Commenter.objects.filter(site=site))
+    if report.comments_updated:
+        records.follow_comments(comments)
     services.record_import(site=site, source=source, origin=origin, report=report, user=user)

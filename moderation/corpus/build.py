@@ -75,7 +75,10 @@ COMMENT_FIELDS = [
     "posted_at", "body_text", "body_html", "source_status", "missing_from_source",
     "source", "source_key",
 ]  # fmt: skip
-STATE_FIELDS = ["comment_id", "site_id", "queued_at", "status", "version", "decision_id"]
+STATE_FIELDS = [
+    "comment_id", "site_id", "queued_at", "status", "version", "decision_id", "article_id",
+    "commenter_id",
+]  # fmt: skip
 DECISION_FIELDS = [
     "id", "comment_id", "status", "previous_status", "moderator_id", "note", "created_at",
     "version",

@@ -98,7 +98,9 @@ class Made:
         self.decisions = [(d[0] + decision, *d[1:]) for d in self.decisions]
         self.reasons = [(r[0] + decision, r[1]) for r in self.reasons]
         self.tags = [(t[0] + tag, *t[1:]) for t in self.tags]
-        self.states = [s if s[5] is None else (*s[:5], s[5] + decision) for s in self.states]
+        self.states = [
+            s if s[5] is None else (*s[:5], s[5] + decision, *s[6:]) for s in self.states
+        ]
         # (time, chunk, order, actor, action, target type, target id, …)
         self.events = [
             e if e[5] != "tag" else (*e[:6], str(int(e[6]) + tag), *e[7:]) for e in self.events
@@ -155,10 +157,10 @@ def thread(rng, context: Context, judge: Judge, made: Made, article: Article, fi
         )  # fmt: skip
         roll = random_()
         if status == PENDING and body.violation is None and roll >= REOPENED_SHARE:
-            states((comment_id, site.id, posted, PENDING, 0, None))  # most comments
+            states((comment_id, site.id, posted, PENDING, 0, None, article.id, author))  # most
             continue
         state = decide(status, body, times[n], roll, comment_id, site, article.id, author)
-        states((comment_id, site.id, posted, *state))
+        states((comment_id, site.id, posted, *state, article.id, author))
 
 
 def violation(rng: random.Random, status: str) -> str | None:

@@ -11,8 +11,8 @@ from archive.models import Comment, Commenter
 from moderation import permissions
 from moderation.actions import Action
 from moderation.audit import Context
-from moderation.models import AuditEvent, CommenterRecord, ModerationState
-from moderation.services._common import append, require
+from moderation.models import AuditEvent, CommenterRecord, ModerationState, Status
+from moderation.services._common import append, change_record, require
 from moderation.services.errors import NotAllowed
 from moderation.services.locks import retried
 
@@ -27,15 +27,42 @@ def open_states(comments) -> int:
     Returns how many were made (a few queries per 500 comments)."""
     now = timezone.now()
     missing = comments.filter(moderation__isnull=True).order_by("pk")
-    rows = list(missing.values_list("pk", "article__site_id", "posted_at"))
+    rows = list(
+        missing.values_list("pk", "article__site_id", "article_id", "commenter_id", "posted_at")
+    )
     ModerationState.objects.bulk_create(
         (
-            ModerationState(comment_id=pk, site_id=site, queued_at=posted or now)
-            for pk, site, posted in rows
+            ModerationState(
+                comment_id=pk,
+                site_id=site,
+                article_id=article,
+                commenter_id=commenter,
+                queued_at=posted or now,
+            )
+            for pk, site, article, commenter, posted in rows
         ),
         batch_size=BATCH,
     )
     return len(rows)
+
+
+def follow_comments(comments) -> int:
+    """After a re-import: a comment whose author changed at the source (a WordPress export
+    can rename one) moves its state's copy of the commenter, and its removal, if removed, to
+    the commenter it now has. Returns how many moved (a query over the file's comments)."""
+    moved = [
+        (state, old, new, status)
+        for state, old, new, status in ModerationState.objects.filter(
+            comment__in=comments
+        ).values_list("pk", "commenter_id", "comment__commenter_id", "status")
+        if old != new
+    ]
+    for state, old, new, status in moved:
+        ModerationState.objects.filter(pk=state).update(commenter_id=new)
+        if status == Status.REMOVED:
+            change_record(old, removals=-1)
+            change_record(new, removals=1)
+    return len(moved)
 
 
 def open_records(commenters) -> int:

@@ -107,3 +107,33 @@ def test_a_block_is_on_the_record_until_lifted_or_over(article, moderator):
     )
     record.refresh_from_db()
     assert record.blocked_now is False  # an expired block needs nobody to lift it
+
+
+def test_a_state_keeps_its_comments_article_and_commenter(article):
+    comment = factories.make_comment(article, "Hello.", author="Ann")
+    state = ModerationState.objects.get(comment=comment)
+    assert (state.article_id, state.commenter_id) == (article.pk, comment.commenter_id)
+    anonymous = factories.make_comment(article, "Hi.")
+    assert ModerationState.objects.get(comment=anonymous).commenter_id is None
+
+
+def test_a_reimported_comment_whose_author_changed_takes_its_removal_along(tmp_path, moderator):
+    from pathlib import Path
+
+    example = (Path(__file__).resolve().parents[2] / "fixtures/wxr/example.xml").read_text()
+    export = tmp_path / "export.xml"
+    export.write_text(example)
+    call_command("import_wxr", export, verbosity=0)
+    ann_comment = Comment.objects.get(commenter__name="Ann")
+    site = ann_comment.article.site
+    services.decide(
+        moderator, ann_comment, Status.REMOVED, expected_version=0, reasons=[attack(site)]
+    )
+    export.write_text(example.replace("<![CDATA[Ann]]>", "<![CDATA[Ann Marie]]>"))
+    call_command("import_wxr", export, verbosity=0)
+    ann_comment.refresh_from_db()
+    assert ann_comment.commenter.name == "Ann Marie"
+    state = ModerationState.objects.get(comment=ann_comment)
+    assert state.commenter_id == ann_comment.commenter_id
+    assert records() == removals_counted_afresh()
+    assert records()[ann_comment.commenter_id] == 1
