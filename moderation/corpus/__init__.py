@@ -3,8 +3,9 @@ for trying the dashboard at scale (`manage.py generate_corpus`).
 
 - `text`: comment text and names (no database);
 - `judgements`: tags, decisions, blocks and their audit events, as the services make them;
+- `threads`: comments thread by thread, in chunks that worker processes can make;
 - `bulk`: rows straight into tables (SQLite `executemany`, PostgreSQL `COPY`);
-- `build`: the shape of a corpus (sites, articles, commenters, threads, users) and the load.
+- `build`: the shape of a corpus (sites, articles, commenters, users) and the load.
 
 This is the one writer of moderation rows besides `moderation.services`: it writes in bulk
 what the services would have written one call at a time (each comment's state and history,

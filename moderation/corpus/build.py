@@ -137,6 +137,8 @@ class Options:
         return max(1, min(4, (os.cpu_count() or 1) - 1))
 
     def sizes(self) -> "Sizes":
+        if self.months < 1:
+            raise CorpusError("--months must be at least 1.")
         n = self.comments
         sites = self.sites if self.sites is not None else SITES
         articles = self.articles or max(sites, min(MAX_ARTICLES, n // COMMENTS_PER_ARTICLE))
@@ -477,12 +479,14 @@ class Corpus:
         self.events: list[tuple] = []
         self.removals: Counter = Counter()
         self.last_removal: dict[int, int] = {}
-        chunks = self._chunks()
         done = 0
-        for made in self._made(chunks):
-            self._write(made)
-            done += len(made.comments)
-            self.progress(done, self.options.comments)
+        try:
+            for made in self._made(self._chunks()):
+                self._write(made)
+                done += len(made.comments)
+                self.progress(done, self.options.comments)
+        finally:
+            threads.CONTEXT = None
 
     def _chunks(self) -> list[Chunk]:
         """Consecutive articles of about `chunk` comments (the same whoever makes them)."""

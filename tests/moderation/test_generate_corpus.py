@@ -336,6 +336,7 @@ def test_append_adds_a_corpus_to_the_comments_there(comment):
         ({"comments": 100, "moderators": 1}, "two moderators"),
         ({"comments": 100, "workers": -1}, "--workers must be 0"),
         ({"comments": 100, "chunk": 0}, "--chunk must be at least 1"),
+        ({"comments": 100, "months": 0}, "--months must be at least 1"),
     ],
 )
 def test_options_that_make_no_corpus_are_refused(options, message):
