@@ -221,7 +221,9 @@ def clients() -> dict:
     from django.test import Client
 
     User = get_user_model()
-    superuser = User.objects.create_superuser("bench-superuser", "bench@example.org", None)
+    superuser = User.objects.filter(username="bench-superuser").first() or (
+        User.objects.create_superuser("bench-superuser", "bench@example.org", None)
+    )
     made = {}
     for role, user in [
         ("moderator", User.objects.get(username="corpus-moderator-1")),
@@ -373,14 +375,26 @@ def main(argv=None) -> int:
     parser.add_argument("--pg-url", default="postgres://postgres@127.0.0.1:5432/")
     parser.add_argument("--pg-database", default=f"bench_pages_{os.getpid()}")
     parser.add_argument("--keep", action="store_true", help="keep the database")
+    parser.add_argument(
+        "--reuse",
+        metavar="DATABASE_URL",
+        help="measure a database a --keep run left (neither built nor dropped)",
+    )
+    parser.add_argument(
+        "--only", action="append", default=[], help="pages whose name contains this (repeatable)"
+    )
     args = parser.parse_args(argv)
 
-    url = create_database(args)
+    if args.reuse:
+        args.keep = True
+        args.workdir = Path(urlsplit(args.reuse).path).parent
+    url = args.reuse or create_database(args)
     try:
         setup_django(url)
-        build(args)
+        if not args.reuse:
+            build(args)
         limit_queries(args.timeout)
-        all_pages = pages()
+        all_pages = [p for p in pages() if not args.only or any(o in p.name for o in args.only)]
         measure(all_pages, clients(), args)
         print()
         report(all_pages, args.timeout)

@@ -2,7 +2,7 @@
 
 import django_filters
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.forms import ModelChoiceField
 
 from archive import search
@@ -17,6 +17,29 @@ ORDER_CHOICES = [
     ("newest", "Newest first"),
     ("best", "Best match (with words)"),
 ]
+
+
+# Past this many comments, a set is checked while walking the queue's index (a match comes
+# every few rows); below it, the set leads and its few rows are sorted.
+WALK_OVER = 2000
+
+
+def _among(queryset, *comment_ids, walk: bool):
+    """The comments of `queryset` named by any of the subqueries `comment_ids`, each run once
+    (never a subquery per comment). How the database should use the set depends on its size,
+    which SQLite cannot know (it keeps no statistics): a small set should lead, a large one
+    is best checked row by row along the queue's index (`walk`), which `pk + 0` (no index
+    applies to it) asks for. Counting each set up to WALK_OVER costs a short index walk. A
+    count (`walk` False) is always led by the set: it stops after a thousand matches."""
+    many = walk and sum(ids.order_by()[:WALK_OVER].count() for ids in comment_ids) >= WALK_OVER
+    if many:
+        queryset, field = queryset.alias(pk_unindexed=F("pk") + 0), "pk_unindexed"
+    else:
+        field = "pk"
+    matching = Q()
+    for ids in comment_ids:
+        matching |= Q(**{f"{field}__in": ids})
+    return queryset.filter(matching)
 
 
 class CategoryChoiceField(ModelChoiceField):
@@ -77,7 +100,9 @@ class QueueFilter(django_filters.FilterSet):
         model = Comment
         fields = []
 
-    def __init__(self, data=None, *args, **kwargs):
+    def __init__(self, data=None, *args, walk=True, **kwargs):
+        # `walk`: a page walks the queue's index; a count (walk=False) lets the sets lead.
+        self.walk = walk
         # A moderator's default view: what still waits for a decision, oldest first.
         data = data.copy() if data is not None else {}
         data.setdefault("status", Status.PENDING)
@@ -115,18 +140,15 @@ class QueueFilter(django_filters.FilterSet):
             return queryset.filter(moderation__isnull=False)
         return queryset.filter(moderation__status=value)
 
-    # The category and moderator filters name the comments by id in one subquery each, not a
-    # subquery per comment: the queue's index walk then only checks a set it was given.
-
     def filter_category(self, queryset, name, value):
         tagged = Tag.objects.current().filter(category=value).values("comment_id")
         removed_for = ModerationState.objects.filter(decision__reasons=value).values("comment_id")
-        return queryset.filter(Q(pk__in=tagged) | Q(pk__in=removed_for))
+        return _among(queryset, tagged, removed_for, walk=self.walk)
 
     def filter_moderator(self, queryset, name, value):
         tagged = Tag.objects.filter(moderator=value).values("comment_id")
         decided = Decision.objects.filter(moderator=value).values("comment_id")
-        return queryset.filter(Q(pk__in=tagged) | Q(pk__in=decided))
+        return _among(queryset, tagged, decided, walk=self.walk)
 
     def filter_has_replies(self, queryset, name, value):
         replies = Comment.objects.filter(parent=OuterRef("pk"))

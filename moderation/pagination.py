@@ -60,17 +60,26 @@ def _beyond(keys, values, *, forward: bool) -> Q:
     )
 
 
-def keyset_page(queryset, keys, *, size, after=None, before=None, last=False) -> KeysetPage:
+def keyset_page(
+    queryset, keys, *, size, rows_of, after=None, before=None, last=False
+) -> KeysetPage:
     """The page of `queryset` after the cursor `after` (values of `keys`), before `before`,
-    the last page with `last`, or else the first page. One query of at most size + 1 rows."""
+    the last page with `last`, or else the first page. Two queries: the ids of at most
+    size + 1 rows along the keys (no joins the order does not need, so a filter that matches
+    thousands of rows sorts ids, not whole rows with everything they join), then
+    `rows_of(ids)`, a queryset of those rows with what the page shows, fetched by primary key
+    alone (the filters again would let a planner walk an index in search of them)."""
     forward = before is None and not last
     order = [f"-{lookup}" if _downwards(d, forward) else lookup for lookup, d in keys]
     cursor = after if forward else before
+    lean = queryset
     if cursor is not None:
-        queryset = queryset.filter(_beyond(keys, cursor, forward=forward))
-    rows = list(queryset.order_by(*order)[: size + 1])
-    more = len(rows) > size
-    rows = rows[:size]
+        lean = lean.filter(_beyond(keys, cursor, forward=forward))
+    ids = list(lean.order_by(*order).values_list("pk", flat=True)[: size + 1])
+    more = len(ids) > size
+    ids = ids[:size]
+    found = rows_of(ids).order_by().in_bulk(ids) if ids else {}
+    rows = [found[pk] for pk in ids if pk in found]
     if forward:
         return KeysetPage(rows, has_next=more, has_previous=after is not None)
     rows.reverse()

@@ -75,6 +75,11 @@ def for_queue(queryset=None):
     )
 
 
+def queue_rows(ids):
+    """The queue rows of comments `ids`: `for_queue` by primary key."""
+    return for_queue(Comment.objects.filter(pk__in=ids))
+
+
 def prepare(comments, *, categories: bool = True) -> dict[int, list[Category]]:
     """Give each comment (from `for_queue` or `thread_comments`) what its controls show:
     `status_label`, `decision` (the last one, or None) and, with `categories`,

@@ -16,9 +16,15 @@ EVENTS_PER_PAGE = 50
 
 @permissions.require(permissions.VIEW_AUDIT)
 def audit_list(request):
-    events = AuditFilter(request.GET, queryset=AuditEvent.objects.for_list())
+    events = AuditFilter(request.GET, queryset=AuditEvent.objects.all())
     cursor = queries.cursor(request.GET, lambda pk: (pk,))  # newest first, by id
-    page = pagination.keyset_page(events.qs, [("id", True)], size=EVENTS_PER_PAGE, **cursor)
+    page = pagination.keyset_page(
+        events.qs,
+        [("id", True)],
+        size=EVENTS_PER_PAGE,
+        rows_of=lambda ids: AuditEvent.objects.for_list().filter(pk__in=ids),
+        **cursor,
+    )
     # Unfiltered, a page is an unbroken stretch of the chain: each row can be checked against
     # the one below it too. Filtered, only each row against its own hash.
     unfiltered = events.form.is_valid() and not any(events.form.cleaned_data.values())

@@ -23,9 +23,11 @@ PER_PAGE = 50
 
 @permissions.require(permissions.MODERATE)
 def queue(request):
-    comments = QueueFilter(request.GET, queryset=queries.for_queue())
+    comments = QueueFilter(request.GET, queryset=Comment.objects.all())
     cursor = queries.cursor(request.GET, comments.place_of)
-    page = pagination.keyset_page(comments.qs, comments.keys, size=PER_PAGE, **cursor)
+    page = pagination.keyset_page(
+        comments.qs, comments.keys, size=PER_PAGE, rows_of=queries.queue_rows, **cursor
+    )
     rows = page.rows
     categories = queries.prepare(rows)
     return render(
@@ -34,7 +36,9 @@ def queue(request):
         {
             "filter": comments,
             "page": page,
-            "count": pagination.capped_count(comments.qs.values("pk")),
+            "count": pagination.capped_count(
+                QueueFilter(request.GET, queryset=Comment.objects.all(), walk=False).qs
+            ),
             "rows": rows,
             "bulk_categories": [c for site in categories.values() for c in site],
             "several_sites": len(categories) > 1,

@@ -8,7 +8,7 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from archive.models import Comment
-from moderation import services
+from moderation import filters, services
 from moderation.models import AuditEvent, Status, Tag
 from moderation.services import records
 from moderation.views.queue import PER_PAGE
@@ -555,6 +555,24 @@ def test_queue_filters_by_moderator(moderator_client, varied, other_moderator):
     ) == ids(varied["removed"])
 
 
+def test_large_category_and_moderator_sets_give_the_same_rows(
+    moderator_client, varied, site, other_moderator, monkeypatch
+):
+    """Past WALK_OVER comments the set is checked along the queue's index instead of leading
+    the query: the same rows either way, and the count too."""
+    queries = [
+        {"status": "all", "category": profanity(site).pk},
+        {"status": "all", "category": attack(site).pk},
+        {"status": "all", "moderator": other_moderator.pk},
+    ]
+    led = [moderator_client.get(QUEUE, q) for q in queries]
+    monkeypatch.setattr(filters, "WALK_OVER", 1)
+    walked = [moderator_client.get(QUEUE, q) for q in queries]
+    assert [rows(r) for r in walked] == [rows(r) for r in led]
+    assert [r.context["count"] for r in walked] == [r.context["count"] for r in led]
+    assert all(rows(r) for r in walked)
+
+
 def test_queue_filters_comments_with_replies(moderator_client, varied):
     assert rows(moderator_client.get(QUEUE, {"has_replies": "yes"})) == ids(varied["pending"])
     without = rows(moderator_client.get(QUEUE, {"has_replies": "no"}))
@@ -647,10 +665,10 @@ def test_queue_query_count_does_not_grow_with_its_rows(
     services.tag(moderator, first, attack(site))
     services.decide(moderator, first, Status.ESCALATED, expected_version=0)
     url = f"{QUEUE}?status=all"
-    # session, user, user's and groups' permissions, the count, the page of comments, their
-    # tags, the last decisions' reasons, the categories of their sites, and the filter form's
-    # three menus (categories, sites, moderators)
-    with django_assert_num_queries(12):
+    # session, user, user's and groups' permissions, the count, the page's ids, their comments,
+    # their tags, the last decisions' reasons, the categories of their sites, and the filter
+    # form's three menus (categories, sites, moderators)
+    with django_assert_num_queries(13):
         response = moderator_client.get(url)
     assert len(rows(response)) == 1
     others = [factories.make_site(f"Site {i}") for i in range(3)]
@@ -664,7 +682,7 @@ def test_queue_query_count_does_not_grow_with_its_rows(
         if i % 3 == 0:
             reasons = [attack(more.article.site)]
             services.decide(moderator, more, Status.REMOVED, expected_version=0, reasons=reasons)
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):
         response = moderator_client.get(url)
     assert len(rows(response)) == 30
 
