@@ -10,6 +10,7 @@ from archive.models import Comment, Site
 from moderation.actions import Action
 from moderation.forms import ROLE_CHOICES
 from moderation.models import AuditEvent, Category, Decision, ModerationState, Status, Tag
+from moderation.widgets import QuickSelect
 
 STATUS_CHOICES = [*Status.choices, ("all", "Any status")]
 ORDER_CHOICES = [
@@ -55,15 +56,21 @@ class CategoryFilter(django_filters.ModelChoiceFilter):
 
 class QueueFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(
-        choices=STATUS_CHOICES, method="filter_status", empty_label=None, label="Status"
+        widget=QuickSelect,
+        choices=STATUS_CHOICES,
+        method="filter_status",
+        empty_label=None,
+        label="Status",
     )
     category = CategoryFilter(
+        widget=QuickSelect,
         queryset=Category.objects.select_related("site").order_by("site__name", "order"),
         method="filter_category",
         empty_label="Any category",
         label="Category",
     )
     site = django_filters.ModelChoiceFilter(
+        widget=QuickSelect,
         field_name="article__site",
         queryset=Site.objects.all(),
         empty_label="All sites",
@@ -75,6 +82,7 @@ class QueueFilter(django_filters.FilterSet):
         field_name="moderation__commenter", label="Commenter id"
     )
     moderator = django_filters.ModelChoiceFilter(
+        widget=QuickSelect,
         queryset=get_user_model().objects.filter(is_active=True).order_by("username"),
         method="filter_moderator",
         empty_label="Any moderator",
@@ -86,6 +94,7 @@ class QueueFilter(django_filters.FilterSet):
         widget=django_filters.widgets.DateRangeWidget(attrs={"type": "date"}),
     )
     has_replies = django_filters.ChoiceFilter(
+        widget=QuickSelect,
         choices=[("yes", "With replies"), ("no", "Without replies")],
         method="filter_has_replies",
         empty_label="Any",
@@ -93,7 +102,11 @@ class QueueFilter(django_filters.FilterSet):
     )
     q = django_filters.CharFilter(method="filter_text", label="Words")
     order = django_filters.ChoiceFilter(
-        choices=ORDER_CHOICES, method="filter_order", empty_label=None, label="Order"
+        widget=QuickSelect,
+        choices=ORDER_CHOICES,
+        method="filter_order",
+        empty_label=None,
+        label="Order",
     )
 
     class Meta:
@@ -168,11 +181,17 @@ class QueueFilter(django_filters.FilterSet):
 
 class AuditFilter(django_filters.FilterSet):
     actor = django_filters.ModelChoiceFilter(
-        queryset=get_user_model().objects.order_by("username"), empty_label="Anyone"
+        widget=QuickSelect,
+        queryset=get_user_model().objects.order_by("username"),
+        empty_label="Anyone",
     )
-    action = django_filters.ChoiceFilter(choices=Action.choices, empty_label="Any action")
+    action = django_filters.ChoiceFilter(
+        choices=Action.choices, empty_label="Any action", widget=QuickSelect
+    )
     created = django_filters.DateFromToRangeFilter(field_name="created_at", label="Between")
-    site = django_filters.ModelChoiceFilter(queryset=Site.objects.all(), empty_label="All sites")
+    site = django_filters.ModelChoiceFilter(
+        queryset=Site.objects.all(), empty_label="All sites", widget=QuickSelect
+    )
     article = django_filters.NumberFilter(field_name="article", label="Article id")
     comment = django_filters.NumberFilter(field_name="comment", label="Comment id")
     commenter = django_filters.NumberFilter(field_name="commenter", label="Commenter id")
@@ -184,9 +203,14 @@ class AuditFilter(django_filters.FilterSet):
 
 class UserFilter(django_filters.FilterSet):
     role = django_filters.ChoiceFilter(
-        choices=ROLE_CHOICES, field_name="groups__name", empty_label="Any role", label="Role"
+        widget=QuickSelect,
+        choices=ROLE_CHOICES,
+        field_name="groups__name",
+        empty_label="Any role",
+        label="Role",
     )
     is_active = django_filters.ChoiceFilter(
+        widget=QuickSelect,
         choices=[("yes", "Active"), ("no", "Deactivated")],
         method="filter_active",
         empty_label="Any",
