@@ -2,14 +2,14 @@
 
 import django_filters
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, F, FilteredRelation, OuterRef, Q
 from django.forms import ModelChoiceField
 
 from archive import search
 from archive.models import Comment, Site
 from moderation.actions import Action
 from moderation.forms import ROLE_CHOICES
-from moderation.models import AuditEvent, Category, Decision, ModerationState, Status, Tag
+from moderation.models import AuditEvent, Category, ModeratorMark, Status
 from moderation.widgets import QuickSelect
 
 STATUS_CHOICES = [*Status.choices, ("all", "Any status")]
@@ -18,29 +18,6 @@ ORDER_CHOICES = [
     ("newest", "Newest first"),
     ("best", "Best match (with words)"),
 ]
-
-
-# Past this many comments, a set is checked while walking the queue's index (a match comes
-# every few rows); below it, the set leads and its few rows are sorted.
-WALK_OVER = 2000
-
-
-def _among(queryset, *comment_ids, walk: bool):
-    """The comments of `queryset` named by any of the subqueries `comment_ids`, each run once
-    (never a subquery per comment). How the database should use the set depends on its size,
-    which SQLite cannot know (it keeps no statistics): a small set should lead, a large one
-    is best checked row by row along the queue's index (`walk`), which `pk + 0` (no index
-    applies to it) asks for. Counting each set up to WALK_OVER costs a short index walk. A
-    count (`walk` False) is always led by the set: it stops after a thousand matches."""
-    many = walk and sum(ids.order_by()[:WALK_OVER].count() for ids in comment_ids) >= WALK_OVER
-    if many:
-        queryset, field = queryset.alias(pk_unindexed=F("pk") + 0), "pk_unindexed"
-    else:
-        field = "pk"
-    matching = Q()
-    for ids in comment_ids:
-        matching |= Q(**{f"{field}__in": ids})
-    return queryset.filter(matching)
 
 
 class CategoryChoiceField(ModelChoiceField):
@@ -113,9 +90,7 @@ class QueueFilter(django_filters.FilterSet):
         model = Comment
         fields = []
 
-    def __init__(self, data=None, *args, walk=True, **kwargs):
-        # `walk`: a page walks the queue's index; a count (walk=False) lets the sets lead.
-        self.walk = walk
+    def __init__(self, data=None, *args, **kwargs):
         # A moderator's default view: what still waits for a decision, oldest first.
         data = data.copy() if data is not None else {}
         data.setdefault("status", Status.PENDING)
@@ -125,20 +100,53 @@ class QueueFilter(django_filters.FilterSet):
     @property
     def keys(self) -> list[tuple[str, bool]]:
         """The queue's order as keyset keys: when each comment joined the queue, then its id,
-        both served by the moderation state's indexes; or, for the best matches of the words
-        searched, the match score, then the id. An invalid `order` is oldest first."""
+        read from the table that leads the walk (see `filter_queryset`); or, for the best
+        matches of the words searched, the match score, then the id. An invalid `order` is
+        oldest first."""
         if self._best_match():
             return [("search_rank", True), ("pk", False)]
         newest = self._cleaned("order") == "newest"
-        return [("moderation__queued_at", newest), ("moderation__comment_id", newest)]
+        return [("lead_at", newest), ("lead_id", newest)]
 
     def place_of(self, comment_id: int) -> tuple | None:
         """The values of `keys` at a comment (a page's cursor), whatever its status now: a
-        page does not move when the row it starts after was decided meanwhile."""
+        page does not move when the row it starts after was decided meanwhile. Every lead
+        copies the state's queue time, so the state says where the comment stands."""
         row = Comment.objects.filter(pk=comment_id)
         if self._best_match():
-            row = search.best_first(row, self._cleaned("q"))
-        return row.values_list(*(lookup for lookup, _ in self.keys)).first()
+            return (
+                search.best_first(row, self._cleaned("q")).values_list("search_rank", "pk").first()
+            )
+        return row.values_list("moderation__queued_at", "moderation__comment_id").first()
+
+    def filter_queryset(self, queryset):
+        """Name the table whose index the queue walks, as `lead_at`, `lead_id` and
+        `lead_status`: a category's marks when a category is chosen, else a moderator's
+        marks when a moderator is, else the comments' states. Every one copies status and
+        queue time and has an index on (key, status, queue time, comment), so any tab of
+        any of these queues is one index walk, whatever the database's planner guesses.
+        (Aliases, because a relation of many rows named again in a later `filter()` would
+        be joined again; an alias is joined once.)"""
+        return super().filter_queryset(queryset.alias(**self._lead()))
+
+    def _lead(self) -> dict:
+        category, moderator = self._cleaned("category"), self._cleaned("moderator")
+        if category is not None:
+            relation, condition = "category_marks", Q(category_marks__category=category)
+        elif moderator is not None:
+            relation, condition = "moderator_marks", Q(moderator_marks__moderator=moderator)
+        else:
+            return {
+                "lead_at": F("moderation__queued_at"),
+                "lead_id": F("moderation__comment_id"),
+                "lead_status": F("moderation__status"),
+            }
+        return {
+            "lead": FilteredRelation(relation, condition=condition),
+            "lead_at": F("lead__queued_at"),
+            "lead_id": F("lead__comment_id"),
+            "lead_status": F("lead__status"),
+        }
 
     def _cleaned(self, name):
         self.is_valid()  # validates once; cleaned_data holds the valid fields even if not all
@@ -149,19 +157,21 @@ class QueueFilter(django_filters.FilterSet):
 
     def filter_status(self, queryset, name, value):
         if value == "all":
-            # Every comment has its state: an inner join, so the state's index can lead.
-            return queryset.filter(moderation__isnull=False)
-        return queryset.filter(moderation__status=value)
+            # An inner join to the lead (every comment has its state), so its index leads.
+            return queryset.filter(lead_id__isnull=False)
+        return queryset.filter(lead_status=value)
 
     def filter_category(self, queryset, name, value):
-        tagged = Tag.objects.current().filter(category=value).values("comment_id")
-        removed_for = ModerationState.objects.filter(decision__reasons=value).values("comment_id")
-        return _among(queryset, tagged, removed_for, walk=self.walk)
+        # The category's marks lead (see `filter_queryset`): only comments with one.
+        return queryset.filter(lead_id__isnull=False)
 
     def filter_moderator(self, queryset, name, value):
-        tagged = Tag.objects.filter(moderator=value).values("comment_id")
-        decided = Decision.objects.filter(moderator=value).values("comment_id")
-        return _among(queryset, tagged, decided, walk=self.walk)
+        if self._cleaned("category") is None:
+            return queryset.filter(lead_id__isnull=False)  # the moderator's marks lead
+        # Along the category's marks, each comment looked up in the moderator's by key.
+        return queryset.filter(
+            Exists(ModeratorMark.objects.filter(comment=OuterRef("pk"), moderator=value))
+        )
 
     def filter_has_replies(self, queryset, name, value):
         replies = Comment.objects.filter(parent=OuterRef("pk"))

@@ -232,6 +232,65 @@ class ModerationState(models.Model):
         return f"{self.comment}: {self.status} (v{self.version})"
 
 
+class CategoryMark(models.Model):
+    """A comment in one category's queue: it has a current tag in the category, or its
+    current decision removed it for the category. With copies of the comment's status and
+    queue time, so a queue filtered by category (and a status) is one walk along an index,
+    as an unfiltered one is along ModerationState's. Kept by `services.marks` whenever a
+    tag, a retraction or a decision changes what it copies."""
+
+    comment = models.ForeignKey(
+        Comment, on_delete=models.PROTECT, related_name="category_marks", db_index=False
+    )
+    category = models.ForeignKey(
+        Category, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    status = models.CharField(max_length=10, choices=Status.choices)
+    queued_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["comment", "category"], name="category_mark_unique")
+        ]
+        indexes = [
+            models.Index(
+                fields=["category", "status", "queued_at", "comment"],
+                name="category_mark_status_queue",
+            ),
+            models.Index(fields=["category", "queued_at", "comment"], name="category_mark_queue"),
+        ]
+
+    def __str__(self):
+        return f"{self.comment_id} in category {self.category_id}"
+
+
+class ModeratorMark(models.Model):
+    """A comment in one moderator's queue: they tagged it (a retracted tag included) or
+    decided it, ever. Copies status and queue time as CategoryMark does."""
+
+    comment = models.ForeignKey(
+        Comment, on_delete=models.PROTECT, related_name="moderator_marks", db_index=False
+    )
+    moderator = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+", db_index=False)
+    status = models.CharField(max_length=10, choices=Status.choices)
+    queued_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["comment", "moderator"], name="moderator_mark_unique")
+        ]
+        indexes = [
+            models.Index(
+                fields=["moderator", "status", "queued_at", "comment"],
+                name="moderator_mark_status_queue",
+            ),
+            models.Index(fields=["moderator", "queued_at", "comment"], name="moderator_mark_queue"),
+        ]
+
+    def __str__(self):
+        return f"{self.comment_id} in moderator {self.moderator_id}'s queue"
+
+
 class CommenterRecord(models.Model):
     """What moderation has done to a commenter, kept current by the services as they act, so
     a queue row shows a repeat offender without counting their removals row by row."""

@@ -40,12 +40,15 @@ from moderation.models import (
     AuditEvent,
     AuditHead,
     Category,
+    CategoryMark,
     CommenterBlock,
     CommenterRecord,
     Decision,
     ModerationState,
+    ModeratorMark,
     Tag,
 )
+from moderation.services import marks
 
 UNTIL = datetime(2026, 1, 1, tzinfo=UTC)
 DAY = 24 * 3600
@@ -280,10 +283,11 @@ class Corpus:
                 rows = self._audit_rows()
             self.bulk.insert(AuditEvent, AUDIT_FIELDS, rows)
             self.bulk.restore(audit_table)
+            marks.rebuild()  # the queues of each category and moderator, from the rows above
             self._count_appended()
             self.bulk.reset_sequences(EXPLICIT_IDS)
             self._imports()
-        self.bulk.analyze(TABLES)
+        self.bulk.analyze([*TABLES, CategoryMark, ModeratorMark])
         return Summary(
             vendor=self.connection.vendor,
             comments=self.options.comments,

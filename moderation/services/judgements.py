@@ -12,6 +12,7 @@ from moderation import permissions
 from moderation.actions import UNDOABLE, Action
 from moderation.audit import Context
 from moderation.models import AuditEvent, Category, Decision, ModerationState, Status, Tag
+from moderation.services import marks
 from moderation.services._common import (
     append,
     change_record,
@@ -90,6 +91,7 @@ def tag(
             quoted_text=quote,
             note=note,
         )
+        marks.sync(comment.pk)
         after = {
             "category": category.slug,
             "span": [start, end] if span else None,
@@ -118,6 +120,8 @@ def retract(
     require(user, permissions.MODERATE)
     note = clean_note(note)
     with transaction.atomic():
+        # The comment first (its marks change with its tags), then the tag.
+        lock(Comment.objects.filter(pk=tag_.comment_id)).get()
         lock(Tag.objects.filter(pk=tag_.pk)).get()
         tag_ = Tag.objects.select_related("comment__article").get(pk=tag_.pk)
         if tag_.moderator_id != user.pk:
@@ -127,6 +131,7 @@ def retract(
         tag_.retracted_at = timezone.now()
         tag_.retracted_by = user
         tag_.save(update_fields=["retracted_at", "retracted_by"])
+        marks.sync(tag_.comment_id)
         after = {"retracted": True}
         if undoes:
             after["undoes"] = undoes
@@ -178,6 +183,8 @@ def decide(
     if status != Status.REMOVED and reasons:
         raise Invalid("Only a removal takes categories as reasons.")
     with transaction.atomic():
+        # The comment first (its marks change with its state), then its state.
+        lock(Comment.objects.filter(pk=comment.pk)).get()
         state = lock(ModerationState.objects.filter(comment=comment)).get()
         if state.version != expected_version:
             raise _stale(comment, expected_version)
@@ -201,6 +208,7 @@ def decide(
         before = {"status": state.status, "version": state.version}
         state.status, state.version, state.decision = status, decision.version, decision
         state.save(update_fields=["status", "version", "decision"])
+        marks.sync(comment.pk)
         if Status.REMOVED in (status, before["status"]):
             # The commenter's count of removed comments, as a queue row shows it.
             change_record(comment.commenter_id, removals=1 if status == Status.REMOVED else -1)

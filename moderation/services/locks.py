@@ -3,8 +3,8 @@
 **The lock order.** A service that locks several rows locks them in this order, and takes
 the audit head last (`audit.append`, the last statement of every service):
 
-    site → category → commenter → block → comment → moderation state → tag → user
-    → commenter record → audit head
+    site → category → commenter → block → comment → moderation state → tag → queue marks
+    → user → commenter record → audit head
 
 (A commenter's record, whose counters `decide`, `block` and `unblock` keep, is updated in
 place, `UPDATE … SET removals = removals + 1`: that row lock comes just before the head.)
@@ -48,6 +48,7 @@ ORDER = (
     "comment",
     "moderation state",
     "tag",
+    "queue marks",
     "user",
     "commenter record",
     "audit head",

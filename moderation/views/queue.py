@@ -36,9 +36,7 @@ def queue(request):
         {
             "filter": comments,
             "page": page,
-            "count": pagination.capped_count(
-                QueueFilter(request.GET, queryset=Comment.objects.all(), walk=False).qs
-            ),
+            "count": pagination.capped_count(comments.qs),
             "rows": rows,
             "bulk_categories": [c for site in categories.values() for c in site],
             "several_sites": len(categories) > 1,
