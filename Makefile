@@ -7,6 +7,10 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 # The local settings file manage.py reads (and `make serve` hands to gunicorn.conf.py).
 ENV_FILE ?= .env
+# The audit log's signing key and the copy of its checkpoints kept outside the database
+# (moderation/checkpoints.py), beside the local settings file. Made once; keep the key safe.
+AUDIT_KEY_FILE ?= $(dir $(abspath $(ENV_FILE))).audit-signing-key
+AUDIT_CHECKPOINTS ?= $(dir $(abspath $(ENV_FILE))).audit-checkpoints.jsonl
 # Local use: debug on (dev secret key, plain-http cookies). Production never runs this file.
 export DJANGO_DEBUG ?= true
 
@@ -30,17 +34,26 @@ install: $(VENV)/.installed
 
 # Local settings that manage.py reads (never wsgi.py), so that `.venv/bin/python manage.py …`
 # works as written after `make run`. Written once; edit it freely, delete it to start over.
-$(ENV_FILE): | $(BIN)/python
+$(ENV_FILE): | $(BIN)/python $(AUDIT_KEY_FILE)
 	@printf '%s\n' \
 	  '# Local settings for manage.py, written by `make run`. Not read by wsgi.py/asgi.py:' \
 	  '# a server keeps the production defaults. The environment wins over this file.' \
 	  'DJANGO_DEBUG=true' \
 	  "DJANGO_SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+	  'AUDIT_SIGNING_KEY_FILE=$(AUDIT_KEY_FILE)' \
+	  'AUDIT_CHECKPOINT_FILE=$(AUDIT_CHECKPOINTS)' \
 	  > $@
 	@echo "wrote $@ (local settings for manage.py)"
 
+# An Ed25519 private key is any 32 random bytes: base64, readable by its owner only.
+$(AUDIT_KEY_FILE): | $(BIN)/python
+	@umask 077 && $(BIN)/python -c 'import base64, secrets; print(base64.b64encode(secrets.token_bytes(32)).decode())' > $@
+	@echo "wrote $@ (the audit log's signing key: keep a copy of its public half, see README)"
+
 run: export DJANGO_ENV_FILE = $(abspath $(ENV_FILE))
-run: install $(ENV_FILE)
+run: export AUDIT_SIGNING_KEY_FILE ?= $(AUDIT_KEY_FILE)
+run: export AUDIT_CHECKPOINT_FILE ?= $(AUDIT_CHECKPOINTS)
+run: install $(ENV_FILE) $(AUDIT_KEY_FILE)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_seeds
 	$(BIN)/python manage.py create_demo_accounts
@@ -55,7 +68,9 @@ serve: export DJANGO_DEBUG = false
 serve: export DJANGO_ENV_FILE = $(abspath $(ENV_FILE))
 serve: export DJANGO_SECURE_SSL_REDIRECT ?= false
 serve: export DJANGO_ALLOWED_HOSTS ?= 127.0.0.1,localhost
-serve: install $(ENV_FILE)
+serve: export AUDIT_SIGNING_KEY_FILE ?= $(AUDIT_KEY_FILE)
+serve: export AUDIT_CHECKPOINT_FILE ?= $(AUDIT_CHECKPOINTS)
+serve: install $(ENV_FILE) $(AUDIT_KEY_FILE)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput -v0
 	PORT=$(PORT) exec $(BIN)/gunicorn --config gunicorn.conf.py

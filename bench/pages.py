@@ -144,7 +144,7 @@ def pages() -> list[Page]:
     from django.urls import reverse
 
     from archive.models import Comment
-    from moderation.models import AuditEvent, Category, Decision, ModerationState
+    from moderation.models import AuditEvent, Category, Decision, ModerationState, Tag
 
     pending = ModerationState.objects.filter(status="pending")
     count = pending.count()
@@ -157,6 +157,7 @@ def pages() -> list[Page]:
         "article__site"
     ]
     category = Category.objects.get(site=site, slug="profanity").pk
+    tag_pages = max(1, math.ceil(Tag.objects.filter(category=category).count() / ADMIN_PER_PAGE))
     moderator = (Decision.objects.values("moderator").annotate(n=Count("pk")).order_by("-n")[0])[
         "moderator"
     ]
@@ -194,6 +195,21 @@ def pages() -> list[Page]:
         Page(
             "queue: moderator (all)",
             f"{queue}?status=all&moderator={moderator}",
+            f"/admin/moderation/decision/?moderator__id__exact={moderator}",
+        ),
+        Page(
+            "queue: category (pending)",
+            f"{queue}?category={category}",
+            f"/admin/moderation/tag/?category__id__exact={category}",
+        ),
+        Page(
+            "queue: category, last page",
+            f"{queue}?status=all&category={category}&last=1",
+            f"/admin/moderation/tag/?category__id__exact={category}&p={tag_pages}",
+        ),
+        Page(
+            "queue: moderator (pending)",
+            f"{queue}?moderator={moderator}",
             f"/admin/moderation/decision/?moderator__id__exact={moderator}",
         ),
         Page("queue: commenter", f"{queue}?commenter={commenter}", None),

@@ -6,4 +6,7 @@ class ModerationConfig(AppConfig):
     verbose_name = "Moderation"
 
     def ready(self):
-        from moderation import receivers  # noqa: F401  (connects the signal receivers)
+        from moderation import (  # noqa: F401  (connect the receivers, register the checks)
+            checks,
+            receivers,
+        )

@@ -17,8 +17,9 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from moderation import checkpoints
 from moderation.actions import Action
-from moderation.models import AuditEvent, AuditHead
+from moderation.models import AuditCheckpoint, AuditEvent, AuditHead
 
 GENESIS = "0" * 64
 TABLE = AuditEvent._meta.db_table
@@ -27,10 +28,12 @@ _ADDRESS = AuditEvent._meta.get_field("client_address")
 
 @dataclass(frozen=True)
 class Context:
-    """Where an action came from: the request's id and the client's address."""
+    """Where an action came from: our id for the request, the client's address, and the id a
+    trusted proxy gave the request (see moderation.middleware), if any."""
 
     request_id: str = ""
     client_address: str | None = None
+    forwarded_request_id: str = ""
 
     @classmethod
     def from_request(cls, request):
@@ -39,6 +42,7 @@ class Context:
         return cls(
             request_id=getattr(request, "request_id", ""),
             client_address=request.META.get("REMOTE_ADDR") or None,
+            forwarded_request_id=getattr(request, "forwarded_request_id", ""),
         )
 
 
@@ -60,6 +64,8 @@ def canonical(event: AuditEvent) -> bytes:
         "request_id": event.request_id,
         "client_address": event.client_address,
     }
+    if event.forwarded_request_id:  # only then: events from before it existed keep their hash
+        content["forwarded_request_id"] = event.forwarded_request_id
     return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
@@ -107,6 +113,7 @@ def append(
         after=after,
         note=note,
         request_id=context.request_id,
+        forwarded_request_id=context.forwarded_request_id or None,
         # Hash the address as the database will store it ("::FFFF:10.0.0.1" is kept as
         # "::ffff:10.0.0.1"), or the stored event would no longer match its own hash.
         client_address=_ADDRESS.get_prep_value(context.client_address),
@@ -114,46 +121,144 @@ def append(
     )
     event.hash = compute_hash(event)
     event.save()
+    if checkpoints.configured():
+        appended = AuditHead.objects.values_list("appended", flat=True).get(pk=1)
+        if checkpoints.due(appended):
+            checkpoints.write(event.pk, appended, event.hash)
     return event
 
 
 @dataclass(frozen=True)
 class Break:
-    event_id: int
+    event_id: int | None  # the first event found wrong, when there is one to name
     problem: str
 
 
-def verify(events=None) -> tuple[int, Break | None]:
-    """Walk the chain in order; return how many events hold, and the first break if any."""
+def verify(events=None, *, kept=(), key=None) -> tuple[int, Break | None]:
+    """Walk the chain in order; return how many events hold, and the first break if any.
+
+    Beyond the links: the number of events must be the head counter's (newest events
+    deleted are found), and every checkpoint, those stored here and those `kept` outside
+    (`checkpoints.Signed`), must carry a valid signature by `key` (the configured key's
+    public half by default; skipped when there is none) and match the event it signs, by
+    hash and by position (a history rewritten and re-hashed no longer does)."""
     events = AuditEvent.objects.order_by("id") if events is None else events
-    previous = GENESIS
-    checked = 0
+    signed = [checkpoints.Signed.of(c) for c in AuditCheckpoint.objects.all()] + list(kept)
+    key = key or checkpoints.verification_key()
+    if key is not None and (forged := next((c for c in signed if not c.verifies(key)), None)):
+        return 0, Break(
+            forged.event_id,
+            f"the checkpoint of {forged.created_at} for it has a signature that {key_name(key)} "
+            "does not verify (forged, or signed with another key)",
+        )
+    walk = _Walk(signed)
     for event in events.iterator(chunk_size=2000):
-        if event.prev_hash != previous:
-            return checked, Break(
-                event.pk, "its prev_hash does not match the event before it "
-                "(an event was removed, inserted or reordered)"
-            )  # fmt: skip
+        if broken := walk.step(event):
+            return walk.checked, broken
+    return walk.checked, walk.finish()
+
+
+def key_name(key) -> str:
+    return f"key {checkpoints.key_id(key)}"
+
+
+class _Walk:
+    """The chain walked event by event, checked against the checkpoints on the way."""
+
+    def __init__(self, signed):
+        self.by_event: dict[int, list] = {}
+        for checkpoint in signed:
+            self.by_event.setdefault(checkpoint.event_id, []).append(checkpoint)
+        self.previous, self.checked, self.last_id = GENESIS, 0, None
+        self.trusted_from = None  # the first event after the last checkpoint that matched
+
+    def step(self, event) -> Break | None:
+        if event.prev_hash != self.previous:
+            after = f"#{self.last_id}" if self.last_id else "the start"
+            return Break(
+                event.pk,
+                f"its prev_hash does not match the event before it ({after}): an event was "
+                "removed, inserted, reordered or replaced there",
+            )
         if compute_hash(event) != event.hash:
-            return checked, Break(event.pk, "its content does not match its hash (altered)")
-        previous = event.hash
-        checked += 1
-    return checked, None
+            return Break(event.pk, "its content does not match its hash (altered)")
+        self.trusted_from = self.trusted_from or event.pk
+        self.checked += 1
+        for checkpoint in self.by_event.pop(event.pk, ()):
+            if broken := self._against(event, checkpoint):
+                return broken
+        self.previous, self.last_id = event.hash, event.pk
+        return None
+
+    def _against(self, event, checkpoint) -> Break | None:
+        signed = f"the checkpoint of {checkpoint.created_at}"
+        if checkpoint.head_hash != event.hash:
+            return Break(
+                self.trusted_from,
+                f"the history from here to #{event.pk} was rewritten and re-hashed: #{event.pk} "
+                f"no longer has the hash {signed} signed (the events before this one still "
+                "match the last checkpoint before it)",
+            )
+        if checkpoint.appended != self.checked:
+            return Break(
+                event.pk,
+                f"{signed} signed it as event number {checkpoint.appended:,}; it is number "
+                f"{self.checked:,} now: events before it were removed or inserted",
+            )
+        self.trusted_from = None  # everything so far matches a signature
+        return None
+
+    def finish(self) -> Break | None:
+        if self.by_event:
+            missing = min(self.by_event)
+            checkpoint = self.by_event[missing][0]
+            return Break(
+                missing,
+                f"it is missing, although the checkpoint of {checkpoint.created_at} signed it "
+                f"(event number {checkpoint.appended:,}): events were deleted",
+            )
+        head = AuditHead.objects.filter(pk=1).values_list("appended", flat=True).first() or 0
+        if head != self.checked:
+            after = f"#{self.last_id}" if self.last_id else "the start"
+            what = (
+                f"the newest events, after {after}, were deleted"
+                if head > self.checked
+                else "events were added without passing the head"
+            )
+            return Break(
+                None,
+                f"the head counter says {head:,} event(s) were appended, and {self.checked:,} "
+                f"are here: {what}",
+            )
+        return None
 
 
 def head_hash() -> str:
     return AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first() or GENESIS
 
 
-# The append-only guard, in SQL, per database.
+# The append-only guard, in SQL, per database: UPDATE and DELETE refused row by row (both
+# tables); PostgreSQL's TRUNCATE refused per statement (it fires no row trigger); SQLite's
+# INSERT OR REPLACE refused (its implicit delete fires no delete trigger).
 
-# (Migration 0002 installs a frozen copy of these; a test checks that the two agree.)
+# (Migrations 0002 and 0008 install frozen copies of these; a test checks that they agree.)
+CHECKPOINTS = AuditCheckpoint._meta.db_table
+_REFUSE = "BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END"
 GUARD = {
     "sqlite": [
         f"CREATE TRIGGER IF NOT EXISTS {TABLE}_no_update BEFORE UPDATE ON {TABLE} "
         "BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END",
         f"CREATE TRIGGER IF NOT EXISTS {TABLE}_no_delete BEFORE DELETE ON {TABLE} "
         "BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END",
+        # 0008:
+        f"CREATE TRIGGER IF NOT EXISTS {TABLE}_no_replace BEFORE INSERT ON {TABLE} "
+        f"WHEN EXISTS (SELECT 1 FROM {TABLE} WHERE id = NEW.id OR hash = NEW.hash) {_REFUSE}",
+        f"CREATE TRIGGER IF NOT EXISTS {CHECKPOINTS}_no_update BEFORE UPDATE ON {CHECKPOINTS} "
+        f"{_REFUSE}",
+        f"CREATE TRIGGER IF NOT EXISTS {CHECKPOINTS}_no_delete BEFORE DELETE ON {CHECKPOINTS} "
+        f"{_REFUSE}",
+        f"CREATE TRIGGER IF NOT EXISTS {CHECKPOINTS}_no_replace BEFORE INSERT ON {CHECKPOINTS} "
+        f"WHEN EXISTS (SELECT 1 FROM {CHECKPOINTS} WHERE id = NEW.id) {_REFUSE}",
     ],
     "postgresql": [
         "CREATE OR REPLACE FUNCTION moderation_audit_append_only() RETURNS trigger "
@@ -162,14 +267,35 @@ GUARD = {
         f"DROP TRIGGER IF EXISTS {TABLE}_append_only ON {TABLE}",
         f"CREATE TRIGGER {TABLE}_append_only BEFORE UPDATE OR DELETE ON {TABLE} "
         "FOR EACH ROW EXECUTE FUNCTION moderation_audit_append_only()",
+        # 0008:
+        f"DROP TRIGGER IF EXISTS {TABLE}_no_truncate ON {TABLE}",
+        f"CREATE TRIGGER {TABLE}_no_truncate BEFORE TRUNCATE ON {TABLE} "
+        "FOR EACH STATEMENT EXECUTE FUNCTION moderation_audit_append_only()",
+        f"DROP TRIGGER IF EXISTS {CHECKPOINTS}_append_only ON {CHECKPOINTS}",
+        f"CREATE TRIGGER {CHECKPOINTS}_append_only BEFORE UPDATE OR DELETE ON {CHECKPOINTS} "
+        "FOR EACH ROW EXECUTE FUNCTION moderation_audit_append_only()",
+        f"DROP TRIGGER IF EXISTS {CHECKPOINTS}_no_truncate ON {CHECKPOINTS}",
+        f"CREATE TRIGGER {CHECKPOINTS}_no_truncate BEFORE TRUNCATE ON {CHECKPOINTS} "
+        "FOR EACH STATEMENT EXECUTE FUNCTION moderation_audit_append_only()",
     ],
 }
 UNGUARD = {
     "sqlite": [
         f"DROP TRIGGER IF EXISTS {TABLE}_no_update",
         f"DROP TRIGGER IF EXISTS {TABLE}_no_delete",
+        # 0008:
+        f"DROP TRIGGER IF EXISTS {TABLE}_no_replace",
+        f"DROP TRIGGER IF EXISTS {CHECKPOINTS}_no_update",
+        f"DROP TRIGGER IF EXISTS {CHECKPOINTS}_no_delete",
+        f"DROP TRIGGER IF EXISTS {CHECKPOINTS}_no_replace",
     ],
-    "postgresql": [f"DROP TRIGGER IF EXISTS {TABLE}_append_only ON {TABLE}"],
+    "postgresql": [
+        f"DROP TRIGGER IF EXISTS {TABLE}_append_only ON {TABLE}",
+        # 0008:
+        f"DROP TRIGGER IF EXISTS {TABLE}_no_truncate ON {TABLE}",
+        f"DROP TRIGGER IF EXISTS {CHECKPOINTS}_append_only ON {CHECKPOINTS}",
+        f"DROP TRIGGER IF EXISTS {CHECKPOINTS}_no_truncate ON {CHECKPOINTS}",
+    ],
 }
 
 

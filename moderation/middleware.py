@@ -5,6 +5,7 @@ import logging
 import re
 import uuid
 
+from django.conf import settings
 from django.http import JsonResponse
 from django.shortcuts import render
 
@@ -17,14 +18,19 @@ _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 class RequestIdMiddleware:
-    """Uses a well-formed incoming X-Request-ID (from a proxy) or makes one; echoes it back."""
+    """Gives every request an id of our own (never the client's: the audit log records it),
+    and echoes it back. A proxy's X-Request-ID is kept beside it, as `forwarded_request_id`,
+    only when the deployment trusts its proxy to set that header
+    (DJANGO_TRUST_FORWARDED_REQUEST_ID) and only when well formed."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
+        request.request_id = uuid.uuid4().hex
         incoming = request.headers.get("X-Request-ID", "")
-        request.request_id = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
+        trusted = settings.TRUST_FORWARDED_REQUEST_ID and _SAFE_ID.match(incoming)
+        request.forwarded_request_id = incoming if trusted else ""
         response = self.get_response(request)
         response["X-Request-ID"] = request.request_id
         return response

@@ -409,6 +409,11 @@ class AuditEvent(models.Model):
     after = models.JSONField(null=True, blank=True)
     note = models.TextField(blank=True)
     request_id = models.CharField(max_length=64, blank=True)
+    # Null, not blank, for events before it existed: adding a NOT NULL column would make
+    # SQLite copy the table into a new one, without its append-only triggers.
+    forwarded_request_id = models.CharField(  # noqa: DJ001
+        max_length=64, null=True, blank=True, help_text="The id a trusted proxy gave the request."
+    )
     client_address = models.GenericIPAddressField(null=True, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
@@ -441,3 +446,32 @@ class AuditHead(models.Model):
 
     def __str__(self):
         return f"audit head ({self.appended} appended)"
+
+
+class AuditCheckpoint(models.Model):
+    """A signed statement of the audit head: after `appended` events the newest was
+    `event_id` with `head_hash` (see moderation.checkpoints). Append-only, as events are;
+    kept outside the database too, where it matters most."""
+
+    event_id = models.PositiveBigIntegerField(help_text="The head event's id (not a key).")
+    appended = models.PositiveBigIntegerField(help_text="How many events, this one included.")
+    head_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField()
+    key_id = models.CharField(max_length=16, help_text="Which public key verifies it.")
+    signature = models.CharField(max_length=100)
+
+    objects = AuditQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["appended", "pk"]
+
+    def __str__(self):
+        return f"checkpoint at #{self.event_id} ({self.appended} events)"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None or kwargs.get("force_update"):
+            raise AuditImmutable("audit checkpoints are append-only: they cannot be changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AuditImmutable("audit checkpoints are append-only: they cannot be deleted")

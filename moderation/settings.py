@@ -171,6 +171,23 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "moderation@localhost")
 # label on every view would cost seconds at a newsroom's size. 0: always fresh.
 EXPORT_FIGURES_MAX_AGE = env_int("EXPORT_FIGURES_MAX_AGE", 300)
 
+# Signed checkpoints of the audit log (moderation.checkpoints). The Ed25519 private key: the
+# base64 line itself, or a file holding it (or a PEM). Required with debug off (a system
+# check says so); `make run` makes one for local use, which debug mode finds by itself.
+# AUDIT_VERIFY_KEY: the public half alone, for verifying where the private key is not.
+_LOCAL_KEY = BASE_DIR / ".audit-signing-key"
+AUDIT_SIGNING_KEY = env_str("AUDIT_SIGNING_KEY", "")
+AUDIT_SIGNING_KEY_FILE = env_str(
+    "AUDIT_SIGNING_KEY_FILE", str(_LOCAL_KEY) if DEBUG and _LOCAL_KEY.exists() else ""
+)
+AUDIT_VERIFY_KEY = env_str("AUDIT_VERIFY_KEY", "")
+# A checkpoint every this many events (0: only on demand), each also appended to this file.
+AUDIT_CHECKPOINT_EVERY = env_int("AUDIT_CHECKPOINT_EVERY", 1000)
+AUDIT_CHECKPOINT_FILE = env_str(
+    "AUDIT_CHECKPOINT_FILE",
+    str(BASE_DIR / ".audit-checkpoints.jsonl") if DEBUG and _LOCAL_KEY.exists() else "",
+)
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
@@ -209,6 +226,9 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# Keep the proxy's X-Request-ID beside our own id in the audit log: only when the proxy sets
+# that header itself (a client's own is never trusted).
+TRUST_FORWARDED_REQUEST_ID = env_bool("DJANGO_TRUST_FORWARDED_REQUEST_ID", False)
 if env_bool("DJANGO_BEHIND_TLS_PROXY", False):
     # Only behind a proxy that sets X-Forwarded-Proto itself and strips it from clients.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

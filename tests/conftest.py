@@ -49,6 +49,20 @@ def _fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+# The audit log's signing key in tests (never a checkout's own .audit-signing-key).
+AUDIT_KEY = "dGVzdC1hdWRpdC1zaWduaW5nLWtleS0zMi1ieXRlcyE="
+
+
+@pytest.fixture(autouse=True)
+def _audit_signing_key(settings):
+    """Tests sign with their own key, at the default interval, and keep no file outside
+    unless they ask (`settings.AUDIT_CHECKPOINT_FILE`)."""
+    settings.AUDIT_SIGNING_KEY = AUDIT_KEY
+    settings.AUDIT_SIGNING_KEY_FILE = ""
+    settings.AUDIT_VERIFY_KEY = ""
+    settings.AUDIT_CHECKPOINT_FILE = ""
+
+
 @pytest.fixture(autouse=True)
 def _audit_guard_around_flush(request):
     """A transactional test ends by emptying every table, which the audit table's triggers

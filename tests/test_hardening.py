@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from tests.conftest import ROOT
+from tests.conftest import AUDIT_KEY, ROOT
 
 PASSWORD = "correct horse battery staple"
 
@@ -73,15 +73,18 @@ def test_a_post_without_the_csrf_token_is_refused(moderator, client_for):
     assert b"CSRF verification failed" in response.content
 
 
-def test_check_deploy_is_clean_with_production_settings():
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
+def check_deploy(**settings):
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_", "AUDIT_"))
+    }
     env.update(
         DJANGO_SECRET_KEY="k3y-" + "x9Q!p" * 12,
         DJANGO_ALLOWED_HOSTS="moderation.example.org",
         # A server has no local .env (only `make run` writes one, for local use).
         DJANGO_ENV_FILE=os.devnull,
+        **settings,
     )
-    result = subprocess.run(
+    return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
         env=env,
@@ -89,5 +92,22 @@ def test_check_deploy_is_clean_with_production_settings():
         text=True,
         check=False,
     )
+
+
+def test_check_deploy_is_clean_with_production_settings(tmp_path):
+    key = tmp_path / "audit.key"
+    key.write_text(AUDIT_KEY + "\n")
+    result = check_deploy(AUDIT_SIGNING_KEY_FILE=str(key))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_an_audit_signing_key(tmp_path):
+    result = check_deploy()
+    assert result.returncode != 0
+    assert "moderation.E001" in result.stderr
+    assert "No audit signing key: set AUDIT_SIGNING_KEY_FILE" in result.stderr
+    unreadable = check_deploy(AUDIT_SIGNING_KEY_FILE=str(tmp_path / "missing.key"))
+    assert "missing.key cannot be read" in unreadable.stderr
+    malformed = check_deploy(AUDIT_SIGNING_KEY="not base64!")
+    assert "AUDIT_SIGNING_KEY is not an Ed25519 private key" in malformed.stderr

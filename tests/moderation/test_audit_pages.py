@@ -1,12 +1,13 @@
 """/audit/ and /comments/<id>/history/: who did what, when, to which comment or commenter."""
 
+import re
 from datetime import timedelta
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from moderation import services
+from moderation import audit, services
 from moderation.history import describe
 from moderation.models import AuditEvent, Status
 from tests import factories
@@ -145,8 +146,11 @@ def test_an_export_reads_as_what_how_many_rows_and_the_filters_chosen(moderator_
     ]
 
 
-def test_rows_show_request_id_client_address_and_hash(moderator_client, insult, moderator):
-    moderator_client.post(
+def test_rows_show_request_id_client_address_and_hash(
+    moderator_client, insult, moderator, settings
+):
+    settings.TRUST_FORWARDED_REQUEST_ID = True  # behind a proxy that sets X-Request-ID
+    sent = moderator_client.post(
         reverse("moderation:note", args=[insult.commenter_id]),
         {"text": "Third warning."},
         REMOTE_ADDR="203.0.113.9",
@@ -156,9 +160,33 @@ def test_rows_show_request_id_client_address_and_hash(moderator_client, insult, 
     event = events_on(response)[0]
     html = response.content.decode()
     assert event.action == "commenter.note"
-    assert 'title="req-42">req-42</code>' in html
+    assert event.request_id == sent["X-Request-ID"] != "req-42"
+    assert f'title="{event.request_id}">{event.request_id[:8]}</code>' in html
+    assert '(proxy\'s id <code title="req-42">req-42</code>)' in html
     assert "from 203.0.113.9" in html
     assert event.hash[:10] in html
+
+
+def test_a_clients_request_id_is_never_recorded_unless_the_proxy_is_trusted(
+    moderator_client, insult, settings
+):
+    """Forged ids in the audit log would let a client pin its actions on another request."""
+    for trusted, sent_id, kept in [
+        (False, "req-1", None),
+        (True, "req-2", "req-2"),
+        (True, "bad id <script>", None),
+    ]:
+        settings.TRUST_FORWARDED_REQUEST_ID = trusted
+        response = moderator_client.post(
+            reverse("moderation:note", args=[insult.commenter_id]),
+            {"text": "Noted."},
+            HTTP_X_REQUEST_ID=sent_id,
+        )
+        event = AuditEvent.objects.latest("id")
+        assert event.request_id == response["X-Request-ID"]
+        assert re.fullmatch(r"[0-9a-f]{32}", event.request_id)
+        assert (event.forwarded_request_id or None) == kept
+    assert audit.verify()[1] is None
 
 
 def test_the_head_hash_is_shown_and_the_page_checks_out(moderator_client, insult, moderator):

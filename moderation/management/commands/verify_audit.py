@@ -1,21 +1,69 @@
-"""python manage.py verify_audit: walk the audit hash chain; exit 0 when it holds, non-zero
-naming the first broken event otherwise."""
+"""python manage.py verify_audit [--checkpoints FILE] [--public-key KEY]: walk the audit hash
+chain, check the head counter and every signed checkpoint; exit 0 when all hold, non-zero
+naming the first event that disagrees otherwise."""
 
 from django.core.management.base import BaseCommand, CommandError
 
-from moderation import audit
+from moderation import audit, checkpoints
+from moderation.models import AuditCheckpoint
 
 
 class Command(BaseCommand):
-    help = "Verify the audit log's hash chain from its first event to its head."
+    help = (
+        "Verify the audit log: its hash chain from the first event to the head, the head "
+        "counter, and every signed checkpoint (stored, and kept outside with --checkpoints)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--checkpoints",
+            metavar="FILE",
+            help="checkpoints kept outside the database (JSON lines, as AUDIT_CHECKPOINT_FILE "
+            "or `audit_checkpoint --list` wrote them) to verify the history against",
+        )
+        parser.add_argument(
+            "--public-key",
+            metavar="KEY",
+            help="the public key to verify signatures with (base64, as `audit_checkpoint "
+            "--public-key` prints it); by default the configured key's",
+        )
 
     def handle(self, *args, **options):
-        checked, broken = audit.verify()
+        kept = self._kept(options["checkpoints"])
+        key = self._key(options["public_key"])
+        checked, broken = audit.verify(kept=kept, key=key)
         if broken:
+            where = f"at event #{broken.event_id}" if broken.event_id else "at its head"
             raise CommandError(
-                f"audit chain broken at event #{broken.event_id}: {broken.problem}. "
+                f"audit chain broken {where}: {broken.problem}. "
                 f"{checked} event(s) before it verify."
             )
+        signed = AuditCheckpoint.objects.count() + len(kept)
+        if key is None:
+            signatures = f"{signed} checkpoint(s) matched by position and hash; signatures "
+            signatures += "not checked (no key configured: pass --public-key)"
+        else:
+            signatures = f"{signed} checkpoint(s) verified with key {checkpoints.key_id(key)}"
         self.stdout.write(
-            self.style.SUCCESS(f"audit chain holds: {checked} event(s), head {audit.head_hash()}")
+            self.style.SUCCESS(
+                f"audit chain holds: {checked} event(s), head {audit.head_hash()}; {signatures}"
+            )
         )
+
+    def _kept(self, path):
+        if not path:
+            return []
+        try:
+            return checkpoints.read_file(path)
+        except OSError as error:
+            raise CommandError(f"cannot read {path}: {error.strerror}") from None
+        except ValueError as error:
+            raise CommandError(str(error)) from None
+
+    def _key(self, text):
+        if not text:
+            return checkpoints.verification_key()
+        try:
+            return checkpoints.read_public(text)
+        except ValueError as error:
+            raise CommandError(f"--public-key is {error}") from None

@@ -1,0 +1,234 @@
+"""Signed checkpoints of the audit log: the head's position and hash, signed with a key the
+database does not hold, so that a history rewritten and re-hashed by someone who can write
+to the database no longer matches what was signed.
+
+A checkpoint says: "after `appended` events, the newest was #`event_id` with hash
+`head_hash`", signed with Ed25519 (`cryptography`). The private key comes from
+AUDIT_SIGNING_KEY (base64 of the 32-byte key) or AUDIT_SIGNING_KEY_FILE (PEM, or that base64
+line); `make run` makes one for local use; with debug off a system check refuses to start
+without one. Anyone holding only the public key (`manage.py audit_checkpoint --public-key`)
+can verify, and cannot sign.
+
+Checkpoints are written every AUDIT_CHECKPOINT_EVERY events by the append that reaches the
+count (in its transaction), and on demand (`manage.py audit_checkpoint`). Each is stored in
+the database (append-only, like the events) and, once its transaction commits, appended as a
+JSON line to AUDIT_CHECKPOINT_FILE when that is set: a copy outside the database, which
+`verify_audit --checkpoints FILE` checks the history against. The export bundle carries the
+latest one.
+"""
+
+import base64
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
+from django.utils import timezone
+
+from moderation.models import AuditCheckpoint
+
+DOMAIN = "moderation-audit-checkpoint/1"
+
+
+# Keys
+
+
+def _read_private(text: str, where: str) -> Ed25519PrivateKey:
+    text = text.strip()
+    try:
+        if text.startswith("-----BEGIN"):
+            key = serialization.load_pem_private_key(text.encode(), password=None)
+        else:
+            key = Ed25519PrivateKey.from_private_bytes(base64.b64decode(text, validate=True))
+    except (ValueError, TypeError) as error:
+        raise ImproperlyConfigured(f"{where} is not an Ed25519 private key: {error}") from None
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ImproperlyConfigured(f"{where} is a private key, but not an Ed25519 one.")
+    return key
+
+
+def signing_key() -> Ed25519PrivateKey | None:
+    """The configured private key, or None when none is configured."""
+    if settings.AUDIT_SIGNING_KEY:
+        return _read_private(settings.AUDIT_SIGNING_KEY, "AUDIT_SIGNING_KEY")
+    path = settings.AUDIT_SIGNING_KEY_FILE
+    if not path:
+        return None
+    try:
+        text = Path(path).read_text()
+    except OSError as error:
+        raise ImproperlyConfigured(
+            f"AUDIT_SIGNING_KEY_FILE {path} cannot be read: {error.strerror}"
+        ) from None
+    return _read_private(text, f"AUDIT_SIGNING_KEY_FILE {path}")
+
+
+def configured() -> bool:
+    return bool(settings.AUDIT_SIGNING_KEY or settings.AUDIT_SIGNING_KEY_FILE)
+
+
+def verification_key() -> Ed25519PublicKey | None:
+    """The public key to verify with: AUDIT_VERIFY_KEY (for an auditor who holds only the
+    public half), else the signing key's; None when neither is configured."""
+    if settings.AUDIT_VERIFY_KEY:
+        try:
+            return read_public(settings.AUDIT_VERIFY_KEY)
+        except ValueError as error:
+            raise ImproperlyConfigured(f"AUDIT_VERIFY_KEY is {error}") from None
+    key = signing_key()
+    return key.public_key() if key else None
+
+
+def public_text(key: Ed25519PublicKey) -> str:
+    raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return base64.b64encode(raw).decode()
+
+
+def read_public(text: str) -> Ed25519PublicKey:
+    try:
+        return Ed25519PublicKey.from_public_bytes(base64.b64decode(text.strip(), validate=True))
+    except ValueError as error:
+        raise ValueError(f"not an Ed25519 public key (base64 of 32 bytes): {error}") from None
+
+
+def key_id(key: Ed25519PublicKey) -> str:
+    """A short name for a public key: the first 16 hex digits of its SHA-256."""
+    return hashlib.sha256(base64.b64decode(public_text(key))).hexdigest()[:16]
+
+
+def new_key_text() -> str:
+    """A new private key as the base64 line AUDIT_SIGNING_KEY(_FILE) takes."""
+    raw = Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.Raw,
+        serialization.PrivateFormat.Raw,
+        serialization.NoEncryption(),
+    )
+    return base64.b64encode(raw).decode()
+
+
+# Checkpoints
+
+
+@dataclass(frozen=True)
+class Signed:
+    """A checkpoint as it is kept outside the database (one JSON line)."""
+
+    event_id: int
+    appended: int
+    head_hash: str
+    created_at: str
+    key_id: str
+    signature: str
+
+    @classmethod
+    def of(cls, checkpoint: AuditCheckpoint) -> "Signed":
+        return cls(
+            checkpoint.event_id,
+            checkpoint.appended,
+            checkpoint.head_hash,
+            _iso(checkpoint.created_at),
+            checkpoint.key_id,
+            checkpoint.signature,
+        )
+
+    @classmethod
+    def from_line(cls, line: str) -> "Signed":
+        data = json.loads(line)
+        try:
+            return cls(
+                int(data["event_id"]),
+                int(data["appended"]),
+                str(data["head_hash"]),
+                str(data["created_at"]),
+                str(data["key_id"]),
+                str(data["signature"]),
+            )
+        except (KeyError, TypeError, ValueError) as error:
+            raise ValueError(f"not a checkpoint: {error!r} missing or malformed") from None
+
+    def line(self) -> str:
+        return json.dumps(self.__dict__, sort_keys=True, separators=(",", ":"))
+
+    def message(self) -> bytes:
+        return statement(self.event_id, self.appended, self.head_hash, self.created_at)
+
+    def verifies(self, key: Ed25519PublicKey) -> bool:
+        try:
+            key.verify(base64.b64decode(self.signature), self.message())
+        except (InvalidSignature, ValueError):
+            return False
+        return True
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat()
+
+
+def statement(event_id: int, appended: int, head_hash: str, created_at: str) -> bytes:
+    """What is signed: the position and hash of the head, and when, under a fixed label."""
+    content = {
+        "domain": DOMAIN,
+        "event_id": event_id,
+        "appended": appended,
+        "head_hash": head_hash,
+        "created_at": created_at,
+    }
+    return json.dumps(content, sort_keys=True, separators=(",", ":")).encode()
+
+
+def write(event_id: int, appended: int, head_hash: str, key=None) -> AuditCheckpoint | None:
+    """Sign and store a checkpoint of the head (#event_id, after `appended` events), inside
+    the caller's transaction, which holds the audit head's lock. Without a key: None."""
+    key = key or signing_key()
+    if key is None:
+        return None
+    created_at = timezone.now()
+    signature = key.sign(statement(event_id, appended, head_hash, _iso(created_at)))
+    checkpoint = AuditCheckpoint.objects.create(
+        event_id=event_id,
+        appended=appended,
+        head_hash=head_hash,
+        created_at=created_at,
+        key_id=key_id(key.public_key()),
+        signature=base64.b64encode(signature).decode(),
+    )
+    if settings.AUDIT_CHECKPOINT_FILE:
+        line = Signed.of(checkpoint).line()
+        transaction.on_commit(lambda: _keep_outside(line))
+    return checkpoint
+
+
+def _keep_outside(line: str) -> None:
+    with open(settings.AUDIT_CHECKPOINT_FILE, "a", encoding="utf-8") as kept:
+        kept.write(line + "\n")
+
+
+def due(appended: int) -> bool:
+    every = settings.AUDIT_CHECKPOINT_EVERY
+    return every > 0 and appended % every == 0
+
+
+def latest() -> Signed | None:
+    checkpoint = AuditCheckpoint.objects.order_by("-appended", "-pk").first()
+    return Signed.of(checkpoint) if checkpoint else None
+
+
+def read_file(path: str) -> list[Signed]:
+    """The checkpoints of a file kept outside (JSON lines); a bad line is an error naming it."""
+    kept = []
+    with open(path, encoding="utf-8") as lines:
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                kept.append(Signed.from_line(line))
+            except ValueError as error:
+                raise ValueError(f"{path}, line {number}: {error}") from None
+    return kept

@@ -1,0 +1,296 @@
+"""Signed checkpoints: a history rewritten by someone who can write to the database (triggers
+dropped, every hash recomputed), cut short, truncated or replaced row by row no longer
+verifies, and `verify_audit` names the first event that disagrees; an untouched history with
+several checkpoints verifies, also against the copy kept outside the database."""
+
+import base64
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import DatabaseError, connection, transaction
+
+from moderation import audit, checkpoints, services
+from moderation.models import AuditCheckpoint, AuditEvent
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+TABLE = AuditEvent._meta.db_table
+OTHER_KEY = base64.b64encode(b"another-key-of-thirty-two-bytes!").decode()
+
+
+@pytest.fixture
+def every(settings):
+    """Sign a checkpoint every `n` events."""
+
+    def set_interval(n):
+        settings.AUDIT_CHECKPOINT_EVERY = n
+
+    return set_interval
+
+
+def make_history(site, article, moderator, n=10):
+    """`n` real events (tags on comments), oldest first."""
+    category = factories.category(site, "profanity")
+    for i in range(n):
+        services.tag(moderator, factories.make_comment(article, f"Comment {i}"), category)
+    return list(AuditEvent.objects.order_by("id"))
+
+
+def verify_audit(*args):
+    out = StringIO()
+    call_command("verify_audit", *args, stdout=out)
+    return out.getvalue()
+
+
+def refused(*args):
+    with pytest.raises(CommandError) as caught:
+        verify_audit(*args)
+    return str(caught.value)
+
+
+def behind_the_triggers(*statements):
+    """Run SQL as a database writer would after dropping the guard, then put it back."""
+    audit.remove_guard()
+    try:
+        with connection.cursor() as cursor:
+            for sql, params in statements:
+                cursor.execute(sql, params)
+    finally:
+        audit.install_guard()
+
+
+def raw(sql, params=()):
+    """One statement in its own savepoint, so a refusal leaves the test's transaction usable."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def rewrite_and_rehash(history, index, note):
+    """Change event `index` and recompute its hash and every later one: the chain links."""
+    previous = history[index - 1].hash if index else audit.GENESIS
+    statements = []
+    for position, event in enumerate(history[index:], index):
+        if position == index:
+            event.note = note
+        event.prev_hash = previous
+        event.hash = audit.compute_hash(event)
+        previous = event.hash
+        statements.append(
+            (
+                f"UPDATE {TABLE} SET note = %s, prev_hash = %s, hash = %s WHERE id = %s",
+                [event.note, event.prev_hash, event.hash, event.pk],
+            )
+        )
+    behind_the_triggers(*statements)
+
+
+def test_checkpoints_are_signed_every_n_events_and_an_untouched_history_verifies(
+    every, site, article, moderator
+):
+    every(3)
+    history = make_history(site, article, moderator, n=10)
+    signed = list(AuditCheckpoint.objects.order_by("appended"))
+    total = len(history)
+    assert [c.appended for c in signed] == list(range(3, total + 1, 3))
+    by_id = {e.pk: e for e in history}
+    assert all(by_id[c.event_id].hash == c.head_hash for c in signed)
+    output = verify_audit()
+    assert f"audit chain holds: {total} event(s)" in output
+    key = checkpoints.verification_key()
+    assert f"{len(signed)} checkpoint(s) verified with key {checkpoints.key_id(key)}" in output
+
+
+def test_a_rewritten_and_rehashed_event_is_named_when_every_event_is_signed(
+    every, site, article, moderator
+):
+    every(1)
+    history = make_history(site, article, moderator, n=6)
+    rewrite_and_rehash(history, 3, "nothing to see here")
+    assert audit.verify(key=None)[1] is not None  # positions and hashes alone find it
+    message = refused()
+    assert f"audit chain broken at event #{history[3].pk}: " in message
+    assert "rewritten and re-hashed" in message
+
+
+def test_a_rewrite_between_checkpoints_names_the_first_event_after_the_last_good_one(
+    every, site, article, moderator
+):
+    every(4)
+    history = make_history(site, article, moderator, n=10)
+    # Checkpoints at events 4 and 8 (1-based); rewrite the 6th: events 5-8 are suspect.
+    rewrite_and_rehash(history, 5, "rewritten")
+    message = refused()
+    assert f"broken at event #{history[4].pk}: the history from here to #{history[7].pk}" in message
+
+
+def test_deleted_newest_events_are_found_by_the_head_counter(every, site, article, moderator):
+    every(0)  # no checkpoints: the counter alone
+    history = make_history(site, article, moderator, n=5)
+    behind_the_triggers((f"DELETE FROM {TABLE} WHERE id >= %s", [history[-2].pk]))
+    message = refused()
+    assert "head counter says" in message
+    assert f"the newest events, after #{history[-3].pk}, were deleted" in message
+
+
+def test_deleted_newest_events_with_the_counter_put_back_are_found_by_a_checkpoint(
+    every, site, article, moderator
+):
+    every(2)
+    history = make_history(site, article, moderator, n=6)
+    behind_the_triggers(
+        (f"DELETE FROM {TABLE} WHERE id >= %s", [history[-3].pk]),
+        ("UPDATE moderation_audithead SET appended = %s", [len(history) - 3]),
+    )
+    gone = history[-3].pk
+    first_signed_gone = min(c.event_id for c in AuditCheckpoint.objects.filter(event_id__gte=gone))
+    message = refused()
+    assert f"broken at event #{first_signed_gone}: it is missing" in message
+
+
+@pytest.mark.django_db(transaction=True)  # committed rows: PostgreSQL truncates no others
+def test_the_copy_kept_outside_catches_a_history_emptied_with_its_checkpoints(
+    every, site, article, moderator, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    every(2)
+    settings.AUDIT_CHECKPOINT_FILE = str(tmp_path / "kept.jsonl")
+    with django_capture_on_commit_callbacks(execute=True):
+        history = make_history(site, article, moderator, n=4)
+    kept = (tmp_path / "kept.jsonl").read_text().splitlines()
+    assert [json.loads(line)["appended"] for line in kept] == [2, 4]
+    assert "2 checkpoint(s) verified" in verify_audit()
+    assert "4 checkpoint(s) verified" in verify_audit("--checkpoints", str(tmp_path / "kept.jsonl"))
+    wipe = "TRUNCATE {}" if connection.vendor == "postgresql" else "DELETE FROM {}"
+    behind_the_triggers(
+        (wipe.format(TABLE), []),
+        (wipe.format(AuditCheckpoint._meta.db_table), []),
+        ("UPDATE moderation_audithead SET appended = 0", []),
+    )
+    assert verify_audit().startswith("audit chain holds: 0 event(s)")  # nothing left to doubt
+    message = refused("--checkpoints", str(tmp_path / "kept.jsonl"))
+    assert f"broken at event #{history[1].pk}: it is missing" in message
+
+
+def test_a_checkpoint_signed_with_another_key_is_refused(every, site, article, moderator):
+    every(0)
+    history = make_history(site, article, moderator, n=3)
+    other = checkpoints._read_private(OTHER_KEY, "test")
+    with transaction.atomic():
+        checkpoints.write(history[-1].pk, len(history), history[-1].hash, key=other)
+    message = refused()
+    assert f"broken at event #{history[-1].pk}" in message
+    assert "forged, or signed with another key" in message
+    # Whoever holds that other key's public half sees it verify.
+    public = checkpoints.public_text(other.public_key())
+    assert "1 checkpoint(s) verified" in verify_audit("--public-key", public)
+
+
+def test_an_auditor_verifies_with_the_public_key_alone(every, site, article, moderator, settings):
+    every(2)
+    make_history(site, article, moderator, n=4)
+    out = StringIO()
+    call_command("audit_checkpoint", "--public-key", stdout=out)
+    public = out.getvalue().split()[0]
+    settings.AUDIT_SIGNING_KEY = ""
+    assert "signatures not checked" in verify_audit()
+    assert "2 checkpoint(s) verified" in verify_audit("--public-key", public)
+    with pytest.raises(CommandError, match="--public-key is not an Ed25519 public key"):
+        verify_audit("--public-key", "not-a-key")
+
+
+def test_audit_checkpoint_signs_the_head_now_and_lists_them_all(every, site, article, moderator):
+    every(0)
+    history = make_history(site, article, moderator, n=3)
+    out = StringIO()
+    call_command("audit_checkpoint", stdout=out)
+    line = json.loads(out.getvalue())
+    assert line["event_id"] == history[-1].pk
+    assert line["appended"] == len(history)
+    assert line["head_hash"] == history[-1].hash
+    listed = StringIO()
+    call_command("audit_checkpoint", "--list", stdout=listed)
+    assert [json.loads(x) for x in listed.getvalue().splitlines()] == [line]
+
+
+def test_without_a_key_no_checkpoint_is_written_and_the_command_says_why(
+    every, settings, site, article, moderator
+):
+    every(1)
+    settings.AUDIT_SIGNING_KEY = ""
+    make_history(site, article, moderator, n=2)
+    assert not AuditCheckpoint.objects.exists()
+    with pytest.raises(CommandError, match="No audit signing key is configured"):
+        call_command("audit_checkpoint", stdout=StringIO())
+
+
+def test_a_bad_line_in_a_kept_file_is_named(tmp_path, db):
+    kept = tmp_path / "kept.jsonl"
+    kept.write_text('{"event_id": 1}\n')
+    with pytest.raises(CommandError, match=r"kept\.jsonl, line 1: not a checkpoint"):
+        verify_audit("--checkpoints", str(kept))
+
+
+# The raw-SQL gaps, closed
+
+
+def test_checkpoints_cannot_be_changed_or_deleted(every, site, article, moderator):
+    every(1)
+    make_history(site, article, moderator, n=1)
+    checkpoint = AuditCheckpoint.objects.get()
+    for sql in (
+        f"UPDATE {AuditCheckpoint._meta.db_table} SET head_hash = 'x' WHERE id = %s",
+        f"DELETE FROM {AuditCheckpoint._meta.db_table} WHERE id = %s",
+    ):
+        with pytest.raises(DatabaseError):
+            raw(sql, [checkpoint.pk])
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'")
+@pytest.mark.parametrize("table", [TABLE, AuditCheckpoint._meta.db_table])
+@pytest.mark.django_db(transaction=True)  # committed rows: PostgreSQL truncates no others
+def test_postgresql_refuses_truncate(table, site, article, moderator, every):
+    every(1)
+    make_history(site, article, moderator, n=2)
+    with pytest.raises(DatabaseError, match="TRUNCATE refused"):
+        raw(f"TRUNCATE {table} CASCADE")
+
+
+@pytest.mark.skipif("connection.vendor != 'sqlite'")
+def test_sqlite_refuses_insert_or_replace_over_an_event(site, article, moderator):
+    history = make_history(site, article, moderator, n=2)
+    event = history[0]
+    columns = "id, created_at, actor_name, action, target_type, target_id, note, request_id, "
+    columns += "prev_hash, hash"
+    values = "%s, %s, '', %s, '', '', 'x', '', %s, %s"
+    for verb in ("INSERT OR REPLACE", "REPLACE"):
+        with pytest.raises(DatabaseError, match="append-only"):
+            raw(
+                f"{verb} INTO {TABLE} ({columns}) VALUES ({values})",
+                [event.pk, event.created_at, event.action, event.prev_hash, "f" * 64],
+            )
+    assert AuditEvent.objects.get(pk=event.pk).note == event.note
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'")
+def test_postgresql_refuses_an_upsert_over_an_event(site, article, moderator):
+    event = make_history(site, article, moderator, n=1)[0]
+    with pytest.raises(DatabaseError, match="UPDATE refused"):
+        raw(
+            f"INSERT INTO {TABLE} (id, created_at, actor_name, action, target_type, "
+            "target_id, note, request_id, prev_hash, hash) "
+            "VALUES (%s, now(), '', 'x', '', '', 'x', '', '', %s) "
+            "ON CONFLICT (id) DO UPDATE SET note = 'x'",
+            [event.pk, "f" * 64],
+        )
+
+
+def test_a_replaced_event_is_named_by_verify_audit(every, site, article, moderator):
+    """Row by row behind the triggers (what REPLACE does): the event is swapped for one
+    with a consistent hash of its own; its checkpoint no longer matches."""
+    every(1)
+    history = make_history(site, article, moderator, n=4)
+    replaced = len(history) - 3  # a tag, signed, after another signed one
+    rewrite_and_rehash(history[:-1], replaced, "replaced")  # the newest keeps its old link
+    message = refused()
+    assert f"broken at event #{history[replaced].pk}: the history from here" in message
