@@ -39,6 +39,7 @@ class Action(models.TextChoices):
     USER_DEACTIVATE = "user.deactivate", "User deactivated"
     USER_REACTIVATE = "user.reactivate", "User reactivated"
     USER_PASSWORD_LINK = "user.password_link", "Set-password link sent"
+    USER_UNLOCK = "user.unlock", "Login lockout lifted"
 
 
 DECISIONS = frozenset(
@@ -206,6 +207,12 @@ def _user_reactivate(before, after):
 @describes(Action.USER_PASSWORD_LINK)
 def _user_password_link(before, after):
     return f"set-password link sent to {after.get('email', '?')}"
+
+
+@describes(Action.USER_UNLOCK)
+def _user_unlock(before, after):
+    addresses = ", ".join(before.get("addresses") or []) or "unknown addresses"
+    return f"lockout lifted ({before.get('failures', '?')} failed login(s) from {addresses})"
 
 
 def _moment(value) -> str:

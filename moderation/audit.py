@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import UTC
 
 from django.db import connection, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from moderation import checkpoints
@@ -23,6 +22,10 @@ from moderation.models import AuditCheckpoint, AuditEvent, AuditHead
 
 GENESIS = "0" * 64
 TABLE = AuditEvent._meta.db_table
+HEAD_UPDATE = (
+    f'UPDATE "{AuditHead._meta.db_table}" SET "appended" = "appended" + 1 WHERE "id" = 1 '
+    'RETURNING "appended"'
+)
 _ADDRESS = AuditEvent._meta.get_field("client_address")
 
 
@@ -95,8 +98,14 @@ def append(
         raise ValueError(f"{action!r} is not an audit action: add it to moderation.actions.Action")
     context = context or Context()
     # Lock the head first: on PostgreSQL a row lock, on SQLite the database write lock.
-    if not AuditHead.objects.filter(pk=1).update(appended=F("appended") + 1):
+    # The count comes back with the lock (RETURNING: PostgreSQL, SQLite 3.35+): a checkpoint is
+    # due every AUDIT_CHECKPOINT_EVERY events.
+    with connection.cursor() as cursor:
+        cursor.execute(HEAD_UPDATE)
+        row = cursor.fetchone()
+    if row is None:
         AuditHead.objects.create(pk=1, appended=1)
+    appended = row[0] if row else 1
     previous = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
     event = AuditEvent(
         created_at=timezone.now(),
@@ -121,10 +130,8 @@ def append(
     )
     event.hash = compute_hash(event)
     event.save()
-    if checkpoints.configured():
-        appended = AuditHead.objects.values_list("appended", flat=True).get(pk=1)
-        if checkpoints.due(appended):
-            checkpoints.write(event.pk, appended, event.hash)
+    if checkpoints.due(appended) and checkpoints.configured():
+        checkpoints.write(event.pk, appended, event.hash)
     return event
 
 

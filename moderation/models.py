@@ -475,3 +475,18 @@ class AuditCheckpoint(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AuditImmutable("audit checkpoints are append-only: they cannot be deleted")
+
+
+class RateCount(models.Model):
+    """How many requests of one kind (`key`: what and whose, hashed where it names a
+    person) arrived in one window of time; see moderation.throttle."""
+
+    key = models.CharField(max_length=100)
+    window = models.BigIntegerField(help_text="The window's start, in seconds since 1970.")
+    hits = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["key", "window"], name="rate_count_unique")]
+
+    def __str__(self):
+        return f"{self.key} @ {self.window}: {self.hits}"

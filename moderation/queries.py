@@ -2,7 +2,10 @@
 number of queries, whatever the number of rows."""
 
 from dataclasses import dataclass
+from datetime import timedelta
 
+from axes.models import AccessAttempt
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db.models import (
@@ -229,3 +232,15 @@ def cursor(params, place_of) -> dict:
             place = place_of(int(value))
             return {name: place} if place else {}
     return {}
+
+
+def locked_out(usernames) -> set[str]:
+    """Which of `usernames` are locked out of logging in now, from any address (one query)."""
+    since = timezone.now() - timedelta(hours=settings.AXES_COOLOFF_TIME)
+    return set(
+        AccessAttempt.objects.filter(
+            username__in=list(usernames),
+            failures_since_start__gte=settings.AXES_FAILURE_LIMIT,
+            attempt_time__gte=since,
+        ).values_list("username", flat=True)
+    )

@@ -130,9 +130,12 @@ AUTH_PASSWORD_VALIDATORS = [
 # Repeated failed logins lock the username and, separately, the address they came from.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 30) / 60  # hours
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# A lockout is for one username from one address: five wrong passwords for a name lock that
+# name out from that address only, never other people behind the same address (a newsroom's
+# proxy), nor the same person from elsewhere. An admin can lift it at /users/.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "moderation.views.accounts.locked_out"  # says for how long
 AXES_VERBOSE = False
 
 # A moderator's session ends after a working day, or when the browser closes.

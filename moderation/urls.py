@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from moderation.views import (
+    accounts,
     audit,
     commenters,
     export,
@@ -39,6 +40,7 @@ moderation_patterns = [
     path("users/<int:pk>/roles/", users.user_roles, name="user_roles"),
     path("users/<int:pk>/active/", users.user_active, name="user_active"),
     path("users/<int:pk>/password-link/", users.user_send_link, name="user_password_link"),
+    path("users/<int:pk>/unlock/", users.user_unlock, name="user_unlock"),
     # /export/…: research exports (researchers, admins)
     path("export/", export.export_page, name="export"),
     path("export/comments.<str:fmt>", export.comments_file, name="export_comments"),
@@ -59,7 +61,8 @@ urlpatterns = [
     path("", include((moderation_patterns, "moderation"))),
     # /articles/…: the published record
     path("", include("archive.urls")),
-    # /accounts/…: log in, log out, password reset
+    # /accounts/…: log in, log out, password reset (rate-limited)
+    path("accounts/password_reset/", accounts.PasswordResetView.as_view(), name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),
     # /admin/: Django's admin
     path("admin/", admin.site.urls),

@@ -42,6 +42,8 @@ from moderation.services.policy import (
 from moderation.services.records import record_export, record_import
 from moderation.services.users import (
     create_user,
+    lift_lockout,
+    lockout_of,
     record_password_link,
     set_active,
     set_roles,
@@ -61,6 +63,8 @@ __all__ = [
     "decide",
     "edit_category",
     "edit_policy",
+    "lift_lockout",
+    "lockout_of",
     "record_export",
     "record_import",
     "record_password_link",

@@ -2,12 +2,16 @@
 deleted, so every audit event keeps its actor."""
 
 from collections.abc import Iterable
+from datetime import timedelta
 
+from axes.models import AccessAttempt
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.utils import timezone
 
-from moderation import permissions
+from moderation import permissions, throttle
 from moderation.actions import Action
 from moderation.audit import Context
 from moderation.services._common import append, require
@@ -15,6 +19,7 @@ from moderation.services.errors import Conflict, Invalid
 from moderation.services.locks import lock, retried
 
 ROLES = permissions.ROLES
+HOUR = timedelta(hours=1)
 
 
 def _roles_of(user) -> list[str]:
@@ -117,13 +122,62 @@ def set_active(actor, user, active: bool, *, context: Context | None = None):
         return user
 
 
+# At most this many set-password links to one user per hour (each is an e-mail to them).
+LINKS_PER_HOUR = 3
+
+
 @retried
 def record_password_link(actor, user, *, context: Context | None = None):
     """An admin sent a user a set-password link: not a change of data, but of who can log in."""
     require(actor, permissions.MANAGE_USERS)
     if not user.is_active or not user.email:
         raise Invalid(f"{user.get_username()} is inactive or has no email address.")
+    verdict = throttle.allow(f"set-password:{user.pk}", limit=LINKS_PER_HOUR, per=HOUR)
+    if not verdict.allowed:
+        raise Conflict(
+            f"{LINKS_PER_HOUR} set-password links were already sent to {user.get_username()} "
+            f"this hour; send another in {verdict.minutes} minute(s) if they still need one."
+        )
     with transaction.atomic():
         return _user_event(
             actor, Action.USER_PASSWORD_LINK, user, after={"email": user.email}, context=context
+        )
+
+
+def lockout_of(user) -> dict | None:
+    """The login lockout in force for `user` (from any address), as the user page shows it:
+    failures, addresses and until when; None when they are not locked out."""
+    since = timezone.now() - timedelta(hours=settings.AXES_COOLOFF_TIME)
+    attempts = AccessAttempt.objects.filter(
+        username=user.get_username(),
+        failures_since_start__gte=settings.AXES_FAILURE_LIMIT,
+        attempt_time__gte=since,
+    )
+    rows = list(attempts.values_list("ip_address", "failures_since_start", "attempt_time"))
+    if not rows:
+        return None
+    return {
+        "addresses": sorted({address or "unknown" for address, _, _ in rows}),
+        "failures": sum(failures for _, failures, _ in rows),
+        "until": max(at for _, _, at in rows) + timedelta(hours=settings.AXES_COOLOFF_TIME),
+    }
+
+
+@retried
+def lift_lockout(actor, user, *, context: Context | None = None):
+    """An admin lets a locked-out user try again at once: their failed attempts are cleared
+    (from every address), and the lifting is recorded with what it cleared."""
+    require(actor, permissions.MANAGE_USERS)
+    with transaction.atomic():
+        lockout = lockout_of(user)
+        if lockout is None:
+            raise Conflict(f"{user.get_username()} is not locked out.")
+        AccessAttempt.objects.filter(username=user.get_username()).delete()
+        return _user_event(
+            actor,
+            Action.USER_UNLOCK,
+            user,
+            before={"failures": lockout["failures"], "addresses": lockout["addresses"]},
+            after={"locked": False},
+            context=context,
         )

@@ -30,6 +30,9 @@ def user_list(request):
 def _user_list_with(request, form, status=200):
     users = UserFilter(request.GET, queryset=queries.users_with_activity())
     page = Paginator(users.qs.distinct(), USERS_PER_PAGE).get_page(request.GET.get("page"))
+    locked = queries.locked_out([person.get_username() for person in page.object_list])
+    for person in page.object_list:
+        person.locked_out = person.get_username() in locked
     return render(
         request,
         "moderation/users.html",
@@ -74,6 +77,7 @@ def user_detail(request, pk):
             "person": person,
             "roles_form": RolesForm(initial={"roles": roles}),
             "active_form": ActiveForm(initial={"active": 0 if person.is_active else 1}),
+            "lockout": services.lockout_of(person),
             "recent": recent,
         },
     )
@@ -129,4 +133,17 @@ def user_send_link(request, pk):
     else:
         SetPasswordLinkForm(person).send(request)
         messages.success(request, f"A set-password link was sent to {person.email}.")
+    return redirect("moderation:user", pk=pk)
+
+
+@permissions.require(permissions.MANAGE_USERS)
+@require_POST
+def user_unlock(request, pk):
+    person = get_object_or_404(User, pk=pk)
+    try:
+        services.lift_lockout(request.user, person, context=Context.from_request(request))
+    except services.ModerationError as exc:
+        _fail(request, exc)
+    else:
+        messages.success(request, f"{person.username} can log in again (lockout lifted).")
     return redirect("moderation:user", pk=pk)
