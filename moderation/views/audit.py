@@ -3,13 +3,14 @@
 Read only. `moderation.history` turns events into rows people read.
 """
 
+from django.conf import settings
 from django.shortcuts import get_object_or_404, render
 
 from archive.models import Comment
 from moderation import audit, pagination, permissions, queries
 from moderation.filters import AuditFilter
 from moderation.history import describe
-from moderation.models import AuditEvent
+from moderation.models import AuditCheckpoint, AuditEvent
 
 EVENTS_PER_PAGE = 50
 
@@ -40,6 +41,8 @@ def audit_list(request):
             "broken": [row for row in rows if row.problem],
             "linked": unfiltered,
             "head": audit.head_hash(),
+            "checkpoint": AuditCheckpoint.objects.order_by("-appended", "-pk").first(),
+            "checkpoint_every": settings.AUDIT_CHECKPOINT_EVERY,
         },
     )
 

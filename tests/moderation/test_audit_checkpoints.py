@@ -10,6 +10,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
+from django.test import Client
 
 from moderation import audit, checkpoints, services
 from moderation.models import AuditCheckpoint, AuditEvent
@@ -294,3 +295,16 @@ def test_a_replaced_event_is_named_by_verify_audit(every, site, article, moderat
     rewrite_and_rehash(history[:-1], replaced, "replaced")  # the newest keeps its old link
     message = refused()
     assert f"broken at event #{history[replaced].pk}: the history from here" in message
+
+
+def test_the_audit_page_shows_the_last_signed_checkpoint(every, site, article, moderator):
+    every(0)
+    page = Client()
+    page.force_login(moderator)
+    assert "No signed checkpoint yet" in page.get("/audit/").content.decode()
+    make_history(site, article, moderator, n=2)
+    call_command("audit_checkpoint", stdout=StringIO())
+    signed = AuditCheckpoint.objects.get()
+    html = " ".join(page.get("/audit/").content.decode().split())
+    assert f"Last signed checkpoint: the head at event #{signed.event_id}, after" in html
+    assert f"with key <code>{signed.key_id}</code>" in html

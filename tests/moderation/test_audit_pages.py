@@ -323,8 +323,8 @@ def test_audit_history_costs_the_same_queries_for_1_or_30_events(
     moderator_client, site, moderator, django_assert_num_queries
 ):
     # session, user, permissions (2), actor and site choices of the filter form (2),
-    # count, the page's ids, their events, head hash
-    expected = 10
+    # count, the page's ids, their events, head hash, the last signed checkpoint
+    expected = 11
     with django_assert_num_queries(expected):
         moderator_client.get(AUDIT)
     for i in range(10):
