@@ -286,15 +286,42 @@ def test_postgresql_refuses_an_upsert_over_an_event(site, article, moderator):
         )
 
 
+def replace_statement(event):
+    """The event written again over its own id, as REPLACE (SQLite) or an upsert (PostgreSQL)
+    does it: every column given."""
+    columns = [f.column for f in AuditEvent._meta.concrete_fields]
+    values = []
+    for field in AuditEvent._meta.concrete_fields:
+        value = getattr(event, field.attname)
+        values.append(
+            json.dumps(value) if field.name in ("before", "after") and value is not None else value
+        )
+    marks = ", ".join(["%s"] * len(columns))
+    if connection.vendor == "sqlite":
+        return f"REPLACE INTO {TABLE} ({', '.join(columns)}) VALUES ({marks})", values
+    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c != "id")
+    return (
+        f"INSERT INTO {TABLE} ({', '.join(columns)}) VALUES ({marks}) "
+        f"ON CONFLICT (id) DO UPDATE SET {updates}",
+        values,
+    )
+
+
 def test_a_replaced_event_is_named_by_verify_audit(every, site, article, moderator):
-    """Row by row behind the triggers (what REPLACE does): the event is swapped for one
-    with a consistent hash of its own; its checkpoint no longer matches."""
+    """REPLACE (SQLite) or an upsert (PostgreSQL) behind the triggers: the event is swapped
+    for one with a consistent hash of its own, and the next one re-linked; its signed
+    checkpoint no longer matches."""
     every(1)
     history = make_history(site, article, moderator, n=4)
-    replaced = len(history) - 3  # a tag, signed, after another signed one
-    rewrite_and_rehash(history[:-1], replaced, "replaced")  # the newest keeps its old link
+    replaced, after = history[-3], history[-2]
+    replaced.note = "replaced"
+    replaced.hash = audit.compute_hash(replaced)
+    after.prev_hash = replaced.hash
+    after.hash = audit.compute_hash(after)
+    behind_the_triggers(replace_statement(replaced), replace_statement(after))
+    assert AuditEvent.objects.get(pk=replaced.pk).note == "replaced"
     message = refused()
-    assert f"broken at event #{history[replaced].pk}: the history from here" in message
+    assert f"broken at event #{replaced.pk}: the history from here" in message
 
 
 def test_the_audit_page_shows_the_last_signed_checkpoint(every, site, article, moderator):
