@@ -67,8 +67,9 @@ def canonical(event: AuditEvent) -> bytes:
         "request_id": event.request_id,
         "client_address": event.client_address,
     }
-    if event.forwarded_request_id:  # only then: events from before it existed keep their hash
-        content["forwarded_request_id"] = event.forwarded_request_id
+    # Only when there is one: events from before the field existed keep their hash.
+    if forwarded := getattr(event, "forwarded_request_id", None):
+        content["forwarded_request_id"] = forwarded
     return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
