@@ -180,8 +180,9 @@ class QueueFilter(django_filters.FilterSet):
         return queryset.exclude(Exists(replies))
 
     def filter_text(self, queryset, name, value):
-        # The database's full-text index: every word, as a word or the start of one.
-        if self._best_match():
+        # The database's full-text index: every word, as a word or the start of one. A count
+        # (walk False) needs no order, so it does not rank what it counts.
+        if self._best_match() and self.walk:
             return search.best_first(queryset, value)
         return search.matching(queryset, value)
 
