@@ -219,6 +219,11 @@ def pages() -> list[Page]:
             f"{queue}?q={SEARCH_WORD}",
             f"{comments}?q={SEARCH_WORD}",
         ),
+        Page(
+            f"queue: text '{SEARCH_WORD}', best",
+            f"{queue}?q={SEARCH_WORD}&order=best",
+            f"{comments}?q={SEARCH_WORD}",
+        ),
         Page("thread (longest)", reverse("moderation:thread", args=[article]), None),
         Page("public preview (longest)", reverse("moderation:public", args=[article]), None),
         Page("audit: first page", reverse("moderation:audit"), "/admin/moderation/auditevent/"),
