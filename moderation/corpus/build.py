@@ -16,7 +16,6 @@ import multiprocessing
 import os
 import random
 import time
-import types
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -32,7 +31,8 @@ from archive.importing.loader import LoadReport
 from archive.models import Article, Comment, Commenter, Site
 from moderation import audit, permissions, services
 from moderation.corpus import threads
-from moderation.corpus.bulk import Bulk, load_settings, moment
+from moderation.corpus.bulk import Bulk, load_settings
+from moderation.corpus.chain import Chain
 from moderation.corpus.judgements import Judge
 from moderation.corpus.text import Writer
 from moderation.corpus.threads import LONG_THREAD, WXR, Actor, Chunk, Made
@@ -564,14 +564,9 @@ class Corpus:
     def _audit_rows(self) -> list[tuple]:
         """Every judgement's event, oldest first, chained onto the log's head with the same
         hash `audit.append` computes (no database: this runs beside the index builds)."""
-        events = sorted(self.events, key=lambda e: e[:3])
-        first = self.first[AuditEvent]
-        previous = self.audit_head
-        rows = []
-        for n, event in enumerate(events):
-            row = self._audit_row(first + n, event, previous)
-            previous = row[-1]
-            rows.append(row)
+        self.events.sort(key=lambda e: e[:3])
+        chain = Chain(self.audit_head, self.first[AuditEvent], self.bulk.when)
+        rows = chain.rows(self.events)
         self.appended = len(rows)
         return rows
 
@@ -579,35 +574,6 @@ class Corpus:
         """The head row counts every event appended (`audit.append` adds one at a time)."""
         if not AuditHead.objects.filter(pk=1).update(appended=F("appended") + self.appended):
             AuditHead.objects.create(pk=1, appended=self.appended)
-
-    def _audit_row(self, event_id: int, event: tuple, previous: str) -> tuple:
-        at, _, _, actor, action, target_type, target_id, *refs, before, after, note = event
-        site_id, article_id, comment_id, commenter_id = refs
-        fields = types.SimpleNamespace(
-            created_at=moment(at),
-            actor_id=actor.pk,
-            actor_name=actor.username,
-            action=action.value,
-            target_type=target_type,
-            target_id=target_id,
-            site_id=site_id,
-            article_id=article_id,
-            comment_id=comment_id,
-            commenter_id=commenter_id,
-            before=before,
-            after=after,
-            note=note,
-            request_id="",
-            client_address=None,
-            prev_hash=previous,
-        )
-        bulk = self.bulk
-        return (
-            event_id, bulk.when(at), fields.actor_id, fields.actor_name, fields.action,
-            target_type, target_id, site_id, article_id, comment_id, commenter_id,
-            bulk.json(before), bulk.json(after), note, "", None, previous,
-            audit.compute_hash(fields),
-        )  # fmt: skip
 
     def _imports(self) -> None:
         """One import event per site, through the service, as an importer records a file."""
