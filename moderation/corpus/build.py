@@ -205,6 +205,28 @@ class SiteInfo:
     report: LoadReport = field(default_factory=LoadReport)
 
 
+class Clock:
+    """Where the load's time goes: every moment belongs to one phase (the one last
+    switched to), so the phases add up to the whole."""
+
+    PHASES = ["setup", "generate", "insert", "indexes", "audit", "commit", "analyze"]
+
+    def __init__(self):
+        self.phases = dict.fromkeys(self.PHASES, 0.0)
+        self.beside: dict[str, float] = {}
+        self.current: str | None = "setup"
+        self.mark = self.started = time.perf_counter()
+        self.total = 0.0
+
+    def switch(self, phase: str | None) -> None:
+        """Count the time since the last switch to the current phase; None: stop."""
+        now = time.perf_counter()
+        if self.current is not None:
+            self.phases[self.current] += now - self.mark
+        self.current, self.mark = phase, now
+        self.total = now - self.started
+
+
 @dataclass
 class Summary:
     vendor: str
@@ -214,6 +236,10 @@ class Summary:
     cpu_seconds: float  # this process's: the rest of `seconds` is the database, or waiting
     counts: dict[str, int]
     sizes: Sizes
+    # Seconds in each phase of the load, in this process (they add up to `seconds`), and
+    # work done beside them (in a thread, while the database builds indexes).
+    phases: dict[str, float]
+    beside: dict[str, float]
     long_thread_article: int | None
     users: list[str]
 
@@ -235,6 +261,11 @@ class Summary:
             f"{c['moderation.AuditEvent']:,} audit events",
             f"users: {', '.join(self.users)} (no passwords: set one with "
             f"`manage.py changepassword NAME`)",
+            "phases: "
+            + ", ".join(
+                f"{name} {seconds:.2f} s"
+                for name, seconds in [*self.phases.items(), *self.beside.items()]
+            ),
             f"{self.seconds:.1f} s ({self.cpu_seconds:.1f} s CPU in this process, "
             f"{self.workers} worker process{'' if self.workers == 1 else 'es'}): "
             f"{self.rate:,.0f} comments/s ({self.vendor})",
@@ -259,7 +290,8 @@ class Corpus:
         self.start = self.until - options.months * 30 * DAY
 
     def generate(self) -> Summary:
-        started, cpu = time.perf_counter(), time.process_time()
+        clock, cpu = Clock(), time.process_time()
+        self.clock = clock
         with load_settings(self.connection), transaction.atomic(using=self.connection.alias):
             self._refuse_a_full_database()
             self.bulk.lock(TABLES)
@@ -275,21 +307,30 @@ class Corpus:
             self._blocks()
             self._records()
             # The audit log's rows are hashed while the database indexes the other tables.
+            clock.switch("indexes")
             audit_table = restore.pop(AuditEvent._meta.db_table, [])
             with self.bulk.restoring([sql for table in restore.values() for sql in table]):
+                hashing = time.perf_counter()
                 rows = self._audit_rows()
+                clock.beside["audit hashing"] = time.perf_counter() - hashing
+            clock.switch("audit")
             self.bulk.insert(AuditEvent, AUDIT_FIELDS, rows)
             self.bulk.restore(audit_table)
             self._count_appended()
             self.bulk.reset_sequences(EXPLICIT_IDS)
             self._imports()
+            clock.switch("commit")
+        clock.switch("analyze")
         self.bulk.analyze(TABLES)
+        clock.switch(None)
         return Summary(
             vendor=self.connection.vendor,
             comments=self.options.comments,
             workers=self.workers,
-            seconds=time.perf_counter() - started,
+            seconds=clock.total,
             cpu_seconds=time.process_time() - cpu,
+            phases=clock.phases,
+            beside=clock.beside,
             counts=self.bulk.counts,
             sizes=self.sizes,
             long_thread_article=self.long_thread_article,
@@ -479,14 +520,18 @@ class Corpus:
         self.events: list[tuple] = []
         self.removals: Counter = Counter()
         self.last_removal: dict[int, int] = {}
-        done = 0
+        done, clock = 0, self.clock
         try:
+            clock.switch("generate")
             for made in self._made(self._chunks()):
+                clock.switch("insert")
                 self._write(made)
                 done += len(made.comments)
                 self.progress(done, self.options.comments)
+                clock.switch("generate")
         finally:
             threads.CONTEXT = None
+        clock.switch("insert")
 
     def _chunks(self) -> list[Chunk]:
         """Consecutive articles of about `chunk` comments (the same whoever makes them)."""

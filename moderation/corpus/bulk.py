@@ -93,6 +93,15 @@ class Times:
         day, second = divmod(seconds, DAY)
         return f"{self.day(day)} {self.clock[second]}{self.zone}"
 
+    def many(self, seconds: list[int]) -> list[str]:
+        """`self(s)` for each of `seconds` (a thread's times, mostly on a few days)."""
+        days, clock, zone, day = self.days, self.clock, self.zone, self.day
+        out = []
+        for moment_ in seconds:
+            date, second = divmod(moment_, DAY)
+            out.append(f"{days.get(date) or day(date)} {clock[second]}{zone}")
+        return out
+
     def iso(self, seconds: int) -> str:
         """As `moment(seconds).isoformat()`: what the audit log's canonical form hashes."""
         day, second = divmod(seconds, DAY)
