@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from itertools import chain
 
 from django.core.management.color import no_style
+from django.db import OperationalError
 from django.db import connection as default_connection
 
 from archive import search
@@ -35,6 +36,12 @@ SQLITE_LOAD_PRAGMAS = {
     "foreign_keys": "OFF",
     "threads": "2",
 }
+# And the rollback journal rather than the write-ahead log: the log takes every page the
+# load writes and copies it into the database again at the checkpoint (at a million
+# comments, a second gigabyte written), where a rollback journal keeps only the pages that
+# were there before (a few, in an empty archive). WAL comes back after the load; SQLite
+# keeps it while another connection has the database open, and then so does the load.
+SQLITE_LOAD_JOURNAL = "delete"
 # Each table's indexes that no constraint needs: (table, name, the SQL that makes it).
 INDEXES = {
     "sqlite": "SELECT tbl_name, name, sql FROM sqlite_master WHERE type = 'index' "
@@ -345,9 +352,22 @@ def load_settings(connection=default_connection):
             cursor.execute(f"PRAGMA {name}")
             before[name] = cursor.fetchone()[0]
             cursor.execute(f"PRAGMA {name} = {value}")
+        cursor.execute("PRAGMA journal_mode")
+        journal = cursor.fetchone()[0]
+        if journal == "wal" and _journal_mode(cursor, SQLITE_LOAD_JOURNAL) != journal:
+            before["journal_mode"] = journal
     try:
         yield
     finally:
         with connection.cursor() as cursor:
             for name, value in before.items():
                 cursor.execute(f"PRAGMA {name} = {value}")
+
+
+def _journal_mode(cursor, mode: str) -> str:
+    """Switch SQLite's journal; returns the mode in force after."""
+    try:
+        cursor.execute(f"PRAGMA journal_mode = {mode}")
+    except OperationalError:  # "database is locked": another connection has it open
+        cursor.execute("PRAGMA journal_mode")
+    return cursor.fetchone()[0]
