@@ -91,6 +91,7 @@ class Made:
     reasons: list = field(default_factory=list)
     tags: list = field(default_factory=list)
     events: list = field(default_factory=list)
+    judged: list = field(default_factory=list)  # the indexes in `states` of judged comments
     removals: Counter = field(default_factory=Counter)
     last_removal: dict = field(default_factory=dict)
 
@@ -99,9 +100,11 @@ class Made:
         self.decisions = [(d[0] + decision, *d[1:]) for d in self.decisions]
         self.reasons = [(r[0] + decision, r[1]) for r in self.reasons]
         self.tags = [(t[0] + tag, *t[1:]) for t in self.tags]
-        self.states = [
-            s if s[5] is None else (*s[:5], s[5] + decision, *s[6:]) for s in self.states
-        ]
+        states = self.states
+        for n in self.judged:  # the states of the comments judged (one in ten), not all
+            state = states[n]
+            if state[5] is not None:
+                states[n] = (*state[:5], state[5] + decision, *state[6:])
         # (time, chunk, order, actor, action, target type, target id, …)
         self.events = [
             e if e[5] != "tag" else (*e[:6], str(int(e[6]) + tag), *e[7:]) for e in self.events
@@ -141,7 +144,7 @@ def thread(rng, context: Context, judge: Judge, made: Made, article: Article, fi
     authors = rng.choices(site.commenter_ids, cum_weights=site.cum_weights, k=size)
     fates = rng.choices(FATES, cum_weights=FATE_CUM, k=size)
     names, write, decide = context.names, context.writer.body, judge.judge
-    comments, states = made.comments.append, made.states.append
+    comments, states, judged = made.comments.append, made.states.append, made.judged.append
     site_id, article_id = site.id, article.id
     for n in range(size):
         comment_id, status = first + n, fates[n]
@@ -166,6 +169,7 @@ def thread(rng, context: Context, judge: Judge, made: Made, article: Article, fi
             states((comment_id, site_id, posted, PENDING, 0, None, article_id, author))  # most
             continue
         state = decide(status, body, times[n], roll, comment_id, site, article_id, author)
+        judged(len(made.states))
         states((comment_id, site_id, posted, *state, article_id, author))
 
 
