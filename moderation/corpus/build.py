@@ -16,7 +16,6 @@ import multiprocessing
 import os
 import random
 import time
-import types
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -32,7 +31,8 @@ from archive.importing.loader import LoadReport
 from archive.models import Article, Comment, Commenter, Site
 from moderation import audit, permissions, services
 from moderation.corpus import threads
-from moderation.corpus.bulk import Bulk, load_settings, moment
+from moderation.corpus.bulk import Bulk, load_settings
+from moderation.corpus.chain import Chain
 from moderation.corpus.judgements import Judge
 from moderation.corpus.text import Writer
 from moderation.corpus.threads import LONG_THREAD, WXR, Actor, Chunk, Made
@@ -208,6 +208,28 @@ class SiteInfo:
     report: LoadReport = field(default_factory=LoadReport)
 
 
+class Clock:
+    """Where the load's time goes: every moment belongs to one phase (the one last
+    switched to), so the phases add up to the whole."""
+
+    PHASES = ["setup", "generate", "insert", "indexes", "audit", "marks", "commit", "analyze"]
+
+    def __init__(self):
+        self.phases = dict.fromkeys(self.PHASES, 0.0)
+        self.beside: dict[str, float] = {}
+        self.current: str | None = "setup"
+        self.mark = self.started = time.perf_counter()
+        self.total = 0.0
+
+    def switch(self, phase: str | None) -> None:
+        """Count the time since the last switch to the current phase; None: stop."""
+        now = time.perf_counter()
+        if self.current is not None:
+            self.phases[self.current] += now - self.mark
+        self.current, self.mark = phase, now
+        self.total = now - self.started
+
+
 @dataclass
 class Summary:
     vendor: str
@@ -217,6 +239,10 @@ class Summary:
     cpu_seconds: float  # this process's: the rest of `seconds` is the database, or waiting
     counts: dict[str, int]
     sizes: Sizes
+    # Seconds in each phase of the load, in this process (they add up to `seconds`), and
+    # work done beside them (in a thread, while the database builds indexes).
+    phases: dict[str, float]
+    beside: dict[str, float]
     long_thread_article: int | None
     users: list[str]
 
@@ -238,6 +264,11 @@ class Summary:
             f"{c['moderation.AuditEvent']:,} audit events",
             f"users: {', '.join(self.users)} (no passwords: set one with "
             f"`manage.py changepassword NAME`)",
+            "phases: "
+            + ", ".join(
+                f"{name} {seconds:.2f} s"
+                for name, seconds in [*self.phases.items(), *self.beside.items()]
+            ),
             f"{self.seconds:.1f} s ({self.cpu_seconds:.1f} s CPU in this process, "
             f"{self.workers} worker process{'' if self.workers == 1 else 'es'}): "
             f"{self.rate:,.0f} comments/s ({self.vendor})",
@@ -262,7 +293,8 @@ class Corpus:
         self.start = self.until - options.months * 30 * DAY
 
     def generate(self) -> Summary:
-        started, cpu = time.perf_counter(), time.process_time()
+        clock, cpu = Clock(), time.process_time()
+        self.clock = clock
         with load_settings(self.connection), transaction.atomic(using=self.connection.alias):
             self._refuse_a_full_database()
             self.bulk.lock(TABLES)
@@ -278,22 +310,32 @@ class Corpus:
             self._blocks()
             self._records()
             # The audit log's rows are hashed while the database indexes the other tables.
+            clock.switch("indexes")
             audit_table = restore.pop(AuditEvent._meta.db_table, [])
             with self.bulk.restoring([sql for table in restore.values() for sql in table]):
+                hashing = time.perf_counter()
                 rows = self._audit_rows()
+                clock.beside["audit hashing"] = time.perf_counter() - hashing
+            clock.switch("audit")
             self.bulk.insert(AuditEvent, AUDIT_FIELDS, rows)
             self.bulk.restore(audit_table)
+            clock.switch("marks")
             marks.rebuild()  # the queues of each category and moderator, from the rows above
             self._count_appended()
             self.bulk.reset_sequences(EXPLICIT_IDS)
             self._imports()
+            clock.switch("commit")
+        clock.switch("analyze")
         self.bulk.analyze([*TABLES, CategoryMark, ModeratorMark])
+        clock.switch(None)
         return Summary(
             vendor=self.connection.vendor,
             comments=self.options.comments,
             workers=self.workers,
-            seconds=time.perf_counter() - started,
+            seconds=clock.total,
             cpu_seconds=time.process_time() - cpu,
+            phases=clock.phases,
+            beside=clock.beside,
             counts=self.bulk.counts,
             sizes=self.sizes,
             long_thread_article=self.long_thread_article,
@@ -483,14 +525,18 @@ class Corpus:
         self.events: list[tuple] = []
         self.removals: Counter = Counter()
         self.last_removal: dict[int, int] = {}
-        done = 0
+        done, clock = 0, self.clock
         try:
+            clock.switch("generate")
             for made in self._made(self._chunks()):
+                clock.switch("insert")
                 self._write(made)
                 done += len(made.comments)
                 self.progress(done, self.options.comments)
+                clock.switch("generate")
         finally:
             threads.CONTEXT = None
+        clock.switch("insert")
 
     def _chunks(self) -> list[Chunk]:
         """Consecutive articles of about `chunk` comments (the same whoever makes them)."""
@@ -568,14 +614,9 @@ class Corpus:
     def _audit_rows(self) -> list[tuple]:
         """Every judgement's event, oldest first, chained onto the log's head with the same
         hash `audit.append` computes (no database: this runs beside the index builds)."""
-        events = sorted(self.events, key=lambda e: e[:3])
-        first = self.first[AuditEvent]
-        previous = self.audit_head
-        rows = []
-        for n, event in enumerate(events):
-            row = self._audit_row(first + n, event, previous)
-            previous = row[-1]
-            rows.append(row)
+        self.events.sort(key=lambda e: e[:3])
+        chain = Chain(self.audit_head, self.first[AuditEvent], self.bulk.when)
+        rows = chain.rows(self.events)
         self.appended = len(rows)
         return rows
 
@@ -583,35 +624,6 @@ class Corpus:
         """The head row counts every event appended (`audit.append` adds one at a time)."""
         if not AuditHead.objects.filter(pk=1).update(appended=F("appended") + self.appended):
             AuditHead.objects.create(pk=1, appended=self.appended)
-
-    def _audit_row(self, event_id: int, event: tuple, previous: str) -> tuple:
-        at, _, _, actor, action, target_type, target_id, *refs, before, after, note = event
-        site_id, article_id, comment_id, commenter_id = refs
-        fields = types.SimpleNamespace(
-            created_at=moment(at),
-            actor_id=actor.pk,
-            actor_name=actor.username,
-            action=action.value,
-            target_type=target_type,
-            target_id=target_id,
-            site_id=site_id,
-            article_id=article_id,
-            comment_id=comment_id,
-            commenter_id=commenter_id,
-            before=before,
-            after=after,
-            note=note,
-            request_id="",
-            client_address=None,
-            prev_hash=previous,
-        )
-        bulk = self.bulk
-        return (
-            event_id, bulk.when(at), fields.actor_id, fields.actor_name, fields.action,
-            target_type, target_id, site_id, article_id, comment_id, commenter_id,
-            bulk.json(before), bulk.json(after), note, "", None, previous,
-            audit.compute_hash(fields),
-        )  # fmt: skip
 
     def _imports(self) -> None:
         """One import event per site, through the service, as an importer records a file."""

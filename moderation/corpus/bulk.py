@@ -1,5 +1,7 @@
-"""Rows straight into tables, as fast as each database takes them: `executemany` on SQLite,
-`COPY … FROM STDIN` (psycopg 3) on PostgreSQL. For generating corpora only: nothing here
+"""Rows straight into tables, as fast as each database takes them: on SQLite one INSERT of a
+few hundred rows at a time (one statement per row, as `executemany` runs it, costs each row
+a statement's overhead, and on an AUTOINCREMENT table an update of `sqlite_sequence`), on
+PostgreSQL `COPY … FROM STDIN` (psycopg 3). For generating corpora only: nothing here
 checks a rule, sends a signal or writes an audit event; `moderation.corpus.build` makes rows
 that keep the rules, and the tests check that they do.
 
@@ -9,12 +11,15 @@ to a model later is filled or named in a clear error, never silently skipped.
 """
 
 import json
+import sqlite3
 import threading
 import time
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from itertools import chain
 
 from django.core.management.color import no_style
+from django.db import OperationalError
 from django.db import connection as default_connection
 
 from archive import search
@@ -31,6 +36,12 @@ SQLITE_LOAD_PRAGMAS = {
     "foreign_keys": "OFF",
     "threads": "2",
 }
+# And the rollback journal rather than the write-ahead log: the log takes every page the
+# load writes and copies it into the database again at the checkpoint (at a million
+# comments, a second gigabyte written), where a rollback journal keeps only the pages that
+# were there before (a few, in an empty archive). WAL comes back after the load; SQLite
+# keeps it while another connection has the database open, and then so does the load.
+SQLITE_LOAD_JOURNAL = "delete"
 # Each table's indexes that no constraint needs: (table, name, the SQL that makes it).
 INDEXES = {
     "sqlite": "SELECT tbl_name, name, sql FROM sqlite_master WHERE type = 'index' "
@@ -49,6 +60,15 @@ FOREIGN_KEYS = (
 )
 
 
+# SQLite: rows per INSERT statement (fewer when a row has many columns: see `Table`).
+ROWS_PER_STATEMENT = 500
+# SQLite's full-text index keeps this much of what it indexes in memory before writing a
+# segment (1 MB by default): fewer, larger segments to merge make the rebuild a third
+# cheaper. Only for the rebuild; the default is put back after it.
+FTS_HASHSIZE, FTS_DEFAULT_HASHSIZE = 64 * 1024 * 1024, 1024 * 1024
+DAY = 24 * 3600
+
+
 class UnsupportedDatabase(Exception):
     pass
 
@@ -56,6 +76,43 @@ class UnsupportedDatabase(Exception):
 def moment(seconds: int) -> datetime:
     """A time given in seconds since 1970, as an aware UTC datetime."""
     return EPOCH + timedelta(seconds=seconds)
+
+
+class Times:
+    """Whole seconds since 1970 (UTC) as text, the way each database's column takes them:
+    SQLite keeps naive UTC text (what Django's own adapter writes for whole seconds),
+    PostgreSQL reads `…+00` as a timestamptz from COPY's text. A day's date and a time of
+    day are each formatted once, so a million times cost a million lookups, not a million
+    `strftime` calls (or datetimes for the driver to format again)."""
+
+    def __init__(self, vendor: str):
+        self.zone = "" if vendor == "sqlite" else "+00"
+        self.clock = [f"{s // 3600:02}:{s // 60 % 60:02}:{s % 60:02}" for s in range(DAY)]
+        self.days: dict[int, str] = {}
+
+    def day(self, day: int) -> str:
+        text = self.days.get(day)
+        if text is None:
+            text = self.days[day] = time.strftime("%Y-%m-%d", time.gmtime(day * DAY))
+        return text
+
+    def __call__(self, seconds: int) -> str:
+        day, second = divmod(seconds, DAY)
+        return f"{self.day(day)} {self.clock[second]}{self.zone}"
+
+    def many(self, seconds: list[int]) -> list[str]:
+        """`self(s)` for each of `seconds` (a thread's times, mostly on a few days)."""
+        days, clock, zone, day = self.days, self.clock, self.zone, self.day
+        out = []
+        for moment_ in seconds:
+            date, second = divmod(moment_, DAY)
+            out.append(f"{days.get(date) or day(date)} {clock[second]}{zone}")
+        return out
+
+    def iso(self, seconds: int) -> str:
+        """As `moment(seconds).isoformat()`: what the audit log's canonical form hashes."""
+        day, second = divmod(seconds, DAY)
+        return f"{self.day(day)}T{self.clock[second]}+00:00"
 
 
 class Table:
@@ -70,11 +127,19 @@ class Table:
         self.defaults = tuple(self._default(connection, f) for f in rest)
         quote = connection.ops.quote_name
         columns = ", ".join(quote(f.column) for f in [*given, *rest])
+        self.width = len(given) + len(rest)
         if connection.vendor == "sqlite":
-            marks = ", ".join("?" * (len(given) + len(rest)))
-            self.sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({marks})"
+            self.insert = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES "
+            self.marks = f"({', '.join('?' * self.width)})"
+            limit = connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+            self.per_statement = max(1, min(ROWS_PER_STATEMENT, limit // self.width))
+            self.sql = self.statement(self.per_statement)
         else:
             self.sql = f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN"
+
+    def statement(self, rows: int) -> str:
+        """SQLite: an INSERT of `rows` rows."""
+        return self.insert + ", ".join([self.marks] * rows)
 
     @staticmethod
     def _default(connection, field):
@@ -99,15 +164,8 @@ class Bulk:
         self.vendor = connection.vendor
         self.counts: dict[str, int] = {}
         self._tables: dict[tuple, Table] = {}
-
-    # Values as each database takes them
-
-    def when(self, seconds: int):
-        """A time (seconds since 1970, UTC) as the column stores it: SQLite keeps naive UTC
-        text (what Django's own adapter writes for whole seconds), PostgreSQL a timestamptz."""
-        if self.vendor == "sqlite":
-            return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(seconds))
-        return EPOCH + timedelta(seconds=seconds)
+        # A time (whole seconds since 1970, UTC) as the column takes it.
+        self.when = Times(self.vendor)
 
     @staticmethod
     def json(value) -> str | None:
@@ -125,22 +183,33 @@ class Bulk:
     def insert(self, model, fields: list[str], rows: list[tuple]) -> None:
         if not rows:
             return
+        self.connection.ensure_connection()
         key = (model, tuple(fields))
         if key not in self._tables:
             self._tables[key] = Table(self.connection, model, fields)
         table = self._tables[key]
         label = model._meta.label
         self.counts[label] = self.counts.get(label, 0) + len(rows)
-        self.connection.ensure_connection()
         raw = self.connection.connection  # the driver's, in the transaction Django opened
         if table.defaults:
             rows = [row + table.defaults for row in rows]
         if self.vendor == "sqlite":
-            raw.executemany(table.sql, rows)
+            self._insert_sqlite(raw, table, rows)
             return
         with raw.cursor() as cursor, cursor.copy(table.sql) as copy:
+            write = copy.write_row
             for row in rows:
-                copy.write_row(row)
+                write(row)
+
+    @staticmethod
+    def _insert_sqlite(raw, table: Table, rows: list[tuple]) -> None:
+        values = list(chain.from_iterable(rows))
+        step = table.per_statement * table.width
+        whole = len(rows) // table.per_statement * step
+        for start in range(0, whole, step):
+            raw.execute(table.sql, values[start : start + step])
+        if whole < len(values):
+            raw.execute(table.statement((len(values) - whole) // table.width), values[whole:])
 
     # Indexes, locks, sequences, statistics
 
@@ -184,8 +253,15 @@ class Bulk:
         if triggers:
             table = Comment._meta.db_table
             restore.setdefault(table, []).extend(sql for _, sql in triggers)
-            restore[table].append(
-                f"INSERT INTO {search.FTS_TABLE}({search.FTS_TABLE}) VALUES ('rebuild')"
+            fts = search.FTS_TABLE
+            restore[table].extend(
+                [
+                    f"INSERT INTO {fts}({fts}, rank) VALUES ('hashsize', {FTS_HASHSIZE})",
+                    f"INSERT INTO {fts}({fts}) VALUES ('rebuild')",
+                    # Back to the default, and to no setting at all (as the migration left it).
+                    f"INSERT INTO {fts}({fts}, rank) VALUES ('hashsize', {FTS_DEFAULT_HASHSIZE})",
+                    f"DELETE FROM {fts}_config WHERE k = 'hashsize'",
+                ]
             )
 
     def restore(self, statements: list[str]) -> None:
@@ -254,13 +330,17 @@ class Bulk:
                 cursor.execute(sql)
 
     def analyze(self, models) -> None:
-        """PostgreSQL: fresh planner statistics, as autovacuum would gather within a minute
-        of a load this size. SQLite is left as Django leaves it (no ANALYZE)."""
+        """PostgreSQL: fresh planner statistics and the visibility map, as autovacuum would
+        make them within minutes of a load this size (without the map, index-only scans
+        fetch heap pages: the escalated tab's count took 62 ms instead of 5 at 1M).
+        VACUUM cannot run inside a transaction (a test's): then ANALYZE alone. SQLite is
+        left as Django leaves it (no ANALYZE)."""
         if self.vendor != "postgresql":
             return
+        verb = "ANALYZE" if self.connection.in_atomic_block else "VACUUM (ANALYZE)"
         with self.connection.cursor() as cursor:
             for model in models:
-                cursor.execute(f"ANALYZE {model._meta.db_table}")
+                cursor.execute(f"{verb} {model._meta.db_table}")
 
 
 @contextmanager
@@ -276,9 +356,22 @@ def load_settings(connection=default_connection):
             cursor.execute(f"PRAGMA {name}")
             before[name] = cursor.fetchone()[0]
             cursor.execute(f"PRAGMA {name} = {value}")
+        cursor.execute("PRAGMA journal_mode")
+        journal = cursor.fetchone()[0]
+        if journal == "wal" and _journal_mode(cursor, SQLITE_LOAD_JOURNAL) != journal:
+            before["journal_mode"] = journal
     try:
         yield
     finally:
         with connection.cursor() as cursor:
             for name, value in before.items():
                 cursor.execute(f"PRAGMA {name} = {value}")
+
+
+def _journal_mode(cursor, mode: str) -> str:
+    """Switch SQLite's journal; returns the mode in force after."""
+    try:
+        cursor.execute(f"PRAGMA journal_mode = {mode}")
+    except OperationalError:  # "database is locked": another connection has it open
+        cursor.execute("PRAGMA journal_mode")
+    return cursor.fetchone()[0]

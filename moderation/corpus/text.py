@@ -134,23 +134,29 @@ class Writer:
             return rng.choice(DETAILS)
         return rng.choice(CLOSERS)
 
-    def body(self, rng, *, violation: str | None = None, reply_to: str | None = None) -> Body:
+    def body(self, rng, violation: str | None = None, reply_to: str | None = None) -> Body:
         """A comment of one to four paragraphs (most comments are one), answering
         `reply_to` by name if given, with a sentence of the `violation` category if given.
         `rng`: the chunk's own generator (the pool is shared by every chunk)."""
-        pool = self.paragraphs
-        roll = rng.random()
-        count = 1 if roll < 0.55 else 2 if roll < 0.8 else 3 if roll < 0.93 else 4
-        chosen = [pool[int(rng.random() * len(pool))] for _ in range(count)]
-        if count == 1 and violation is None and reply_to is None:
-            return chosen[0]  # a third of all comments: one paragraph, as it is
-        if reply_to is not None and rng.random() < 0.5:
+        pool, random_ = self.paragraphs, rng.random
+        size = len(pool)
+        roll = random_()
+        if roll < 0.55:
+            first = pool[int(random_() * size)]
+            if violation is None and reply_to is None:
+                return first  # a third of all comments: one paragraph, as it is
+            chosen = [first]
+            count = 1
+        else:
+            count = 2 if roll < 0.8 else 3 if roll < 0.93 else 4
+            chosen = [pool[int(random_() * size)] for _ in range(count)]
+        if reply_to is not None and random_() < 0.5:
             text, markup, *_ = chosen[0]
             chosen[0] = (f"@{reply_to} {text}", f"<p>@{html.escape(reply_to)} {markup[3:]}")
         passage = None
         if violation is not None:
             sentence, passage = rng.choice(VIOLATIONS[violation])
-            n = int(rng.random() * count)
+            n = int(random_() * count)
             text, markup, *_ = chosen[n]
             chosen[n] = (f"{text} {sentence}", f"{markup[:-4]} {html.escape(sentence)}</p>")
         if count == 1:

@@ -37,6 +37,7 @@ FATE_CUM = list(accumulate([90, 5.5, 3.5, 1]))
 VIOLATION_CHANCE = {PENDING: 0.06, APPROVED: 0.1, REMOVED: 0.92, ESCALATED: 0.6}
 KINDS = list(VIOLATIONS)
 KIND_CUM = list(accumulate([35, 45, 20]))
+KIND_TOTAL = KIND_CUM[-1]
 ANONYMOUS_SHARE, HELD_SHARE, MISSING_SHARE = 0.05, 0.01, 0.002
 # Plain strings and ints, not enums and bools: the drivers adapt subclasses slowly.
 WXR, HELD, PUBLISHED = Source.WXR.value, SourceStatus.HELD.value, SourceStatus.PUBLISHED.value
@@ -90,6 +91,7 @@ class Made:
     reasons: list = field(default_factory=list)
     tags: list = field(default_factory=list)
     events: list = field(default_factory=list)
+    judged: list = field(default_factory=list)  # the indexes in `states` of judged comments
     removals: Counter = field(default_factory=Counter)
     last_removal: dict = field(default_factory=dict)
 
@@ -98,9 +100,11 @@ class Made:
         self.decisions = [(d[0] + decision, *d[1:]) for d in self.decisions]
         self.reasons = [(r[0] + decision, r[1]) for r in self.reasons]
         self.tags = [(t[0] + tag, *t[1:]) for t in self.tags]
-        self.states = [
-            s if s[5] is None else (*s[:5], s[5] + decision, *s[6:]) for s in self.states
-        ]
+        states = self.states
+        for n in self.judged:  # the states of the comments judged (one in ten), not all
+            state = states[n]
+            if state[5] is not None:
+                states[n] = (*state[:5], state[5] + decision, *state[6:])
         # (time, chunk, order, actor, action, target type, target id, …)
         self.events = [
             e if e[5] != "tag" else (*e[:6], str(int(e[6]) + tag), *e[7:]) for e in self.events
@@ -130,44 +134,43 @@ def make(chunk: Chunk) -> Made:
 
 def thread(rng, context: Context, judge: Judge, made: Made, article: Article, first: int):
     """One article's comments with their states (and judgements, for the few judged). The
-    hot loop of the load: locals over attributes, nothing done twice."""
+    hot loop of the load: locals over attributes, nothing done twice, no call that is not
+    needed (`violation` is written out here; most comments are one paragraph, as it is)."""
     size, site, random_ = article.size, context.sites[article.site], rng.random
     parents, positions, order = tree(rng, size)
     window = (14 if size >= LONG_THREAD else 5) * DAY
     times = posting_times(rng, article.published + 600, size, window)
+    posted_at = context.when.many(times)
     authors = rng.choices(site.commenter_ids, cum_weights=site.cum_weights, k=size)
     fates = rng.choices(FATES, cum_weights=FATE_CUM, k=size)
-    when, names, write, decide = context.when, context.names, context.writer.body, judge.judge
-    comments, states = made.comments.append, made.states.append
+    names, write, decide = context.names, context.writer.body, judge.judge
+    comments, states, judged = made.comments.append, made.states.append, made.judged.append
+    site_id, article_id = site.id, article.id
     for n in range(size):
         comment_id, status = first + n, fates[n]
         author = authors[n] = authors[n] if random_() >= ANONYMOUS_SHARE else None
+        kind = None
+        if random_() < VIOLATION_CHANCE[status]:
+            kind = KINDS[bisect(KIND_CUM, random_() * KIND_TOTAL)]
         parent = parents[n]
         if parent is not None:
-            kind, reply_to = violation(rng, status), names.get(authors[parent])
-            body = write(rng, violation=kind, reply_to=reply_to)
+            body = write(rng, kind, names.get(authors[parent]))
             parent += first
         else:
-            body = write(rng, violation=violation(rng, status))
-        posted, roll = when(times[n]), random_()
+            body = write(rng, kind)
+        posted, roll = posted_at[n], random_()
         comments(
-            (comment_id, article.id, parent, author, positions[n], order[n], posted, body.text,
-             body.html, HELD if roll < HELD_SHARE else PUBLISHED,
+            (comment_id, article_id, parent, author, positions[n], order[n], posted, body[0],
+             body[1], HELD if roll < HELD_SHARE else PUBLISHED,
              int(HELD_SHARE <= roll < HELD_SHARE + MISSING_SHARE), WXR, str(comment_id))
         )  # fmt: skip
         roll = random_()
-        if status == PENDING and body.violation is None and roll >= REOPENED_SHARE:
-            states((comment_id, site.id, posted, PENDING, 0, None, article.id, author))  # most
+        if status == PENDING and kind is None and roll >= REOPENED_SHARE:
+            states((comment_id, site_id, posted, PENDING, 0, None, article_id, author))  # most
             continue
-        state = decide(status, body, times[n], roll, comment_id, site, article.id, author)
-        states((comment_id, site.id, posted, *state, article.id, author))
-
-
-def violation(rng: random.Random, status: str) -> str | None:
-    """The category of the forbidden passage a comment that ends in `status` has, if any."""
-    if rng.random() >= VIOLATION_CHANCE[status]:
-        return None
-    return KINDS[bisect(KIND_CUM, rng.random() * KIND_CUM[-1])]
+        state = decide(status, body, times[n], roll, comment_id, site, article_id, author)
+        judged(len(made.states))
+        states((comment_id, site_id, posted, *state, article_id, author))
 
 
 def tree(rng: random.Random, size: int) -> tuple[list, list[str], list[int]]:

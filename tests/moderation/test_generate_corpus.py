@@ -225,6 +225,16 @@ def test_the_audit_chain_holds_with_an_event_for_every_judgement(corpus):
     assert "audit chain holds" in out.getvalue()
 
 
+def test_a_chain_hashed_otherwise_than_the_audit_log_hashes_stops_the_load(monkeypatch):
+    from moderation.corpus.chain import ChainMismatch
+
+    hashed = audit.compute_hash
+    monkeypatch.setattr(audit, "compute_hash", lambda event: hashed(event)[::-1])
+    with pytest.raises(ChainMismatch, match=r"audit\.canonical"):
+        generate(comments=200)
+    assert not Comment.objects.exists()
+
+
 def test_decision_events_say_what_the_decision_did(corpus):
     decision = Decision.objects.filter(status=Status.REMOVED).order_by("pk").first()
     event = AuditEvent.objects.get(

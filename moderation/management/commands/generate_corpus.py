@@ -100,9 +100,11 @@ class Command(BaseCommand):
             summary = corpus.generate()
         except CorpusError as error:
             raise CommandError(str(error)) from None
-        *details, speed = summary.lines()
+        *details, phases, speed = summary.lines()
         for line in details:
             self.stdout.write(line)
+        if options["verbosity"] >= 2:
+            self.stdout.write(phases)
         self.stdout.write(self.style.SUCCESS(speed))
 
     def _progress(self, verbosity: int):
