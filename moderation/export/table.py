@@ -1,0 +1,337 @@
+"""The comments as stored, read fast: `read_chunks` walks the filtered comments in id order,
+a chunk at a time, with their tags, decisions and articles, as the database's own tuples
+(no model instances, no per-value converters); `CommentTable` writes the comments table from
+them as JSON Lines or CSV, the same bytes as encoding `Export.comment_rows()` row by row
+(tests/moderation/test_export_speed.py compares them), at several times the speed.
+
+Why it is shaped so (see docs/decisions.md, "Scale (issue 9)"):
+
+* One ordered query for the comments, read through Django's chunked cursor (a server-side
+  cursor on PostgreSQL, `fetchmany` on SQLite), planned once. Keyset batches
+  (`id > last ORDER BY id LIMIT n`) would be planned per batch, and SQLite, which keeps no
+  statistics, leads a status filter with the state's status index and sorts what remains
+  for every batch: quadratic in the filtered rows.
+* Tags, decisions and articles of a chunk in one plain query each, with the chunk's ids as
+  parameters: building an ORM `pk__in` lookup prepares every id in Python.
+* A time is written straight from what the database returns: SQLite's stored text
+  (`2025-01-02 03:04:05.123456`, what Django writes in UTC) is rearranged, never parsed;
+  anything else goes through Django's converter and `_iso`, as before.
+* Most comments have no tag and no decision: their review columns depend on their site only
+  and are encoded once per site. The other parts of a line are encoded with the JSON
+  module's own string encoder, so a line is the one `json.dumps` wrote.
+"""
+
+import csv
+import hashlib
+import io
+import json
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from json.encoder import encode_basestring
+from typing import TYPE_CHECKING, NamedTuple
+
+from django.conf import settings
+from django.db import connections
+from django.db.models import TextField
+from django.db.models.functions import Cast
+from django.db.models.sql.constants import MULTI
+
+from archive.models import Article
+from moderation.export.reviews import Review
+from moderation.export.writers import _cell, _iso
+from moderation.models import Decision, Policy, Tag
+
+if TYPE_CHECKING:  # build imports this module, not the other way round
+    from moderation.export.build import Export
+
+# A comment as read: the order of the tuples `read_chunks` yields.
+COMMENT_VALUES = (
+    "id",
+    "article_id",
+    "parent_id",
+    "position",
+    "posted_at",
+    "body_text",
+    "source_status",
+    "moderation__status",
+    "commenter__name",
+    "moderation__decision__created_at",
+)
+# Articles (with their site's name) kept between chunks; past this many, forgotten, so
+# memory does not grow with the export.
+ARTICLES_KEPT = 5000
+_encode = json.JSONEncoder(ensure_ascii=False).encode
+
+
+class ArticleInfo(NamedTuple):
+    site_id: int
+    site_name: str
+    title: str
+    url: str
+
+
+class Chunk(NamedTuple):
+    """Comments (COMMENT_VALUES tuples, times as the database returns them), their
+    articles, and their tags and decisions by comment id (TAG_FIELDS, DECISION_FIELDS;
+    times as datetimes)."""
+
+    comments: list[tuple]
+    articles: dict[int, ArticleInfo]
+    tags: dict[int, list[tuple]]
+    decisions: dict[int, list[tuple]]
+
+
+def read_chunks(comments, size: int) -> Iterator[Chunk]:
+    """The comments of a queryset in id order, `size` at a time: one query for all the
+    comments (read as a stream), and per chunk one for their tags, one for their decisions
+    and, for articles not seen yet, one for those."""
+    connection = connections[comments.db]
+    fields = list(COMMENT_VALUES)
+    if connection.vendor == "sqlite":
+        # Django has the driver parse every column declared datetime; as text, the stored
+        # value arrives as it is, for `iso_reader` to rearrange.
+        comments = comments.annotate(
+            posted_text=Cast("posted_at", TextField()),
+            decided_text=Cast("moderation__decision__created_at", TextField()),
+        )
+        fields[4], fields[9] = "posted_text", "decided_text"
+    values = comments.order_by("pk").values_list(*fields)
+    chunked = not connection.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS")
+    compiler = values.query.get_compiler(using=values.db)
+    rows = compiler.execute_sql(MULTI, chunked_fetch=chunked, chunk_size=size)
+    to_datetime = datetime_reader(connection)
+    articles: dict[int, ArticleInfo] = {}
+    for chunk in rows or ():
+        ids = [row[0] for row in chunk]
+        missing = {row[1] for row in chunk} - articles.keys()
+        if missing:
+            if len(articles) + len(missing) > ARTICLES_KEPT:
+                articles.clear()
+                missing = {row[1] for row in chunk}
+            articles.update(_articles(missing))
+        tags, decisions = _actions(connection, ids, to_datetime)
+        yield Chunk(chunk, articles, tags, decisions)
+
+
+def _articles(ids) -> dict[int, ArticleInfo]:
+    return {
+        pk: ArticleInfo(*info)
+        for pk, *info in Article.objects.filter(pk__in=ids)
+        .order_by()
+        .values_list("pk", "site_id", "site__name", "title", "source_url")
+    }
+
+
+def _actions(connection, ids, to_datetime):
+    """Tags and decisions (one row per decision and reason) of these comments, grouped by
+    comment, in the comment's order, as TAG_FIELDS and DECISION_FIELDS."""
+    quote = connection.ops.quote_name
+    tag, policy = quote(Tag._meta.db_table), quote(Policy._meta.db_table)
+    decision = quote(Decision._meta.db_table)
+    reason = quote(Decision.reasons.through._meta.db_table)
+    among = ", ".join(["%s"] * len(ids))
+    tags, decisions = defaultdict(list), defaultdict(list)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT t.comment_id, t.moderator_id, t.category_id, t.span_start, t.span_end, "
+            f"t.quoted_text, t.created_at, t.retracted_at, p.version FROM {tag} t "
+            f"INNER JOIN {policy} p ON p.id = t.policy_id WHERE t.comment_id IN ({among}) "
+            "ORDER BY t.comment_id, t.created_at, t.id",
+            ids,
+        )
+        for *row, created, retracted, version in cursor.fetchall():
+            tags[row[0]].append((*row, to_datetime(created), to_datetime(retracted), version))
+        cursor.execute(
+            f"SELECT d.comment_id, d.moderator_id, d.created_at, d.id, d.status, r.category_id "
+            f"FROM {decision} d LEFT OUTER JOIN {reason} r ON r.decision_id = d.id "
+            f"WHERE d.comment_id IN ({among}) ORDER BY d.comment_id, d.version, d.id",
+            ids,
+        )
+        for comment, mod, created, *rest in cursor.fetchall():
+            decisions[comment].append((comment, mod, to_datetime(created), *rest))
+    return tags, decisions
+
+
+# Times as the database returns them
+
+
+def datetime_reader(connection) -> Callable:
+    """A datetime column's value as the database returns it → an aware datetime (or None),
+    as Django's own converter makes it."""
+    convert = getattr(connection.ops, "convert_datetimefield_value", None)
+    if convert is None:  # PostgreSQL: the driver makes datetimes
+        return lambda value: value
+    return lambda value: convert(value, None, connection)
+
+
+# What Django writes into SQLite for an aware datetime (in UTC): `str()` of the naive UTC
+# time, which leaves out zero microseconds, as isoformat() does.
+_SQLITE_UTC = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{6})?")
+
+
+def iso_reader(connection) -> Callable:
+    """A datetime column's value as the database returns it → `_iso` of the datetime Django
+    would make of it, without making one when the text is already right."""
+    to_datetime = datetime_reader(connection)
+
+    def slow(value):
+        return _iso(to_datetime(value))
+
+    if connection.vendor == "sqlite" and settings.USE_TZ and connection.timezone_name == "UTC":
+        match = _SQLITE_UTC.fullmatch
+
+        def from_text(value):
+            if value is None:
+                return None
+            if type(value) is str and match(value) and not value.endswith(".000000"):
+                return f"{value[:10]}T{value[11:]}Z"
+            return slow(value)
+
+        return from_text
+
+    def from_datetime(value):
+        if value is None:
+            return None
+        text = value.isoformat()  # aware: astimezone(UTC) changes nothing at offset 0
+        if text.endswith("+00:00") and value.tzinfo is not None:
+            return text[:-6] + "Z"
+        return slow(value)
+
+    return from_datetime
+
+
+def _inner(values: dict) -> str:
+    """A dict's JSON without its braces: consecutive parts of an object join with ", "."""
+    return _encode(values)[1:-1]
+
+
+class CommentTable:
+    """The comments table of an export, written from `read_chunks`: one block of lines (or
+    CSV rows) per chunk. Values come out as `Export._comment_row` makes them."""
+
+    def __init__(self, export: "Export"):
+        self.export = export
+        self._authors: dict[str, Callable] = {}
+        self._unreviewed: dict[int, tuple[dict, dict]] = {}
+
+    def _author(self, site_name: str) -> Callable:
+        if site_name not in self._authors:
+            self._authors[site_name] = self.export.pseudonyms.commenters(site_name)
+        return self._authors[site_name]
+
+    def _unreviewed_columns(self, site_id: int) -> tuple[dict, dict]:
+        """The review columns of a comment of this site with no tag and no decision, around
+        `status` and `decided_at` (which are the comment's own): those before, those after."""
+        if site_id not in self._unreviewed:
+            export = self.export
+            review = Review(site_id, export._by_site.get(site_id, []), (), (), export.policies)
+            columns = export._review_columns(review, None, None)
+            keys = list(columns)
+            at = keys.index("status")
+            before = {key: columns[key] for key in keys[:at]}
+            after = {key: columns[key] for key in keys[at + 2 :]}
+            self._unreviewed[site_id] = (before, after)
+        return self._unreviewed[site_id]
+
+    def _review(self, c: tuple, site_id: int, chunk: Chunk, iso) -> dict | None:
+        """The review columns of a comment with tags or decisions; None without."""
+        tags, decisions = chunk.tags.get(c[0], ()), chunk.decisions.get(c[0], ())
+        if not tags and not decisions:
+            return None
+        export = self.export
+        review = Review(site_id, export._by_site.get(site_id, []), tags, decisions, export.policies)
+        return export._review_columns(review, c[7], iso(c[9]))
+
+    def jsonl(self, chunks: Iterator[Chunk], connection) -> Iterator[bytes]:
+        iso = iso_reader(connection)
+        sha256, enc = hashlib.sha256, encode_basestring
+        fragments: dict[int, str] = {}  # per article: its columns, encoded
+        unreviewed: dict[int, tuple[str, str]] = {}  # per site: _unreviewed_columns, encoded
+        for chunk in chunks:
+            lines = []
+            if len(fragments) > ARTICLES_KEPT:
+                fragments.clear()
+            for c in chunk.comments:
+                cid, article_id, parent, position, posted, text, source_status, status, name, _ = c
+                article = chunk.articles[article_id]
+                if article_id not in fragments:
+                    fragments[article_id] = _inner(
+                        {
+                            "site": article.site_name,
+                            "article_id": article_id,
+                            "article_title": article.title,
+                            "article_url": article.url or None,
+                        }
+                    )
+                review = self._review(c, article.site_id, chunk, iso)
+                if review is None:
+                    if article.site_id not in unreviewed:
+                        before, after = self._unreviewed_columns(article.site_id)
+                        unreviewed[article.site_id] = (_inner(before), _inner(after))
+                    before, after = unreviewed[article.site_id]
+                    decided = iso(c[9])
+                    review_part = (
+                        f'{before}, "status": {enc(status)}, "decided_at": '
+                        f"{'null' if decided is None else enc(decided)}, {after}"
+                    )
+                else:
+                    review_part = _inner(review)
+                posted = iso(posted)
+                lines.append(
+                    f'{{"comment_id": {cid}, {fragments[article_id]}, "position": '
+                    f'{enc(position)}, "parent_id": {"null" if parent is None else parent}, '
+                    f'"depth": {position.count(".")}, "author": '
+                    f"{'null' if name is None else enc(self._author(article.site_name)(name))}, "
+                    f'"posted_at": {"null" if posted is None else enc(posted)}, '
+                    f'"source_status": {enc(source_status)}, "text": {enc(text)}, '
+                    f'"text_sha256": "{sha256(text.encode()).hexdigest()}", {review_part}}}\n'
+                )
+            if lines:
+                yield "".join(lines).encode()
+
+    def csv(self, chunks: Iterator[Chunk], connection, columns: list[str]) -> Iterator[bytes]:
+        iso = iso_reader(connection)
+        sha256 = hashlib.sha256
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(columns)
+        yield buffer.getvalue().encode()
+        unreviewed: dict[int, tuple[tuple, tuple]] = {}  # per site: cells before, after
+        for chunk in chunks:
+            buffer.seek(0)
+            buffer.truncate()
+            rows = []
+            for c in chunk.comments:
+                cid, article_id, parent, position, posted, text, source_status, status, name, _ = c
+                article = chunk.articles[article_id]
+                # The csv module writes None as an empty cell, as _cell does.
+                head = (
+                    cid,
+                    article.site_name,
+                    article_id,
+                    article.title,
+                    article.url or None,
+                    position,
+                    parent,
+                    position.count("."),
+                    None if name is None else self._author(article.site_name)(name),
+                    iso(posted),
+                    source_status,
+                    text,
+                    sha256(text.encode()).hexdigest(),
+                )
+                review = self._review(c, article.site_id, chunk, iso)
+                if review is None:
+                    if article.site_id not in unreviewed:
+                        before, after = self._unreviewed_columns(article.site_id)
+                        unreviewed[article.site_id] = (
+                            tuple(_cell(v) for v in before.values()),
+                            tuple(_cell(v) for v in after.values()),
+                        )
+                    before, after = unreviewed[article.site_id]
+                    rows.append((*head, *before, status, iso(c[9]), *after))
+                else:
+                    rows.append((*head, *(_cell(v) for v in review.values())))
+            writer.writerows(rows)
+            yield buffer.getvalue().encode()
