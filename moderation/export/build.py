@@ -223,7 +223,10 @@ class Export:
         }
 
     def _review_columns(self, review: Review, status: str, decided_at: str | None) -> dict:
-        """The comment row's columns from `reviewed` on, in order."""
+        """The comment row's columns from `reviewed` on, in order. `table.CommentTable`
+        keeps those other than status and decided_at by site, number of reviewers, vote
+        fractions and policy version, when no passage is tagged: a column that depends on
+        anything else must be added to its key."""
         reviewed = review.reviewed
         # By slug, for the comment's site's categories only: (reviewers who had the category,
         # vote fraction, None when nobody had it). Other sites' categories stay null.

@@ -61,6 +61,8 @@ COMMENT_VALUES = (
 # Articles (with their site's name) kept between chunks; past this many, forgotten, so
 # memory does not grow with the export.
 ARTICLES_KEPT = 5000
+# Review columns kept encoded, by what they depend on (see CommentTable).
+REVIEWS_KEPT = 1000
 _encode = json.JSONEncoder(ensure_ascii=False).encode
 
 
@@ -130,13 +132,18 @@ def _actions(connection, ids, to_datetime):
     tag, policy = quote(Tag._meta.db_table), quote(Policy._meta.db_table)
     decision = quote(Decision._meta.db_table)
     reason = quote(Decision.reasons.through._meta.db_table)
-    among = ", ".join(["%s"] * len(ids))
+    if ids[-1] - ids[0] < 2 * len(ids):
+        # Dense ids (an export of everything, or nearly): one range, not an id each. Rows
+        # of comments in the range but not in the chunk are grouped too, never looked up.
+        among, ids = "BETWEEN %s AND %s", [ids[0], ids[-1]]
+    else:
+        among = f"IN ({', '.join(['%s'] * len(ids))})"
     tags, decisions = defaultdict(list), defaultdict(list)
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT t.comment_id, t.moderator_id, t.category_id, t.span_start, t.span_end, "
             f"t.quoted_text, t.created_at, t.retracted_at, p.version FROM {tag} t "
-            f"INNER JOIN {policy} p ON p.id = t.policy_id WHERE t.comment_id IN ({among}) "
+            f"INNER JOIN {policy} p ON p.id = t.policy_id WHERE t.comment_id {among} "
             "ORDER BY t.comment_id, t.created_at, t.id",
             ids,
         )
@@ -145,7 +152,7 @@ def _actions(connection, ids, to_datetime):
         cursor.execute(
             f"SELECT d.comment_id, d.moderator_id, d.created_at, d.id, d.status, r.category_id "
             f"FROM {decision} d LEFT OUTER JOIN {reason} r ON r.decision_id = d.id "
-            f"WHERE d.comment_id IN ({among}) ORDER BY d.comment_id, d.version, d.id",
+            f"WHERE d.comment_id {among} ORDER BY d.comment_id, d.version, d.id",
             ids,
         )
         for comment, mod, created, *rest in cursor.fetchall():
@@ -208,52 +215,98 @@ def _inner(values: dict) -> str:
 
 class CommentTable:
     """The comments table of an export, written from `read_chunks`: one block of lines (or
-    CSV rows) per chunk. Values come out as `Export._comment_row` makes them."""
+    CSV rows) per chunk. Values come out as `Export._comment_row` makes them.
+
+    The review columns other than `status` and `decided_at` (which are the comment's own)
+    are a function of the comment's site, its number of reviewers, its vote fractions and
+    its policy version, unless it has passages tagged (which quote it): they are made once
+    per such key, encoded, and kept (up to REVIEWS_KEPT keys). A comment without tags or
+    decisions, most of them, needs no Review to find its key."""
 
     def __init__(self, export: "Export"):
         self.export = export
         self._authors: dict[str, Callable] = {}
-        self._unreviewed: dict[int, tuple[dict, dict]] = {}
 
     def _author(self, site_name: str) -> Callable:
         if site_name not in self._authors:
             self._authors[site_name] = self.export.pseudonyms.commenters(site_name)
         return self._authors[site_name]
 
-    def _unreviewed_columns(self, site_id: int) -> tuple[dict, dict]:
-        """The review columns of a comment of this site with no tag and no decision, around
-        `status` and `decided_at` (which are the comment's own): those before, those after."""
-        if site_id not in self._unreviewed:
-            export = self.export
-            review = Review(site_id, export._by_site.get(site_id, []), (), (), export.policies)
-            columns = export._review_columns(review, None, None)
-            keys = list(columns)
-            at = keys.index("status")
-            before = {key: columns[key] for key in keys[:at]}
-            after = {key: columns[key] for key in keys[at + 2 :]}
-            self._unreviewed[site_id] = (before, after)
-        return self._unreviewed[site_id]
-
-    def _review(self, c: tuple, site_id: int, chunk: Chunk, iso) -> dict | None:
-        """The review columns of a comment with tags or decisions; None without."""
-        tags, decisions = chunk.tags.get(c[0], ()), chunk.decisions.get(c[0], ())
+    def _review(self, comment_id: int, site_id: int, chunk: Chunk) -> tuple:
+        """(key, Review): the Review is None for a comment without tags or decisions, the
+        key None when the columns are the comment's own (passages)."""
+        tags = chunk.tags.get(comment_id, ())
+        decisions = chunk.decisions.get(comment_id, ())
         if not tags and not decisions:
-            return None
+            return (site_id,), None
         export = self.export
         review = Review(site_id, export._by_site.get(site_id, []), tags, decisions, export.policies)
-        return export._review_columns(review, c[7], iso(c[9]))
+        if review.span_tags:
+            return None, review
+        key = (site_id, len(review.reviewers), *review.fractions().items(), review.policy_version)
+        return key, review
+
+    def _around(self, site_id: int, review: Review | None) -> tuple[dict, dict]:
+        """The review columns before `status` and after `decided_at`."""
+        export = self.export
+        if review is None:
+            review = Review(site_id, export._by_site.get(site_id, []), (), (), export.policies)
+        columns = export._review_columns(review, None, None)
+        keys = list(columns)
+        at = keys.index("status")
+        return (
+            {key: columns[key] for key in keys[:at]},
+            {key: columns[key] for key in keys[at + 2 :]},
+        )
+
+    def _review_json(self, c: tuple, site_id: int, chunk: Chunk, iso, kept: dict) -> str:
+        """The comment's review columns, encoded, from `reviewed` to the end."""
+        key, review = self._review(c[0], site_id, chunk)
+        status, decided = c[7], iso(c[9])
+        if key is None:
+            return _inner(self.export._review_columns(review, status, decided))
+        around = kept.get(key)
+        if around is None:
+            if len(kept) >= REVIEWS_KEPT:
+                kept.clear()
+            before, after = self._around(site_id, review)
+            around = kept[key] = (_inner(before), _inner(after))
+        return (
+            f'{around[0]}, "status": {encode_basestring(status)}, "decided_at": '
+            f"{'null' if decided is None else encode_basestring(decided)}, {around[1]}"
+        )
+
+    def _review_cells(self, c: tuple, site_id: int, chunk: Chunk, iso, kept: dict) -> tuple:
+        """The comment's review cells, from `reviewed` to the end."""
+        key, review = self._review(c[0], site_id, chunk)
+        status, decided = c[7], iso(c[9])
+        if key is None:
+            return tuple(
+                _cell(v) for v in self.export._review_columns(review, status, decided).values()
+            )
+        around = kept.get(key)
+        if around is None:
+            if len(kept) >= REVIEWS_KEPT:
+                kept.clear()
+            before, after = self._around(site_id, review)
+            around = kept[key] = (
+                tuple(_cell(v) for v in before.values()),
+                tuple(_cell(v) for v in after.values()),
+            )
+        # The csv module writes None as an empty cell, as _cell does.
+        return (*around[0], status, decided, *around[1])
 
     def jsonl(self, chunks: Iterator[Chunk], connection) -> Iterator[bytes]:
         iso = iso_reader(connection)
         sha256, enc = hashlib.sha256, encode_basestring
         fragments: dict[int, str] = {}  # per article: its columns, encoded
-        unreviewed: dict[int, tuple[str, str]] = {}  # per site: _unreviewed_columns, encoded
+        kept: dict[tuple, tuple[str, str]] = {}  # see _review_json
         for chunk in chunks:
             lines = []
             if len(fragments) > ARTICLES_KEPT:
                 fragments.clear()
             for c in chunk.comments:
-                cid, article_id, parent, position, posted, text, source_status, status, name, _ = c
+                cid, article_id, parent, position, posted, text, source_status, _, name, _ = c
                 article = chunk.articles[article_id]
                 if article_id not in fragments:
                     fragments[article_id] = _inner(
@@ -264,19 +317,6 @@ class CommentTable:
                             "article_url": article.url or None,
                         }
                     )
-                review = self._review(c, article.site_id, chunk, iso)
-                if review is None:
-                    if article.site_id not in unreviewed:
-                        before, after = self._unreviewed_columns(article.site_id)
-                        unreviewed[article.site_id] = (_inner(before), _inner(after))
-                    before, after = unreviewed[article.site_id]
-                    decided = iso(c[9])
-                    review_part = (
-                        f'{before}, "status": {enc(status)}, "decided_at": '
-                        f"{'null' if decided is None else enc(decided)}, {after}"
-                    )
-                else:
-                    review_part = _inner(review)
                 posted = iso(posted)
                 lines.append(
                     f'{{"comment_id": {cid}, {fragments[article_id]}, "position": '
@@ -285,7 +325,8 @@ class CommentTable:
                     f"{'null' if name is None else enc(self._author(article.site_name)(name))}, "
                     f'"posted_at": {"null" if posted is None else enc(posted)}, '
                     f'"source_status": {enc(source_status)}, "text": {enc(text)}, '
-                    f'"text_sha256": "{sha256(text.encode()).hexdigest()}", {review_part}}}\n'
+                    f'"text_sha256": "{sha256(text.encode()).hexdigest()}", '
+                    f"{self._review_json(c, article.site_id, chunk, iso, kept)}}}\n"
                 )
             if lines:
                 yield "".join(lines).encode()
@@ -297,41 +338,32 @@ class CommentTable:
         writer = csv.writer(buffer)
         writer.writerow(columns)
         yield buffer.getvalue().encode()
-        unreviewed: dict[int, tuple[tuple, tuple]] = {}  # per site: cells before, after
+        kept: dict[tuple, tuple[tuple, tuple]] = {}  # see _review_cells
         for chunk in chunks:
             buffer.seek(0)
             buffer.truncate()
             rows = []
             for c in chunk.comments:
-                cid, article_id, parent, position, posted, text, source_status, status, name, _ = c
+                cid, article_id, parent, position, posted, text, source_status, _, name, _ = c
                 article = chunk.articles[article_id]
                 # The csv module writes None as an empty cell, as _cell does.
-                head = (
-                    cid,
-                    article.site_name,
-                    article_id,
-                    article.title,
-                    article.url or None,
-                    position,
-                    parent,
-                    position.count("."),
-                    None if name is None else self._author(article.site_name)(name),
-                    iso(posted),
-                    source_status,
-                    text,
-                    sha256(text.encode()).hexdigest(),
+                rows.append(
+                    (
+                        cid,
+                        article.site_name,
+                        article_id,
+                        article.title,
+                        article.url or None,
+                        position,
+                        parent,
+                        position.count("."),
+                        None if name is None else self._author(article.site_name)(name),
+                        iso(posted),
+                        source_status,
+                        text,
+                        sha256(text.encode()).hexdigest(),
+                        *self._review_cells(c, article.site_id, chunk, iso, kept),
+                    )
                 )
-                review = self._review(c, article.site_id, chunk, iso)
-                if review is None:
-                    if article.site_id not in unreviewed:
-                        before, after = self._unreviewed_columns(article.site_id)
-                        unreviewed[article.site_id] = (
-                            tuple(_cell(v) for v in before.values()),
-                            tuple(_cell(v) for v in after.values()),
-                        )
-                    before, after = unreviewed[article.site_id]
-                    rows.append((*head, *before, status, iso(c[9]), *after))
-                else:
-                    rows.append((*head, *(_cell(v) for v in review.values())))
             writer.writerows(rows)
             yield buffer.getvalue().encode()

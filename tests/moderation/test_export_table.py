@@ -4,7 +4,8 @@ made into a dict by `Export._comment_row`, and encoded by `json.dumps` (or the c
 The reference below is that first path, kept here so the two can be compared on a set built
 to reach every branch: two sites with different categories, replies, anonymous comments,
 text that JSON and CSV must escape, times with and without microseconds or missing, an
-escalation alone, removals with reasons, passages, a retracted tag, real names."""
+escalation alone, removals with reasons, passages, a retracted tag, two comments whose
+review columns differ only in their time (the writer keeps such columns), real names."""
 
 import csv
 import io
@@ -112,6 +113,13 @@ def varied(tagged, admin):
         for i, text in enumerate(texts)
     ]
     reply = factories.make_comment(article, "A reply, anonymous.", parent=made[0])
+    # Approved without tags like c2: the same review columns but its own time.
+    services.decide(
+        tagged.yorick,
+        factories.make_comment(tagged.article, "Approved too.", author="Ani Tashjian"),
+        Status.APPROVED,
+        expected_version=0,
+    )
     services.decide(zelda, made[3], Status.ESCALATED, expected_version=0)
     spam = factories.category(other, "spam-link")
     services.tag(zelda, made[4], spam, span=(0, 7))
@@ -132,7 +140,7 @@ def varied(tagged, admin):
 def test_the_comments_jsonl_is_what_the_first_export_wrote(varied, real_names):
     prepared = export.Export.from_query({}, real_names=real_names)
     expected = reference_jsonl(prepared)
-    assert len(expected.splitlines()) == 11
+    assert len(expected.splitlines()) == 12
     assert stream(prepared, "jsonl") == expected
 
 
