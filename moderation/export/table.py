@@ -60,9 +60,9 @@ COMMENT_VALUES = (
 )
 # Articles (with their site's name) kept between chunks; past this many, forgotten, so
 # memory does not grow with the export.
-ARTICLES_KEPT = 5000
+ARTICLES_KEPT = 256
 # Review columns kept encoded, by what they depend on (see CommentTable).
-REVIEWS_KEPT = 1000
+REVIEWS_KEPT = 256
 _encode = json.JSONEncoder(ensure_ascii=False).encode
 
 
