@@ -312,6 +312,10 @@ def main():
     parser.add_argument("--pg-url", default="postgres://postgres@127.0.0.1:5432/")
     parser.add_argument("--pg-database", default=f"bench_export_{os.getpid()}")
     parser.add_argument("--keep", action="store_true", help="keep the database")
+    parser.add_argument(
+        "--database-url",
+        help="measure this database (a generated corpus) instead of making one; it is kept",
+    )
     parser.add_argument("--measure", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--manage", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     parser.add_argument("--traced", action="store_true", help=argparse.SUPPRESS)
@@ -324,15 +328,25 @@ def main():
         return 0
 
     os.environ.setdefault("EXPORT_PSEUDONYM_KEY", secrets.token_hex(32))
+    if args.database_url:  # a corpus made before (--keep): used as it is, and kept
+        setup_django(args.database_url)
+        from archive.models import Comment
+
+        print(f"{database()}: {args.database_url}")
+        return run(args.database_url, Comment.objects.count(), args)
     database_url = create_database(args)
     try:
         setup_django(database_url)
         build(args)
-        compare(args.comments, args.rounds)
-        failures = memory(database_url, args.small)
-        return 1 if failures else 0
+        return run(database_url, args.comments, args)
     finally:
         drop_database(args)
+
+
+def run(database_url: str, comments: int, args) -> int:
+    compare(comments, args.rounds)
+    failures = memory(database_url, args.small)
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":

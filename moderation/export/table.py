@@ -214,18 +214,21 @@ def _inner(values: dict) -> str:
 
 
 class CommentTable:
-    """The comments table of an export, written from `read_chunks`: one block of lines (or
+    """The comments table of one stream, written from `read_chunks`: a block of lines (or
     CSV rows) per chunk. Values come out as `Export._comment_row` makes them.
 
     The review columns other than `status` and `decided_at` (which are the comment's own)
     are a function of the comment's site, its number of reviewers, its vote fractions and
     its policy version, unless it has passages tagged (which quote it): they are made once
     per such key, encoded, and kept (up to REVIEWS_KEPT keys). A comment without tags or
-    decisions, most of them, needs no Review to find its key."""
+    decisions, most of them, needs no Review: its key is its site, and without a decision
+    time its whole review part is kept by site and status."""
 
     def __init__(self, export: "Export"):
         self.export = export
         self._authors: dict[str, Callable] = {}
+        self._kept: dict[tuple, tuple] = {}  # review key -> encoded (before, after)
+        self._plain: dict[tuple, str | tuple] = {}  # (site, status) -> encoded review part
 
     def _author(self, site_name: str) -> Callable:
         if site_name not in self._authors:
@@ -246,87 +249,98 @@ class CommentTable:
         key = (site_id, len(review.reviewers), *review.fractions().items(), review.policy_version)
         return key, review
 
-    def _around(self, site_id: int, review: Review | None) -> tuple[dict, dict]:
-        """The review columns before `status` and after `decided_at`."""
-        export = self.export
-        if review is None:
-            review = Review(site_id, export._by_site.get(site_id, []), (), (), export.policies)
-        columns = export._review_columns(review, None, None)
-        keys = list(columns)
-        at = keys.index("status")
-        return (
-            {key: columns[key] for key in keys[:at]},
-            {key: columns[key] for key in keys[at + 2 :]},
-        )
+    def _around(self, key: tuple, site_id: int, review: Review | None, encode: Callable):
+        """The review columns before `status` and after `decided_at`, each passed to
+        `encode` (kept by key)."""
+        around = self._kept.get(key)
+        if around is None:
+            export = self.export
+            if review is None:
+                review = Review(site_id, export._by_site.get(site_id, []), (), (), export.policies)
+            columns = export._review_columns(review, None, None)
+            names = list(columns)
+            at = names.index("status")
+            if len(self._kept) >= REVIEWS_KEPT:
+                self._kept.clear()
+            around = self._kept[key] = (
+                encode({name: columns[name] for name in names[:at]}),
+                encode({name: columns[name] for name in names[at + 2 :]}),
+            )
+        return around
 
-    def _review_json(self, c: tuple, site_id: int, chunk: Chunk, iso, kept: dict) -> str:
+    def _is_plain(self, c: tuple, chunk: Chunk) -> bool:
+        """No tag, no decision, no decision time: the review part is its site's and status'."""
+        return c[9] is None and c[0] not in chunk.tags and c[0] not in chunk.decisions
+
+    def _review_json(self, c: tuple, site_id: int, chunk: Chunk, iso) -> str:
         """The comment's review columns, encoded, from `reviewed` to the end."""
+        plain = self._is_plain(c, chunk)
+        if plain and (site_id, c[7]) in self._plain:
+            return self._plain[site_id, c[7]]
         key, review = self._review(c[0], site_id, chunk)
         status, decided = c[7], iso(c[9])
         if key is None:
             return _inner(self.export._review_columns(review, status, decided))
-        around = kept.get(key)
-        if around is None:
-            if len(kept) >= REVIEWS_KEPT:
-                kept.clear()
-            before, after = self._around(site_id, review)
-            around = kept[key] = (_inner(before), _inner(after))
-        return (
-            f'{around[0]}, "status": {encode_basestring(status)}, "decided_at": '
-            f"{'null' if decided is None else encode_basestring(decided)}, {around[1]}"
+        before, after = self._around(key, site_id, review, _inner)
+        part = (
+            f'{before}, "status": {encode_basestring(status)}, "decided_at": '
+            f"{'null' if decided is None else encode_basestring(decided)}, {after}"
         )
+        if plain:
+            self._plain[site_id, status] = part
+        return part
 
-    def _review_cells(self, c: tuple, site_id: int, chunk: Chunk, iso, kept: dict) -> tuple:
+    def _review_cells(self, c: tuple, site_id: int, chunk: Chunk, iso) -> tuple:
         """The comment's review cells, from `reviewed` to the end."""
+        plain = self._is_plain(c, chunk)
+        if plain and (site_id, c[7]) in self._plain:
+            return self._plain[site_id, c[7]]
         key, review = self._review(c[0], site_id, chunk)
         status, decided = c[7], iso(c[9])
         if key is None:
-            return tuple(
-                _cell(v) for v in self.export._review_columns(review, status, decided).values()
-            )
-        around = kept.get(key)
-        if around is None:
-            if len(kept) >= REVIEWS_KEPT:
-                kept.clear()
-            before, after = self._around(site_id, review)
-            around = kept[key] = (
-                tuple(_cell(v) for v in before.values()),
-                tuple(_cell(v) for v in after.values()),
-            )
+            columns = self.export._review_columns(review, status, decided)
+            return tuple(_cell(value) for value in columns.values())
+        before, after = self._around(key, site_id, review, _cells)
         # The csv module writes None as an empty cell, as _cell does.
-        return (*around[0], status, decided, *around[1])
+        cells = (*before, status, decided, *after)
+        if plain:
+            self._plain[site_id, status] = cells
+        return cells
+
+    def _article(self, article_id: int, chunk: Chunk, kept: dict) -> tuple[str, Callable, int]:
+        """An article's columns encoded, its commenters' pseudonyms, its site's id."""
+        if article_id not in kept:
+            if len(kept) >= ARTICLES_KEPT:
+                kept.clear()
+            article = chunk.articles[article_id]
+            columns = {
+                "site": article.site_name,
+                "article_id": article_id,
+                "article_title": article.title,
+                "article_url": article.url or None,
+            }
+            kept[article_id] = (_inner(columns), self._author(article.site_name), article.site_id)
+        return kept[article_id]
 
     def jsonl(self, chunks: Iterator[Chunk], connection) -> Iterator[bytes]:
         iso = iso_reader(connection)
         sha256, enc = hashlib.sha256, encode_basestring
-        fragments: dict[int, str] = {}  # per article: its columns, encoded
-        kept: dict[tuple, tuple[str, str]] = {}  # see _review_json
+        articles: dict[int, tuple[str, Callable, int]] = {}
         for chunk in chunks:
             lines = []
-            if len(fragments) > ARTICLES_KEPT:
-                fragments.clear()
             for c in chunk.comments:
                 cid, article_id, parent, position, posted, text, source_status, _, name, _ = c
-                article = chunk.articles[article_id]
-                if article_id not in fragments:
-                    fragments[article_id] = _inner(
-                        {
-                            "site": article.site_name,
-                            "article_id": article_id,
-                            "article_title": article.title,
-                            "article_url": article.url or None,
-                        }
-                    )
+                columns, author, site_id = self._article(article_id, chunk, articles)
                 posted = iso(posted)
                 lines.append(
-                    f'{{"comment_id": {cid}, {fragments[article_id]}, "position": '
-                    f'{enc(position)}, "parent_id": {"null" if parent is None else parent}, '
-                    f'"depth": {position.count(".")}, "author": '
-                    f"{'null' if name is None else enc(self._author(article.site_name)(name))}, "
+                    f'{{"comment_id": {cid}, {columns}, "position": {enc(position)}, '
+                    f'"parent_id": {"null" if parent is None else parent}, '
+                    f'"depth": {position.count(".")}, '
+                    f'"author": {"null" if name is None else enc(author(name))}, '
                     f'"posted_at": {"null" if posted is None else enc(posted)}, '
                     f'"source_status": {enc(source_status)}, "text": {enc(text)}, '
                     f'"text_sha256": "{sha256(text.encode()).hexdigest()}", '
-                    f"{self._review_json(c, article.site_id, chunk, iso, kept)}}}\n"
+                    f"{self._review_json(c, site_id, chunk, iso)}}}\n"
                 )
             if lines:
                 yield "".join(lines).encode()
@@ -338,13 +352,14 @@ class CommentTable:
         writer = csv.writer(buffer)
         writer.writerow(columns)
         yield buffer.getvalue().encode()
-        kept: dict[tuple, tuple[tuple, tuple]] = {}  # see _review_cells
+        articles: dict[int, tuple[str, Callable, int]] = {}
         for chunk in chunks:
             buffer.seek(0)
             buffer.truncate()
             rows = []
             for c in chunk.comments:
                 cid, article_id, parent, position, posted, text, source_status, _, name, _ = c
+                _, author, site_id = self._article(article_id, chunk, articles)
                 article = chunk.articles[article_id]
                 # The csv module writes None as an empty cell, as _cell does.
                 rows.append(
@@ -357,13 +372,17 @@ class CommentTable:
                         position,
                         parent,
                         position.count("."),
-                        None if name is None else self._author(article.site_name)(name),
+                        None if name is None else author(name),
                         iso(posted),
                         source_status,
                         text,
                         sha256(text.encode()).hexdigest(),
-                        *self._review_cells(c, article.site_id, chunk, iso, kept),
+                        *self._review_cells(c, site_id, chunk, iso),
                     )
                 )
             writer.writerows(rows)
             yield buffer.getvalue().encode()
+
+
+def _cells(columns: dict) -> tuple:
+    return tuple(_cell(value) for value in columns.values())
