@@ -1,9 +1,10 @@
 """Research exports: the filter, pseudonyms, comment and label rows, their CSV / JSONL / ZIP
 writers, and the codebook with its data statement.
 
-Everything streams. Comments are read with `.iterator(chunk_size=CHUNK)` and, for each chunk,
-their tags and decisions in two bulk queries, so the number of queries grows with the number
-of chunks, never of rows, and memory stays flat whatever the size of the export. The figures
+Everything streams. Comments are read in one ordered query, CHUNK at a time, and for each
+chunk their tags and decisions (and articles not seen yet) in one query each, so the number
+of queries grows with the number of chunks, never of rows, and memory stays flat whatever
+the size of the export. The figures
 that need every row (counts, agreement, the label count written to the audit before a labels
 download) are accumulated one comment at a time from two ordered queries over the filtered
 set (`Export.summary`, `Export.count`).
@@ -46,12 +47,15 @@ The package, by capability (everything public is re-exported here, so
 * `forms`: `ExportFilter` (the queue's filter for exports) and `OptionsForm`;
 * `columns`: the tables' columns and `DEFINITIONS`, the dictionary every codebook carries;
 * `reviews`: one comment's tags and decisions read as labels (`Review`, `Vote`), `Summary`;
-* `build`: `Export`, which reads the comments a chunk at a time and makes rows and codebook;
+* `table`: the comments read as the database's tuples, a chunk at a time (`read_chunks`),
+  and the comments table written from them as JSON Lines or CSV (`CommentTable`), the same
+  bytes as the rows `Export.comment_rows()` makes, several times faster;
+* `build`: `Export`, which makes the rows, the downloads and the codebook;
 * `statement`: the data statement and the software version;
 * `writers`: CSV, JSON Lines and streamed ZIP output, and how times are written.
 
 Dependencies run one way: `build` imports the others, and none imports `build` (`statement`
-only for a type hint).
+and `table` only for a type hint).
 """
 
 # Export reads build.CHUNK: a test that shrinks the chunks patches `export.build.CHUNK`, since

@@ -14,11 +14,12 @@ from operator import itemgetter
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q
+from django.db import connections
+from django.db.models import Count, Exists, Max, Min, OuterRef, Q
 from django.utils import timezone
 
 from archive.models import Comment, Site
-from moderation import audit, queries
+from moderation import audit
 from moderation.agreement import Agreement, Figure
 from moderation.export.columns import (
     COMMENT_COLUMNS,
@@ -40,6 +41,13 @@ from moderation.export.reviews import (
     Summary,
 )
 from moderation.export.statement import data_statement, data_statement_markdown, software_version
+from moderation.export.table import (
+    COMMENT_VALUES,
+    Chunk,
+    CommentTable,
+    datetime_reader,
+    read_chunks,
+)
 from moderation.export.writers import (
     FORMATS,
     _iso,
@@ -50,7 +58,7 @@ from moderation.export.writers import (
 )
 from moderation.models import AuditEvent, Category, Decision, Policy, Tag
 
-CHUNK = 1000  # comments per query; also under SQLite's limit on query parameters
+CHUNK = 1000  # comments per chunk; also under SQLite's limit on query parameters
 
 
 class Export:
@@ -153,74 +161,50 @@ class Export:
 
     # Reading comments with their reviews, a chunk at a time
 
+    def chunks(self) -> Iterator[Chunk]:
+        """The filtered comments in id order, a chunk at a time, with their articles, tags
+        and decisions, as the database returns them (`table.read_chunks`)."""
+        return read_chunks(self.comments, CHUNK)
+
     def reviewed_comments(self) -> Iterator[list[tuple[dict, Review]]]:
-        """Chunks of (comment values, Review), in comment id order: three queries a chunk."""
-        rows = (
-            queries.with_status(self.comments)
-            .order_by("pk")
-            .values(
-                "id",
-                "article_id",
-                "parent_id",
-                "position",
-                "posted_at",
-                "body_text",
-                "source_status",
-                "status",
-                site_id=F("article__site_id"),
-                site_name=F("article__site__name"),
-                title=F("article__title"),
-                url=F("article__source_url"),
-                commenter_name=F("commenter__name"),
-                decided_at=F("moderation__decision__created_at"),
-            )
-        )
-        for chunk in _chunks(rows.iterator(chunk_size=CHUNK), CHUNK):
-            ids = [row["id"] for row in chunk]
-            tags = _group(
-                Tag.objects.filter(comment_id__in=ids)
-                .order_by("comment_id", "created_at", "pk")
-                .values_list(*TAG_FIELDS)
-            )
-            decisions = _group(
-                Decision.objects.filter(comment_id__in=ids)
-                .order_by("comment_id", "version", "pk")
-                .values_list(*DECISION_FIELDS)
-            )
-            yield [
-                (
-                    row,
-                    Review(
-                        row["site_id"],
-                        self._by_site.get(row["site_id"], []),
-                        tags.get(row["id"], ()),
-                        decisions.get(row["id"], ()),
-                        self.policies,
-                    ),
+        """Chunks of (comment values, Review), in comment id order: the comments' values by
+        name, times as datetimes."""
+        to_datetime = datetime_reader(connections[self.comments.db])
+        for chunk in self.chunks():
+            rows = []
+            for values in chunk.comments:
+                row = dict(zip(COMMENT_VALUES, values, strict=True))
+                article = chunk.articles[row["article_id"]]
+                row.update(
+                    posted_at=to_datetime(row["posted_at"]),
+                    status=row.pop("moderation__status"),
+                    commenter_name=row.pop("commenter__name"),
+                    decided_at=to_datetime(row.pop("moderation__decision__created_at")),
+                    site_id=article.site_id,
+                    site_name=article.site_name,
+                    title=article.title,
+                    url=article.url,
                 )
-                for row in chunk
-            ]
+                rows.append((row, self._review(row["id"], article.site_id, chunk)))
+            yield rows
+
+    def _review(self, comment_id: int, site_id: int, chunk: Chunk) -> Review:
+        return Review(
+            site_id,
+            self._by_site.get(site_id, []),
+            chunk.tags.get(comment_id, ()),
+            chunk.decisions.get(comment_id, ()),
+            self.policies,
+        )
 
     def comment_rows(self) -> Iterator[list[dict]]:
+        """The comments table as dicts, a chunk at a time: what a download holds (which
+        `table.CommentTable` writes without making these dicts)."""
         for chunk in self.reviewed_comments():
             yield [self._comment_row(row, review) for row, review in chunk]
 
     def _comment_row(self, c: dict, review: Review) -> dict:
         text = c["body_text"]
-        reviewed = review.reviewed
-        # By slug, for the comment's site's categories only: (reviewers who had the category,
-        # vote fraction, None when nobody had it). Other sites' categories stay null.
-        by_id = review.fractions()
-        per_category = {category.slug: by_id[category.id] for category in review.categories}
-        none = (None, None)
-        per_category_columns = {
-            **{f"reviewers_{slug}": per_category.get(slug, none)[0] for slug in self.slugs},
-            **{f"fraction_{slug}": per_category.get(slug, none)[1] for slug in self.slugs},
-            **{
-                f"majority_{slug}": _majority(per_category.get(slug, none)[1])
-                for slug in self.slugs
-            },
-        }
         return {
             "comment_id": c["id"],
             "site": c["site_name"],
@@ -235,12 +219,32 @@ class Export:
             "source_status": c["source_status"],
             "text": text,
             "text_sha256": hashlib.sha256(text.encode()).hexdigest(),
+            **self._review_columns(review, c["status"], _iso(c["decided_at"])),
+        }
+
+    def _review_columns(self, review: Review, status: str, decided_at: str | None) -> dict:
+        """The comment row's columns from `reviewed` on, in order. `table.CommentTable`
+        keeps those other than status and decided_at by site, number of reviewers, vote
+        fractions and policy version, when no passage is tagged: a column that depends on
+        anything else must be added to its key."""
+        reviewed = review.reviewed
+        # By slug, for the comment's site's categories only: (reviewers who had the category,
+        # vote fraction, None when nobody had it). Other sites' categories stay null.
+        by_id = review.fractions()
+        per_category = {category.slug: by_id[category.id] for category in review.categories}
+        none = (None, None)
+        return {
             "reviewed": reviewed,
             "review_route": "queue" if reviewed else None,
-            "status": c["status"],
-            "decided_at": _iso(c["decided_at"]),
+            "status": status,
+            "decided_at": decided_at,
             "reviewers": len(review.reviewers),
-            **per_category_columns,
+            **{f"reviewers_{slug}": per_category.get(slug, none)[0] for slug in self.slugs},
+            **{f"fraction_{slug}": per_category.get(slug, none)[1] for slug in self.slugs},
+            **{
+                f"majority_{slug}": _majority(per_category.get(slug, none)[1])
+                for slug in self.slugs
+            },
             "spans": [
                 {
                     "start": start,
@@ -255,30 +259,41 @@ class Export:
         }
 
     def label_rows(self) -> Iterator[list[dict]]:
-        for chunk in self.reviewed_comments():
+        """The labels table as dicts, a chunk of comments at a time. A comment without tags
+        or decisions has no reviewer, so no label rows."""
+        for chunk in self.chunks():
             rows = []
-            for c, review in chunk:
-                for mod in review.reviewers:
-                    moderator = self.pseudonyms.moderator(mod)
-                    for category in review.categories:
-                        vote = review.votes.get((mod, category.id))
-                        if vote is None:  # a category they did not have when they judged
-                            continue
-                        rows.append(
-                            {
-                                "comment_id": c["id"],
-                                "site": c["site_name"],
-                                "category": category.slug,
-                                "moderator": moderator,
-                                "label": vote.label,
-                                "basis": vote.basis,
-                                "labelled_at": _iso(vote.at),
-                                "policy_version": vote.policy_version,
-                                "retracted": vote.retracted_at is not None,
-                                "retracted_at": _iso(vote.retracted_at),
-                            }
-                        )
+            for comment_id, article_id, *_ in chunk.comments:
+                if comment_id not in chunk.tags and comment_id not in chunk.decisions:
+                    continue
+                article = chunk.articles[article_id]
+                review = self._review(comment_id, article.site_id, chunk)
+                rows += self._labels(comment_id, article.site_name, review)
             yield rows
+
+    def _labels(self, comment_id: int, site_name: str, review: Review) -> list[dict]:
+        rows = []
+        for mod in review.reviewers:
+            moderator = self.pseudonyms.moderator(mod)
+            for category in review.categories:
+                vote = review.votes.get((mod, category.id))
+                if vote is None:  # a category they did not have when they judged
+                    continue
+                rows.append(
+                    {
+                        "comment_id": comment_id,
+                        "site": site_name,
+                        "category": category.slug,
+                        "moderator": moderator,
+                        "label": vote.label,
+                        "basis": vote.basis,
+                        "labelled_at": _iso(vote.at),
+                        "policy_version": vote.policy_version,
+                        "retracted": vote.retracted_at is not None,
+                        "retracted_at": _iso(vote.retracted_at),
+                    }
+                )
+        return rows
 
     # Counts and agreement over the whole filtered set, in a fixed number of queries
 
@@ -406,10 +421,13 @@ class Export:
         if what not in TABLES or fmt not in FORMATS:
             raise ValueError(f"no export {what}.{fmt}")
         if what == "comments":
-            batches, columns = self.comment_rows(), comment_columns(self.slugs)
-        else:
-            batches, columns = self.label_rows(), LABEL_COLUMN_NAMES
-        return write_csv(columns, batches) if fmt == "csv" else write_jsonl(batches)
+            table, connection = CommentTable(self), connections[self.comments.db]
+            if fmt == "csv":
+                return table.csv(self.chunks(), connection, comment_columns(self.slugs))
+            return table.jsonl(self.chunks(), connection)
+        if fmt == "csv":
+            return write_csv(LABEL_COLUMN_NAMES, self.label_rows())
+        return write_jsonl(self.label_rows())
 
     def bundle(self, *, event=None) -> Iterator[bytes]:
         """A ZIP of both tables in both formats, the codebook and the data statement. The
@@ -520,26 +538,8 @@ class Export:
 # Helpers: reading rows a chunk, and a comment, at a time
 
 
-def _chunks(iterable: Iterable, size: int) -> Iterator[list]:
-    chunk = []
-    for item in iterable:
-        chunk.append(item)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
 def _majority(fraction: float | None) -> int | None:
     return None if fraction is None else int(fraction > 0.5)
-
-
-def _group(rows: Iterable[tuple]) -> dict[int, list[tuple]]:
-    grouped = defaultdict(list)
-    for row in rows:
-        grouped[row[0]].append(row)
-    return grouped
 
 
 def _merge_by_comment(

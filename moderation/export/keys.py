@@ -8,6 +8,7 @@ publicly known development key stands in and every codebook made with it says so
 import hashlib
 import hmac
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -72,6 +73,20 @@ class Pseudonyms:
         if self.real_names:
             return name
         return "c-" + self._digest(f"commenter:{site_name}:{name}")
+
+    def commenters(self, site_name: str) -> Callable[[str], str]:
+        """`commenter` for one site's display names (not None), faster: the HMAC of the
+        message's common start is computed once and copied for each name."""
+        if self.real_names:
+            return str
+        start = hmac.new(self.key.secret, f"commenter:{site_name}:".encode(), hashlib.sha256)
+
+        def pseudonym(name: str) -> str:
+            digest = start.copy()
+            digest.update(name.encode())
+            return "c-" + digest.hexdigest()[:16]
+
+        return pseudonym
 
     def moderator(self, user_id: int) -> str:
         if user_id not in self._moderators:

@@ -42,11 +42,16 @@ def write_csv(columns: list[str], batches: Iterable[list[dict]]) -> Iterator[byt
         yield buffer.getvalue().encode()
 
 
+# json.dumps(row, ensure_ascii=False) makes an encoder per call; one reused writes the same.
+_encode = json.JSONEncoder(ensure_ascii=False).encode
+
+
 def write_jsonl(batches: Iterable[list[dict]]) -> Iterator[bytes]:
     """One JSON object per line, UTF-8, not ASCII-escaped; one block per batch."""
+    encode = _encode
     for batch in batches:
         if batch:
-            yield "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in batch).encode()
+            yield "".join([encode(row) + "\n" for row in batch]).encode()
 
 
 def codebook_bytes(codebook: dict) -> bytes:

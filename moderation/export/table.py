@@ -1,0 +1,388 @@
+"""The comments as stored, read fast: `read_chunks` walks the filtered comments in id order,
+a chunk at a time, with their tags, decisions and articles, as the database's own tuples
+(no model instances, no per-value converters); `CommentTable` writes the comments table from
+them as JSON Lines or CSV, the same bytes as encoding `Export.comment_rows()` row by row
+(tests/moderation/test_export_speed.py compares them), at several times the speed.
+
+Why it is shaped so (see docs/decisions.md, "Scale (issue 9)"):
+
+* One ordered query for the comments, read through Django's chunked cursor (a server-side
+  cursor on PostgreSQL, `fetchmany` on SQLite), planned once. Keyset batches
+  (`id > last ORDER BY id LIMIT n`) would be planned per batch, and SQLite, which keeps no
+  statistics, leads a status filter with the state's status index and sorts what remains
+  for every batch: quadratic in the filtered rows.
+* Tags, decisions and articles of a chunk in one plain query each, with the chunk's ids as
+  parameters: building an ORM `pk__in` lookup prepares every id in Python.
+* A time is written straight from what the database returns: SQLite's stored text
+  (`2025-01-02 03:04:05.123456`, what Django writes in UTC) is rearranged, never parsed;
+  anything else goes through Django's converter and `_iso`, as before.
+* Most comments have no tag and no decision: their review columns depend on their site only
+  and are encoded once per site. The other parts of a line are encoded with the JSON
+  module's own string encoder, so a line is the one `json.dumps` wrote.
+"""
+
+import csv
+import hashlib
+import io
+import json
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from json.encoder import encode_basestring
+from typing import TYPE_CHECKING, NamedTuple
+
+from django.conf import settings
+from django.db import connections
+from django.db.models import TextField
+from django.db.models.functions import Cast
+from django.db.models.sql.constants import MULTI
+
+from archive.models import Article
+from moderation.export.reviews import Review
+from moderation.export.writers import _cell, _iso
+from moderation.models import Decision, Policy, Tag
+
+if TYPE_CHECKING:  # build imports this module, not the other way round
+    from moderation.export.build import Export
+
+# A comment as read: the order of the tuples `read_chunks` yields.
+COMMENT_VALUES = (
+    "id",
+    "article_id",
+    "parent_id",
+    "position",
+    "posted_at",
+    "body_text",
+    "source_status",
+    "moderation__status",
+    "commenter__name",
+    "moderation__decision__created_at",
+)
+# Articles (with their site's name) kept between chunks; past this many, forgotten, so
+# memory does not grow with the export.
+ARTICLES_KEPT = 256
+# Review columns kept encoded, by what they depend on (see CommentTable).
+REVIEWS_KEPT = 256
+_encode = json.JSONEncoder(ensure_ascii=False).encode
+
+
+class ArticleInfo(NamedTuple):
+    site_id: int
+    site_name: str
+    title: str
+    url: str
+
+
+class Chunk(NamedTuple):
+    """Comments (COMMENT_VALUES tuples, times as the database returns them), their
+    articles, and their tags and decisions by comment id (TAG_FIELDS, DECISION_FIELDS;
+    times as datetimes)."""
+
+    comments: list[tuple]
+    articles: dict[int, ArticleInfo]
+    tags: dict[int, list[tuple]]
+    decisions: dict[int, list[tuple]]
+
+
+def read_chunks(comments, size: int) -> Iterator[Chunk]:
+    """The comments of a queryset in id order, `size` at a time: one query for all the
+    comments (read as a stream), and per chunk one for their tags, one for their decisions
+    and, for articles not seen yet, one for those."""
+    connection = connections[comments.db]
+    fields = list(COMMENT_VALUES)
+    if connection.vendor == "sqlite":
+        # Django has the driver parse every column declared datetime; as text, the stored
+        # value arrives as it is, for `iso_reader` to rearrange.
+        comments = comments.annotate(
+            posted_text=Cast("posted_at", TextField()),
+            decided_text=Cast("moderation__decision__created_at", TextField()),
+        )
+        fields[4], fields[9] = "posted_text", "decided_text"
+    values = comments.order_by("pk").values_list(*fields)
+    chunked = not connection.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS")
+    compiler = values.query.get_compiler(using=values.db)
+    rows = compiler.execute_sql(MULTI, chunked_fetch=chunked, chunk_size=size)
+    to_datetime = datetime_reader(connection)
+    articles: dict[int, ArticleInfo] = {}
+    for chunk in rows or ():
+        ids = [row[0] for row in chunk]
+        missing = {row[1] for row in chunk} - articles.keys()
+        if missing:
+            if len(articles) + len(missing) > ARTICLES_KEPT:
+                articles.clear()
+                missing = {row[1] for row in chunk}
+            articles.update(_articles(missing))
+        tags, decisions = _actions(connection, ids, to_datetime)
+        yield Chunk(chunk, articles, tags, decisions)
+
+
+def _articles(ids) -> dict[int, ArticleInfo]:
+    return {
+        pk: ArticleInfo(*info)
+        for pk, *info in Article.objects.filter(pk__in=ids)
+        .order_by()
+        .values_list("pk", "site_id", "site__name", "title", "source_url")
+    }
+
+
+def _actions(connection, ids, to_datetime):
+    """Tags and decisions (one row per decision and reason) of these comments, grouped by
+    comment, in the comment's order, as TAG_FIELDS and DECISION_FIELDS."""
+    quote = connection.ops.quote_name
+    tag, policy = quote(Tag._meta.db_table), quote(Policy._meta.db_table)
+    decision = quote(Decision._meta.db_table)
+    reason = quote(Decision.reasons.through._meta.db_table)
+    if ids[-1] - ids[0] < 2 * len(ids):
+        # Dense ids (an export of everything, or nearly): one range, not an id each. Rows
+        # of comments in the range but not in the chunk are grouped too, never looked up.
+        among, ids = "BETWEEN %s AND %s", [ids[0], ids[-1]]
+    else:
+        among = f"IN ({', '.join(['%s'] * len(ids))})"
+    tags, decisions = defaultdict(list), defaultdict(list)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT t.comment_id, t.moderator_id, t.category_id, t.span_start, t.span_end, "
+            f"t.quoted_text, t.created_at, t.retracted_at, p.version FROM {tag} t "
+            f"INNER JOIN {policy} p ON p.id = t.policy_id WHERE t.comment_id {among} "
+            "ORDER BY t.comment_id, t.created_at, t.id",
+            ids,
+        )
+        for *row, created, retracted, version in cursor.fetchall():
+            tags[row[0]].append((*row, to_datetime(created), to_datetime(retracted), version))
+        cursor.execute(
+            f"SELECT d.comment_id, d.moderator_id, d.created_at, d.id, d.status, r.category_id "
+            f"FROM {decision} d LEFT OUTER JOIN {reason} r ON r.decision_id = d.id "
+            f"WHERE d.comment_id {among} ORDER BY d.comment_id, d.version, d.id",
+            ids,
+        )
+        for comment, mod, created, *rest in cursor.fetchall():
+            decisions[comment].append((comment, mod, to_datetime(created), *rest))
+    return tags, decisions
+
+
+# Times as the database returns them
+
+
+def datetime_reader(connection) -> Callable:
+    """A datetime column's value as the database returns it → an aware datetime (or None),
+    as Django's own converter makes it."""
+    convert = getattr(connection.ops, "convert_datetimefield_value", None)
+    if convert is None:  # PostgreSQL: the driver makes datetimes
+        return lambda value: value
+    return lambda value: convert(value, None, connection)
+
+
+# What Django writes into SQLite for an aware datetime (in UTC): `str()` of the naive UTC
+# time, which leaves out zero microseconds, as isoformat() does.
+_SQLITE_UTC = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{6})?")
+
+
+def iso_reader(connection) -> Callable:
+    """A datetime column's value as the database returns it → `_iso` of the datetime Django
+    would make of it, without making one when the text is already right."""
+    to_datetime = datetime_reader(connection)
+
+    def slow(value):
+        return _iso(to_datetime(value))
+
+    if connection.vendor == "sqlite" and settings.USE_TZ and connection.timezone_name == "UTC":
+        match = _SQLITE_UTC.fullmatch
+
+        def from_text(value):
+            if value is None:
+                return None
+            if type(value) is str and match(value) and not value.endswith(".000000"):
+                return f"{value[:10]}T{value[11:]}Z"
+            return slow(value)
+
+        return from_text
+
+    def from_datetime(value):
+        if value is None:
+            return None
+        text = value.isoformat()  # aware: astimezone(UTC) changes nothing at offset 0
+        if text.endswith("+00:00") and value.tzinfo is not None:
+            return text[:-6] + "Z"
+        return slow(value)
+
+    return from_datetime
+
+
+def _inner(values: dict) -> str:
+    """A dict's JSON without its braces: consecutive parts of an object join with ", "."""
+    return _encode(values)[1:-1]
+
+
+class CommentTable:
+    """The comments table of one stream, written from `read_chunks`: a block of lines (or
+    CSV rows) per chunk. Values come out as `Export._comment_row` makes them.
+
+    The review columns other than `status` and `decided_at` (which are the comment's own)
+    are a function of the comment's site, its number of reviewers, its vote fractions and
+    its policy version, unless it has passages tagged (which quote it): they are made once
+    per such key, encoded, and kept (up to REVIEWS_KEPT keys). A comment without tags or
+    decisions, most of them, needs no Review: its key is its site, and without a decision
+    time its whole review part is kept by site and status."""
+
+    def __init__(self, export: "Export"):
+        self.export = export
+        self._authors: dict[str, Callable] = {}
+        self._kept: dict[tuple, tuple] = {}  # review key -> encoded (before, after)
+        self._plain: dict[tuple, str | tuple] = {}  # (site, status) -> encoded review part
+
+    def _author(self, site_name: str) -> Callable:
+        if site_name not in self._authors:
+            self._authors[site_name] = self.export.pseudonyms.commenters(site_name)
+        return self._authors[site_name]
+
+    def _review(self, comment_id: int, site_id: int, chunk: Chunk) -> tuple:
+        """(key, Review): the Review is None for a comment without tags or decisions, the
+        key None when the columns are the comment's own (passages)."""
+        tags = chunk.tags.get(comment_id, ())
+        decisions = chunk.decisions.get(comment_id, ())
+        if not tags and not decisions:
+            return (site_id,), None
+        export = self.export
+        review = Review(site_id, export._by_site.get(site_id, []), tags, decisions, export.policies)
+        if review.span_tags:
+            return None, review
+        key = (site_id, len(review.reviewers), *review.fractions().items(), review.policy_version)
+        return key, review
+
+    def _around(self, key: tuple, site_id: int, review: Review | None, encode: Callable):
+        """The review columns before `status` and after `decided_at`, each passed to
+        `encode` (kept by key)."""
+        around = self._kept.get(key)
+        if around is None:
+            export = self.export
+            if review is None:
+                review = Review(site_id, export._by_site.get(site_id, []), (), (), export.policies)
+            columns = export._review_columns(review, None, None)
+            names = list(columns)
+            at = names.index("status")
+            if len(self._kept) >= REVIEWS_KEPT:
+                self._kept.clear()
+            around = self._kept[key] = (
+                encode({name: columns[name] for name in names[:at]}),
+                encode({name: columns[name] for name in names[at + 2 :]}),
+            )
+        return around
+
+    def _is_plain(self, c: tuple, chunk: Chunk) -> bool:
+        """No tag, no decision, no decision time: the review part is its site's and status'."""
+        return c[9] is None and c[0] not in chunk.tags and c[0] not in chunk.decisions
+
+    def _review_json(self, c: tuple, site_id: int, chunk: Chunk, iso) -> str:
+        """The comment's review columns, encoded, from `reviewed` to the end."""
+        plain = self._is_plain(c, chunk)
+        if plain and (site_id, c[7]) in self._plain:
+            return self._plain[site_id, c[7]]
+        key, review = self._review(c[0], site_id, chunk)
+        status, decided = c[7], iso(c[9])
+        if key is None:
+            return _inner(self.export._review_columns(review, status, decided))
+        before, after = self._around(key, site_id, review, _inner)
+        part = (
+            f'{before}, "status": {encode_basestring(status)}, "decided_at": '
+            f"{'null' if decided is None else encode_basestring(decided)}, {after}"
+        )
+        if plain:
+            self._plain[site_id, status] = part
+        return part
+
+    def _review_cells(self, c: tuple, site_id: int, chunk: Chunk, iso) -> tuple:
+        """The comment's review cells, from `reviewed` to the end."""
+        plain = self._is_plain(c, chunk)
+        if plain and (site_id, c[7]) in self._plain:
+            return self._plain[site_id, c[7]]
+        key, review = self._review(c[0], site_id, chunk)
+        status, decided = c[7], iso(c[9])
+        if key is None:
+            columns = self.export._review_columns(review, status, decided)
+            return tuple(_cell(value) for value in columns.values())
+        before, after = self._around(key, site_id, review, _cells)
+        # The csv module writes None as an empty cell, as _cell does.
+        cells = (*before, status, decided, *after)
+        if plain:
+            self._plain[site_id, status] = cells
+        return cells
+
+    def _article(self, article_id: int, chunk: Chunk, kept: dict) -> tuple[str, Callable, int]:
+        """An article's columns encoded, its commenters' pseudonyms, its site's id."""
+        if article_id not in kept:
+            if len(kept) >= ARTICLES_KEPT:
+                kept.clear()
+            article = chunk.articles[article_id]
+            columns = {
+                "site": article.site_name,
+                "article_id": article_id,
+                "article_title": article.title,
+                "article_url": article.url or None,
+            }
+            kept[article_id] = (_inner(columns), self._author(article.site_name), article.site_id)
+        return kept[article_id]
+
+    def jsonl(self, chunks: Iterator[Chunk], connection) -> Iterator[bytes]:
+        iso = iso_reader(connection)
+        sha256, enc = hashlib.sha256, encode_basestring
+        articles: dict[int, tuple[str, Callable, int]] = {}
+        for chunk in chunks:
+            lines = []
+            for c in chunk.comments:
+                cid, article_id, parent, position, posted, text, source_status, _, name, _ = c
+                columns, author, site_id = self._article(article_id, chunk, articles)
+                posted = iso(posted)
+                lines.append(
+                    f'{{"comment_id": {cid}, {columns}, "position": {enc(position)}, '
+                    f'"parent_id": {"null" if parent is None else parent}, '
+                    f'"depth": {position.count(".")}, '
+                    f'"author": {"null" if name is None else enc(author(name))}, '
+                    f'"posted_at": {"null" if posted is None else enc(posted)}, '
+                    f'"source_status": {enc(source_status)}, "text": {enc(text)}, '
+                    f'"text_sha256": "{sha256(text.encode()).hexdigest()}", '
+                    f"{self._review_json(c, site_id, chunk, iso)}}}\n"
+                )
+            if lines:
+                yield "".join(lines).encode()
+
+    def csv(self, chunks: Iterator[Chunk], connection, columns: list[str]) -> Iterator[bytes]:
+        iso = iso_reader(connection)
+        sha256 = hashlib.sha256
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(columns)
+        yield buffer.getvalue().encode()
+        articles: dict[int, tuple[str, Callable, int]] = {}
+        for chunk in chunks:
+            buffer.seek(0)
+            buffer.truncate()
+            rows = []
+            for c in chunk.comments:
+                cid, article_id, parent, position, posted, text, source_status, _, name, _ = c
+                _, author, site_id = self._article(article_id, chunk, articles)
+                article = chunk.articles[article_id]
+                # The csv module writes None as an empty cell, as _cell does.
+                rows.append(
+                    (
+                        cid,
+                        article.site_name,
+                        article_id,
+                        article.title,
+                        article.url or None,
+                        position,
+                        parent,
+                        position.count("."),
+                        None if name is None else author(name),
+                        iso(posted),
+                        source_status,
+                        text,
+                        sha256(text.encode()).hexdigest(),
+                        *self._review_cells(c, site_id, chunk, iso),
+                    )
+                )
+            writer.writerows(rows)
+            yield buffer.getvalue().encode()
+
+
+def _cells(columns: dict) -> tuple:
+    return tuple(_cell(value) for value in columns.values())
