@@ -19,7 +19,7 @@ from django.db.models import Count, Exists, Max, Min, OuterRef, Q
 from django.utils import timezone
 
 from archive.models import Comment, Site
-from moderation import audit
+from moderation import audit, checkpoints
 from moderation.agreement import Agreement, Figure
 from moderation.export.columns import (
     COMMENT_COLUMNS,
@@ -488,6 +488,9 @@ class Export:
             "audit": {
                 "event_id": event.pk if event is not None else None,
                 "head_hash": audit.head_hash(),
+                # The latest signed checkpoint of the audit history (moderation.checkpoints):
+                # a copy kept outside the database with every export.
+                "checkpoint": latest.__dict__ if (latest := checkpoints.latest()) else None,
             },
             "warnings": warnings,
             "pseudonyms": pseudonyms,

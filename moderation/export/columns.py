@@ -129,6 +129,16 @@ LABEL_COLUMNS = [
     Column("retracted_at", "datetime|null", "When it was retracted, UTC."),
 ]
 
+# Spreadsheets run a cell that starts with one of these as a formula (OWASP, CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+CSV_TEXT_RULE = (
+    "In CSV files only, a text cell that begins with =, +, -, @, a tab or a carriage return "
+    "gets an apostrophe (') in front, so that a spreadsheet shows it as text instead of "
+    "running it as a formula; remove that one leading apostrophe to get the exact text. "
+    "Numbers are never changed. JSON Lines files carry every text exactly (text_sha256 is "
+    "always the hash of the exact text)."
+)
+
 DEFINITIONS = {
     "reviewers": "The distinct moderators who judged the comment: who tagged it (tags later "
     "retracted included: they looked and withdrew it), or whose own latest decision on it is "
@@ -168,6 +178,7 @@ DEFINITIONS = {
     '"commenter:<site>:<display name>") or (key, "moderator:<user id>"). The key is kept '
     "out of the database: the same key gives the same pseudonyms in every export.",
     "times": "UTC, ISO 8601 with a Z suffix.",
+    "csv_text": CSV_TEXT_RULE,
 }
 
 

@@ -39,7 +39,7 @@ from django.db.models.sql.constants import MULTI
 
 from archive.models import Article
 from moderation.export.reviews import Review
-from moderation.export.writers import _cell, _iso
+from moderation.export.writers import _cell, _iso, csv_row
 from moderation.models import Decision, Policy, Tag
 
 if TYPE_CHECKING:  # build imports this module, not the other way round
@@ -350,7 +350,7 @@ class CommentTable:
         sha256 = hashlib.sha256
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        writer.writerow(columns)
+        writer.writerow(csv_row(columns))
         yield buffer.getvalue().encode()
         articles: dict[int, tuple[str, Callable, int]] = {}
         for chunk in chunks:
@@ -363,21 +363,23 @@ class CommentTable:
                 article = chunk.articles[article_id]
                 # The csv module writes None as an empty cell, as _cell does.
                 rows.append(
-                    (
-                        cid,
-                        article.site_name,
-                        article_id,
-                        article.title,
-                        article.url or None,
-                        position,
-                        parent,
-                        position.count("."),
-                        None if name is None else author(name),
-                        iso(posted),
-                        source_status,
-                        text,
-                        sha256(text.encode()).hexdigest(),
-                        *self._review_cells(c, site_id, chunk, iso),
+                    csv_row(
+                        (
+                            cid,
+                            article.site_name,
+                            article_id,
+                            article.title,
+                            article.url or None,
+                            position,
+                            parent,
+                            position.count("."),
+                            None if name is None else author(name),
+                            iso(posted),
+                            source_status,
+                            text,
+                            sha256(text.encode()).hexdigest(),
+                            *self._review_cells(c, site_id, chunk, iso),
+                        )
                     )
                 )
             writer.writerows(rows)

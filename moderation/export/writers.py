@@ -8,6 +8,8 @@ import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, datetime
 
+from moderation.export.columns import FORMULA_STARTS
+
 ZIP_FLUSH = 256 * 1024  # bytes of compressed output gathered before they are sent
 
 FORMATS = ("csv", "jsonl")
@@ -29,16 +31,28 @@ def _cell(value):
     return value
 
 
+def as_text(value):
+    """A CSV cell a spreadsheet will not run: text that would start a formula gets a leading
+    apostrophe (columns.CSV_TEXT_RULE). Only for CSV: JSON Lines keep the exact text."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def csv_row(cells) -> list:
+    return [as_text(cell) for cell in cells]
+
+
 def write_csv(columns: list[str], batches: Iterable[list[dict]]) -> Iterator[bytes]:
     """A header row, then one block of lines per batch of rows (the csv module quotes)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(columns)
+    writer.writerow(csv_row(columns))
     yield buffer.getvalue().encode()
     for batch in batches:
         buffer.seek(0)
         buffer.truncate()
-        writer.writerows([_cell(row[name]) for name in columns] for row in batch)
+        writer.writerows(csv_row(_cell(row[name]) for name in columns) for row in batch)
         yield buffer.getvalue().encode()
 
 
