@@ -90,7 +90,9 @@ class QueueFilter(django_filters.FilterSet):
         model = Comment
         fields = []
 
-    def __init__(self, data=None, *args, **kwargs):
+    def __init__(self, data=None, *args, rank=True, **kwargs):
+        # `rank`: order the best matches by score; a count (rank=False) needs no order.
+        self.rank = rank
         # A moderator's default view: what still waits for a decision, oldest first.
         data = data.copy() if data is not None else {}
         data.setdefault("status", Status.PENDING)
@@ -181,8 +183,8 @@ class QueueFilter(django_filters.FilterSet):
 
     def filter_text(self, queryset, name, value):
         # The database's full-text index: every word, as a word or the start of one. A count
-        # (walk False) needs no order, so it does not rank what it counts.
-        if self._best_match() and self.walk:
+        # (rank False) needs no order, so it does not rank what it counts.
+        if self._best_match() and self.rank:
             return search.best_first(queryset, value)
         return search.matching(queryset, value)
 

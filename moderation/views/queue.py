@@ -36,7 +36,9 @@ def queue(request):
         {
             "filter": comments,
             "page": page,
-            "count": pagination.capped_count(comments.qs),
+            "count": pagination.capped_count(
+                QueueFilter(request.GET, queryset=Comment.objects.all(), rank=False).qs
+            ),
             "rows": rows,
             "bulk_categories": [c for site in categories.values() for c in site],
             "several_sites": len(categories) > 1,
