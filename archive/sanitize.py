@@ -68,7 +68,7 @@ def sanitize(markup: str, *, max_elements: int | None = None) -> str:
 # them (the seed comments have at most a few dozen elements).
 MAX_DEPTH = 32  # elements open at once
 MAX_FORMATTING = 8  # formatting elements left unclosed
-MAX_ELEMENTS = 2_000  # elements html5lib builds for one comment, re-opened ones included
+MAX_ELEMENTS = 1_500  # elements html5lib builds for one comment, re-opened ones included
 # WordPress's comment_content column holds 65,535 bytes; WordPress refuses a comment longer
 # than 65,525 (wp_get_comment_fields_max_lengths), so no WordPress comment is longer.
 COMMENT_MAX_BYTES = 65_525
@@ -94,10 +94,8 @@ def bound(markup: str, *, max_bytes: int | None = None, max_elements: int | None
     """
     cuts = []
     if max_bytes is not None:
-        encoded = markup.encode("utf-8", "surrogatepass")
-        if len(encoded) > max_bytes:
-            markup = encoded[:max_bytes].decode("utf-8", "ignore")
-            cuts.append(f"cut to its first {max_bytes:,} bytes (of {len(encoded):,})")
+        markup, cut = truncate(markup, max_bytes)
+        cuts += [cut] if cut else []
     if "<" in markup:
         markup, nested, after_budget = _remove_tags(markup, max_elements or MAX_ELEMENTS)
         if nested:
@@ -111,6 +109,18 @@ def bound(markup: str, *, max_bytes: int | None = None, max_elements: int | None
                 f"{max_elements or MAX_ELEMENTS:,} elements, removed (their text kept)"
             )
     return Bounded(markup, tuple(cuts))
+
+
+def truncate(text: str, max_bytes: int) -> tuple[str, str | None]:
+    """`text` cut to at most `max_bytes` of UTF-8, at a character boundary, and what was
+    cut in words (None when nothing was)."""
+    # A character is at least one byte: the first max_bytes of them hold the cut, and
+    # encoding no more than those keeps a 23 MB comment from being copied whole.
+    head = text[:max_bytes].encode("utf-8", "surrogatepass")
+    if len(head) <= max_bytes and len(text) <= max_bytes:
+        return text, None
+    cut = head[:max_bytes].decode("utf-8", "ignore")
+    return cut, f"cut to its first {max_bytes:,} bytes (it had {len(text):,} characters)"
 
 
 def _remove_tags(markup: str, max_elements: int) -> tuple[str, int, int]:

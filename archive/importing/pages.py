@@ -42,7 +42,7 @@ from archive.importing.records import (
     ParsedSource,
     Skipped,
 )
-from archive.sanitize import COMMENT_MAX_BYTES, sanitize, text_to_html
+from archive.sanitize import COMMENT_MAX_BYTES, bound, sanitize, text_to_html, truncate
 
 # Whole lines that are page furniture, never content.
 CHROME_LINES = {
@@ -136,7 +136,7 @@ def parse_page(text: str, *, key: str, site_name: str | None = None) -> ParsedSo
         _check_thread_end(article.comments, comment_lines, parsed, ends_mid_line=cut)
     elif comment_style == "wix":
         article.comments = _parse_wix_comments(comment_lines, skipped=parsed.skipped)
-    article.comments = [_within_length(c, parsed.warnings) for c in article.comments]
+    article.comments = [_within_bounds(c, parsed.warnings) for c in article.comments]
     article.comments = _content_keys(article.comments)
     parsed.articles.append(article)
     parsed.skipped.sort(key=lambda s: int(s.where.split()[-1]))
@@ -186,7 +186,7 @@ def _check_thread_end(
     later comments may be missing."""
     if not comments:
         return
-    end = lines[-1].number
+    end = next(line.number for line in reversed(lines) if not line.blank)
     if any(s.kind == "chrome" and int(s.where.split()[-1]) > end for s in parsed.skipped):
         return  # the reply form (or other page chrome) follows the thread: it is complete
     last = comments[-1]
@@ -211,23 +211,6 @@ def _check_thread_end(
             "thread: if it was cut off, later comments are missing",
         )
     )
-
-
-def _within_length(comment: CommentRecord, warnings: list[Notice]) -> CommentRecord:
-    """A comment no longer than a WordPress comment can be (a longer one is a capture that
-    ran page text into it), cut with a warning."""
-    encoded = comment.body_text.encode("utf-8")
-    if len(encoded) <= COMMENT_MAX_BYTES:
-        return comment
-    text = encoded[:COMMENT_MAX_BYTES].decode("utf-8", "ignore")
-    warnings.append(
-        Notice(
-            f"line {comment.line}",
-            f"comment {comment.position} cut to its first {COMMENT_MAX_BYTES:,} bytes "
-            f"(of {len(encoded):,}), the most a WordPress comment holds",
-        )
-    )
-    return replace(comment, body_text=text, body_html=sanitize(text_to_html(text)))
 
 
 def _content_keys(comments: list[CommentRecord]) -> list[CommentRecord]:
@@ -411,6 +394,20 @@ def _comment_text(lines: list[_Line], indent: int) -> str:
     """A comment's text: its lines less the comment's indentation, paragraphs kept."""
     dedented = [_Line(line.number, line.text[min(line.indent, indent) :]) for line in lines]
     return "\n\n".join("\n".join(line.text for line in para) for para in _paragraphs(dedented))
+
+
+def _within_bounds(comment: CommentRecord, warnings: list[Notice]) -> CommentRecord:
+    """A comment no longer than a WordPress comment can be (a longer one is a capture that
+    ran page text into it), and its HTML within what sanitizing handles in bounded time
+    (thousands of lines lose their line breaks past the cap), each cut a warning."""
+    text, cut = truncate(comment.body_text, COMMENT_MAX_BYTES)
+    bounded = bound(text_to_html(text))
+    cuts = ([f"{cut}, the most a WordPress comment holds"] if cut else []) + list(bounded.cuts)
+    for problem in cuts:
+        warnings.append(Notice(f"line {comment.line}", f"comment {comment.position}: {problem}"))
+    if not cuts:
+        return comment
+    return replace(comment, body_text=text, body_html=sanitize(bounded.markup))
 
 
 def _record(position, parent_key, author, text, line) -> CommentRecord:

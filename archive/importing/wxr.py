@@ -46,7 +46,14 @@ from archive.importing.records import (
     ParsedSource,
     Skipped,
 )
-from archive.sanitize import COMMENT_MAX_BYTES, autop, bound, html_to_text, sanitize
+from archive.sanitize import (
+    COMMENT_MAX_BYTES,
+    autop,
+    bound,
+    html_to_text,
+    sanitize,
+    truncate,
+)
 
 # A namespace is known by its host and path, whatever its scheme ("http", "https"), a
 # "www." or a missing last slash: WordPress itself has written both schemes, and the
@@ -210,6 +217,12 @@ class _CheckedBytes:
                 "save the export as UTF-8",
                 line=1,
             ) from None
+        if codec.startswith(("utf-16", "utf-32")) and not data.startswith((b"\xff", b"\xfe")):
+            raise ImportFailure(
+                f"the file declares the encoding {self.encoding!r}, but its declaration is "
+                "written one byte per character, so the file is not in that encoding",
+                line=1,
+            )
         # expat reads UTF-8 and UTF-16 itself, and other encodings one byte at a time:
         # those of more bytes per character (Shift_JIS, GB2312…) it refuses.
         if (
@@ -455,13 +468,12 @@ def _clean(
     paragraphs: bool = True,
 ) -> str:
     """Sanitized HTML for content as WordPress stores it (paragraphs made as WordPress shows
-    them), cut first to what sanitizing handles in bounded time; each cut is a warning."""
-    first = bound(markup, max_bytes=max_bytes, max_elements=max_elements)
-    markup = autop(first.markup) if paragraphs else first.markup
-    second = bound(markup, max_elements=max_elements)  # autop's own <p> and <br> count too
-    for cut in first.cuts + second.cuts:
-        parsed.warnings.append(Notice(where, cut))
-    return sanitize(second.markup, max_elements=max_elements)
+    them), cut to what sanitizing handles in bounded time; each cut is a warning."""
+    markup, cut = truncate(markup, max_bytes)  # first: autop is linear, but in the length
+    bounded = bound(autop(markup) if paragraphs else markup, max_elements=max_elements)
+    for problem in ([cut] if cut else []) + list(bounded.cuts):
+        parsed.warnings.append(Notice(where, problem))
+    return sanitize(bounded.markup, max_elements=max_elements)
 
 
 # The comments an item keeps: comment id -> (parent id, the rest of its CommentRecord).
