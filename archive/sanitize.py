@@ -6,6 +6,7 @@ Comment HTML is sanitized once, when it is imported, and the result is stored in
 
 import html
 import re
+from dataclasses import dataclass
 from html.parser import HTMLParser
 
 import bleach
@@ -46,13 +47,224 @@ _cleaner = bleach.Cleaner(
 )
 
 
-def sanitize(markup: str) -> str:
+def sanitize(markup: str, *, max_elements: int | None = None) -> str:
     """Return `markup` reduced to the allowlist: no scripts, handlers, styles or unsafe URLs.
 
     Disallowed tags are dropped and their text kept, as WordPress's kses does for comments,
-    so what readers saw as text stays visible to moderators as text.
+    so what readers saw as text stays visible to moderators as text. Markup nested deeper
+    than `bound` allows loses its deepest tags first (see `bound`; importers call it
+    themselves to report what was cut).
     """
-    return _cleaner.clean(markup)
+    return _cleaner.clean(bound(markup, max_elements=max_elements).markup)
+
+
+# What sanitizing one comment may cost. bleach's parser (html5lib) spends some 100 µs on
+# each element it builds, and for every tag and run of text it walks the open elements and
+# re-opens, in each new block, the formatting elements (<b>, <a>, <em>…) left unclosed: on
+# unclosed or misnested tags its time grows with the square of the length (64 KB of `<b>`
+# took 3.3 s, 1.35 MB took 429 s) and a few bytes of markup can make it build thousands of
+# elements. With these caps the work per tag is bounded and so is the number of elements:
+# sanitizing one comment takes well under a second. No comment a person writes comes near
+# them (the seed comments have at most a few dozen elements).
+MAX_DEPTH = 32  # elements open at once
+MAX_FORMATTING = 8  # formatting elements left unclosed
+MAX_ELEMENTS = 1_500  # elements html5lib builds for one comment, re-opened ones included
+# WordPress's comment_content column holds 65,535 bytes; WordPress refuses a comment longer
+# than 65,525 (wp_get_comment_fields_max_lengths), so no WordPress comment is longer.
+COMMENT_MAX_BYTES = 65_525
+
+
+@dataclass(frozen=True)
+class Bounded:
+    markup: str  # the same string when nothing was cut
+    cuts: tuple[str, ...] = ()  # what was cut, in words, for the import report
+
+
+def bound(markup: str, *, max_bytes: int | None = None, max_elements: int | None = None) -> Bounded:
+    """`markup` cut to what sanitizing handles in bounded time and memory: at most
+    `max_bytes` of UTF-8 (cut at a character boundary); no allowed tag opened beyond
+    MAX_DEPTH open elements or MAX_FORMATTING unclosed formatting elements (that tag is
+    removed, its text kept); and once `max_elements` (default MAX_ELEMENTS) elements are
+    built, the allowed tags after that point removed, their text kept. Ordinary markup
+    comes back unchanged, as the same string, so it sanitizes exactly as before.
+
+    Only allowed tags count: bleach turns every other tag into text before building its
+    tree. `_Nesting` follows the tree the way html5lib builds it, erring towards more open
+    elements and more elements built than html5lib has, never fewer.
+    """
+    cuts = []
+    if max_bytes is not None:
+        markup, cut = truncate(markup, max_bytes)
+        cuts += [cut] if cut else []
+    if "<" in markup:
+        markup, nested, after_budget = _remove_tags(markup, max_elements or MAX_ELEMENTS)
+        if nested:
+            cuts.append(
+                f"{nested:,} tag(s) opened beyond {MAX_DEPTH} open elements or "
+                f"{MAX_FORMATTING} unclosed formatting elements removed (their text kept)"
+            )
+        if after_budget:
+            cuts.append(
+                f"the last {after_budget:,} tag(s), after the first "
+                f"{max_elements or MAX_ELEMENTS:,} elements, removed (their text kept)"
+            )
+    return Bounded(markup, tuple(cuts))
+
+
+def truncate(text: str, max_bytes: int) -> tuple[str, str | None]:
+    """`text` cut to at most `max_bytes` of UTF-8, at a character boundary, and what was
+    cut in words (None when nothing was)."""
+    # A character is at least one byte: the first max_bytes of them hold the cut, and
+    # encoding no more than those keeps a 23 MB comment from being copied whole.
+    head = text[:max_bytes].encode("utf-8", "surrogatepass")
+    if len(head) <= max_bytes and len(text) <= max_bytes:
+        return text, None
+    cut = head[:max_bytes].decode("utf-8", "ignore")
+    return cut, f"cut to its first {max_bytes:,} bytes (it had {len(text):,} characters)"
+
+
+def _remove_tags(markup: str, max_elements: int) -> tuple[str, int, int]:
+    """`markup` without the tags `bound` removes (the same string if none), how many were
+    nested too deep, and how many came after the element budget was spent."""
+    nesting = _Nesting()
+    kept: list[str] = []
+    at = end_of_last = nested = after_budget = 0
+    for tag in _TAG.finditer(markup):
+        name = (tag["name"] or "").lower()
+        if tag["name"] and name not in ALLOWED_TAGS:
+            continue  # a tag bleach turns into text
+        if nesting.created > max_elements:
+            keep = False
+            after_budget += 1
+        elif not name:
+            nesting.created += 1  # a comment: dropped by bleach, but built by html5lib first
+            continue
+        else:
+            if tag.start() > end_of_last:
+                nesting.text()
+            end_of_last = tag.end()
+            keep = nesting.end(name) if tag["end"] else nesting.start(name)
+            nested += not keep
+        if not keep:
+            kept.append(markup[at : tag.start()])
+            at = tag.end()
+    if not (nested or after_budget):
+        return markup, 0, 0
+    return "".join(kept) + markup[at:], nested, after_budget
+
+
+# A tag as html5lib's tokenizer reads it: a name, then attributes whose quoted values may
+# hold ">" (only right after "="); an HTML comment, or a bogus one ("<!x", "<?x", "</ x"),
+# whose "<b>" is not a tag. A tag cut off by the end of the text still counts (html5lib
+# drops it): counting a tag too many only ever cuts earlier. Atomic groups keep it linear.
+_TAG = re.compile(
+    r"""<!--(?:>|->)|<!--.*?(?:--!?>|\Z)|<[!?][^>]*>?|</(?![a-zA-Z])[^>]*>?"""
+    r"""|<(?P<end>/?)(?P<name>[a-zA-Z][^\t\n\f\r />]*)"""
+    r"""(?>[\t\n\f\r /]+|(?:=[^\t\n\f\r />=]*|[^\t\n\f\r />=]+)"""
+    r"""(?>[\t\n\f\r ]*=[\t\n\f\r ]*(?>"[^"]*"|'[^']*'|[^\t\n\f\r >]*))?)*>?""",
+    re.DOTALL,
+)
+# html5lib's kinds of the allowed tags: formatting elements are re-opened after a block
+# closes them until their own end tag comes; special ones stop an end tag reaching past.
+_FORMATTING = frozenset({"a", "b", "code", "em", "i", "s", "strike", "strong"})
+_SPECIAL = frozenset({"blockquote", "li", "ol", "p", "pre", "ul"})
+_INLINE = _FORMATTING | {"abbr", "acronym", "br", "cite", "del", "q"}  # re-open first
+
+
+class _Nesting:
+    """What html5lib's tree builder holds after the tags seen so far (an upper bound): the
+    open elements, the unclosed formatting elements, and how many elements it has built.
+    `start` and `end` take a tag and say whether it may be kept."""
+
+    def __init__(self):
+        self.open: list[str] = []
+        self.formatting: list[str] = []
+        self.created = 0
+
+    def text(self) -> None:
+        """Text (or a tag bleach turns into text): html5lib re-opens the formatting
+        elements that are not open, making a new element for each."""
+        missing = list(self.formatting)
+        for name in self.open:
+            if name in missing:
+                missing.remove(name)
+        self.open.extend(missing)
+        self.created += len(missing)
+
+    def start(self, name: str) -> bool:
+        if len(self.open) >= MAX_DEPTH or (
+            name in _FORMATTING and len(self.formatting) >= MAX_FORMATTING
+        ):
+            return False  # checked first: html5lib never sees this tag
+        if name == "a" and "a" in self.formatting:
+            self.end("a")  # html5lib closes an open link before opening another
+        if name in _INLINE:
+            self.text()
+        self.created += 1
+        if name == "br":
+            return True  # a void element opens nothing
+        if name == "li":
+            self._close_item()
+        if name in _SPECIAL and "p" in self.open:
+            self._pop_to("p")
+        self.open.append(name)
+        if name in _FORMATTING:
+            self.formatting.append(name)
+        return True
+
+    def end(self, name: str) -> bool:
+        if name in _FORMATTING and name in self.formatting:
+            self._end_formatting(name)
+        elif name == "li":
+            self._close_item()
+        elif name in _SPECIAL:
+            if name in self.open:
+                self._pop_to(name)
+            elif name == "p":
+                self.created += 1  # html5lib makes an empty <p> for a stray </p>
+        elif name == "br":
+            self.start("br")  # html5lib reads </br> as <br>
+        else:
+            for node in reversed(self.open):
+                if node == name:
+                    self._pop_to(name)
+                    break
+                if node in _SPECIAL:
+                    break  # html5lib ignores an end tag that a block stands in the way of
+        return True
+
+    def _end_formatting(self, name: str) -> None:
+        if name not in self.open:
+            self._remove_last(self.formatting, name)
+            return
+        above = self.open[len(self.open) - self.open[::-1].index(name) :]
+        blocks = sum(node in _SPECIAL for node in above)
+        if not blocks:
+            self._pop_to(name)
+            self._remove_last(self.formatting, name)
+            return
+        # html5lib's adoption agency moves the blocks opened inside the element out of it,
+        # copying the element (and the formatting elements between) into them, once for
+        # each block up to eight; a copy stays unclosed. Count the copies as built, and the
+        # element as closed, so that the next text counts (and opens) one more copy.
+        formatting_between = sum(node in _FORMATTING for node in above)
+        self.created += min(blocks, 8) * (1 + formatting_between)
+        del self.open[len(self.open) - 1 - self.open[::-1].index(name)]
+
+    def _close_item(self) -> None:
+        for node in reversed(self.open):
+            if node == "li":
+                self._pop_to("li")
+                return
+            if node in _SPECIAL and node != "p":
+                return
+
+    def _pop_to(self, name: str) -> None:
+        del self.open[len(self.open) - 1 - self.open[::-1].index(name) :]
+
+    @staticmethod
+    def _remove_last(items: list[str], name: str) -> None:
+        del items[len(items) - 1 - items[::-1].index(name)]
 
 
 def text_to_html(text: str) -> str:
@@ -89,24 +301,53 @@ def autop(markup: str) -> str:
     """
     markup = markup.replace("\r\n", "\n").replace("\r", "\n").strip()
     out: list[str] = []
-    open_blocks: list[str] = []
+    blocks = _OpenBlocks()
     at = 0
     for tag in _AUTOP_BLOCK.finditer(markup):
-        out.append(_autop_text(markup[at : tag.start()], open_blocks))
+        out.append(_autop_text(markup[at : tag.start()], blocks))
         out.append(tag[0])
         at = tag.end()
         name = tag[2].lower()
         if tag[1]:  # a closing tag closes everything opened inside it, as a browser does
-            if name in open_blocks:
-                del open_blocks[len(open_blocks) - 1 - open_blocks[::-1].index(name) :]
+            blocks.close(name)
         elif name != "hr" and not tag[0].endswith("/>"):
-            open_blocks.append(name)
-    out.append(_autop_text(markup[at:], open_blocks))
+            blocks.open(name)
+    out.append(_autop_text(markup[at:], blocks))
     return "".join(out).strip()
 
 
-def _autop_text(text: str, open_blocks: list[str]) -> str:
-    inside = open_blocks[-1] if open_blocks else None
+class _OpenBlocks:
+    """The block tags open at a point of the text, with a count per name, so that asking
+    whether one is open costs the same however deep the nesting (autop runs before bleach,
+    on whatever an export holds)."""
+
+    def __init__(self):
+        self.names: list[str] = []
+        self.count: dict[str, int] = {}
+
+    @property
+    def inside(self) -> str | None:
+        return self.names[-1] if self.names else None
+
+    def __contains__(self, name: str) -> bool:
+        return self.count.get(name, 0) > 0
+
+    def open(self, name: str) -> None:
+        self.names.append(name)
+        self.count[name] = self.count.get(name, 0) + 1
+
+    def close(self, name: str) -> None:
+        if name not in self:
+            return  # each name popped here was pushed once: linear over the whole text
+        while True:
+            popped = self.names.pop()
+            self.count[popped] -= 1
+            if popped == name:
+                return
+
+
+def _autop_text(text: str, open_blocks: _OpenBlocks) -> str:
+    inside = open_blocks.inside
     if "pre" in open_blocks or inside in _AUTOP_LIST_BLOCKS:
         return text
     if inside in _AUTOP_TEXT_BLOCKS:

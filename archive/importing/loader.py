@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
-from archive.importing.records import ArticleRecord, ImportFailure, ParsedSource
+from archive.importing.records import ArticleRecord, ImportFailure, Notice, ParsedSource
 from archive.models import (
     POSITION_MAX_LENGTH,
     Article,
@@ -45,6 +45,10 @@ class LoadReport:
     commenters_created: int = 0
     kept_missing: list[str] = field(default_factory=list)  # in the database, not in this file
     article_ids: list[int] = field(default_factory=list)  # the file's articles, as stored
+    # What the file holds that was cut or left out (the parser's warnings).
+    warnings: list[Notice] = field(default_factory=list)
+    # The site's posted policy text before and after, when this file changed it.
+    policy_change: tuple[str, str] | None = None
 
     @property
     def changed(self) -> bool:
@@ -75,11 +79,13 @@ def load(
     writes nothing, when the records contradict themselves (a reply to an unknown comment)."""
     for article in parsed.articles:
         _check_tree(article)
-    report = LoadReport(site=site_name)
+    report = LoadReport(site=site_name, warnings=list(parsed.warnings))
     total = parsed.comment_count
     done = 0
     with transaction.atomic():
-        site = _upsert_site(site_name, site_domain or parsed.site_domain, parsed.policy_text)
+        site = _upsert_site(
+            site_name, site_domain or parsed.site_domain, parsed.policy_text, report
+        )
         report.site = site.name
         for record in parsed.articles:
             article = _upsert_article(site, parsed.source, record, report)
@@ -118,7 +124,7 @@ def _check_tree(article: ArticleRecord) -> None:
         seen.add(comment.key)
 
 
-def _upsert_site(name: str, domain: str, policy_text: str) -> Site:
+def _upsert_site(name: str, domain: str, policy_text: str, report: LoadReport) -> Site:
     # "asbarez" on the command line is the Asbarez already here, not a second site.
     site = Site.objects.filter(name__iexact=name).order_by("pk").first()
     if site is None:
@@ -129,6 +135,8 @@ def _upsert_site(name: str, domain: str, policy_text: str) -> Site:
         changed.append("domain")
     # A page without the policy block (or an export) never blanks a policy already known.
     if policy_text and site.policy_text != policy_text:
+        # Reported: the posted policy is what moderators judge by.
+        report.policy_change = (site.policy_text, policy_text)
         site.policy_text = policy_text
         changed.append("policy_text")
     if changed:

@@ -13,6 +13,10 @@ Two page shapes are known, both in `fixtures/pages/`:
 
 Everything else on the page (chrome, photo captions, repeated titles, bylines) is recognised
 and reported in `ParsedSource.skipped`, never silently folded into the body or a comment.
+Text that cannot be placed is left out and reported with its line in
+`ParsedSource.warnings`, never folded into the policy or the article: a reply before the
+first numbered comment (its comment is on another page of the thread), indented text after
+the policy that is no comment, a last comment cut off by the end of the capture.
 
 Text is kept exactly, line breaks included, with two normalisations that the captures force on
 us: trailing spaces are dropped (they are invisible on the page) and a run of blank lines is one
@@ -34,10 +38,11 @@ from archive.importing.records import (
     ArticleRecord,
     CommentRecord,
     ImportFailure,
+    Notice,
     ParsedSource,
     Skipped,
 )
-from archive.sanitize import sanitize, text_to_html
+from archive.sanitize import COMMENT_MAX_BYTES, bound, sanitize, text_to_html, truncate
 
 # Whole lines that are page furniture, never content.
 CHROME_LINES = {
@@ -62,6 +67,9 @@ MARKER = re.compile(r"^(?P<indent> +)(?:(?P<number>\d+)\.|(?P<bullet>•))(?: (?
 AUTHOR_LINE = re.compile(r"^(?P<name>\S.{0,119}?) said:$")
 # The first paragraph is a deck (subtitle) when it is one short line that is not a sentence.
 SENTENCE_END = re.compile(r"[.!?:;…][\"'”’)\]]*$")
+# A capture cut off mid-text stops without a line break, in a word or after a comma; a
+# finished text ends with punctuation, a closing quote or bracket, an emoji, a date.
+CUT_OFF_END = re.compile(r"[^\W\d_],?$|,$")
 DECK_MAX_LENGTH = 200
 
 
@@ -92,6 +100,7 @@ def parse_page(text: str, *, key: str, site_name: str | None = None) -> ParsedSo
         raise ImportFailure("binary data (a NUL byte) in a text capture", line=bad.number)
 
     parsed = ParsedSource(source=SOURCE_PAGE, site_name=None)
+    cut = not text.endswith(("\n", "\r"))  # the capture may stop mid-line
     content = []
     for line in lines:
         stripped = line.text.strip()
@@ -111,29 +120,97 @@ def parse_page(text: str, *, key: str, site_name: str | None = None) -> ParsedSo
         (i for i, line in enumerate(article_lines) if line.text.strip() == POLICY_HEADING), None
     )
     if policy_at is not None:
-        policy_lines = article_lines[policy_at + 1 :]
-        article_lines = article_lines[:policy_at]
-        parsed.policy_text = "\n\n".join(
-            "\n".join(line.text.strip() for line in para) for para in _paragraphs(policy_lines)
+        _read_policy(
+            article_lines[policy_at + 1 :], parsed, ends_mid_line=cut and not comment_lines
         )
+        article_lines = article_lines[:policy_at]
         parsed.skipped.append(
             Skipped(f"line {content[policy_at].number}", "policy", POLICY_HEADING)
         )
-        found = POLICY_SITE.search(parsed.policy_text)
-        if found and not parsed.site_name:
-            parsed.site_name = found["site"].strip()
     if site_name:
         parsed.site_name = site_name
 
     article = _parse_article(article_lines, key=key, skipped=parsed.skipped)
     if comment_style == "wordpress":
-        article.comments = _parse_wordpress_comments(comment_lines)
+        article.comments = _parse_wordpress_comments(comment_lines, parsed.warnings)
+        _check_thread_end(article.comments, comment_lines, parsed, ends_mid_line=cut)
     elif comment_style == "wix":
         article.comments = _parse_wix_comments(comment_lines, skipped=parsed.skipped)
+    article.comments = [_within_bounds(c, parsed.warnings) for c in article.comments]
     article.comments = _content_keys(article.comments)
     parsed.articles.append(article)
     parsed.skipped.sort(key=lambda s: int(s.where.split()[-1]))
     return parsed
+
+
+def _read_policy(lines: list[_Line], parsed: ParsedSource, *, ends_mid_line: bool) -> None:
+    """The discussion policy: the unindented paragraphs after its heading. Indented lines
+    there are no policy (a comment list the parser could not read, a comment cut off) and a
+    policy cut off by the end of the capture is not the site's policy: both are reported and
+    left out, so the site's posted policy never changes from a broken capture."""
+    policy, stray = [], []
+    for line in lines:
+        (stray if line.indent and not line.blank else policy).append(line)
+    if stray:
+        parsed.warnings.append(
+            Notice(
+                f"line {stray[0].number}",
+                f"{len(stray)} indented line(s) after the discussion policy are neither policy "
+                f"nor a comment this parser can read: left out ({stray[0].text.strip()[:60]!r})",
+            )
+        )
+    paragraphs = _paragraphs(policy)
+    text = "\n\n".join("\n".join(line.text.strip() for line in para) for para in paragraphs)
+    if text and ends_mid_line and not stray and CUT_OFF_END.search(text):
+        parsed.warnings.append(
+            Notice(
+                f"line {paragraphs[-1][-1].number}",
+                "the capture ends inside the discussion policy (cut off?): its policy text is "
+                "left out and the site's policy left as it is",
+            )
+        )
+        return
+    parsed.policy_text = text
+    found = POLICY_SITE.search(text)
+    if found and not parsed.site_name:
+        parsed.site_name = found["site"].strip()
+
+
+def _check_thread_end(
+    comments: list[CommentRecord], lines: list[_Line], parsed: ParsedSource, *, ends_mid_line
+) -> None:
+    """A WordPress thread ends with the reply form ("Leave a Reply"), which the chrome filter
+    has taken out before `lines` were made. A capture whose thread runs to its last line may
+    have been cut off: its last comment is left out when it visibly stops mid-text (no text
+    at all, or the capture stops mid-line in a word), and otherwise kept with a warning that
+    later comments may be missing."""
+    if not comments:
+        return
+    end = next(line.number for line in reversed(lines) if not line.blank)
+    if any(s.kind == "chrome" and int(s.where.split()[-1]) > end for s in parsed.skipped):
+        return  # the reply form (or other page chrome) follows the thread: it is complete
+    last = comments[-1]
+    if not last.body_text.strip() or (ends_mid_line and CUT_OFF_END.search(last.body_text)):
+        comments.pop()
+        how = (
+            f"which stops mid-text (…{last.body_text[-40:]!r})"
+            if last.body_text.strip()
+            else "which has no text"
+        )
+        parsed.warnings.append(
+            Notice(
+                f"line {last.line}",
+                f"the capture ends inside comment {last.position}, {how}: cut off, left out",
+            )
+        )
+        return
+    parsed.warnings.append(
+        Notice(
+            f"line {end}",
+            f"the capture ends with comment {last.position} and no reply form after the "
+            "thread: if it was cut off, later comments are missing",
+        )
+    )
 
 
 def _content_keys(comments: list[CommentRecord]) -> list[CommentRecord]:
@@ -169,8 +246,9 @@ def _paragraphs(lines: list[_Line]) -> list[list[_Line]]:
 def _find_comments(content: list[_Line]) -> tuple[int, str | None]:
     """Where the comment section starts in `content`, and its shape.
 
-    WordPress: the last `  1. ` marker after which every line is indented (a numbered list in
-    the article body is followed by unindented body text, so it never qualifies).
+    WordPress: the first comment marker after which every line is indented, when a `  1. `
+    marker follows (a numbered list in the article body is followed by unindented body
+    text, so it never qualifies).
     Wix: a comment counter line ("1 Comment"), the comments following it.
     """
     all_indented_from = len(content)
@@ -178,10 +256,13 @@ def _find_comments(content: list[_Line]) -> tuple[int, str | None]:
         if not content[i].blank and content[i].indent == 0:
             break
         all_indented_from = i
+    first_marker = None
     for i in range(all_indented_from, len(content)):
         found = MARKER.match(content[i].text)
+        if first_marker is None and _is_marker(found):
+            first_marker = i  # replies before the first numbered comment belong to the thread
         if found and found["number"] and len(found["indent"]) == 2:
-            return i, "wordpress"
+            return first_marker, "wordpress"
     for i, line in enumerate(content):
         if COMMENT_COUNTER.match(line.text.strip()):
             return i, "wix"
@@ -315,6 +396,20 @@ def _comment_text(lines: list[_Line], indent: int) -> str:
     return "\n\n".join("\n".join(line.text for line in para) for para in _paragraphs(dedented))
 
 
+def _within_bounds(comment: CommentRecord, warnings: list[Notice]) -> CommentRecord:
+    """A comment no longer than a WordPress comment can be (a longer one is a capture that
+    ran page text into it), and its HTML within what sanitizing handles in bounded time
+    (thousands of lines lose their line breaks past the cap), each cut a warning."""
+    text, cut = truncate(comment.body_text, COMMENT_MAX_BYTES)
+    bounded = bound(text_to_html(text))
+    cuts = ([f"{cut}, the most a WordPress comment holds"] if cut else []) + list(bounded.cuts)
+    for problem in cuts:
+        warnings.append(Notice(f"line {comment.line}", f"comment {comment.position}: {problem}"))
+    if not cuts:
+        return comment
+    return replace(comment, body_text=text, body_html=sanitize(bounded.markup))
+
+
 def _record(position, parent_key, author, text, line) -> CommentRecord:
     return CommentRecord(
         key=position,
@@ -327,16 +422,20 @@ def _record(position, parent_key, author, text, line) -> CommentRecord:
     )
 
 
-def _parse_wordpress_comments(lines: list[_Line]) -> list[CommentRecord]:
+def _is_marker(found: re.Match | None) -> bool:
+    """A comment's first line: `  2. ` at the top level, `    • ` for a reply."""
+    return bool(found) and bool(
+        (found["number"] and len(found["indent"]) == 2)
+        or (found["bullet"] and len(found["indent"]) >= 4 and len(found["indent"]) % 2 == 0)
+    )
+
+
+def _parse_wordpress_comments(lines: list[_Line], warnings: list[Notice]) -> list[CommentRecord]:
     # Group lines into (marker line, following lines) before reading any of them.
     groups: list[tuple[_Line, re.Match, list[_Line]]] = []
     for line in lines:
         found = MARKER.match(line.text)
-        is_marker = found and (
-            (found["number"] and len(found["indent"]) == 2)
-            or (found["bullet"] and len(found["indent"]) >= 4 and len(found["indent"]) % 2 == 0)
-        )
-        if is_marker:
+        if _is_marker(found):
             groups.append((line, found, []))
         elif groups:
             groups[-1][2].append(line)
@@ -349,6 +448,17 @@ def _parse_wordpress_comments(lines: list[_Line]) -> list[CommentRecord]:
     last_number: int | None = None
     for marker, found, rest in groups:
         depth = (len(found["indent"]) - 2) // 2
+        if last_number is None and not found["number"]:
+            # A page of a paginated thread can open with replies to comments on the page
+            # before: there is nothing here they answer.
+            warnings.append(
+                Notice(
+                    f"line {marker.number}",
+                    "a reply before the first numbered comment, answering no comment on this "
+                    f"page: left out ({(found['rest'] or '').strip()[:60]!r})",
+                )
+            )
+            continue
         if found["number"]:
             number = int(found["number"])
             if last_number is not None and number <= last_number:

@@ -58,6 +58,16 @@ class Skipped:
     text: str
 
 
+@dataclass(frozen=True)
+class Notice:
+    """Something in the source that could not be imported as it stands and was cut or left
+    out (an overlong comment, a malformed link, a reply with nothing to answer). Unlike
+    `Skipped`, always reported: the import is not what the source holds."""
+
+    where: str  # "line 12", "item 3 ('Title'), post 10 > wp:comment 7"
+    message: str
+
+
 @dataclass
 class ParsedSource:
     source: str  # SOURCE_PAGE or SOURCE_WXR
@@ -66,6 +76,7 @@ class ParsedSource:
     policy_text: str = ""
     articles: list[ArticleRecord] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    warnings: list[Notice] = field(default_factory=list)
 
     @property
     def comment_count(self) -> int:

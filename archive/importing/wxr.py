@@ -1,8 +1,11 @@
 """WordPress eXtended RSS (WXR) exports, from Tools > Export, parsed into records.
 
-An export is RSS 2.0 with WordPress's own elements in the `wp:` namespace (versions 1.0 to
-1.2 differ only in the namespace URI). Each `<item>` is a post, page, attachment or menu
-item; posts and pages become articles and their `<wp:comment>` elements become comments:
+An export is RSS 2.0 with WordPress's own elements in the `wp:` namespace. Exports declare
+their namespaces in more than one way (`http://` or `https://`, versions 1.0 to 1.2, any
+prefix); like WordPress's importer we read a namespace by its address's host and path
+(`wordpress.org/export/1.2/`), whatever its scheme, version or prefix. Each `<item>` is a
+post, page, attachment or menu item; posts and pages become articles and their
+`<wp:comment>` elements become comments:
 
 * `wp:comment_approved` is "1" (published), "0" (held for moderation: imported and marked
   held, it is exactly what a moderator must see), "spam" or "trash" / "post-trashed"
@@ -13,17 +16,23 @@ item; posts and pages become articles and their `<wp:comment>` elements become c
   WordPress lists them, and numbered like the pages show them (`2`, `2.1`, `2.1.1`).
 
 An item's `<link>` is kept only when it is an http(s) address, since the thread page links
-to it; a reply whose parent is not imported (spam, trash, absent) is kept at top level.
+to it (a malformed one is left out with a warning); a reply whose parent is not imported
+(spam, trash, absent) is kept at top level. A comment longer than WordPress allows, or
+nested beyond what sanitizing handles in bounded time, is cut, with a warning.
 
 The file is read incrementally, item by item, and through defusedxml, so an export with a
-DTD entity bomb or an external entity is refused instead of expanded.
+DTD entity bomb or an external entity is refused instead of expanded. Its bytes are checked
+against the encoding it declares as they are read, so a Latin-1 byte in a "UTF-8" export is
+named by its offset and the element it is in.
 """
 
+import codecs
 import re
 from datetime import UTC, datetime
 from typing import BinaryIO
 from urllib.parse import urlsplit
 from xml.etree.ElementTree import Element, ParseError, TreeBuilder
+from xml.parsers.expat import errors as expat_errors
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser, iterparse
@@ -33,19 +42,30 @@ from archive.importing.records import (
     ArticleRecord,
     CommentRecord,
     ImportFailure,
+    Notice,
     ParsedSource,
     Skipped,
 )
-from archive.sanitize import autop, html_to_text, sanitize
+from archive.sanitize import (
+    COMMENT_MAX_BYTES,
+    autop,
+    bound,
+    html_to_text,
+    sanitize,
+    truncate,
+)
 
-WP_NAMESPACE_PREFIX = "http://wordpress.org/export/"
-NAMESPACES = {
-    "http://purl.org/rss/1.0/modules/content/": "content",
-    "http://wordpress.org/export/1.0/excerpt/": "excerpt",
-    "http://wordpress.org/export/1.1/excerpt/": "excerpt",
-    "http://wordpress.org/export/1.2/excerpt/": "excerpt",
-    "http://purl.org/dc/elements/1.1/": "dc",
-}
+# A namespace is known by its host and path, whatever its scheme ("http", "https"), a
+# "www." or a missing last slash: WordPress itself has written both schemes, and the
+# version in the path (1.0, 1.1, 1.2) changes nothing we read.
+NAMESPACES = (
+    (re.compile(r"wordpress\.org/export/\d+(?:\.\d+)*/excerpt"), "excerpt"),
+    (re.compile(r"wordpress\.org/export/\d+(?:\.\d+)*"), "wp"),
+    (re.compile(r"purl\.org/rss/1\.0/modules/content"), "content"),
+    (re.compile(r"purl\.org/dc/elements/1\.1"), "dc"),
+    (re.compile(r"wellformedweb\.org/commentapi"), "wfw"),
+)
+_SCHEME = re.compile(r"^(?:https?://)?(?:www\.)?", re.IGNORECASE)
 ARTICLE_TYPES = {"post", "page"}
 ARTICLE_STATUSES = {"publish", "private"}
 COMMENT_TYPES = {"", "comment"}  # WordPress < 5.5 wrote "", later versions "comment"
@@ -59,10 +79,14 @@ _ID = re.compile(r"[0-9]{1,20}")
 SITE_NAME_MAX = 200
 TITLE_MAX = 500
 NAME_MAX = 300
+# A post is written by the site's staff and can be long, but not longer than a book: past
+# these, sanitizing one post would take seconds and hundreds of megabytes.
+ARTICLE_MAX_BYTES = 1_000_000
+ARTICLE_MAX_ELEMENTS = 20_000
 
 
 def _name(tag: str) -> str:
-    """'{http://wordpress.org/export/1.2/}post_id' -> 'wp:post_id'; plain tags unchanged.
+    """'{https://wordpress.org/export/1.2/}post_id' -> 'wp:post_id'; plain tags unchanged.
 
     A namespace we do not know keeps its URI, so a plugin's <media:title> or <atom:link>
     is never taken for the RSS <title> or <link>.
@@ -70,10 +94,21 @@ def _name(tag: str) -> str:
     if not tag.startswith("{"):
         return tag
     uri, local = tag[1:].split("}", 1)
-    if uri.startswith(WP_NAMESPACE_PREFIX) and not uri.endswith("excerpt/"):
-        return f"wp:{local}"
-    prefix = NAMESPACES.get(uri)
+    prefix = _prefix(uri)
     return f"{prefix}:{local}" if prefix else tag
+
+
+_prefixes: dict[str, str | None] = {}  # uri -> prefix, a cache: _name runs for every element
+
+
+def _prefix(uri: str) -> str | None:
+    if uri not in _prefixes:
+        path = _SCHEME.sub("", uri).rstrip("/").lower()
+        found = next((p for pattern, p in NAMESPACES if pattern.fullmatch(path)), None)
+        if len(_prefixes) < 1000:  # a file can declare any number of namespaces
+            _prefixes[uri] = found
+        return found
+    return _prefixes[uri]
 
 
 # Content keeps its own whitespace: a comment's line breaks are its paragraphs.
@@ -107,7 +142,7 @@ def _pub_date(value: str) -> datetime | None:
     """RSS pubDate ('Tue, 20 Oct 2020 14:03:09 +0000'), used when wp:post_date_gmt is unset."""
     try:
         return datetime.strptime(value, "%a, %d %b %Y %H:%M:%S %z").astimezone(UTC)
-    except ValueError:
+    except (ValueError, OverflowError):  # not a date; a date too near year 1 or 9999 for UTC
         return None
 
 
@@ -117,50 +152,214 @@ def _integer(value: str, what: str, where: str) -> int:
     return int(value)
 
 
-def _web_url(value: str) -> str:
+def _split_url(value: str, where: str, parsed: ParsedSource):
+    """urlsplit(value), or None, with a warning, for an address it cannot read
+    ("http://[oops" is an unclosed IPv6 host): the field is left out, the item imported."""
+    try:
+        parts = urlsplit(value)
+        parts.hostname  # noqa: B018 (reading it checks the host, as reading the port would)
+    except ValueError as exc:
+        problem = f"{value[:200]!r} is not a valid URL ({exc}); left out"
+        parsed.warnings.append(Notice(where, problem))
+        return None
+    return parts
+
+
+def _web_url(value: str, where: str, parsed: ParsedSource) -> str:
     """The URL if it is an http(s) one, else "": the thread page links to it, and a
     `javascript:` link in a crafted export would run in the moderator's session."""
-    if urlsplit(value).scheme.lower() not in ("http", "https"):
+    parts = _split_url(value, where, parsed) if value else None
+    if parts is None or parts.scheme.lower() not in ("http", "https"):
         return ""
     return value if len(value) <= 1000 else ""  # Article.source_url holds 1000
 
 
+class _CheckedBytes:
+    """The export's bytes as the XML parser reads them, checked against the encoding the
+    file declares (its byte order mark, its XML declaration, else UTF-8). At the first byte
+    that is not valid in it, the parser gets the bytes before it, so that it stops at the
+    element the byte is in, and the next read raises a failure naming the encoding, the
+    byte, its offset and its line."""
+
+    def __init__(self, stream: BinaryIO):
+        self.stream = stream
+        self.offset = 0  # bytes handed to the parser
+        self.line = 1
+        self.content = False  # anything but white space and a byte order mark seen
+        self.encoding: str | None = None
+        self.decoder = None
+        self.failure: tuple[str, int] | None = None  # (message, line) of the first bad byte
+
+    def read(self, size: int = -1) -> bytes:
+        if self.failure:
+            raise _BadBytes
+        data = self.stream.read(size)
+        if self.encoding is None:
+            self._choose_encoding(data)
+        if self.decoder is not None:
+            data = self._checked(data)
+        self.offset += len(data)
+        self.line += data.count(b"\n")
+        self.content = self.content or bool(data.strip(b" \t\r\n\xef\xbb\xbf\xfe\xff\x00"))
+        return data
+
+    def _choose_encoding(self, data: bytes) -> None:
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            self.encoding = "UTF-16"
+        else:
+            declared = _DECLARED_ENCODING.match(data.removeprefix(b"\xef\xbb\xbf"))
+            self.encoding = declared[1].decode("ascii") if declared else "UTF-8"
+        try:
+            codec = codecs.lookup(self.encoding).name
+        except LookupError:
+            raise ImportFailure(
+                f"the file declares the encoding {self.encoding!r}, which is not one we know; "
+                "save the export as UTF-8",
+                line=1,
+            ) from None
+        if codec.startswith(("utf-16", "utf-32")) and not data.startswith((b"\xff", b"\xfe")):
+            raise ImportFailure(
+                f"the file declares the encoding {self.encoding!r}, but its declaration is "
+                "written one byte per character, so the file is not in that encoding",
+                line=1,
+            )
+        # expat reads UTF-8 and UTF-16 itself, and other encodings one byte at a time:
+        # those of more bytes per character (Shift_JIS, GB2312…) it refuses.
+        if (
+            not codec.startswith("utf-16")
+            and len(bytes(range(256)).decode(codec, "replace")) != 256
+        ):
+            raise ImportFailure(
+                f"the file declares the encoding {self.encoding!r}, which the XML parser "
+                "cannot read (it reads UTF-8, UTF-16 and one-byte encodings); save the export "
+                "as UTF-8",
+                line=1,
+            )
+        self.decoder = codecs.getincrementaldecoder(codec)()
+
+    def _checked(self, data: bytes) -> bytes:
+        pending = self.decoder.getstate()[0]  # the start of a character cut by the last read
+        try:
+            self.decoder.decode(data, final=not data)
+        except UnicodeDecodeError as exc:
+            at = max(exc.start - len(pending), 0)  # in `data`
+            offset = self.offset + at
+            line = self.line + data[:at].count(b"\n")
+            bad = (pending + data)[exc.start : exc.end]
+            self.failure = (
+                f"not valid {self.encoding} (the encoding the file declares): byte "
+                f"0x{bad[0]:02x} at offset {offset:,} ({exc.reason}); was the file saved in "
+                "another encoding, such as Latin-1 or Windows-1252?",
+                line,
+            )
+            return data[:at]
+        return data
+
+
+class _BadBytes(Exception):
+    """Raised through the XML parser at the first byte not in the declared encoding."""
+
+
+# The XML declaration's encoding, which must come first in the file.
+_DECLARED_ENCODING = re.compile(rb"""<\?xml[^>]*?\sencoding\s*=\s*["']([A-Za-z][\w.:-]*)["']""")
+
+
+class _Parser:
+    """The state of one pass over an export: where the parser is (for messages), what it
+    has seen, and what it has parsed."""
+
+    def __init__(self):
+        self.parsed = ParsedSource(source=SOURCE_WXR, site_name=None)
+        self.path: list[Element] = []  # the open elements, the root first
+        self.seen_wp = False
+        self.item_number = 0
+        self.post_ids: set[int] = set()
+        self.unknown_wordpress_namespaces: set[str] = set()
+
+    def start(self, element: Element) -> None:
+        name = _name(element.tag)
+        if not self.path and name != "rss":
+            raise ImportFailure(
+                f"not a WordPress export: the root element is <{name}>, not <rss>", line=1
+            )
+        self.seen_wp = self.seen_wp or name.startswith("wp:")
+        self.path.append(element)
+        if name == "item" and len(self.path) == 3:
+            self.item_number += 1
+
+    def end(self, element: Element) -> None:
+        self.path.pop()
+        name = _name(element.tag)
+        if len(self.path) != 2:
+            return
+        if name == "item":
+            if not self.seen_wp:
+                where = _item_where(element, self.item_number)
+                raise ImportFailure(self._not_wordpress(), where=where)
+            _parse_item(element, self.item_number, self.parsed, self.post_ids)
+            element.clear()
+        elif name in ("title", "link", "wp:base_site_url", "wp:base_blog_url"):
+            _channel_field(name, (element.text or "").strip(), self.parsed)
+
+    def namespace(self, uri: str) -> None:
+        if "wordpress" in uri.lower() and _prefix(uri) is None:
+            self.unknown_wordpress_namespaces.add(uri)
+
+    def finish(self) -> ParsedSource:
+        if not self.seen_wp:
+            raise ImportFailure(self._not_wordpress(), where="rss > channel")
+        return self.parsed
+
+    def _not_wordpress(self) -> str:
+        known = ", ".join(sorted(self.unknown_wordpress_namespaces)[:3])
+        hint = (
+            f"; its namespace {known} is not WordPress's export namespace "
+            "(wordpress.org/export/1.x/)"
+            if known
+            else " (plain RSS? a WordPress export comes from Tools > Export)"
+        )
+        return f"not a WordPress export: no <wp:…> elements{hint}"
+
+    def context(self) -> str:
+        """Where the parser is, for a message: "inside item 3 ('Title') > wp:comment"."""
+        names = [_name(e.tag) for e in self.path]
+        if not names:
+            return "after the last element" if self.item_number or self.seen_wp else "at the start"
+        if len(names) < 3 or names[2] != "item":
+            return "inside " + " > ".join(names[-3:])
+        return "inside " + " > ".join([_item_where(self.path[2], self.item_number), *names[3:]])
+
+    def bad_bytes(self, source: _CheckedBytes) -> ImportFailure:
+        message, line = source.failure
+        return ImportFailure(f"{message} ({self.context()})", line=line)
+
+
+def _item_where(item: Element, number: int) -> str:
+    title = _child_text(item, "title")
+    return f"item {number} ({title[:60]!r})" if title else f"item {number}"
+
+
 def parse_wxr(stream: BinaryIO) -> ParsedSource:
     """Parse a WXR export from a binary stream. Raises ImportFailure naming the line (for
-    malformed XML) or the element (for a post or comment that makes no sense)."""
-    parsed = ParsedSource(source=SOURCE_WXR, site_name=None)
-    seen_root = seen_wp = False
-    item_number = 0
-    depth = 0
-    post_ids: set[int] = set()
+    malformed XML or bytes) and the element (for a post or comment that makes no sense)."""
+    source = _CheckedBytes(stream)
+    state = _Parser()
     parser = DefusedXMLParser(
         target=TreeBuilder(), forbid_dtd=True, forbid_entities=True, forbid_external=True
     )
+    events = ("start", "end", "start-ns")
     try:
-        for event, element in iterparse(stream, events=("start", "end"), parser=parser):
-            name = _name(element.tag)
+        for event, element in iterparse(source, events=events, parser=parser):
             if event == "start":
-                if not seen_root:
-                    seen_root = True
-                    if name != "rss":
-                        raise ImportFailure(
-                            f"not a WordPress export: the root element is <{name}>, not <rss>",
-                            line=1,
-                        )
-                if name.startswith("wp:"):
-                    seen_wp = True
-                depth += 1
-                continue
-            depth -= 1
-            if name == "item" and depth == 2:
-                item_number += 1
-                _parse_item(element, item_number, parsed, post_ids)
-                element.clear()
-            elif depth == 2 and name in ("title", "link", "wp:base_site_url", "wp:base_blog_url"):
-                _channel_field(name, (element.text or "").strip(), parsed)
+                state.start(element)
+            elif event == "end":
+                state.end(element)
+            else:
+                state.namespace(element[1])
+    except _BadBytes:
+        raise state.bad_bytes(source) from None
     except ParseError as exc:
-        line, column = exc.position
-        raise ImportFailure(f"malformed XML at column {column + 1}: {exc.msg}", line=line) from None
+        raise _malformed(exc, state, source) from None
     except DefusedXmlException:
         # A DOCTYPE is where entity declarations live, and entities are how an "XML bomb"
         # expands a few lines into gigabytes; WordPress never writes one.
@@ -170,18 +369,42 @@ def parse_wxr(stream: BinaryIO) -> ParsedSource:
             "a WordPress export never has one",
             line=getattr(expat, "CurrentLineNumber", None),
         ) from None
-    if not seen_root:
-        raise ImportFailure("the file is empty", line=1)
-    if not seen_wp:
-        raise ImportFailure("not a WordPress export: no wp: elements (is this plain RSS?)")
-    return parsed
+    if source.failure:  # a character cut short at the very end of the file
+        raise state.bad_bytes(source)
+    return state.finish()
+
+
+def _malformed(exc: ParseError, state: _Parser, source: _CheckedBytes) -> ImportFailure:
+    """The failure to report for XML that expat cannot read, in the words of its cause."""
+    line, column = exc.position
+    if source.failure:
+        return state.bad_bytes(source)  # bytes not in the declared encoding: say that
+    if not state.path and not source.content:
+        return ImportFailure("the file is empty", line=1)
+    if exc.code == _NO_ELEMENTS and not state.path and not state.item_number:
+        return ImportFailure("the file holds no XML element (not a WordPress export)", line=line)
+    if exc.code == _UNKNOWN_ENCODING:
+        return ImportFailure(
+            f"the file's encoding {source.encoding!r} cannot be read by the XML parser; "
+            "save the export as UTF-8",
+            line=line,
+        )
+    problem = re.sub(r": line \d+, column \d+$", "", str(exc))
+    return ImportFailure(
+        f"malformed XML at column {column + 1} ({state.context()}): {problem}", line=line
+    )
+
+
+_NO_ELEMENTS = expat_errors.codes[expat_errors.XML_ERROR_NO_ELEMENTS]
+_UNKNOWN_ENCODING = expat_errors.codes[expat_errors.XML_ERROR_UNKNOWN_ENCODING]
 
 
 def _channel_field(name: str, value: str, parsed: ParsedSource) -> None:
     if name == "title" and value and parsed.site_name is None:
         parsed.site_name = value[:SITE_NAME_MAX]
     elif value and not parsed.site_domain and name != "title":
-        host = urlsplit(value).hostname or ""
+        parts = _split_url(value, f"rss > channel > {name}", parsed)
+        host = (parts.hostname or "") if parts else ""
         parsed.site_domain = host.removeprefix("www.")[:253]
 
 
@@ -206,20 +429,51 @@ def _parse_item(item: Element, number: int, parsed: ParsedSource, post_ids: set[
     if len(title) > TITLE_MAX:
         parsed.skipped.append(Skipped(where, f"title cut to {TITLE_MAX} characters", title))
 
-    body_html = sanitize(autop(_child_text(item, "content:encoded")))
+    body_html = _clean(
+        _child_text(item, "content:encoded"),
+        f"{where} > content:encoded",
+        parsed,
+        max_bytes=ARTICLE_MAX_BYTES,
+        max_elements=ARTICLE_MAX_ELEMENTS,
+    )
+    deck_html = _clean(
+        _child_text(item, "excerpt:encoded"),
+        f"{where} > excerpt:encoded",
+        parsed,
+        max_bytes=COMMENT_MAX_BYTES,
+        paragraphs=False,
+    )
     article = ArticleRecord(
         key=str(post_id),
         title=title[:TITLE_MAX] or f"(untitled post {post_id})",
         body=html_to_text(body_html),
-        deck=html_to_text(sanitize(_child_text(item, "excerpt:encoded"))),
+        deck=html_to_text(deck_html),
         byline=_child_text(item, "dc:creator")[:NAME_MAX],
         published_at=_gmt(_child_text(item, "wp:post_date_gmt"), f"{where} > wp:post_date_gmt")
         or _pub_date(_child_text(item, "pubDate")),
-        source_url=_web_url(_child_text(item, "link")),
+        source_url=_web_url(_child_text(item, "link"), f"{where} > link", parsed),
     )
     raw = [child for child in item if _name(child.tag) == "wp:comment"]
     article.comments = _thread(raw, where, parsed)
     parsed.articles.append(article)
+
+
+def _clean(
+    markup: str,
+    where: str,
+    parsed: ParsedSource,
+    *,
+    max_bytes: int,
+    max_elements: int | None = None,
+    paragraphs: bool = True,
+) -> str:
+    """Sanitized HTML for content as WordPress stores it (paragraphs made as WordPress shows
+    them), cut to what sanitizing handles in bounded time; each cut is a warning."""
+    markup, cut = truncate(markup, max_bytes)  # first: autop is linear, but in the length
+    bounded = bound(autop(markup) if paragraphs else markup, max_elements=max_elements)
+    for problem in ([cut] if cut else []) + list(bounded.cuts):
+        parsed.warnings.append(Notice(where, problem))
+    return sanitize(bounded.markup, max_elements=max_elements)
 
 
 # The comments an item keeps: comment id -> (parent id, the rest of its CommentRecord).
@@ -267,7 +521,12 @@ def _reader_comments(raw: list[Element], where: str, parsed: ParsedSource) -> _K
         if comment_id in kept:
             raise ImportFailure(f"comment id {comment_id} appears twice", where=at)
         parent = _integer(_child_text(element, "wp:comment_parent") or "0", "parent", at)
-        html = sanitize(autop(_child_text(element, "wp:comment_content")))
+        html = _clean(
+            _child_text(element, "wp:comment_content"),
+            f"{at} > wp:comment_content",
+            parsed,
+            max_bytes=COMMENT_MAX_BYTES,
+        )
         kept[comment_id] = (
             parent,
             {

@@ -308,3 +308,125 @@ def test_a_page_without_comments_is_imported_with_a_warning(tmp_path):
     output = import_pages(notes, site="Asbarez")
     assert "notes.txt: no comments found" in output
     assert Article.objects.get().title == "Meeting notes"
+
+
+# Text that cannot be placed (issue 11) is reported with its line and left out: never folded
+# into the site's policy or the article.
+
+POLICY_CAPTURE = ASBAREZ[3]  # 004: policy, then comments 1 and 2, no reply form after them
+
+
+def capture_with(tmp_path, name: str, edit):
+    text = (PAGES / POLICY_CAPTURE).read_text("utf-8")
+    path = tmp_path / name
+    path.write_text(edit(text), "utf-8")
+    return path
+
+
+def orphan_reply(text: str) -> str:
+    first = "\n  1. sylva portoian,MD said:"
+    assert text.count(first) == 1
+    orphan = "\n    • Ghost said:\n\n      I answer a comment on the page before.\n\n"
+    return text.replace(first, orphan + first)
+
+
+def policy_versions() -> list[tuple[int, str]]:
+    from moderation.models import Policy
+
+    return list(Policy.objects.order_by("version").values_list("version", "text"))
+
+
+def test_a_reply_before_the_first_comment_is_reported_and_left_out(tmp_path):
+    path = capture_with(tmp_path, "orphan.txt", orphan_reply)
+    line = path.read_text("utf-8").split("\n").index("    • Ghost said:") + 1
+
+    output = import_pages(path, site="Asbarez")
+
+    assert f"orphan.txt: line {line}: a reply before the first numbered comment" in output
+    assert "left out ('Ghost said:')" in output
+    assert not Comment.objects.filter(body_text__contains="page before").exists()
+    assert Comment.objects.count() == 2
+    article = Article.objects.get()
+    assert "Ghost" not in article.body
+    assert "Ghost" not in article.site.policy_text
+
+
+def test_an_orphan_reply_leaves_the_policy_untouched(tmp_path):
+    import_pages(PAGES / POLICY_CAPTURE, site="Asbarez")
+    policy, versions = Site.objects.get().policy_text, policy_versions()
+
+    output = import_pages(capture_with(tmp_path, "orphan.txt", orphan_reply), site="Asbarez")
+
+    assert Site.objects.get().policy_text == policy
+    assert policy_versions() == versions
+    assert "policy" not in output.replace("discussion policy", "")
+
+
+def cut_mid_comment(text: str) -> str:
+    return text[: text.index("the question is what Russians") + 10]
+
+
+def test_a_capture_cut_off_mid_comment_warns_and_leaves_that_comment_out(tmp_path):
+    path = capture_with(tmp_path, "cut.txt", cut_mid_comment)
+    line = path.read_text("utf-8").split("\n").index("  2. N.ohanian said:") + 1
+
+    output = import_pages(path, site="Asbarez")
+
+    assert f"cut.txt: line {line}: the capture ends inside comment 2" in output
+    assert "stops mid-text" in output
+    assert list(Comment.objects.values_list("position", flat=True)) == ["1"]
+
+
+def test_a_capture_cut_off_mid_thread_leaves_the_policy_untouched(tmp_path):
+    import_pages(PAGES / POLICY_CAPTURE, site="Asbarez")
+    policy, versions = Site.objects.get().policy_text, policy_versions()
+
+    import_pages(capture_with(tmp_path, "cut.txt", cut_mid_comment), site="Asbarez")
+    import_pages(
+        capture_with(tmp_path, "cut-in-marker.txt", lambda t: t[: t.index("  2. N.ohan") + 4]),
+        site="Asbarez",
+    )
+
+    assert Site.objects.get().policy_text == policy
+    assert policy_versions() == versions
+
+
+def test_a_capture_cut_off_inside_the_policy_leaves_the_policy_untouched(tmp_path):
+    import_pages(PAGES / POLICY_CAPTURE, site="Asbarez")
+    policy = Site.objects.get().policy_text
+    path = capture_with(tmp_path, "cut.txt", lambda t: t[: t.index("fully responsible") + 5])
+
+    output = import_pages(path, site="Asbarez")
+
+    assert "the capture ends inside the discussion policy" in output
+    assert Site.objects.get().policy_text == policy
+
+
+def test_a_thread_without_the_reply_form_after_it_may_be_cut_off(tmp_path):
+    path = capture_with(tmp_path, "whole.txt", lambda t: t + "\n")
+    output = import_pages(path, site="Asbarez")
+    assert "whole.txt: line 75: the capture ends with comment 2 and no reply form" in output
+    assert Comment.objects.count() == 2
+
+
+def test_a_thread_followed_by_the_reply_form_is_complete():
+    output = import_pages(PAGES / ASBAREZ[2], site="Asbarez")
+    assert "no reply form" not in output
+
+
+def test_a_policy_change_from_an_import_is_shown(tmp_path):
+    import_pages(PAGES / POLICY_CAPTURE, site="Asbarez")
+    edited = capture_with(
+        tmp_path, "edited.txt", lambda t: t.replace("Comments are welcomed", "Comments are read")
+    )
+
+    output = import_pages(edited, site="Asbarez")
+
+    assert "edited.txt: this file changes the site's posted policy text" in output
+    assert "was: 'Comments are welcomed" in output
+    assert "now: 'Comments are read" in output
+
+
+def test_a_first_policy_from_an_import_is_shown():
+    output = import_pages(PAGES / POLICY_CAPTURE, site="Asbarez")
+    assert "the site's posted policy is now the text of this file: 'Comments are" in output

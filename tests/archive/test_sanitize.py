@@ -6,11 +6,27 @@ run script, load something or restyle the page. test_wxr.py uses it on the threa
 """
 
 import re
+import time
 from html.parser import HTMLParser
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from archive.sanitize import autop, html_to_text, sanitize, text_to_html
+from archive import sanitize as sanitize_module
+from archive.sanitize import (
+    ALLOWED_TAGS,
+    COMMENT_MAX_BYTES,
+    MAX_DEPTH,
+    MAX_ELEMENTS,
+    MAX_FORMATTING,
+    autop,
+    bound,
+    html_to_text,
+    sanitize,
+    text_to_html,
+    truncate,
+)
 
 # Written out here rather than imported, so widening the sanitizer's allowlist fails a test.
 SAFE_TAGS = {
@@ -283,3 +299,142 @@ def test_html_to_text_keeps_preformatted_text():
 )
 def test_published_text_survives_the_trip_through_html(text):
     assert html_to_text(sanitize(text_to_html(text))) == text
+
+
+# Bounded sanitizing (issue 11): what bleach's parser is given is cut to a bounded amount of
+# work, and ordinary comments are not touched at all.
+
+
+class _Nesting(HTMLParser):
+    """How many elements sanitized HTML holds and how deep they nest."""
+
+    VOID = {"br"}
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.elements = self.depth = self.deepest = 0
+
+    def handle_starttag(self, tag, attrs):
+        self.elements += 1
+        if tag not in self.VOID:
+            self.depth += 1
+            self.deepest = max(self.deepest, self.depth)
+
+    def handle_endtag(self, tag):
+        if tag not in self.VOID:
+            self.depth -= 1
+
+
+def nesting(markup: str) -> _Nesting:
+    parser = _Nesting()
+    parser.feed(markup)
+    parser.close()
+    return parser
+
+
+ORDINARY = [
+    "Plain words, nothing else.",
+    '<p>A <b>bold</b> claim with <a href="https://example.com/">a source</a>.</p>',
+    "<blockquote><p>Quoted <em>words</em></p></blockquote>\n<p>My answer.</p>",
+    "<ul><li>one</li><li>two <code>x</code></li></ul>",
+    "<b>forgot to close, <i>twice",
+    "<p><b>misnested</p> words</b> <!-- a note -->",
+    '<b title="a>b">quoted ">" in an attribute</b>',
+]
+
+
+@pytest.mark.parametrize("markup", ORDINARY)
+def test_bound_returns_ordinary_markup_as_it_is(markup):
+    bounded = bound(markup, max_bytes=COMMENT_MAX_BYTES)
+    assert bounded.markup is markup
+    assert bounded.cuts == ()
+
+
+@pytest.mark.parametrize(("payload", "forbidden"), XSS.values(), ids=XSS.keys())
+def test_bound_leaves_payloads_to_bleach(payload, forbidden):
+    assert bound(payload).markup is payload
+
+
+def test_bound_cuts_to_max_bytes_at_a_character_boundary():
+    bounded = bound("é" * 10, max_bytes=5)
+    assert bounded.markup == "éé"
+    assert bounded.cuts == ("cut to its first 5 bytes (it had 10 characters)",)
+
+
+def test_unclosed_tags_past_the_caps_are_removed_and_their_text_kept():
+    bounded = bound("<b>x" * 100)
+    assert bounded.markup.count("<b>") == MAX_FORMATTING
+    assert bounded.markup.count("x") == 100
+    assert "92 tag(s) opened beyond" in bounded.cuts[0]
+
+
+def test_nesting_past_max_depth_is_removed():
+    html = sanitize("<blockquote>" * 100 + "deep")
+    assert nesting(html).deepest == MAX_DEPTH
+    assert html_to_text(html) == "deep"
+
+
+def test_tags_after_the_element_budget_are_removed_and_their_text_kept():
+    bounded = bound("<b>x</b> " * 3_000)
+    assert f"after the first {MAX_ELEMENTS:,} elements, removed" in bounded.cuts[-1]
+    assert bounded.markup.count("x") == 3_000
+    assert nesting(sanitize(bounded.markup)).elements <= MAX_ELEMENTS + 1
+
+
+def test_bound_counts_every_allowed_tag_it_knows_how_html5lib_nests():
+    # A tag added to the allowlist must be given its kind in sanitize.py (formatting,
+    # special or other), or the caps would miscount it.
+    assert sanitize_module._FORMATTING | sanitize_module._SPECIAL <= ALLOWED_TAGS
+    others = ALLOWED_TAGS - sanitize_module._FORMATTING - sanitize_module._SPECIAL
+    assert others == {"abbr", "acronym", "br", "cite", "del", "q"}
+
+
+TAG_SOUP = st.lists(
+    st.one_of(
+        st.builds(
+            "<{}{}>".format,
+            st.sampled_from(sorted(SAFE_TAGS | {"div", "span", "table", "td", "script"})),
+            st.sampled_from(["", ' title="t"', ' href="https://e.com/"', "/"]),
+        ),
+        st.builds("</{}>".format, st.sampled_from(sorted(SAFE_TAGS | {"div", "td"}))),
+        st.sampled_from(["x", " ", "\n", "<!-- c -->", "&amp;", "<?pi>"]),
+    ),
+    max_size=80,
+)
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(TAG_SOUP, st.integers(1, 300))
+def test_sanitized_tag_soup_stays_within_the_caps(pieces, repeat):
+    html = sanitize("".join(pieces) * repeat)
+    shape = nesting(html)
+    # html5lib re-opens up to MAX_FORMATTING formatting elements once the budget is spent.
+    assert shape.elements <= MAX_ELEMENTS + MAX_FORMATTING + 1
+    assert shape.deepest <= MAX_DEPTH + MAX_FORMATTING
+    assert unsafe_markup(html) == []
+
+
+UNCLOSED_64_KB = {
+    "unclosed <b>": "<b>x",
+    "<p><b> repeated": "<p><b>x",
+    "misnested <b><i>": "<b><i>x</b></i>",
+    "unclosed <cite>": "<cite>x",
+    "<b> around <blockquote>": "<b><blockquote>x</b></blockquote>",
+    "distinct links in paragraphs": '<p><a href="https://e.com/1">x</p>',
+}
+
+
+@pytest.mark.parametrize("unit", UNCLOSED_64_KB.values(), ids=UNCLOSED_64_KB.keys())
+def test_64_kb_of_unclosed_tags_sanitizes_in_under_a_second(unit):
+    # Timed, because the issue asks for a bound on time: before, 64 KB of "<b>x" took 3.3 s
+    # (and grew with the square of the length). The bound is generous: it takes ~0.1-0.4 s.
+    # Cleaned as the WordPress importer cleans a comment (wxr._clean).
+    markup = (unit * (COMMENT_MAX_BYTES // len(unit) + 1))[:COMMENT_MAX_BYTES]
+    started = time.perf_counter()
+    markup, _ = truncate(markup, COMMENT_MAX_BYTES)
+    bounded = bound(autop(markup))
+    html = sanitize(bounded.markup)
+    elapsed = time.perf_counter() - started
+    assert elapsed < 1.0
+    assert bounded.cuts
+    assert "x" in html_to_text(html)

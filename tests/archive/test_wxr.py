@@ -16,6 +16,7 @@ from django.urls import reverse
 
 from archive.models import Article, Comment, Commenter, Site, Source, SourceStatus
 from tests.archive.test_sanitize import LINK_REL, XSS, unsafe_markup
+from tests.conftest import ROOT
 
 # A building block for exports: an element with its text, or nothing when the value is None.
 
@@ -867,3 +868,120 @@ def test_held_comment_is_badged_on_the_thread_page(export, researcher_client):
     import_wxr(export(wxr(post(comment(1, "Waiting.", approved="0")))))
     html = thread_page(researcher_client, Article.objects.get())
     assert 'class="badge held"' in html
+
+
+# Read liberally (issue 11): namespaces however declared, clear words for what is not an
+# export, and warnings (not failures) for what can be left out. The small exports named here
+# are in fixtures/wxr/.
+
+WXR_FIXTURES = ROOT / "fixtures" / "wxr"
+
+
+@pytest.mark.parametrize(
+    "namespace",
+    [
+        "https://wordpress.org/export/1.2/",
+        "http://wordpress.org/export/1.0/",
+        "http://wordpress.org/export/1.1/",
+        "https://wordpress.org/export/1.1",
+        "http://www.wordpress.org/export/1.2/",
+    ],
+)
+def test_export_imports_whatever_the_scheme_or_version_of_its_namespace(export, namespace):
+    version = namespace.rstrip("/").rsplit("/", 1)[1]
+    document = THREAD.replace("http://wordpress.org/export/1.2/", namespace).replace(
+        "/export/1.2/excerpt/", f"/export/{version}/excerpt/"
+    )
+    import_wxr(export(document))
+    assert Article.objects.get().source_key == "10"
+    assert Comment.objects.count() == 4
+
+
+def test_export_with_https_namespaces_and_its_own_prefix_imports():
+    output = import_wxr(WXR_FIXTURES / "https-namespaces.xml")
+    assert "Imported https-namespaces.xml -> Test Site" in output
+    comment = Comment.objects.select_related("article", "commenter").get()
+    assert comment.article.title == "Hello world!"
+    assert comment.commenter.name == "A WordPress Commenter"
+    assert comment.body_text == "Hi, this is a comment."
+
+
+def test_plain_rss_with_items_is_not_a_wordpress_export_and_names_the_item():
+    path = WXR_FIXTURES / "plain-rss.xml"
+    message = assert_refused(
+        [path],
+        f"{path}: item 1 ('Council approves the new bridge')",
+        "not a WordPress export: no <wp:…> elements",
+    )
+    assert "wp:post_id" not in message
+
+
+def test_export_in_another_wordpress_namespace_names_it(export):
+    path = export(THREAD.replace("wordpress.org/export", "wordpress.com/export"))
+    assert_refused([path], "not a WordPress export", "http://wordpress.com/export/1.2/")
+
+
+def test_malformed_urls_are_left_out_with_a_warning_naming_the_element():
+    output = import_wxr(WXR_FIXTURES / "bad-urls.xml")
+    assert (
+        "bad-urls.xml: item 1 ('A post with a broken link'), post 7 > link: "
+        "'http://[oops/2024/a-post/' is not a valid URL"
+    ) in output
+    assert "bad-urls.xml: rss > channel > wp:base_site_url: 'http://[oops'" in output
+    articles = dict(Article.objects.values_list("source_key", "source_url"))
+    assert articles == {"7": "", "8": "https://broken-links.example.org/2024/good/"}
+    assert Site.objects.get().domain == ""
+    assert Comment.objects.get().body_text == "Still here."
+
+
+def test_empty_file_says_it_is_empty():
+    path = WXR_FIXTURES / "empty.xml"
+    message = assert_refused([path], f"{path}: line 1: the file is empty")
+    assert "malformed" not in message
+
+
+def test_file_of_white_space_says_it_is_empty(export):
+    path = export("\n  \n")
+    assert_refused([path], f"{path}: line 1: the file is empty")
+
+
+def test_latin1_bytes_in_a_utf8_export_name_encoding_offset_and_element():
+    path = WXR_FIXTURES / "latin1-declared-utf8.xml"
+    offset = path.read_bytes().index(b"\xe9")
+    message = assert_refused(
+        [path],
+        f"{path}: line 19: not valid UTF-8 (the encoding the file declares)",
+        f"byte 0xe9 at offset {offset}",
+        "inside item 1 ('New menu at the town hall') > wp:comment > wp:comment_content",
+    )
+    assert "malformed XML" not in message
+
+
+def test_encoding_the_xml_parser_cannot_read_is_named(export):
+    path = export(THREAD.replace('encoding="UTF-8"', 'encoding="Shift_JIS"'))
+    assert_refused([path], "line 1", "'Shift_JIS'", "save the export as UTF-8")
+
+
+def test_unknown_encoding_is_named(export):
+    path = export(THREAD.replace('encoding="UTF-8"', 'encoding="klingon-8"'))
+    assert_refused([path], "line 1", "'klingon-8', which is not one we know")
+
+
+def test_malformed_xml_names_the_element_it_is_in(export):
+    document = THREAD.replace("<wp:comment_parent>0</wp:comment_parent>", "<wp:comment_parent>0", 1)
+    assert_refused([export(document)], "inside item 1 ('A story') > wp:comment")
+
+
+def test_comment_longer_than_wordpress_allows_is_cut_with_a_warning(export):
+    output = import_wxr(export(wxr(post(comment(7, "word " * 20_000)))))
+    assert "post 10 > wp:comment 7 > wp:comment_content: cut to its first 65,525 bytes" in output
+    assert len(Comment.objects.get().body_text.encode()) <= 65_525
+
+
+def test_comment_of_64_kb_of_unclosed_tags_is_cut_and_reported(export):
+    output = import_wxr(export(wxr(post(comment(7, "<b>bold " * 8_000)))))
+    assert "wp:comment 7 > wp:comment_content" in output
+    assert "unclosed formatting elements removed (their text kept)" in output
+    saved = Comment.objects.get()
+    assert saved.body_text.startswith("bold bold")
+    assert saved.body_html.count("<b>") <= 8

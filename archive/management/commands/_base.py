@@ -121,6 +121,12 @@ class ImportCommand(BaseCommand):
                     "section is in a shape this importer does not know"
                 )
             )
+        for notice in report.warnings:
+            self.stdout.write(
+                self.style.WARNING(f"  {path.name}: {notice.where}: {notice.message}")
+            )
+        if report.policy_change:
+            self.stdout.write(self.style.WARNING(_policy_change(path, report)))
         if report.kept_missing:
             self.stdout.write(
                 self.style.WARNING(
@@ -128,3 +134,24 @@ class ImportCommand(BaseCommand):
                     f"this file and were kept: {', '.join(report.kept_missing[:10])}"
                 )
             )
+
+
+def _policy_change(path: Path, report: LoadReport) -> str:
+    before, after = report.policy_change
+    if not before:
+        return (
+            f"  {path.name}: the site's posted policy is now the text of this file: {_clip(after)}"
+        )
+    return (
+        f"  {path.name}: this file changes the site's posted policy text\n"
+        f"    was: {_clip(before)}\n    now: {_clip(after)}"
+    )
+
+
+def _clip(text: str, width: int = 160) -> str:
+    """A long text on one line, its middle left out: its start and end show what changed."""
+    text = " ".join(text.split())
+    if len(text) <= width:
+        return repr(text)
+    half = (width - 5) // 2
+    return repr(f"{text[:half]} […] {text[-half:]}")
