@@ -164,8 +164,12 @@ def _import(before, after):
     counts = [
         f"{key.replace('_', ' ')}: {value}"
         for key, value in after.items()
-        if isinstance(value, int) and value
+        if isinstance(value, int) and not isinstance(value, bool) and value
     ]
+    if warnings := after.get("warnings"):
+        counts.append(f"{len(warnings)} warning(s)")
+    if after.get("policy_changed"):
+        counts.append("policy text changed")
     return f"{after.get('source', '?')} import" + (f" ({', '.join(counts)})" if counts else "")
 
 

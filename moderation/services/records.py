@@ -98,6 +98,9 @@ def record_import(*, site, source, origin, report, user=None) -> AuditEvent:
             "comments_updated": report.comments_updated,
             "comments_unchanged": report.comments_unchanged,
             "commenters_created": report.commenters_created,
+            # What the file held that was cut or left out, and a change of the posted policy.
+            "warnings": [f"{w.where}: {w.message}" for w in report.warnings][:100],
+            "policy_changed": report.policy_change is not None,
         },
         note=origin,
         site=site,

@@ -8,6 +8,7 @@ from django.core.management import CommandError, call_command
 
 from archive.models import Article, Comment, Commenter, Site, SourceStatus
 from archive.signals import comments_imported
+from moderation.models import AuditEvent
 from tests.conftest import PAGES
 
 ASBAREZ = [
@@ -360,6 +361,10 @@ def test_an_orphan_reply_leaves_the_policy_untouched(tmp_path):
     assert Site.objects.get().policy_text == policy
     assert policy_versions() == versions
     assert "policy" not in output.replace("discussion policy", "")
+    # The audit event of the import records the warning, and no policy change.
+    event = AuditEvent.objects.filter(action="import").latest("id")
+    assert event.after["policy_changed"] is False
+    assert any("reply" in w for w in event.after["warnings"]), event.after["warnings"]
 
 
 def cut_mid_comment(text: str) -> str:
