@@ -13,11 +13,14 @@ import json
 from dataclasses import dataclass
 from datetime import UTC
 
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
 from django.utils import timezone
 
 from moderation import checkpoints
 from moderation.actions import Action
+from moderation.clients import client_address
 from moderation.models import AuditCheckpoint, AuditEvent, AuditHead
 
 GENESIS = "0" * 64
@@ -44,7 +47,7 @@ class Context:
             return cls()
         return cls(
             request_id=getattr(request, "request_id", ""),
-            client_address=request.META.get("REMOTE_ADDR") or None,
+            client_address=client_address(request),
             forwarded_request_id=getattr(request, "forwarded_request_id", ""),
         )
 
@@ -97,6 +100,13 @@ def append(
         raise RuntimeError("audit.append() must run inside the transaction of its change")
     if action not in Action.values:
         raise ValueError(f"{action!r} is not an audit action: add it to moderation.actions.Action")
+    if not settings.DEBUG and not checkpoints.configured():
+        # A server started without `migrate`'s system check: refuse, rather than record a
+        # history nobody signs.
+        raise ImproperlyConfigured(
+            "No audit signing key (AUDIT_SIGNING_KEY_FILE): nothing is recorded unsigned. "
+            "See `manage.py check`."
+        )
     context = context or Context()
     # Lock the head first: on PostgreSQL a row lock, on SQLite the database write lock.
     # The count comes back with the lock (RETURNING: PostgreSQL, SQLite 3.35+): a checkpoint is

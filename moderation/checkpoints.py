@@ -20,6 +20,7 @@ latest one.
 import base64
 import hashlib
 import json
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,6 +36,7 @@ from django.utils import timezone
 from moderation.models import AuditCheckpoint
 
 DOMAIN = "moderation-audit-checkpoint/1"
+log = logging.getLogger(__name__)
 
 
 # Keys
@@ -206,8 +208,14 @@ def write(event_id: int, appended: int, head_hash: str, key=None) -> AuditCheckp
 
 
 def _keep_outside(line: str) -> None:
-    with open(settings.AUDIT_CHECKPOINT_FILE, "a", encoding="utf-8") as kept:
-        kept.write(line + "\n")
+    """Append to the copy outside. The action is saved by now: a copy that cannot be
+    written is logged as an error (with the line, to add by hand), never the action's."""
+    path = settings.AUDIT_CHECKPOINT_FILE
+    try:
+        with open(path, "a", encoding="utf-8") as kept:
+            kept.write(line + "\n")
+    except OSError as error:
+        log.error("audit checkpoint not copied to %s (%s): %s", path, error, line)
 
 
 def due(appended: int) -> bool:
@@ -215,9 +223,17 @@ def due(appended: int) -> bool:
     return every > 0 and appended % every == 0
 
 
-def latest() -> Signed | None:
-    checkpoint = AuditCheckpoint.objects.order_by("-appended", "-pk").first()
-    return Signed.of(checkpoint) if checkpoint else None
+def latest(look_back: int = 50) -> AuditCheckpoint | None:
+    """The newest stored checkpoint whose signature the configured key verifies (a row
+    written behind the triggers, or with another key, is passed over: what the audit page
+    shows and every export carries must be genuine); the newest one when no key is
+    configured to verify with (`verify_audit --public-key` still checks it)."""
+    key = verification_key()
+    newest = AuditCheckpoint.objects.order_by("-appended", "-pk")[:look_back]
+    for checkpoint in newest:
+        if key is None or Signed.of(checkpoint).verifies(key):
+            return checkpoint
+    return None
 
 
 def read_file(path: str) -> list[Signed]:

@@ -14,7 +14,7 @@ from moderation.services.locks import is_contention
 
 log = logging.getLogger(__name__)
 
-_SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_SAFE_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
 class RequestIdMiddleware:
@@ -29,7 +29,7 @@ class RequestIdMiddleware:
     def __call__(self, request):
         request.request_id = uuid.uuid4().hex
         incoming = request.headers.get("X-Request-ID", "")
-        trusted = settings.TRUST_FORWARDED_REQUEST_ID and _SAFE_ID.match(incoming)
+        trusted = settings.TRUST_FORWARDED_REQUEST_ID and _SAFE_ID.fullmatch(incoming)
         request.forwarded_request_id = incoming if trusted else ""
         response = self.get_response(request)
         response["X-Request-ID"] = request.request_id

@@ -487,6 +487,7 @@ class RateCount(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["key", "window"], name="rate_count_unique")]
+        indexes = [models.Index(fields=["window"], name="rate_count_window")]  # for pruning
 
     def __str__(self):
         return f"{self.key} @ {self.window}: {self.hits}"

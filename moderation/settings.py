@@ -137,6 +137,9 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "moderation.views.accounts.locked_out"  # says for how long
 AXES_VERBOSE = False
+# The client's address, as the lockout, the rate limits and the audit log read it: behind
+# the TLS proxy, the address the proxy appended to X-Forwarded-For (moderation.clients).
+AXES_CLIENT_IP_CALLABLE = "moderation.clients.client_address"
 
 # A moderator's session ends after a working day, or when the browser closes.
 SESSION_COOKIE_AGE = env_int("DJANGO_SESSION_SECONDS", 8 * 60 * 60)
@@ -232,7 +235,8 @@ SESSION_COOKIE_HTTPONLY = True
 # Keep the proxy's X-Request-ID beside our own id in the audit log: only when the proxy sets
 # that header itself (a client's own is never trusted).
 TRUST_FORWARDED_REQUEST_ID = env_bool("DJANGO_TRUST_FORWARDED_REQUEST_ID", False)
-if env_bool("DJANGO_BEHIND_TLS_PROXY", False):
+BEHIND_TLS_PROXY = env_bool("DJANGO_BEHIND_TLS_PROXY", False)
+if BEHIND_TLS_PROXY:
     # Only behind a proxy that sets X-Forwarded-Proto itself and strips it from clients.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 

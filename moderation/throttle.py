@@ -9,6 +9,7 @@ and if not, how long until the window ends. Keys name what and whose: `reset-ip:
 
 import hashlib
 import math
+import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -32,7 +33,10 @@ class Verdict:
 
 
 def hashed(value: str) -> str:
-    return hashlib.sha256(value.strip().lower().encode()).hexdigest()[:32]
+    """A person's address as a key: compared as Django compares e-mail addresses (NFKC,
+    case-folded), so a long s (U+017F) for `s` is the same inbox."""
+    folded = unicodedata.normalize("NFKC", value.strip()).casefold()
+    return hashlib.sha256(folded.encode()).hexdigest()[:32]
 
 
 def allow(key: str, *, limit: int, per: timedelta) -> Verdict:

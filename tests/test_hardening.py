@@ -10,6 +10,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from moderation import throttle
 from moderation.models import AuditEvent
 from moderation.views import accounts
 from tests.conftest import AUDIT_KEY, ROOT
@@ -186,3 +187,41 @@ def test_production_refuses_to_start_without_an_audit_signing_key(tmp_path):
     assert "missing.key cannot be read" in unreadable.stderr
     malformed = check_deploy(AUDIT_SIGNING_KEY="not base64!")
     assert "AUDIT_SIGNING_KEY is not an Ed25519 private key" in malformed.stderr
+
+
+def test_behind_the_proxy_each_client_is_told_apart_by_the_address_the_proxy_adds(
+    settings, moderator, other_moderator
+):
+    """Behind the TLS proxy every request comes from the proxy's address: the client is the
+    last X-Forwarded-For entry (the one the proxy appended; what a client sent before it is
+    not believed)."""
+    settings.BEHIND_TLS_PROXY = True
+
+    def from_client(client_ip, username, password, claimed="10.9.9.9"):
+        return Client().post(
+            reverse("login"),
+            {"username": username, "password": password},
+            REMOTE_ADDR="127.0.0.1",
+            HTTP_X_FORWARDED_FOR=f"{claimed}, {client_ip}",
+        )
+
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        from_client("203.0.113.66", moderator.username, "wrong")
+    assert from_client("203.0.113.66", moderator.username, PASSWORD).status_code == 429
+    # The same name from the moderator's own machine, through the same proxy, logs in.
+    assert from_client("198.51.100.20", moderator.username, PASSWORD).status_code == 302
+    # A forged first entry does not make the attacker someone else.
+    assert (
+        from_client("203.0.113.66", moderator.username, PASSWORD, "198.51.100.20").status_code
+        == 429
+    )
+
+
+def test_case_and_unicode_variants_of_an_address_share_its_reset_limit(mona_with_email, mailoutbox):
+    variants = ["mona@example.org", "MONA@example.org", " Mona@Example.org ", "mona@example.org"]
+    for n, email in enumerate(variants):
+        Client().post(reverse("password_reset"), {"email": email}, REMOTE_ADDR=f"198.51.100.{n}")
+    assert len(mailoutbox) == accounts.RESETS_PER_EMAIL
+    assert throttle.hashed("corpu\u017f-admin@example.org") == throttle.hashed(
+        "corpus-admin@example.org"
+    )

@@ -490,7 +490,11 @@ class Export:
                 "head_hash": audit.head_hash(),
                 # The latest signed checkpoint of the audit history (moderation.checkpoints):
                 # a copy kept outside the database with every export.
-                "checkpoint": latest.__dict__ if (latest := checkpoints.latest()) else None,
+                "checkpoint": (
+                    checkpoints.Signed.of(latest).__dict__
+                    if (latest := checkpoints.latest())
+                    else None
+                ),
             },
             "warnings": warnings,
             "pseudonyms": pseudonyms,

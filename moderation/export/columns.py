@@ -130,11 +130,13 @@ LABEL_COLUMNS = [
 ]
 
 # Spreadsheets run a cell that starts with one of these as a formula (OWASP, CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# An apostrophe too: it is the escape itself, so a text that starts with one keeps it.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
 CSV_TEXT_RULE = (
     "In CSV files only, a text cell that begins with =, +, -, @, a tab or a carriage return "
     "gets an apostrophe (') in front, so that a spreadsheet shows it as text instead of "
-    "running it as a formula; remove that one leading apostrophe to get the exact text. "
+    "running it as a formula; so does a text that begins with an apostrophe itself. Remove "
+    "one leading apostrophe from a cell that starts with one to get the exact text. "
     "Numbers are never changed. JSON Lines files carry every text exactly (text_sha256 is "
     "always the hash of the exact text)."
 )

@@ -58,6 +58,7 @@ class Migration(migrations.Migration):
                 ("hits", models.PositiveIntegerField(default=0)),
             ],
             options={
+                "indexes": [models.Index(fields=["window"], name="rate_count_window")],
                 "constraints": [
                     models.UniqueConstraint(fields=("key", "window"), name="rate_count_unique")
                 ],

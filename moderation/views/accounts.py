@@ -9,6 +9,7 @@ from django.contrib.auth import views as auth_views
 from django.shortcuts import redirect, render
 
 from moderation import throttle
+from moderation.clients import client_address
 
 # Password-reset requests: per client address, and per e-mail address asked for.
 RESETS_PER_ADDRESS = 5
@@ -44,7 +45,7 @@ class PasswordResetView(auth_views.PasswordResetView):
     page says what it always says (it never tells whether an address has an account)."""
 
     def form_valid(self, form):
-        address = self.request.META.get("REMOTE_ADDR") or "unknown"
+        address = client_address(self.request) or "unknown"
         verdict = throttle.allow(f"reset-ip:{address}", limit=RESETS_PER_ADDRESS, per=HOUR)
         if not verdict.allowed:
             form.add_error(

@@ -7,10 +7,10 @@ from django.conf import settings
 from django.shortcuts import get_object_or_404, render
 
 from archive.models import Comment
-from moderation import audit, pagination, permissions, queries
+from moderation import audit, checkpoints, pagination, permissions, queries
 from moderation.filters import AuditFilter
 from moderation.history import describe
-from moderation.models import AuditCheckpoint, AuditEvent
+from moderation.models import AuditEvent
 
 EVENTS_PER_PAGE = 50
 
@@ -41,7 +41,7 @@ def audit_list(request):
             "broken": [row for row in rows if row.problem],
             "linked": unfiltered,
             "head": audit.head_hash(),
-            "checkpoint": AuditCheckpoint.objects.order_by("-appended", "-pk").first(),
+            "checkpoint": checkpoints.latest(),
             "checkpoint_every": settings.AUDIT_CHECKPOINT_EVERY,
         },
     )

@@ -94,7 +94,7 @@ def test_an_event_altered_behind_the_triggers_is_named_by_verify_audit(history):
     message = str(caught.value)
     assert f"audit chain broken at event #{tampered.pk}" in message
     assert "altered" in message
-    assert "2 event(s) before it verify" in message
+    assert "2 event(s) were checked before this was found" in message
 
 
 def test_an_event_deleted_behind_the_triggers_breaks_the_chain_at_the_next(history):

@@ -8,6 +8,7 @@ import json
 from io import StringIO
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 from django.test import Client
@@ -218,6 +219,7 @@ def test_without_a_key_no_checkpoint_is_written_and_the_command_says_why(
     every, settings, site, article, moderator
 ):
     every(1)
+    settings.DEBUG = True  # a developer's machine: no key needed
     settings.AUDIT_SIGNING_KEY = ""
     make_history(site, article, moderator, n=2)
     assert not AuditCheckpoint.objects.exists()
@@ -335,3 +337,50 @@ def test_the_audit_page_shows_the_last_signed_checkpoint(every, site, article, m
     html = " ".join(page.get("/audit/").content.decode().split())
     assert f"Last signed checkpoint: the head at event #{signed.event_id}, after" in html
     assert f"with key <code>{signed.key_id}</code>" in html
+
+
+def test_a_checkpoint_written_behind_the_triggers_is_never_shown_or_exported(
+    every, site, article, moderator
+):
+    every(2)
+    make_history(site, article, moderator, n=4)
+    genuine = AuditCheckpoint.objects.order_by("-appended").first()
+    raw(
+        f"INSERT INTO {AuditCheckpoint._meta.db_table} "
+        "(event_id, appended, head_hash, created_at, key_id, signature) "
+        "VALUES (999999, 999999, %s, %s, 'forged', 'AAAA')",
+        ["f" * 64, genuine.created_at],
+    )
+    assert checkpoints.latest() == genuine
+    page = Client()
+    page.force_login(moderator)
+    html = page.get("/audit/").content.decode()
+    assert "#999999" not in html
+    assert f"event #{genuine.event_id}" in html
+
+
+def test_a_failed_copy_outside_does_not_undo_the_action(
+    every, site, article, moderator, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    every(1)
+    settings.AUDIT_CHECKPOINT_FILE = str(tmp_path)  # a folder: appending to it fails
+    with django_capture_on_commit_callbacks(execute=True):
+        history = make_history(site, article, moderator, n=1)
+    assert AuditCheckpoint.objects.filter(event_id=history[-1].pk).exists()
+    assert AuditEvent.objects.filter(pk=history[-1].pk).exists()
+
+
+def test_a_server_without_a_key_records_nothing_unsigned(settings, site, article, moderator):
+    settings.DEBUG = False
+    settings.AUDIT_SIGNING_KEY = ""
+    with pytest.raises(ImproperlyConfigured, match="No audit signing key"):
+        make_history(site, article, moderator, n=1)
+
+
+def test_verify_audit_warns_when_a_long_history_has_no_checkpoint(every, site, article, moderator):
+    every(2)
+    make_history(site, article, moderator, n=3)
+    behind_the_triggers((f"DELETE FROM {AuditCheckpoint._meta.db_table}", []))
+    err = StringIO()
+    call_command("verify_audit", stdout=StringIO(), stderr=err)
+    assert "no signed checkpoint" in err.getvalue()

@@ -32,6 +32,7 @@ PAYLOADS = [
     "@SUM(1+1)*cmd|' /C calc'!A0",
     "\t=1+1",
     "\r=1+1",
+    "'=1+1",  # an apostrophe first: kept, so the rule can be undone exactly
 ]
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 

@@ -2,6 +2,7 @@
 chain, check the head counter and every signed checkpoint; exit 0 when all hold, non-zero
 naming the first event that disagrees otherwise."""
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from moderation import audit, checkpoints
@@ -36,9 +37,16 @@ class Command(BaseCommand):
             where = f"at event #{broken.event_id}" if broken.event_id else "at its head"
             raise CommandError(
                 f"audit chain broken {where}: {broken.problem}. "
-                f"{checked} event(s) before it verify."
+                f"{checked} event(s) were checked before this was found."
             )
         signed = AuditCheckpoint.objects.count() + len(kept)
+        every = settings.AUDIT_CHECKPOINT_EVERY
+        if not signed and every and checked >= every:
+            self.stderr.write(
+                f"warning: {checked} events and no signed checkpoint (one is made every "
+                f"{every}): were they deleted? Verify with --checkpoints and a copy kept "
+                "elsewhere."
+            )
         if key is None:
             signatures = f"{signed} checkpoint(s) matched by position and hash; signatures "
             signatures += "not checked (no key configured: pass --public-key)"
