@@ -152,32 +152,30 @@ class Break:
     problem: str
 
 
-def verify(events=None, *, kept=(), key=None) -> tuple[int, Break | None]:
+def verify(events=None, *, kept=(), keys=None) -> tuple[int, Break | None]:
     """Walk the chain in order; return how many events hold, and the first break if any.
 
     Beyond the links: the number of events must be the head counter's (newest events
     deleted are found), and every checkpoint, those stored here and those `kept` outside
-    (`checkpoints.Signed`), must carry a valid signature by `key` (the configured key's
-    public half by default; skipped when there is none) and match the event it signs, by
-    hash and by position (a history rewritten and re-hashed no longer does)."""
+    (`checkpoints.Signed`), must carry a valid signature by the key it names among `keys`
+    (by key id; the configured ones by default; skipped when there are none) and match the
+    event it signs, by hash and by position (a history rewritten and re-hashed no longer
+    does)."""
     events = AuditEvent.objects.order_by("id") if events is None else events
     signed = [checkpoints.Signed.of(c) for c in AuditCheckpoint.objects.all()] + list(kept)
-    key = key or checkpoints.verification_key()
-    if key is not None and (forged := next((c for c in signed if not c.verifies(key)), None)):
+    keys = checkpoints.verification_keys() if keys is None else keys
+    if keys and (forged := next((c for c in signed if not c.verifies(keys)), None)):
+        known = "" if forged.key_id in keys else f", and key {forged.key_id} is not one given"
         return 0, Break(
             forged.event_id,
-            f"the checkpoint of {forged.created_at} for it has a signature that {key_name(key)} "
-            "does not verify (forged, or signed with another key)",
+            f"the checkpoint of {forged.created_at} for it has a signature that does not "
+            f"verify (forged, or signed with another key{known})",
         )
     walk = _Walk(signed)
     for event in events.iterator(chunk_size=2000):
         if broken := walk.step(event):
             return walk.checked, broken
     return walk.checked, walk.finish()
-
-
-def key_name(key) -> str:
-    return f"key {checkpoints.key_id(key)}"
 
 
 class _Walk:

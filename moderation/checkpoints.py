@@ -77,15 +77,29 @@ def configured() -> bool:
 
 
 def verification_key() -> Ed25519PublicKey | None:
-    """The public key to verify with: AUDIT_VERIFY_KEY (for an auditor who holds only the
-    public half), else the signing key's; None when neither is configured."""
-    if settings.AUDIT_VERIFY_KEY:
+    """The public key that verifies new checkpoints: the signing key's public half, else the
+    first of AUDIT_VERIFY_KEY; None when neither is configured."""
+    key = signing_key()
+    if key is not None:
+        return key.public_key()
+    return next(iter(verification_keys().values()), None)
+
+
+def verification_keys() -> dict[str, Ed25519PublicKey]:
+    """Every public key a checkpoint may be signed with, by key id: the signing key's and
+    those of AUDIT_VERIFY_KEY (comma-separated: an auditor's copy, or the keys used before a
+    key was replaced). Empty when none is configured."""
+    keys = {}
+    for text in filter(None, (t.strip() for t in settings.AUDIT_VERIFY_KEY.split(","))):
         try:
-            return read_public(settings.AUDIT_VERIFY_KEY)
+            key = read_public(text)
         except ValueError as error:
             raise ImproperlyConfigured(f"AUDIT_VERIFY_KEY is {error}") from None
-    key = signing_key()
-    return key.public_key() if key else None
+        keys[key_id(key)] = key
+    signing = signing_key()
+    if signing is not None:
+        keys[key_id(signing.public_key())] = signing.public_key()
+    return keys
 
 
 def public_text(key: Ed25519PublicKey) -> str:
@@ -161,7 +175,11 @@ class Signed:
     def message(self) -> bytes:
         return statement(self.event_id, self.appended, self.head_hash, self.created_at)
 
-    def verifies(self, key: Ed25519PublicKey) -> bool:
+    def verifies(self, keys: dict[str, Ed25519PublicKey]) -> bool:
+        """Whether the key it names, among `keys`, verifies its signature."""
+        key = keys.get(self.key_id)
+        if key is None:
+            return False
         try:
             key.verify(base64.b64decode(self.signature), self.message())
         except (InvalidSignature, ValueError):
@@ -228,10 +246,10 @@ def latest(look_back: int = 50) -> AuditCheckpoint | None:
     written behind the triggers, or with another key, is passed over: what the audit page
     shows and every export carries must be genuine); the newest one when no key is
     configured to verify with (`verify_audit --public-key` still checks it)."""
-    key = verification_key()
+    keys = verification_keys()
     newest = AuditCheckpoint.objects.order_by("-appended", "-pk")[:look_back]
     for checkpoint in newest:
-        if key is None or Signed.of(checkpoint).verifies(key):
+        if not keys or Signed.of(checkpoint).verifies(keys):
             return checkpoint
     return None
 

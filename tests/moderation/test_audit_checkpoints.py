@@ -110,7 +110,7 @@ def test_a_rewritten_and_rehashed_event_is_named_when_every_event_is_signed(
     every(1)
     history = make_history(site, article, moderator, n=6)
     rewrite_and_rehash(history, 3, "nothing to see here")
-    assert audit.verify(key=None)[1] is not None  # positions and hashes alone find it
+    assert audit.verify(keys={})[1] is not None  # positions and hashes alone find it
     message = refused()
     assert f"audit chain broken at event #{history[3].pk}: " in message
     assert "rewritten and re-hashed" in message
@@ -384,3 +384,22 @@ def test_verify_audit_warns_when_a_long_history_has_no_checkpoint(every, site, a
     err = StringIO()
     call_command("verify_audit", stdout=StringIO(), stderr=err)
     assert "no signed checkpoint" in err.getvalue()
+
+
+def test_a_replaced_key_verifies_the_checkpoints_it_signed(
+    every, site, article, moderator, settings
+):
+    """Replacing the signing key: the old public key, kept in AUDIT_VERIFY_KEY, still
+    verifies what it signed; without it, the first checkpoint it signed is named."""
+    every(2)
+    old_public = checkpoints.public_text(checkpoints.verification_key())
+    make_history(site, article, moderator, n=2)
+    first_old = AuditCheckpoint.objects.order_by("appended").first()
+    settings.AUDIT_SIGNING_KEY = OTHER_KEY
+    make_history(site, article, moderator, n=2)
+    assert AuditCheckpoint.objects.values("key_id").distinct().count() == 2
+    message = refused()
+    assert f"broken at event #{first_old.event_id}" in message
+    assert "is not one given" in message
+    settings.AUDIT_VERIFY_KEY = old_public
+    assert "checkpoint(s) verified with key" in verify_audit()

@@ -25,14 +25,16 @@ class Command(BaseCommand):
         parser.add_argument(
             "--public-key",
             metavar="KEY",
-            help="the public key to verify signatures with (base64, as `audit_checkpoint "
-            "--public-key` prints it); by default the configured key's",
+            action="append",
+            help="a public key to verify signatures with (base64, as `audit_checkpoint "
+            "--public-key` prints it; repeat it for checkpoints signed before a key was "
+            "replaced); by default the configured keys",
         )
 
     def handle(self, *args, **options):
         kept = self._kept(options["checkpoints"])
-        key = self._key(options["public_key"])
-        checked, broken = audit.verify(kept=kept, key=key)
+        keys = self._keys(options["public_key"])
+        checked, broken = audit.verify(kept=kept, keys=keys)
         if broken:
             where = f"at event #{broken.event_id}" if broken.event_id else "at its head"
             raise CommandError(
@@ -47,11 +49,11 @@ class Command(BaseCommand):
                 f"{every}): were they deleted? Verify with --checkpoints and a copy kept "
                 "elsewhere."
             )
-        if key is None:
+        if not keys:
             signatures = f"{signed} checkpoint(s) matched by position and hash; signatures "
             signatures += "not checked (no key configured: pass --public-key)"
         else:
-            signatures = f"{signed} checkpoint(s) verified with key {checkpoints.key_id(key)}"
+            signatures = f"{signed} checkpoint(s) verified with key {', '.join(sorted(keys))}"
         self.stdout.write(
             self.style.SUCCESS(
                 f"audit chain holds: {checked} event(s), head {audit.head_hash()}; {signatures}"
@@ -68,10 +70,14 @@ class Command(BaseCommand):
         except ValueError as error:
             raise CommandError(str(error)) from None
 
-    def _key(self, text):
-        if not text:
-            return checkpoints.verification_key()
-        try:
-            return checkpoints.read_public(text)
-        except ValueError as error:
-            raise CommandError(f"--public-key is {error}") from None
+    def _keys(self, texts):
+        if not texts:
+            return checkpoints.verification_keys()
+        keys = {}
+        for text in texts:
+            try:
+                key = checkpoints.read_public(text)
+            except ValueError as error:
+                raise CommandError(f"--public-key is {error}") from None
+            keys[checkpoints.key_id(key)] = key
+        return keys
