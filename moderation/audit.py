@@ -140,6 +140,7 @@ def append(
         prev_hash=previous or GENESIS,
     )
     event.hash = compute_hash(event)
+    event.signature = checkpoints.sign_event(event.hash)
     event.save()
     if checkpoints.due(appended) and checkpoints.configured():
         checkpoints.write(event.pk, appended, event.hash)
@@ -171,7 +172,7 @@ def verify(events=None, *, kept=(), keys=None) -> tuple[int, Break | None]:
             f"the checkpoint of {forged.created_at} for it has a signature that does not "
             f"verify (forged, or signed with another key{known})",
         )
-    walk = _Walk(signed)
+    walk = _Walk(signed, keys)
     for event in events.iterator(chunk_size=2000):
         if broken := walk.step(event):
             return walk.checked, broken
@@ -181,7 +182,9 @@ def verify(events=None, *, kept=(), keys=None) -> tuple[int, Break | None]:
 class _Walk:
     """The chain walked event by event, checked against the checkpoints on the way."""
 
-    def __init__(self, signed):
+    def __init__(self, signed, keys):
+        self.keys = keys
+        self.signing = False  # an event so far carried a signature: all later ones must
         self.by_event: dict[int, list] = {}
         for checkpoint in signed:
             self.by_event.setdefault(checkpoint.event_id, []).append(checkpoint)
@@ -198,12 +201,41 @@ class _Walk:
             )
         if compute_hash(event) != event.hash:
             return Break(event.pk, "its content does not match its hash (altered)")
+        if broken := self._signed(event):
+            return broken
         self.trusted_from = self.trusted_from or event.pk
         self.checked += 1
         for checkpoint in self.by_event.pop(event.pk, ()):
             if broken := self._against(event, checkpoint):
                 return broken
         self.previous, self.last_id = event.hash, event.pk
+        return None
+
+    def _signed(self, event) -> Break | None:
+        """Once events are signed (a key was configured), each must carry a signature the
+        key it names verifies: an event written without the key (raw SQL, chained onto the
+        head) or rewritten and re-hashed has none that holds."""
+        signature = getattr(event, "signature", None)
+        if not signature:
+            if self.signing:
+                return Break(
+                    event.pk,
+                    "it carries no signature although the events before it do: it was "
+                    "written without the signing key (inserted or replaced behind the app)",
+                )
+            return None
+        self.signing = True
+        if not self.keys:
+            return None
+        holds = checkpoints.event_signature_holds(signature, event.hash, self.keys)
+        if holds is None:
+            return Break(event.pk, "it is signed with a key that is not one given")
+        if not holds:
+            return Break(
+                event.pk,
+                "its signature does not verify: it was rewritten and re-hashed, or forged, "
+                "without the signing key",
+            )
         return None
 
     def _against(self, event, checkpoint) -> Break | None:

@@ -18,6 +18,7 @@ latest one.
 """
 
 import base64
+import functools
 import hashlib
 import json
 import logging
@@ -234,6 +235,39 @@ def _keep_outside(line: str) -> None:
             kept.write(line + "\n")
     except OSError as error:
         log.error("audit checkpoint not copied to %s (%s): %s", path, error, line)
+
+
+EVENT_DOMAIN = b"moderation-audit-event/1\n"
+
+
+@functools.lru_cache(maxsize=4)
+def _cached_key(setting: str, path: str):
+    return signing_key()
+
+
+def sign_event(event_hash: str) -> str | None:
+    """The signature an event carries: its hash (which covers its content and the event
+    before it) signed with the configured key, as "<key id>:<base64>"; None without a key.
+    The key is read once per setting (a new key file needs a restart)."""
+    key = _cached_key(settings.AUDIT_SIGNING_KEY, settings.AUDIT_SIGNING_KEY_FILE)
+    if key is None:
+        return None
+    signature = base64.b64encode(key.sign(EVENT_DOMAIN + event_hash.encode())).decode()
+    return f"{key_id(key.public_key())}:{signature}"
+
+
+def event_signature_holds(signature: str, event_hash: str, keys: dict) -> bool | None:
+    """Whether an event's signature verifies with the key it names among `keys`; None when
+    that key is not among them."""
+    kid, _, text = signature.partition(":")
+    key = keys.get(kid)
+    if key is None:
+        return None
+    try:
+        key.verify(base64.b64decode(text), EVENT_DOMAIN + event_hash.encode())
+    except (InvalidSignature, ValueError):
+        return False
+    return True
 
 
 def due(appended: int) -> bool:

@@ -417,6 +417,10 @@ class AuditEvent(models.Model):
     client_address = models.GenericIPAddressField(null=True, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+    # "<key id>:<Ed25519 signature of the hash>" (moderation.checkpoints.sign_event), when a
+    # signing key is configured. Null rather than blank: adding a NOT NULL column would make
+    # SQLite copy the table into a new one, without its append-only triggers.
+    signature = models.CharField(max_length=120, null=True, blank=True)  # noqa: DJ001
 
     objects = AuditQuerySet.as_manager()
 

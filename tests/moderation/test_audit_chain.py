@@ -106,9 +106,10 @@ def test_an_event_deleted_behind_the_triggers_breaks_the_chain_at_the_next(histo
         verify_audit()
 
 
-def test_a_rehashed_forgery_is_still_caught_by_the_next_event(history):
-    """Rewriting an event and recomputing its own hash is not enough: the next event's
-    prev_hash still names the original."""
+def test_a_rehashed_forgery_is_caught_by_its_signature_and_by_the_next_event(history):
+    """Rewriting an event and recomputing its own hash is not enough: its signature no
+    longer holds, and (signatures unchecked) the next event's prev_hash still names the
+    original."""
     forged = history[1]
     forged.note = "forged"
     new_hash = audit.compute_hash(forged)
@@ -119,8 +120,9 @@ def test_a_rehashed_forgery_is_still_caught_by_the_next_event(history):
             ["forged", new_hash, forged.pk],
         )
     audit.install_guard()
-    with pytest.raises(CommandError, match=f"broken at event #{history[2].pk}"):
+    with pytest.raises(CommandError, match=f"broken at event #{forged.pk}: its signature"):
         verify_audit()
+    assert audit.verify(keys={})[1].event_id == history[2].pk
 
 
 def test_events_carry_the_request_id_and_client_address(comment, moderator):

@@ -121,10 +121,15 @@ def test_a_rewrite_between_checkpoints_names_the_first_event_after_the_last_good
 ):
     every(4)
     history = make_history(site, article, moderator, n=10)
-    # Checkpoints at events 4 and 8 (1-based); rewrite the 6th: events 5-8 are suspect.
+    # Checkpoints at events 4 and 8 (1-based); rewrite the 6th and re-hash the rest.
     rewrite_and_rehash(history, 5, "rewritten")
+    # Each event is signed: the rewritten one is named.
     message = refused()
-    assert f"broken at event #{history[4].pk}: the history from here to #{history[7].pk}" in message
+    assert f"broken at event #{history[5].pk}: its signature does not verify" in message
+    # Without the keys (signatures unchecked), the checkpoints still place it: events 5-8.
+    broken = audit.verify(keys={})[1]
+    assert broken.event_id == history[4].pk
+    assert f"the history from here to #{history[7].pk} was rewritten" in broken.problem
 
 
 def test_deleted_newest_events_are_found_by_the_head_counter(every, site, article, moderator):
@@ -183,9 +188,10 @@ def test_a_checkpoint_signed_with_another_key_is_refused(every, site, article, m
     message = refused()
     assert f"broken at event #{history[-1].pk}" in message
     assert "forged, or signed with another key" in message
-    # Whoever holds that other key's public half sees it verify.
+    # Whoever trusts that other key too sees it verify.
+    ours = checkpoints.public_text(checkpoints.verification_key())
     public = checkpoints.public_text(other.public_key())
-    assert "1 checkpoint(s) verified" in verify_audit("--public-key", public)
+    assert "1 checkpoint(s) verified" in verify_audit("--public-key", ours, "--public-key", public)
 
 
 def test_an_auditor_verifies_with_the_public_key_alone(every, site, article, moderator, settings):
@@ -323,7 +329,7 @@ def test_a_replaced_event_is_named_by_verify_audit(every, site, article, moderat
     behind_the_triggers(replace_statement(replaced), replace_statement(after))
     assert AuditEvent.objects.get(pk=replaced.pk).note == "replaced"
     message = refused()
-    assert f"broken at event #{replaced.pk}: the history from here" in message
+    assert f"broken at event #{replaced.pk}: its signature does not verify" in message
 
 
 def test_the_audit_page_shows_the_last_signed_checkpoint(every, site, article, moderator):
@@ -403,3 +409,45 @@ def test_a_replaced_key_verifies_the_checkpoints_it_signed(
     assert "is not one given" in message
     settings.AUDIT_VERIFY_KEY = old_public
     assert "checkpoint(s) verified with key" in verify_audit()
+
+
+def test_an_event_forged_at_the_head_is_named_though_a_checkpoint_signed_it(
+    every, site, article, moderator
+):
+    """The attack review's forgery: a raw INSERT chained onto the head, the counter raised,
+    then real appends (whose checkpoint signs it). It has no signature that holds."""
+    every(2)
+    history = make_history(site, article, moderator, n=2)
+    head = history[-1]
+    forged = AuditEvent(
+        created_at=head.created_at,
+        actor_name="ada",
+        action="user.roles",
+        target_type="user",
+        target_id="1",
+        before={"roles": ["Researcher"]},
+        after={"roles": ["Admin"]},
+        note="",
+        request_id="",
+        prev_hash=head.hash,
+    )
+    forged.hash = audit.compute_hash(forged)
+    behind_the_triggers(
+        (
+            f"INSERT INTO {TABLE} (created_at, actor_name, action, target_type, target_id, "
+            "before, after, note, request_id, prev_hash, hash) "
+            "VALUES (%s, 'ada', 'user.roles', 'user', '1', %s, %s, '', '', %s, %s)",
+            [
+                head.created_at,
+                json.dumps(forged.before),
+                json.dumps(forged.after),
+                forged.prev_hash,
+                forged.hash,
+            ],
+        ),
+        ("UPDATE moderation_audithead SET appended = appended + 1", []),
+    )
+    make_history(site, article, moderator, n=2)
+    forged_id = AuditEvent.objects.get(hash=forged.hash).pk
+    message = refused()
+    assert f"broken at event #{forged_id}: it carries no signature" in message
