@@ -83,7 +83,7 @@ STATUS_OF = {"approve": "approved", "remove": "removed", "escalate": "escalated"
 ROW = re.compile(r'data-comment="(\d+)" data-version="(\d+)" data-status="(\w+)"')
 CATEGORY_SELECT = re.compile(r'<select name="category".*?</select>', re.S)
 OPTION = re.compile(r'<option value="(\d+)"')
-ARTICLE_LINK = re.compile(r'href="/articles/(\d+)/#comment-')
+ARTICLE_LINK = re.compile(r'href="/articles/(\d+)/(?:\?at=\d+)?#comment-')
 
 
 # Set-up, through the ORM
@@ -440,8 +440,10 @@ class Moderator:
     # Reading
 
     def queue(self):
+        # The queue pages by cursor: the first page, or the page after a comment seen.
         page = self.rng.randint(1, self.options.pages)
-        status, html = self.browser.request("queue", "GET", f"/queue/?page={page}")
+        after = f"?after={self.rng.choice(list(self.seen))}" if page > 1 and self.seen else ""
+        status, html = self.browser.request("queue", "GET", f"/queue/{after}")
         if status == 200:
             self.seen = read_rows(html) or self.seen
 

@@ -234,13 +234,17 @@ def cursor(params, place_of) -> dict:
     return {}
 
 
+def lockouts(usernames):
+    """The login attempts that lock `usernames` out now (one row per username and address
+    that reached the failure limit within the cool-off time)."""
+    since = timezone.now() - timedelta(hours=settings.AXES_COOLOFF_TIME)
+    return AccessAttempt.objects.filter(
+        username__in=list(usernames),
+        failures_since_start__gte=settings.AXES_FAILURE_LIMIT,
+        attempt_time__gte=since,
+    )
+
+
 def locked_out(usernames) -> set[str]:
     """Which of `usernames` are locked out of logging in now, from any address (one query)."""
-    since = timezone.now() - timedelta(hours=settings.AXES_COOLOFF_TIME)
-    return set(
-        AccessAttempt.objects.filter(
-            username__in=list(usernames),
-            failures_since_start__gte=settings.AXES_FAILURE_LIMIT,
-            attempt_time__gte=since,
-        ).values_list("username", flat=True)
-    )
+    return set(lockouts(usernames).values_list("username", flat=True))

@@ -9,9 +9,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
-from django.utils import timezone
 
-from moderation import permissions, throttle
+from moderation import permissions, queries, throttle
 from moderation.actions import Action
 from moderation.audit import Context
 from moderation.services._common import append, require
@@ -147,12 +146,7 @@ def record_password_link(actor, user, *, context: Context | None = None):
 def lockout_of(user) -> dict | None:
     """The login lockout in force for `user` (from any address), as the user page shows it:
     failures, addresses and until when; None when they are not locked out."""
-    since = timezone.now() - timedelta(hours=settings.AXES_COOLOFF_TIME)
-    attempts = AccessAttempt.objects.filter(
-        username=user.get_username(),
-        failures_since_start__gte=settings.AXES_FAILURE_LIMIT,
-        attempt_time__gte=since,
-    )
+    attempts = queries.lockouts([user.get_username()])
     rows = list(attempts.values_list("ip_address", "failures_since_start", "attempt_time"))
     if not rows:
         return None
