@@ -22,6 +22,7 @@ query running longer than `--timeout` seconds is stopped and its page reported a
 """
 
 import argparse
+import base64
 import logging
 import math
 import os
@@ -100,6 +101,8 @@ def drop_database(args) -> None:
 def setup_django(database_url: str) -> None:
     os.environ["DATABASE_URL"] = database_url
     os.environ["DJANGO_DEBUG"] = "true"  # for setup without a secret key; off while measuring
+    # Debug goes off while measuring: a deployment signs its audit history, so a key.
+    os.environ.setdefault("AUDIT_SIGNING_KEY", base64.b64encode(secrets.token_bytes(32)).decode())
     os.environ["DJANGO_SETTINGS_MODULE"] = "moderation.settings"
     os.environ.setdefault("EXPORT_PSEUDONYM_KEY", secrets.token_hex(32))
     sys.path.insert(0, str(ROOT))

@@ -22,8 +22,10 @@ set-up and off while measuring, so Django keeps no query log.
 """
 
 import argparse
+import base64
 import multiprocessing
 import os
+import secrets
 import statistics
 import sys
 import time
@@ -36,6 +38,8 @@ HEAD = 'UPDATE "moderation_audithead"'
 def setup(writers: int):
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "moderation.settings")
     os.environ["DJANGO_DEBUG"] = "true"
+    # Debug goes off while measuring: a deployment signs its audit history, so a key.
+    os.environ.setdefault("AUDIT_SIGNING_KEY", base64.b64encode(secrets.token_bytes(32)).decode())
     sys.path.insert(0, str(ROOT))
     import django
 

@@ -29,7 +29,7 @@ from django.db.models import F
 
 from archive.importing.loader import LoadReport
 from archive.models import Article, Comment, Commenter, Site
-from moderation import audit, permissions, services
+from moderation import audit, checkpoints, permissions, services
 from moderation.corpus import threads
 from moderation.corpus.bulk import Bulk, load_settings
 from moderation.corpus.chain import Chain
@@ -98,7 +98,7 @@ RECORD_FIELDS = ["commenter_id", "removals", "blocks", "blocked", "blocked_until
 AUDIT_FIELDS = [
     "id", "created_at", "actor_id", "actor_name", "action", "target_type", "target_id",
     "site_id", "article_id", "comment_id", "commenter_id", "before", "after", "note",
-    "request_id", "client_address", "prev_hash", "hash",
+    "request_id", "client_address", "prev_hash", "hash", "signature",
 ]  # fmt: skip
 ARTICLE_FIELDS = [
     "id", "site_id", "title", "deck", "byline", "published_at", "source_url", "body",
@@ -618,7 +618,9 @@ class Corpus:
         chain = Chain(self.audit_head, self.first[AuditEvent], self.bulk.when)
         rows = chain.rows(self.events)
         self.appended = len(rows)
-        return rows
+        # Signed as `audit.append` signs (with the configured key; unsigned without one).
+        sign = checkpoints.sign_event
+        return [(*row, sign(row[-1])) for row in rows]
 
     def _count_appended(self) -> None:
         """The head row counts every event appended (`audit.append` adds one at a time)."""
