@@ -19,6 +19,8 @@ user, or a client that checks CSRF tokens as a browser does, use `client_for(use
 import importlib
 import importlib.util
 import os
+import subprocess
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -231,6 +233,20 @@ def bench_module(name):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def run_bench(name: str, *args: str, cwd: Path, timeout: int = 180):
+    """bench/<name>.py run as a person runs it: a fresh environment (the bench makes its own
+    database, whatever the suite runs on), temporary files under `cwd`."""
+    return subprocess.run(
+        [sys.executable, str(ROOT / "bench" / f"{name}.py"), *args],
+        cwd=cwd,
+        env={**clean_environment(), "TMPDIR": str(cwd)},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=timeout,
+    )
 
 
 def clean_environment() -> dict:

@@ -1,11 +1,7 @@
 """bench/pages.py runs: a tiny corpus on SQLite, one round, every page beside its admin
 equivalent. (The figures themselves are for people to read: see the bench's docstring.)"""
 
-import os
-import subprocess
-import sys
-
-from tests.conftest import ROOT
+from tests.conftest import run_bench
 
 PAGES = [
     "queue: pending, oldest", "queue: pending, newest", "queue: approved", "queue: removed",
@@ -17,18 +13,7 @@ PAGES = [
 
 
 def test_the_pages_bench_runs_on_a_tiny_corpus(tmp_path):
-    # A fresh environment: the bench makes its own database, whatever the suite runs on.
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
-    env["TMPDIR"] = str(tmp_path)
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "pages.py"), "--comments", "200", "--rounds", "1"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+    result = run_bench("pages", "--comments", "200", "--rounds", "1", cwd=tmp_path, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     table = result.stdout.split("ours/admin", 1)[1]
     rows = {line.split("  ")[0]: line for line in table.splitlines() if "│" in line}

@@ -1,22 +1,11 @@
 """bench/corpus.py runs: a tiny corpus on SQLite, one round, every phase and the floor
 printed, its temporary databases gone. (The figures are for people to read.)"""
 
-import subprocess
-import sys
-
-from tests.conftest import ROOT, clean_environment
+from tests.conftest import run_bench
 
 
 def test_the_corpus_bench_runs_on_a_tiny_corpus(tmp_path):
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "corpus.py"), "--comments", "300", "--rounds", "1"],
-        cwd=tmp_path,
-        env={**clean_environment(), "TMPDIR": str(tmp_path)},
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=180,
-    )
+    result = run_bench("corpus", "--comments", "300", "--rounds", "1", cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
     assert "300 comments, 1 round (medians)" in out
