@@ -63,6 +63,7 @@ class ArticleManager(models.Manager.from_queryset(ArticleQuerySet)):
 class Source(models.TextChoices):
     PAGE = "page", "Page capture"
     WXR = "wxr", "WordPress export"
+    DISQUS = "disqus", "Disqus export"
 
 
 class Article(models.Model):

@@ -7,6 +7,7 @@ from pathlib import Path
 # Where a record came from; the same values as archive.models.Source.
 SOURCE_PAGE = "page"
 SOURCE_WXR = "wxr"
+SOURCE_DISQUS = "disqus"
 
 
 class ImportFailure(Exception):
