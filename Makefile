@@ -16,6 +16,15 @@ export DJANGO_DEBUG ?= true
 
 .PHONY: run serve test install lint fixtures clean
 
+# Runs $(1) (the web server) with a background-task worker beside it (imports uploaded at
+# /imports/; `manage.py db_worker`), stopped when the server stops. More workers: run more
+# `manage.py db_worker` processes, on this machine or others sharing the database.
+define with_worker
+	@$(BIN)/python manage.py db_worker --interval 1 --no-startup-delay & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	$(1)
+endef
+
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed")'
 	$(PYTHON) -m venv $(VENV)
@@ -57,7 +66,7 @@ run: install $(ENV_FILE) $(AUDIT_KEY_FILE)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_seeds
 	$(BIN)/python manage.py create_demo_accounts
-	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+	$(call with_worker,$(BIN)/python manage.py runserver 127.0.0.1:$(PORT))
 
 # The production server: gunicorn (gunicorn.conf.py: WEB_CONCURRENCY workers, else 2 x cores
 # + 1, on 127.0.0.1:PORT) with WhiteNoise serving the collected static files, debug off, so the
@@ -73,7 +82,7 @@ serve: export AUDIT_CHECKPOINT_FILE ?= $(AUDIT_CHECKPOINTS)
 serve: install $(ENV_FILE) $(AUDIT_KEY_FILE)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput -v0
-	PORT=$(PORT) exec $(BIN)/gunicorn --config gunicorn.conf.py
+	$(call with_worker,PORT=$(PORT) $(BIN)/gunicorn --config gunicorn.conf.py)
 
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check .

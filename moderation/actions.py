@@ -33,6 +33,8 @@ class Action(models.TextChoices):
     CATEGORY_ADD = "category.add", "Category added"
     CATEGORY_EDIT = "category.edit", "Category edited"
     IMPORT = "import", "Import"
+    IMPORT_UPLOAD = "import.upload", "File uploaded for import"
+    IMPORT_FAILED = "import.failed", "Import failed"
     EXPORT = "export", "Export"
     USER_CREATE = "user.create", "User created"
     USER_ROLES = "user.roles", "Roles changed"
@@ -171,6 +173,19 @@ def _import(before, after):
     if after.get("policy_changed"):
         counts.append("policy text changed")
     return f"{after.get('source', '?')} import" + (f" ({', '.join(counts)})" if counts else "")
+
+
+@describes(Action.IMPORT_UPLOAD)
+def _import_upload(before, after):
+    size = after.get("size")
+    text = f"{after.get('file', '?')} ({after.get('kind', '?')}"
+    text += f", {size:,} bytes)" if isinstance(size, int) else ")"
+    return text + (", check only" if after.get("dry_run") else "")
+
+
+@describes(Action.IMPORT_FAILED)
+def _import_failed(before, after):
+    return f"{after.get('file', '?')}: {Truncator(after.get('error', '?')).chars(QUOTE_CHARS)}"
 
 
 @describes(Action.EXPORT)

@@ -195,3 +195,36 @@ class SetPasswordLinkForm(PasswordResetForm):
             subject_template_name="registration/set_password_subject.txt",
             email_template_name="registration/set_password_email.txt",
         )
+
+
+class ImportUploadForm(forms.Form):
+    file = forms.FileField(
+        help_text="A WordPress export (Tools > Export), a Disqus export, or a page capture (.txt)."
+    )
+    kind = forms.ChoiceField(
+        label="Format",
+        required=False,
+        choices=[],  # set from the formats the archive knows
+        help_text="Left on “Tell from the file”, the file's first element decides.",
+    )
+    site_name = forms.CharField(
+        label="Site",
+        required=False,
+        max_length=200,
+        help_text="Needed when the file does not name its site (most page captures do).",
+    )
+    domain = forms.CharField(required=False, max_length=253, help_text="e.g. asbarez.com")
+    dry_run = forms.BooleanField(
+        label="Check only: report what would change, write nothing", required=False
+    )
+
+    def __init__(self, *args, **kwargs):
+        from archive.importing.formats import FORMATS
+
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [("", "Tell from the file")] + [
+            (key, fmt.label) for key, fmt in sorted(FORMATS.items(), key=lambda kv: kv[1].label)
+        ]
+        accept = sorted({suffix for fmt in FORMATS.values() for suffix in fmt.suffixes})
+        self.fields["file"].widget.attrs["accept"] = ",".join(accept)
+        self.fields["site_name"].widget.attrs["list"] = "known-sites"

@@ -33,6 +33,7 @@ class Capability(models.Model):
             ("manage_users", "Manage dashboard users and their roles"),
             ("export_data", "Export tagged comments for research"),
             ("view_threads", "Read articles, threads, tags and agreement figures"),
+            ("import_data", "Upload exports and page captures to import"),
         ]
 
     def __str__(self):
@@ -495,3 +496,49 @@ class RateCount(models.Model):
 
     def __str__(self):
         return f"{self.key} @ {self.window}: {self.hits}"
+
+
+class ImportJob(models.Model):
+    """A file an Admin uploaded at /imports/, and what became of it: the import runs later,
+    in a background worker (moderation.tasks), and ends with the report the command prints."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Waiting for a worker"
+        RUNNING = "running", "Importing"
+        DONE = "done", "Imported"
+        CHECKED = "checked", "Checked (nothing written)"
+        FAILED = "failed", "Not imported"
+
+    created_at = models.DateTimeField(default=timezone.now)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(max_length=20, help_text="The format: archive.importing.formats.")
+    file_name = models.CharField(max_length=255, help_text="As uploaded (shown, never opened).")
+    size = models.BigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    site_name = models.CharField(max_length=200, blank=True)
+    domain = models.CharField(max_length=253, blank=True)
+    dry_run = models.BooleanField(default=False)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    task_id = models.CharField(max_length=64, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    report = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["-created_at", "-id"], name="import_job_recent")]
+
+    def __str__(self):
+        return f"import #{self.pk}: {self.file_name} ({self.state})"
+
+    @property
+    def finished(self) -> bool:
+        return self.state in (self.State.DONE, self.State.CHECKED, self.State.FAILED)
+
+    @property
+    def kind_label(self) -> str:
+        from archive.importing.formats import FORMATS
+
+        return FORMATS[self.kind].label if self.kind in FORMATS else self.kind

@@ -16,12 +16,21 @@ EDIT_POLICY = "moderation.edit_policy"
 MANAGE_USERS = "moderation.manage_users"
 EXPORT_DATA = "moderation.export_data"
 VIEW_THREADS = "moderation.view_threads"
+IMPORT_DATA = "moderation.import_data"
 
 # Roles: the groups.
 ADMIN, MODERATOR, RESEARCHER = "Admin", "Moderator", "Researcher"
 ROLES = (ADMIN, MODERATOR, RESEARCHER)
 ROLE_CAPABILITIES = {
-    ADMIN: [MODERATE, VIEW_AUDIT, EDIT_POLICY, MANAGE_USERS, EXPORT_DATA, VIEW_THREADS],
+    ADMIN: [
+        MODERATE,
+        VIEW_AUDIT,
+        EDIT_POLICY,
+        MANAGE_USERS,
+        EXPORT_DATA,
+        VIEW_THREADS,
+        IMPORT_DATA,
+    ],
     MODERATOR: [MODERATE, VIEW_AUDIT, VIEW_THREADS],
     RESEARCHER: [EXPORT_DATA, VIEW_THREADS],
 }

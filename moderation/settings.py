@@ -41,6 +41,10 @@ INSTALLED_APPS = [
     "django_filters",
     "axes",
     "csp",
+    # Background tasks (imports uploaded at /imports/): Django 6's tasks framework, backported,
+    # with its database backend (`manage.py db_worker`; `make run` starts one).
+    "django_tasks",
+    "django_tasks_db",
     "archive",
     "moderation",
 ]
@@ -176,6 +180,26 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "moderation@localhost")
 # shown "as of" their time for up to this many seconds after newer actions: reading every
 # label on every view would cost seconds at a newsroom's size. 0: always fresh.
 EXPORT_FIGURES_MAX_AGE = env_int("EXPORT_FIGURES_MAX_AGE", 300)
+
+# Imports uploaded at /imports/ run as background tasks in a worker (`manage.py db_worker`):
+# the queue is a table in the same database, so it needs nothing else running, works on SQLite
+# and PostgreSQL, and several workers share it (each task claimed by one, with row locks).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Uploaded files wait here until their import has run; the worker writes its progress here
+# too (a cache every process of this machine reads: the import's own transaction holds the
+# database until it ends). Web servers and workers on several machines: point the "imports"
+# cache below at one they share (Django's RedisCache).
+IMPORT_DIR = Path(env_str("IMPORT_DIR", str(BASE_DIR / "var" / "imports")))
+# The largest file an upload may be (bytes); bigger exports go through the import commands.
+IMPORT_MAX_UPLOAD_BYTES = env_int("IMPORT_MAX_UPLOAD_BYTES", 200 * 1024 * 1024)
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "imports": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(IMPORT_DIR / "progress"),
+        "TIMEOUT": 7 * 24 * 3600,
+    },
+}
 
 # Signed checkpoints of the audit log (moderation.checkpoints). The Ed25519 private key: the
 # base64 line itself, or a file holding it (or a PEM). Required with debug off (a system

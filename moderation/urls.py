@@ -7,6 +7,7 @@ from moderation.views import (
     commenters,
     export,
     home,
+    imports,
     policy,
     queue,
     threads,
@@ -42,6 +43,9 @@ moderation_patterns = [
     path("users/<int:pk>/password-link/", users.user_send_link, name="user_password_link"),
     path("users/<int:pk>/unlock/", users.user_unlock, name="user_unlock"),
     # /export/…: research exports (researchers, admins)
+    path("imports/", imports.import_list, name="imports"),
+    path("imports/<int:pk>/", imports.import_detail, name="import"),
+    path("imports/<int:pk>/status.json", imports.import_status, name="import_status"),
     path("export/", export.export_page, name="export"),
     path("export/comments.<str:fmt>", export.comments_file, name="export_comments"),
     path("export/labels.<str:fmt>", export.labels_file, name="export_labels"),

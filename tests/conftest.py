@@ -47,6 +47,16 @@ def _empty_cache():
 
 
 @pytest.fixture(autouse=True)
+def _import_dir(settings, tmp_path):
+    """Uploads and import progress in the test's own folder, never the checkout's var/."""
+    settings.IMPORT_DIR = tmp_path / "imports"
+    settings.CACHES = {
+        **settings.CACHES,
+        "imports": {**settings.CACHES["imports"], "LOCATION": str(tmp_path / "progress")},
+    }
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
@@ -83,6 +93,7 @@ def _audit_guard_around_flush(request):
     from moderation.audit import install_guard, remove_guard
 
     importlib.import_module("moderation.migrations.0003_roles").create_roles(apps, None)
+    importlib.import_module("moderation.migrations.0012_imports").grant(apps, None)
     install_guard()
     yield
     remove_guard()

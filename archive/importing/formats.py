@@ -14,18 +14,19 @@ from archive.importing.loader import LoadReport, Progress, load
 from archive.importing.records import ImportFailure, ParsedSource, read_text
 
 
-def _parse_wxr(path: Path, site_name: str | None) -> ParsedSource:
+def _parse_wxr(path: Path, site_name: str | None, name: str) -> ParsedSource:
     from archive.importing.wxr import parse_wxr
 
     with path.open("rb") as stream:
         return parse_wxr(stream)
 
 
-def _parse_page(path: Path, site_name: str | None) -> ParsedSource:
+def _parse_page(path: Path, site_name: str | None, name: str) -> ParsedSource:
     from archive.importing.pages import parse_page
 
-    # The file name is the article's key: re-importing the same capture updates it.
-    return parse_page(read_text(path), key=path.stem, site_name=site_name)
+    # The file's name (as uploaded, not as stored) is the article's key: re-importing the
+    # same capture updates it.
+    return parse_page(read_text(path), key=Path(name).stem, site_name=site_name)
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,8 @@ class Format:
     label: str
     command: str  # the management command that imports it
     suffixes: tuple[str, ...]  # file name endings the upload form accepts
-    parse: Callable[[Path, str | None], ParsedSource]
+    # (the file, the site's name if given, the file's own name) -> what it holds
+    parse: Callable[[Path, str | None, str], ParsedSource]
 
 
 FORMATS: dict[str, Format] = {
@@ -47,14 +49,17 @@ def register(fmt: Format) -> None:
     FORMATS[fmt.key] = fmt
 
 
-def parse_file(kind: str, path: Path, *, site_name: str | None = None) -> ParsedSource:
+def parse_file(
+    kind: str, path: Path, *, site_name: str | None = None, name: str = ""
+) -> ParsedSource:
     """`path` parsed as `kind`; ImportFailure when it cannot be imported, or when nothing in
-    it or in `site_name` says which site it belongs to."""
+    it or in `site_name` says which site it belongs to. `name` is the file's own name, when
+    it is stored under another (an upload)."""
     if kind not in FORMATS:
         raise ImportFailure(f"unknown format {kind!r}; known: {', '.join(sorted(FORMATS))}")
     if not path.is_file():
         raise ImportFailure("no such file")
-    parsed = FORMATS[kind].parse(path, site_name)
+    parsed = FORMATS[kind].parse(path, site_name, name or path.name)
     if not (site_name or parsed.site_name):
         raise ImportFailure("cannot tell which site this file is from; give the site's name")
     return parsed
@@ -73,7 +78,7 @@ def import_file(
 ) -> tuple[ParsedSource, LoadReport]:
     """Parse and load one file in one transaction (rolled back for `dry_run`). Raises
     ImportFailure, having written nothing, for a file that cannot be imported."""
-    parsed = parse_file(kind, path, site_name=site_name)
+    parsed = parse_file(kind, path, site_name=site_name, name=origin)
     with transaction.atomic():
         report = load(
             parsed,

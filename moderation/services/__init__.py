@@ -11,6 +11,7 @@ actions and commands call these; nothing else writes moderation models.
 - `commenters`: blocks and notes on commenters;
 - `users`: dashboard accounts and roles;
 - `records`: imports and exports put on the record;
+- `imports`: files uploaded to import, queued for a background worker;
 - `marks`: which comments each category's and each moderator's queue holds;
 - `locks`: the lock order, row locks, and retrying a transaction that lost a lock race.
 

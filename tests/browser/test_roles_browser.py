@@ -7,7 +7,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 NAVIGATION = {
     "researcher": ["Articles", "Export"],
     "moderator": ["Queue", "Articles", "Audit"],
-    "admin": ["Queue", "Articles", "Audit", "Export", "Users", "Policy"],
+    "admin": ["Queue", "Articles", "Audit", "Export", "Imports", "Users", "Policy"],
 }
 
 

@@ -1,0 +1,107 @@
+"""`/imports/`: Admins upload an export or a page capture; a background worker imports it
+(moderation.services.imports) while its page shows the progress, then the report."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET
+
+from archive.models import Site
+from moderation import permissions
+from moderation.audit import Context
+from moderation.forms import ImportUploadForm
+from moderation.models import ImportJob
+from moderation.services import imports
+from moderation.services.errors import ModerationError
+
+JOBS_PER_PAGE = 25
+
+
+@permissions.require(permissions.IMPORT_DATA)
+def import_list(request):
+    if request.method == "POST":
+        return _upload(request)
+    return _page(request, ImportUploadForm())
+
+
+def _page(request, form, status=200, refusal=""):
+    jobs = ImportJob.objects.select_related("uploaded_by").order_by("-created_at", "-id")
+    before = request.GET.get("before", "")
+    if before.isdigit():
+        jobs = jobs.filter(pk__lt=int(before))
+    rows = list(jobs[: JOBS_PER_PAGE + 1])
+    context = {
+        "form": form,
+        "jobs": rows[:JOBS_PER_PAGE],
+        "older": rows[JOBS_PER_PAGE - 1].pk if len(rows) > JOBS_PER_PAGE else None,
+        "sites": Site.objects.order_by("name").values_list("name", flat=True)[:500],
+        "max_bytes": settings.IMPORT_MAX_UPLOAD_BYTES,
+        "refusal": refusal,
+    }
+    return render(request, "moderation/imports.html", context, status=status)
+
+
+def _upload(request):
+    # Refuse an oversized body before reading it: its size is in the headers.
+    length = request.META.get("CONTENT_LENGTH") or "0"
+    limit = settings.IMPORT_MAX_UPLOAD_BYTES
+    if length.isdigit() and int(length) > limit + 64 * 1024:
+        refusal = (
+            f"The file is larger than an upload may be ({limit:,} bytes); import larger "
+            "exports with the import commands."
+        )
+        return _page(request, ImportUploadForm(), status=413, refusal=refusal)
+    form = ImportUploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _page(request, form, status=400)
+    try:
+        job = imports.receive_upload(
+            request.user,
+            form.cleaned_data["file"],
+            kind=form.cleaned_data["kind"],
+            site_name=form.cleaned_data["site_name"],
+            domain=form.cleaned_data["domain"],
+            dry_run=form.cleaned_data["dry_run"],
+            context=Context.from_request(request),
+        )
+    except ModerationError as exc:
+        form.add_error(None, str(exc))
+        return _page(request, form, status=400)
+    messages.success(request, f"{job.file_name} is uploaded and queued for import.")
+    return redirect("moderation:import", pk=job.pk)
+
+
+@permissions.require(permissions.IMPORT_DATA)
+@require_GET
+def import_detail(request, pk):
+    job = get_object_or_404(ImportJob.objects.select_related("uploaded_by"), pk=pk)
+    return render(
+        request,
+        "moderation/import_detail.html",
+        {"job": job, "progress": _progress(job)},
+    )
+
+
+@permissions.require(permissions.IMPORT_DATA)
+@require_GET
+def import_status(request, pk):
+    """What the detail page polls while the import is queued or running."""
+    job = get_object_or_404(ImportJob, pk=pk)
+    return JsonResponse(
+        {
+            "state": job.state,
+            "label": job.get_state_display(),
+            "finished": job.finished,
+            **_progress(job),
+        }
+    )
+
+
+def _progress(job: ImportJob) -> dict:
+    if job.finished:
+        return {"percent": 100, "done": None, "total": None}
+    found = imports.progress_of(job) or {}
+    done, total = found.get("done"), found.get("total")
+    percent = min(100, 100 * done // total) if done is not None and total else None
+    return {"percent": percent, "done": done, "total": total}

@@ -1,0 +1,211 @@
+"""/imports/: an Admin uploads a file, a background worker imports it, the page reports.
+
+The worker is the real one (`manage.py db_worker --batch`, on the database backend the app
+uses), run by the test where a server would have it running beside the web server.
+"""
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.urls import reverse
+from django_tasks_db.models import DBTaskResult
+
+from archive.models import Article, Comment, Site
+from archive.signals import comments_imported
+from moderation.actions import Action
+from moderation.models import AuditEvent, ImportJob
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "fixtures" / "wxr" / "example.xml"
+URL = reverse("moderation:imports")
+
+
+def upload(client, path=EXAMPLE, *, name=None, data=None, **fields):
+    content = data if data is not None else path.read_bytes()
+    file = SimpleUploadedFile(name or path.name, content, content_type="application/xml")
+    return client.post(URL, {"file": file, **fields})
+
+
+def work():
+    """What `make run`'s worker does, until the queue is empty."""
+    call_command("db_worker", batch=True, interval=0, startup_delay=False, verbosity=0)
+
+
+def job_page(client, job):
+    return client.get(reverse("moderation:import", args=[job.pk])).content.decode()
+
+
+def test_an_admin_uploads_an_export_and_a_worker_imports_it(admin_client, admin, settings):
+    response = upload(admin_client)
+    job = ImportJob.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("moderation:import", args=[job.pk])
+    assert job.state == "queued"
+    assert job.kind == "wxr"
+    assert job.uploaded_by == admin
+    assert job.sha256 == hashlib.sha256(EXAMPLE.read_bytes()).hexdigest()
+    assert "Waiting for a worker" in job_page(admin_client, job)
+    assert not Article.objects.exists()  # nothing before the worker runs
+
+    work()
+
+    job.refresh_from_db()
+    assert job.state == "done", job.error
+    article = Article.objects.get(source="wxr", source_key="10")
+    assert Comment.objects.filter(article=article).count() == job.report["comments"]["new"] == 3
+    page = job_page(admin_client, job)
+    assert job.report["summary"] in page
+    assert "spam: 1" in page
+    assert "pingback: 1" in page
+    # On the record: the upload (with its hash), and the import by the uploader.
+    uploaded = AuditEvent.objects.get(action=Action.IMPORT_UPLOAD)
+    assert uploaded.actor == admin
+    assert uploaded.after["sha256"] == job.sha256
+    imported = AuditEvent.objects.get(action=Action.IMPORT)
+    assert imported.actor == admin
+    assert imported.after["comments_created"] == 3
+    assert not list(Path(settings.IMPORT_DIR).glob("upload-*"))  # the file is not kept
+    assert DBTaskResult.objects.get().status == "SUCCESSFUL"
+
+
+def test_the_report_is_the_commands_report(admin_client, tmp_path):
+    upload(admin_client)
+    work()
+    job = ImportJob.objects.get()
+    # The same file again, through the command: unchanged, as the page's second upload says.
+    from io import StringIO
+
+    out = StringIO()
+    call_command("import_wxr", str(EXAMPLE), stdout=out)
+    assert "comments 0 new, 0 updated, 3 unchanged" in out.getvalue()
+    upload(admin_client)
+    work()
+    again = ImportJob.objects.exclude(pk=job.pk).get()
+    assert again.report["summary"] in out.getvalue()
+    assert again.report["comments"] == {"new": 0, "updated": 0, "unchanged": 3}
+
+
+def test_a_broken_file_fails_naming_file_and_line_and_writes_nothing(admin_client, admin):
+    broken = EXAMPLE.read_bytes().replace(b"</item>", b"</itm>", 1)
+    upload(admin_client, name="broken.xml", data=broken)
+    work()
+    job = ImportJob.objects.get()
+    assert job.state == "failed"
+    assert job.error.startswith("broken.xml: line ")
+    assert "mismatched tag" in job.error
+    assert "nothing from this file was written" in job.error
+    assert not Article.objects.exists()
+    assert not Site.objects.filter(name="Example Gazette")
+    failed = AuditEvent.objects.get(action=Action.IMPORT_FAILED)
+    assert failed.actor == admin
+    assert failed.after["error"] == job.error
+    page = job_page(admin_client, job)
+    assert "Not imported" in page
+    assert "mismatched tag" in page
+
+
+def test_a_check_only_upload_reports_and_writes_nothing(admin_client):
+    upload(admin_client, dry_run="on")
+    work()
+    job = ImportJob.objects.get()
+    assert job.state == "checked"
+    assert job.report["comments"]["new"] == 3
+    assert not Article.objects.exists()
+    assert not AuditEvent.objects.filter(action=Action.IMPORT).exists()
+    assert "nothing was written" in job_page(admin_client, job)
+
+
+def test_a_page_capture_upload_takes_the_site_named_in_the_form(admin_client):
+    capture = next((ROOT / "fixtures" / "pages").glob("*.txt"))
+    upload(admin_client, capture, name="capture.txt", site_name="Uploaded Gazette")
+    work()
+    job = ImportJob.objects.get()
+    assert job.kind == "page"
+    assert job.state == "done", job.error
+    assert Article.objects.filter(site__name="Uploaded Gazette", source_key="capture").exists()
+
+
+def test_progress_is_visible_while_the_import_is_still_in_its_transaction(admin_client):
+    seen = []
+
+    def look(**kwargs):  # runs inside the import's transaction, before it commits
+        response = admin_client.get(reverse("moderation:import_status", args=[job.pk]))
+        seen.append(json.loads(response.content))
+
+    upload(admin_client)
+    job = ImportJob.objects.get()
+    comments_imported.connect(look, dispatch_uid="test-look")
+    try:
+        work()
+    finally:
+        comments_imported.disconnect(dispatch_uid="test-look")
+    assert seen == [
+        {"state": "running", "label": "Importing", "finished": False,
+         "percent": 100, "done": 3, "total": 3}
+    ]  # fmt: skip
+    after = json.loads(admin_client.get(reverse("moderation:import_status", args=[job.pk])).content)
+    assert after["finished"] is True
+    assert after["state"] == "done"
+
+
+def test_an_upload_larger_than_the_limit_is_refused_and_nothing_kept(admin_client, settings):
+    settings.IMPORT_MAX_UPLOAD_BYTES = 1000
+    response = upload(admin_client)
+    assert response.status_code in (400, 413)
+    assert "an upload may be at most 1,000 bytes" in response.content.decode()
+    assert not ImportJob.objects.exists()
+    assert not DBTaskResult.objects.exists()
+    assert not AuditEvent.objects.filter(action=Action.IMPORT_UPLOAD).exists()
+    assert (
+        not any(Path(settings.IMPORT_DIR).glob("*")) if Path(settings.IMPORT_DIR).exists() else True
+    )
+
+
+def test_a_body_announced_too_large_is_refused_before_it_is_read(admin_client, settings):
+    settings.IMPORT_MAX_UPLOAD_BYTES = 1000
+    response = admin_client.post(
+        URL, data=b"x" * 10, content_type="multipart/form-data; boundary=x",
+        CONTENT_LENGTH=str(10**9),
+    )  # fmt: skip
+    assert response.status_code == 413
+    assert "larger than an upload may be (1,000 bytes)" in response.content.decode()
+
+
+def test_a_file_of_unknown_kind_is_refused_with_a_reason(admin_client):
+    response = upload(admin_client, name="notes.csv", data=b"id,text\n1,hello\n")
+    assert response.status_code == 400
+    assert "Cannot tell what kind of export notes.csv is" in response.content.decode()
+    assert not ImportJob.objects.exists()
+
+
+def test_a_forged_format_is_refused(admin_client):
+    response = upload(admin_client, kind="../../etc/passwd")
+    assert response.status_code == 400
+    assert not ImportJob.objects.exists()
+
+
+@pytest.mark.parametrize("persona", ["moderator", "researcher", "outsider"])
+def test_only_admins_may_import(client_for, persona, request):
+    client = client_for(request.getfixturevalue(persona))
+    assert client.get(URL).status_code == 403
+    assert upload(client).status_code == 403
+    assert not ImportJob.objects.exists()
+
+
+def test_an_anonymous_visitor_is_sent_to_log_in(client):
+    response = client.get(URL)
+    assert response.status_code == 302
+    assert "/accounts/login/" in response["Location"]
+
+
+def test_the_list_shows_recent_imports_and_an_empty_state(admin_client):
+    assert "Nothing has been uploaded yet" in admin_client.get(URL).content.decode()
+    upload(admin_client)
+    work()
+    page = admin_client.get(URL).content.decode()
+    assert "example.xml" in page
+    assert "Imported" in page
