@@ -32,7 +32,7 @@ def test_an_admin_uploads_a_file_watches_progress_and_reads_the_report(
     report = page.locator("#import-report")
     report.wait_for()
     assert page.locator("#import-state").inner_text() == "Imported"
-    assert "comments 3 new, 0 updated, 0 unchanged" in report.inner_text()
+    assert "Comments: 3 new, 0 updated, 0 unchanged" in report.inner_text()
     assert "spam: 1" in report.inner_text()
     assert Comment.objects.filter(article__source_key="10").count() == 3
 

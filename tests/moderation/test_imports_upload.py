@@ -58,7 +58,8 @@ def test_an_admin_uploads_an_export_and_a_worker_imports_it(admin_client, admin,
     article = Article.objects.get(source="wxr", source_key="10")
     assert Comment.objects.filter(article=article).count() == job.report["comments"]["new"] == 3
     page = job_page(admin_client, job)
-    assert job.report["summary"] in page
+    assert "<strong>Comments</strong>: 3 new, 0 updated, 0 unchanged" in page
+    assert job.report["summary"] in admin_client.get(URL).content.decode()  # the list
     assert "spam: 1" in page
     assert "pingback: 1" in page
     # On the record: the upload (with its hash), and the import by the uploader.
