@@ -7,6 +7,7 @@ uses), run by the test where a server would have it running beside the web serve
 import hashlib
 import json
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -31,8 +32,11 @@ def upload(client, path=EXAMPLE, *, name=None, data=None, **fields):
 
 
 def work():
-    """What `make run`'s worker does, until the queue is empty."""
-    call_command("db_worker", batch=True, interval=0, startup_delay=False, verbosity=0)
+    """What `make run`'s worker does, until the queue is empty. Inside the test's transaction
+    the worker must not close the connection between tasks (as Django's test client keeps
+    it between requests)."""
+    with mock.patch("django_tasks_db.management.commands.db_worker.close_old_connections"):
+        call_command("db_worker", batch=True, interval=0, startup_delay=False, verbosity=0)
 
 
 def job_page(client, job):
