@@ -65,3 +65,13 @@ def test_without_a_secret_key_it_stops_before_serving(tmp_path):
     )
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off" in result.stderr
+
+
+def test_a_background_worker_runs_beside_the_server(served):
+    # Imports uploaded at /imports/ need one (see the Makefile's with_worker).
+    listing = subprocess.run(
+        ["ps", "-o", "args=", "-g", str(served.server.process.pid)],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert "manage.py db_worker" in listing
+    assert "gunicorn" in listing
