@@ -23,6 +23,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.html import format_html_join
 
 from archive.models import Article, Comment, Site, SourceStatus, thread_order
 from moderation import permissions
@@ -86,7 +87,8 @@ def queue_rows(ids):
 def prepare(comments, *, categories: bool = True) -> dict[int, list[Category]]:
     """Give each comment (from `for_queue` or `thread_comments`) what its controls show:
     `status_label`, `decision` (the last one, or None) and, with `categories`,
-    `site_categories` (the active categories of its site, in keyboard order). Returns those
+    `site_categories` (the active categories of its site, in keyboard order) and
+    `category_options` (them as the <option>s of a select). Returns those
     categories by site. One query, whatever the number of comments."""
     site_ids = {c.article.site_id for c in comments} if categories else set()
     by_site: dict[int, list[Category]] = {}
@@ -94,10 +96,21 @@ def prepare(comments, *, categories: bool = True) -> dict[int, list[Category]]:
         active = Category.objects.active().filter(site__in=site_ids).select_related("site")
         for category in active.order_by("site__name", "order", "pk"):
             by_site.setdefault(category.site_id, []).append(category)
+    # The same <option>s for every comment of a site, twice a row: made once per site here
+    # rather than by the template for every row (most of a queue page's rendering time).
+    options = {
+        site: format_html_join(
+            "",
+            '<option value="{}" data-order="{}">{} · {}</option>',
+            ((c.pk, c.order, c.order, c.name) for c in categories),
+        )
+        for site, categories in by_site.items()
+    }
     for comment in comments:
         comment.status_label = Status(comment.status).label
         comment.decision = last_decision(comment)
         comment.site_categories = by_site.get(comment.article.site_id, [])
+        comment.category_options = options.get(comment.article.site_id, "")
     return by_site
 
 

@@ -10,7 +10,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from moderation import services
-from moderation.models import Status
+from moderation.models import ImportJob, Status
 from tests import factories
 
 ANONYMOUS, NOBODY, RESEARCHER, MODERATOR, ADMIN = (
@@ -55,6 +55,9 @@ RULES = {
     "moderation:export_labels": EXPORTERS,
     "moderation:export_codebook": EXPORTERS,
     "moderation:export_bundle": EXPORTERS,
+    "moderation:imports": ADMINS,
+    "moderation:import": ADMINS,
+    "moderation:import_status": ADMINS,
     "moderation:policy": ADMINS,
     "moderation:policy_edit": ADMINS,
     "moderation:category_add": ADMINS,
@@ -113,6 +116,9 @@ def world(site, article, comment, other_moderator):
     block = services.block(other_moderator, comment.commenter, reason="Attacks")
     services.decide(other_moderator, comment, Status.ESCALATED, expected_version=0)
     target = factories.make_member("target", "Moderator")
+    job = ImportJob.objects.create(
+        uploaded_by=target, kind="wxr", file_name="export.xml", size=1, sha256="0" * 64
+    )
     return {
         "pk": {
             "moderation:decide": comment.pk,
@@ -131,6 +137,8 @@ def world(site, article, comment, other_moderator):
             "moderation:user_password_link": target.pk,
             "moderation:user_unlock": target.pk,
             "moderation:category_edit": attack.pk,
+            "moderation:import": job.pk,
+            "moderation:import_status": job.pk,
         },
         "site_id": site.pk,
     }
