@@ -276,6 +276,7 @@ def served(tmp_path_factory):
         **clean_environment(),
         "DATABASE_URL": f"sqlite:///{where / 'db.sqlite3'}",
         "DJANGO_STATIC_ROOT": str(where / "static"),
+        "IMPORT_DIR": str(where / "imports"),
     }
     server = bench_module("load").Server(workers=2, env_file=str(where / ".env"), env=env)
     try:

@@ -3,9 +3,11 @@ local settings file says, WhiteNoise serving the collected static files; and no 
 no server."""
 
 import http.client
+import json
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -75,3 +77,87 @@ def test_a_background_worker_runs_beside_the_server(served):
     ).stdout  # fmt: skip
     assert "manage.py db_worker" in listing
     assert "gunicorn" in listing
+
+
+def server_env(served) -> dict:
+    """The environment the server's processes run in (its database, settings and keys)."""
+    return {
+        **served.env,
+        "DJANGO_DEBUG": "false",
+        "DJANGO_ENV_FILE": str(served.where / ".env"),
+        "AUDIT_SIGNING_KEY_FILE": str(served.where / ".audit-signing-key"),
+    }
+
+
+def manage(served, *args, check=True):
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=server_env(served),
+        capture_output=True,
+        text=True,
+        check=check,
+        timeout=180,
+    )
+
+
+QUEUE_UPLOADS = """
+from django.core.files.uploadedfile import SimpleUploadedFile
+from moderation.services.imports import receive_upload
+from tests import factories
+admin = factories.make_member("workers-admin", "Admin")
+comment = (
+    "<wp:comment><wp:comment_id>%d</wp:comment_id><wp:comment_author>reader %d"
+    "</wp:comment_author><wp:comment_content>Comment %d.</wp:comment_content>"
+    "<wp:comment_approved>1</wp:comment_approved></wp:comment>"
+)
+for n in range(6):  # long enough (1,500 comments) that the workers meet
+    comments = "".join(comment % (i, i % 50, i) for i in range(1, 1501))
+    data = (
+        '<rss xmlns:wp="http://wordpress.org/export/1.2/"><channel><title>Gazette %d</title>'
+        "<item><title>Story</title><wp:post_id>1</wp:post_id>%s</item></channel></rss>"
+        % (n, comments)
+    )
+    receive_upload(admin, SimpleUploadedFile("gazette-%d.xml" % n, data.encode()))
+"""
+
+JOBS = """
+import json
+from django_tasks_db.models import DBTaskResult
+from moderation.models import AuditEvent, ImportJob
+print(json.dumps({
+    "states": sorted(ImportJob.objects.values_list("state", flat=True)),
+    "imports": AuditEvent.objects.filter(action="import").count(),
+    "tasks": sorted(DBTaskResult.objects.values_list("status", flat=True)),
+}))
+"""
+WORKER = ["manage.py", "db_worker", "--batch", "--interval", "0", "--no-startup-delay"]
+
+
+def test_several_workers_share_the_queue_each_import_running_once(served):
+    manage(served, "shell", "-c", QUEUE_UPLOADS)
+    # Two more workers beside the one `make serve` runs, all three taking tasks at once.
+    extra = [
+        subprocess.Popen(
+            [sys.executable, *WORKER],
+            cwd=ROOT,
+            env=server_env(served),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    for process in extra:
+        assert process.wait(timeout=180) == 0, process.stderr.read()
+    for _ in range(60):
+        jobs = json.loads(manage(served, "shell", "-c", JOBS).stdout.splitlines()[-1])
+        if "queued" not in jobs["states"] and "running" not in jobs["states"]:
+            break
+        time.sleep(1)
+    assert jobs["states"] == ["done"] * 6
+    assert jobs["imports"] == 6  # each file imported once: one audit event each
+    assert jobs["tasks"] == ["SUCCESSFUL"] * 6
+    # On SQLite, one writer at a time: an import holds the write lock until it commits, so
+    # the workers take turns (on PostgreSQL they import side by side); none runs a task twice.
+    assert manage(served, "verify_audit", check=False).returncode == 0
