@@ -81,7 +81,7 @@ NAMESPACES = (
 _SCHEME = re.compile(r"^(?:https?://)?(?:www\.)?", re.IGNORECASE)
 # Disqus ids are 64-bit integers written in decimal; int() alone would also take "1_0".
 _ID = re.compile(r"[0-9]{1,20}")
-FLAGS = {"true": True, "1": True, "false": False, "0": False, "": False}
+FLAGS = {"true": True, "1": True, "false": False, "0": False}
 
 
 def _name(tag: str) -> str:
@@ -140,9 +140,9 @@ def _entry_id(element: Element, where: str) -> int:
 
 def _flag(element: Element, name: str, where: str, default: bool = False) -> bool:
     child = _child(element, name)
-    if child is None:
+    value = (child.text or "").strip() if child is not None else ""
+    if not value:
         return default
-    value = (child.text or "").strip()
     if value.lower() not in FLAGS:
         # Guessing would either publish a deleted comment or hide a published one.
         raise ImportFailure(
@@ -179,7 +179,6 @@ class _Thread:
 class _Post:
     key: int
     where: str
-    line: int
     thread: int | None  # its thread's dsq:id
     parent: int | None  # the post it answers
     fields: dict = field(default_factory=dict)  # the rest of its CommentRecord
@@ -310,7 +309,6 @@ class _Parser:
         self.posts[key] = _Post(
             key,
             where,
-            line,
             thread,
             parent,
             {
@@ -353,8 +351,12 @@ class _Parser:
             thread = self.threads.get(post.thread) if post.thread is not None else None
             if thread is None:
                 orphans[post.thread] += 1
-                what = f"thread {post.thread}" if post.thread is not None else "no <thread>"
-                self.parsed.skipped.append(Skipped(post.where, f"in {what}, not in the file", ""))
+                kind = (
+                    f"its thread {post.thread} is not in the file"
+                    if post.thread is not None
+                    else "it names no thread"
+                )
+                self.parsed.skipped.append(Skipped(post.where, kind, ""))
             elif thread.deleted:
                 self.parsed.skipped.append(
                     Skipped(post.where, f"in deleted thread {thread.key}", "")
@@ -362,9 +364,10 @@ class _Parser:
             else:
                 by_thread.setdefault(thread.key, []).append(post)
         for missing, count in orphans.items():
-            where = f"thread {missing}" if missing is not None else "posts without <thread>"
             self.parsed.warnings.append(
-                Notice(where, f"not in the file: its {count} post(s) left out")
+                Notice(f"thread {missing}", f"not in the file: its {count} post(s) left out")
+                if missing is not None
+                else Notice("disqus > post", f"{count} post(s) name no thread: left out")
             )
         return by_thread
 
@@ -375,8 +378,8 @@ class _Parser:
         for post in posts:
             parent = post.parent
             if parent is not None and parent not in kept:
-                # Deleted, spam, absent or in another thread: Disqus would show the reply
-                # under a "deleted" placeholder; we show it at top level.
+                # Its parent is deleted, spam, absent or in another thread: the reply is
+                # still what readers saw, so it is kept, at top level (as for WordPress).
                 self.parsed.skipped.append(
                     Skipped(
                         post.where,

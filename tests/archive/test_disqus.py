@@ -281,6 +281,13 @@ def test_posts_of_a_thread_missing_from_the_file_are_left_out_with_a_warning(exp
     assert "export.xml: thread 1337: not in the file: its 1 post(s) left out" in output
 
 
+def test_post_that_names_no_thread_is_left_out_with_a_warning(export):
+    output = import_disqus(export(disqus(thread(1), post(1), post(2, thread=None))), "-v2")
+    assert list(Comment.objects.values_list("source_key", flat=True)) == ["1"]
+    assert "post 2: it names no thread" in output
+    assert "export.xml: disqus > post: 1 post(s) name no thread: left out" in output
+
+
 def test_threads_may_come_after_their_posts(export):
     import_disqus(export(disqus(post(1, thread=9), thread(9))))
     assert Comment.objects.get().article.source_key == "9"
@@ -390,9 +397,23 @@ def test_deleted_and_spam_posts_are_skipped(export, flag, kind):
 
 
 def test_post_not_approved_is_imported_and_marked_held(export):
-    import_disqus(export(disqus(thread(), post(1, approved="true"), post(2, approved="false"))))
+    path = export(
+        disqus(
+            thread(),
+            post(1, approved="true"),
+            post(2, approved="false"),
+            post(3, approved=""),
+            post(4, approved=None),
+        )
+    )
+    import_disqus(path)
     statuses = dict(Comment.objects.values_list("source_key", "source_status"))
-    assert statuses == {"1": SourceStatus.PUBLISHED, "2": SourceStatus.HELD}
+    assert statuses == {
+        "1": SourceStatus.PUBLISHED,
+        "2": SourceStatus.HELD,
+        "3": SourceStatus.PUBLISHED,
+        "4": SourceStatus.PUBLISHED,
+    }
 
 
 # Threads of replies.
