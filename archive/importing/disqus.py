@@ -18,7 +18,8 @@ it answers, so the whole file is read before any thread is put together. In reco
   that re-importing a newer export keeps (and marks) the comments imported before;
 * a post is a comment, keyed by its `dsq:id`; deleted posts (`isDeleted`) and spam
   (`isSpam`) are left out, as are the posts of a deleted thread and those whose thread is
-  not in the file; a post `isApproved` false (older exports) is imported and marked held;
+  not in the file; a post with `<isApproved>` false (not in the documented format, but
+  other importers read it) is imported and marked held, in case an export carries it;
 * the author is the name Disqus showed (`<name>`, else `<username>`), for guests
   (`isAnonymous`) too, who comment under a name they type; a post with neither is
   anonymous. The author's `<email>` and the post's `<ipAddress>` are never read: they are
