@@ -73,7 +73,7 @@ def after_make_run(tmp_path_factory):
 def test_the_readme_shows_commands():
     commands = readme_commands()
     assert len(commands) >= 6
-    for name in ("import_pages", "import_wxr", "export_comments", "verify_audit"):
+    for name in ("import_pages", "import_wxr", "import_disqus", "export_comments", "verify_audit"):
         assert any(f"manage.py {name} " in f"{c} " for c in commands), name
 
 

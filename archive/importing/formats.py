@@ -21,6 +21,13 @@ def _parse_wxr(path: Path, site_name: str | None, name: str) -> ParsedSource:
         return parse_wxr(stream)
 
 
+def _parse_disqus(path: Path, site_name: str | None, name: str) -> ParsedSource:
+    from archive.importing.disqus import parse_disqus
+
+    with path.open("rb") as stream:
+        return parse_disqus(stream)
+
+
 def _parse_page(path: Path, site_name: str | None, name: str) -> ParsedSource:
     from archive.importing.pages import parse_page
 
@@ -42,6 +49,7 @@ class Format:
 FORMATS: dict[str, Format] = {
     "wxr": Format("wxr", "WordPress export (WXR)", "import_wxr", (".xml", ".wxr"), _parse_wxr),
     "page": Format("page", "Page capture (text)", "import_pages", (".txt",), _parse_page),
+    "disqus": Format("disqus", "Disqus export", "import_disqus", (".xml",), _parse_disqus),
 }
 
 

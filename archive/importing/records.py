@@ -71,7 +71,7 @@ class Notice:
 
 @dataclass
 class ParsedSource:
-    source: str  # SOURCE_PAGE or SOURCE_WXR
+    source: str  # SOURCE_PAGE, SOURCE_WXR or SOURCE_DISQUS
     site_name: str | None  # what the source says its site is, if it says
     site_domain: str = ""
     policy_text: str = ""

@@ -1,4 +1,4 @@
-"""Both importers on generated input (issue 11): whatever a file holds, the importer either
+"""The importers on generated input (issue 11): whatever a file holds, the importer either
 imports it or refuses it with its own error (ImportFailure), and a refused file writes
 nothing: one transaction per file.
 
@@ -6,11 +6,12 @@ The documents are built from the pieces real files are made of (namespaces decla
 way, ids, links, dates, tag soup, comment markers, indentation, chrome) and then damaged at
 the byte level (cut short, bytes flipped, re-encoded), so that most examples get deep into
 the parser and the loader instead of failing on the first byte. Each example goes through
-`parse_wxr` / `parse_page` and `loader.load`, the functions the commands call, on the real
-database; a DatabaseError is a failure of the test (a value the parser let through that the
-database refuses), not a refusal.
+`parse_wxr` / `parse_disqus` / `parse_page` and `loader.load`, the functions the commands
+call, on the real database; a DatabaseError is a failure of the test (a value the parser let
+through that the database refuses), not a refusal.
 """
 
+import re
 from io import BytesIO
 from xml.sax.saxutils import escape
 
@@ -18,6 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from archive.importing.disqus import parse_disqus
 from archive.importing.loader import load
 from archive.importing.pages import parse_page
 from archive.importing.records import ImportFailure
@@ -164,6 +166,123 @@ def damaged(draw, data: bytes) -> bytes:
 @given(wxr_document())
 def test_any_wordpress_export_imports_or_is_refused_writing_nothing(document):
     import_or_refuse(lambda: parse_wxr(BytesIO(document)))
+
+
+# Disqus exports: threads and posts whose ids may repeat or refer to nothing or to each other
+# in a loop, with dates, flags, names and markup of every kind, in the namespaces however
+# declared. The values are mostly ones an export holds, so that most examples get through
+# the parser to the loader; `spoilt` then swaps one of them for a value the parser must
+# refuse (an id that is no number, no id at all, an unreadable date or flag, a character XML
+# cannot hold), and `damaged` may break the bytes.
+_NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+XML_TEXT = TEXT.map(lambda text: _NOT_IN_XML.sub("", text))
+XML_SOUP = SOUP.map(lambda text: _NOT_IN_XML.sub("", text))
+ISO_DATE = st.sampled_from(
+    ["2024-03-01T10:00:00Z", "2024-03-01T09:00:00Z", "2012-12-12T12:12:12", "",
+     "2024-03-01T10:00:00+04:00", "0001-01-01T00:00:00", "9999-12-31T23:59:59Z", "2024-03-01",
+     "0001-01-01T00:00:00+01:00"]
+)  # fmt: skip
+FLAG = st.sampled_from(["false", "false", "false", "true", "", "1", "0", "TRUE"])
+DISQUS_NAMESPACE = st.sampled_from(["http://disqus.com"] * 4 + ["https://disqus.com/"])
+
+
+def reference(name: str, value: str | None) -> str:
+    return "" if value is None else f'<{name} dsq:id="{value}"/>'
+
+
+@st.composite
+def disqus_author(draw) -> str:
+    parts = [
+        f"<name>{escape(draw(XML_TEXT))}</name>",
+        "<email>reader@mail.example</email>",
+        f"<isAnonymous>{draw(FLAG)}</isAnonymous>",
+        f"<username>{escape(draw(XML_TEXT))}</username>",
+    ]
+    return "<author>" + "".join(draw(st.lists(st.sampled_from(parts), unique=True))) + "</author>"
+
+
+@st.composite
+def disqus_thread(draw, key: int) -> str:
+    parts = [
+        f"<id>{escape(draw(XML_TEXT))}</id>",
+        f"<forum>{escape(draw(XML_TEXT))}</forum>",
+        f"<link>{escape(draw(URL))}</link>",
+        f"<title>{escape(draw(XML_TEXT))}</title>",
+        f"<message>{cdata(draw(XML_SOUP))}</message>",
+        f"<createdAt>{draw(ISO_DATE)}</createdAt>",
+        draw(disqus_author()),
+        f"<isDeleted>{draw(st.sampled_from(['false', 'false', 'true']))}</isDeleted>",
+    ]
+    kept = draw(st.lists(st.sampled_from(parts), unique=True, min_size=3))
+    return f'<thread dsq:id="{key}">' + "".join(kept) + "</thread>"
+
+
+@st.composite
+def disqus_post(draw, key: int, threads: list[int], posts: int) -> str:
+    """Post `key` of one of `threads` (or of none, or of one not in the file), answering
+    one of the `posts` (numbered 1 to `posts`) or not."""
+    thread = st.one_of(st.sampled_from(threads), st.sampled_from([None, 99]))
+    parent = st.one_of(st.none(), st.integers(1, posts + 1))
+    parts = [
+        f"<message>{cdata(draw(XML_SOUP))}</message>",
+        f"<createdAt>{draw(ISO_DATE)}</createdAt>",
+        f"<isDeleted>{draw(FLAG)}</isDeleted>",
+        f"<isSpam>{draw(FLAG)}</isSpam>",
+        draw(disqus_author()),
+        "<ipAddress>192.0.2.1</ipAddress>",
+        reference("thread", draw(thread)),
+        reference("parent", draw(parent)),
+    ]
+    kept = draw(st.lists(st.sampled_from(parts), unique=True, min_size=4))
+    return f'<post dsq:id="{key}">' + "".join(kept) + "</post>"
+
+
+# What `spoilt` may swap one value for: (a value's pattern, the values it may become).
+SPOILERS = [
+    (r'(?<=<post )dsq:id="[^"]*"', ['dsq:id=""', 'dsq:id="x"', 'dsq:id="1_0"', 'dsq:id="1"']),
+    (r'(?<=<thread )dsq:id="[^"]*"', ['dsq:id="x"', "a=''", 'dsq:id="1"']),
+    (r"<createdAt>[^<]*</createdAt>", ["<createdAt>yesterday</createdAt>"]),
+    (r"<isSpam>[^<]*</isSpam>", ["<isSpam>maybe</isSpam>"]),
+    (r"</message>", ["\x01</message>"]),
+]
+
+
+@st.composite
+def spoilt(draw, text: str) -> str:
+    pattern, replacements = draw(st.sampled_from(SPOILERS))
+    found = list(re.finditer(pattern, text))
+    if not found:
+        return text
+    at = draw(st.sampled_from(found))
+    return text[: at.start()] + draw(st.sampled_from(replacements)) + text[at.end() :]
+
+
+@st.composite
+def disqus_document(draw) -> bytes:
+    keys = draw(st.lists(st.integers(1, 20), min_size=1, max_size=4, unique=True))
+    count = draw(st.integers(0, 8))
+    threads = [draw(disqus_thread(key)) for key in keys]
+    posts = [draw(disqus_post(n, keys, count)) for n in range(1, count + 1)]
+    entries = draw(st.permutations(threads + posts))  # posts may come first, as may replies
+    encoding = draw(st.sampled_from(["utf-8"] * 6 + ["UTF-8", "ISO-8859-1", "UTF-16"]))
+    text = (
+        f'<?xml version="1.0" encoding="{encoding}"?>\n'
+        f'<disqus xmlns="{draw(DISQUS_NAMESPACE)}" '
+        'xmlns:dsq="http://disqus.com/disqus-internals">\n'
+        '<category dsq:id="1"><forum>f</forum><title>General</title></category>'
+        + "".join(entries)
+        + "</disqus>\n"
+    )
+    if draw(st.sampled_from([False, False, True])):
+        text = draw(spoilt(text))
+    data = text.encode(draw(st.sampled_from(["utf-8"] * 4 + ["latin-1"])), "replace")
+    return draw(damaged(data))
+
+
+@FUZZ
+@given(disqus_document())
+def test_any_disqus_export_imports_or_is_refused_writing_nothing(document):
+    import_or_refuse(lambda: parse_disqus(BytesIO(document)))
 
 
 # Page captures: lines from the shapes the parser knows, in any order and indentation.

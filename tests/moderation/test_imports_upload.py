@@ -214,3 +214,14 @@ def test_the_list_shows_recent_imports_and_an_empty_state(admin_client):
     page = admin_client.get(URL).content.decode()
     assert "example.xml" in page
     assert "Imported" in page
+
+
+def test_a_disqus_export_is_told_from_its_first_element_and_imported(admin_client):
+    disqus = ROOT / "fixtures" / "disqus" / "example.xml"
+    upload(admin_client, disqus)
+    work()
+    job = ImportJob.objects.get()
+    assert job.kind == "disqus"
+    assert job.state == "done", job.error
+    assert Comment.objects.filter(source="disqus").count() == job.report["comments"]["new"] > 0
+    assert "deleted" in dict(job.report["skipped"]["kinds"])
