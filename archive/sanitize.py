@@ -245,11 +245,11 @@ class _Nesting:
             return
         # html5lib's adoption agency moves the blocks opened inside the element out of it,
         # copying the element (and the formatting elements between) into them, once for
-        # each block up to eight; a copy stays unclosed. Count the copies as built, and the
-        # element as closed, so that the next text counts (and opens) one more copy.
+        # each block up to eight; a copy stays unclosed, in the element's place among the
+        # open elements and the formatting ones (so neither list gets shorter: the blocks
+        # keep their depth). Count the copies as built.
         formatting_between = sum(node in _FORMATTING for node in above)
         self.created += min(blocks, 8) * (1 + formatting_between)
-        del self.open[len(self.open) - 1 - self.open[::-1].index(name)]
 
     def _close_item(self) -> None:
         for node in reversed(self.open):
