@@ -74,3 +74,38 @@ class ContentionMiddleware:
             log.warning("%s %s: %s", request.method, request.path, exception)
             return busy(request)
         return None
+
+
+class BodyLimitMiddleware:
+    """Refuses a request body larger than it may be, from its Content-Length, before anything
+    reads it (the CSRF check reads a POST's body, and Django would spool a file upload to
+    disk first): 413 for a body over IMPORT_MAX_UPLOAD_BYTES at /imports/, or over
+    MAX_REQUEST_BYTES anywhere else (no other page takes files)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        length = request.META.get("CONTENT_LENGTH") or ""
+        if length.isascii() and length.isdigit():
+            limit, shown, what = self._limit(request)
+            if int(length) > limit:
+                message = (
+                    f"The request is larger than {what} may be ({shown:,} bytes). "
+                    "Import larger exports with the import commands."
+                )
+                if wants_json(request):
+                    return JsonResponse({"error": message}, status=413)
+                return render(request, "413.html", {"message": message}, status=413)
+        return self.get_response(request)
+
+    @staticmethod
+    def _limit(request) -> tuple[int, int, str]:
+        """(the most bytes the body may have, the limit to name, what is limited)"""
+        from django.urls import reverse
+
+        if request.path == reverse("moderation:imports"):
+            # The form's other fields and the multipart framing come on top of the file.
+            upload = settings.IMPORT_MAX_UPLOAD_BYTES
+            return upload + 64 * 1024, upload, "an upload"
+        return settings.MAX_REQUEST_BYTES, settings.MAX_REQUEST_BYTES, "a request"

@@ -51,6 +51,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "moderation.middleware.RequestIdMiddleware",
+    # Before anything reads the body: a request larger than it may be is refused unread.
+    "moderation.middleware.BodyLimitMiddleware",
     # A view whose writes lost a lock race even after the services' retries: 503, not 500.
     "moderation.middleware.ContentionMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -192,6 +194,8 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 IMPORT_DIR = Path(env_str("IMPORT_DIR", str(BASE_DIR / "var" / "imports")))
 # The largest file an upload may be (bytes); bigger exports go through the import commands.
 IMPORT_MAX_UPLOAD_BYTES = env_int("IMPORT_MAX_UPLOAD_BYTES", 200 * 1024 * 1024)
+# Any other request's body (forms, actions): no other page takes files.
+MAX_REQUEST_BYTES = env_int("DJANGO_MAX_REQUEST_BYTES", 10 * 1024 * 1024)
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "imports": {

@@ -59,7 +59,9 @@ WIX_AD = re.compile(r"^Ad for subscribing to (?P<site>.+?)\.?$")
 POLICY_HEADING = "Discussion Policy"
 # "Asbarez reserves the right to block users…": the posted policy names its site.
 POLICY_SITE = re.compile(r"(?:^|[.!?]\s+)(?P<site>[A-Z][\w&'’. -]{0,60}?) reserves the right\b")
-PHOTO_CAPTION = re.compile(r"\((?:Photo|Image|Photograph)s?(?: by)?:[^)]*\)\s*$|^(?:Photo|Image):")
+# "[^()]": a caption's parentheses hold no others, and each "(Photo:" is read only up to the
+# next "(", so a line of many unclosed "(Photo:" costs its length, not its square.
+PHOTO_CAPTION = re.compile(r"\((?:Photo|Image|Photograph)s?(?: by)?:[^()]*\)\s*$|^(?:Photo|Image):")
 BYLINE_LABEL = re.compile(r"^(?:By|Columnist|Author|Editor)\s+(?P<name>\S.{0,80})$")
 
 # Comment markers: "  1. " (top level, numbered), "    • " (a reply, one level per 2 spaces).

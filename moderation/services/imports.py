@@ -10,7 +10,9 @@ and progress must be seen before.
 """
 
 import hashlib
+import os
 import re
+import tempfile
 import time
 from pathlib import Path
 
@@ -50,20 +52,34 @@ def progress_of(job: ImportJob) -> dict | None:
 
 # Which format a file is in, when the uploader leaves it to us.
 
-_XML_PROLOGUE = re.compile(
-    rb"^(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*\?>\s*)?(?:<!--.*?-->\s*)*<([A-Za-z_][\w:.-]*)", re.S
-)
-
 
 def detect_kind(head: bytes, file_name: str) -> str | None:
-    """The format of a file from its first bytes (its root element), else its name."""
-    found = _XML_PROLOGUE.match(head)
-    if found:
-        root = found[1].decode("ascii").rsplit(":", 1)[-1].lower()
-        return {"rss": "wxr", "disqus": "disqus"}.get(root)
+    """The format of a file from its first bytes (its root element), else its name. Reads
+    past a byte order mark, white space, the XML declaration and comments, each found with
+    str.find: linear in the bytes read, whatever they hold."""
+    text = head.decode("utf-8", "replace").lstrip("\ufeff")
+    at = 0
+    while True:
+        at = _SPACE.match(text, at).end()
+        if text.startswith("<?", at):
+            end = text.find("?>", at)
+        elif text.startswith("<!--", at):
+            end = text.find("-->", at + 4)
+        else:
+            break
+        if end < 0:
+            return None
+        at = end + 2 + (text[end] == "-")
+    root = _ROOT.match(text, at)
+    if root:
+        return {"rss": "wxr", "disqus": "disqus"}.get(root[1].rsplit(":", 1)[-1].lower())
     if file_name.lower().endswith(".txt") and "page" in FORMATS:
         return "page"
     return None
+
+
+_ROOT = re.compile(r"<([A-Za-z_][\w:.-]*)")
+_SPACE = re.compile(r"\s*")
 
 
 def receive_upload(
@@ -98,10 +114,11 @@ def receive_upload(
         )
     directory = Path(settings.IMPORT_DIR)
     directory.mkdir(parents=True, exist_ok=True)
-    partial = directory / f"receiving-{timezone.now():%Y%m%d%H%M%S}-{id(upload)}"
+    handle, name_on_disk = tempfile.mkstemp(prefix="receiving-", dir=directory)
+    partial = Path(name_on_disk)
     digest = hashlib.sha256()
     try:
-        with partial.open("wb") as out:
+        with os.fdopen(handle, "wb") as out:
             for chunk in upload.chunks(CHUNK):
                 digest.update(chunk)
                 out.write(chunk)

@@ -25,10 +25,10 @@ def import_list(request):
     return _page(request, ImportUploadForm())
 
 
-def _page(request, form, status=200, refusal=""):
+def _page(request, form, status=200):
     jobs = ImportJob.objects.select_related("uploaded_by").order_by("-created_at", "-id")
     before = request.GET.get("before", "")
-    if before.isdigit():
+    if before.isascii() and before.isdigit():
         jobs = jobs.filter(pk__lt=int(before))
     rows = list(jobs[: JOBS_PER_PAGE + 1])
     context = {
@@ -37,21 +37,13 @@ def _page(request, form, status=200, refusal=""):
         "older": rows[JOBS_PER_PAGE - 1].pk if len(rows) > JOBS_PER_PAGE else None,
         "sites": Site.objects.order_by("name").values_list("name", flat=True)[:500],
         "max_bytes": settings.IMPORT_MAX_UPLOAD_BYTES,
-        "refusal": refusal,
     }
     return render(request, "moderation/imports.html", context, status=status)
 
 
 def _upload(request):
-    # Refuse an oversized body before reading it: its size is in the headers.
-    length = request.META.get("CONTENT_LENGTH") or "0"
-    limit = settings.IMPORT_MAX_UPLOAD_BYTES
-    if length.isdigit() and int(length) > limit + 64 * 1024:
-        refusal = (
-            f"The file is larger than an upload may be ({limit:,} bytes); import larger "
-            "exports with the import commands."
-        )
-        return _page(request, ImportUploadForm(), status=413, refusal=refusal)
+    # A body larger than an upload may be never gets here: BodyLimitMiddleware refuses it
+    # unread. The file's own size is checked again by the service.
     form = ImportUploadForm(request.POST, request.FILES)
     if not form.is_valid():
         return _page(request, form, status=400)

@@ -341,3 +341,14 @@ def test_identical_comments_get_distinct_keys():
     keys = [c.key for c in parse_page(capture, key="x").articles[0].comments]
     assert len(set(keys)) == 2
     assert keys[1] == f"{keys[0]}-2"
+
+
+def test_a_line_of_unclosed_photo_captions_parses_in_linear_time():
+    # 1 MB of "(Photo:" with no ")" took 52 s (each "(" read to the end of the line).
+    import time
+
+    text = "Title\n\n" + "(Photo:" * 150_000 + "\n\nBody.\n"
+    started = time.perf_counter()
+    parsed = parse_page(text, key="photos", site_name="Pages")
+    assert time.perf_counter() - started < 5
+    assert parsed.articles[0].title == "Title"

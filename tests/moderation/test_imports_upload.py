@@ -172,12 +172,38 @@ def test_an_upload_larger_than_the_limit_is_refused_and_nothing_kept(admin_clien
 
 def test_a_body_announced_too_large_is_refused_before_it_is_read(admin_client, settings):
     settings.IMPORT_MAX_UPLOAD_BYTES = 1000
-    response = admin_client.post(
-        URL, data=b"x" * 10, content_type="multipart/form-data; boundary=x",
-        CONTENT_LENGTH=str(10**9),
-    )  # fmt: skip
+    body = mock.Mock(side_effect=AssertionError("the body was read"))
+    with mock.patch("django.core.handlers.wsgi.LimitedStream.read", body):
+        response = admin_client.post(
+            URL, data=b"x" * 10, content_type="multipart/form-data; boundary=x",
+            CONTENT_LENGTH=str(10**9),
+        )  # fmt: skip
     assert response.status_code == 413
     assert "larger than an upload may be (1,000 bytes)" in response.content.decode()
+    assert not ImportJob.objects.exists()
+
+
+def test_any_other_body_over_the_request_limit_is_refused_unread(client, settings):
+    settings.MAX_REQUEST_BYTES = 5000
+    response = client.post(
+        reverse("login"), data=b"x" * 10, content_type="application/x-www-form-urlencoded",
+        CONTENT_LENGTH="6000",
+    )  # fmt: skip
+    assert response.status_code == 413
+    assert "larger than a request may be (5,000 bytes)" in response.content.decode()
+
+
+def test_the_kind_of_a_file_is_told_in_linear_time_whatever_its_start(admin_client):
+    # 281 bytes of empty comments and a "!" took seconds, doubling with each comment more.
+    response = upload(admin_client, name="odd.xml", data=b"<!---->" * 40 + b"!")
+    assert response.status_code == 400
+    assert "Cannot tell what kind of export odd.xml is" in response.content.decode()
+    many = upload(admin_client, name="many.xml", data=b"<!---->" * 9000 + b"<rss>")
+    assert many.status_code == 302  # told: a WordPress export (which then fails to import)
+
+
+def test_older_imports_page_ignores_a_cursor_that_is_not_a_number(admin_client):
+    assert admin_client.get(URL, {"before": "\u00b2"}).status_code == 200
 
 
 def test_a_file_of_unknown_kind_is_refused_with_a_reason(admin_client):
