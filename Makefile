@@ -17,10 +17,10 @@ export DJANGO_DEBUG ?= true
 .PHONY: run serve test install lint fixtures clean
 
 # Runs $(1) (the web server) with a background-task worker beside it (imports uploaded at
-# /imports/; `manage.py db_worker`), stopped when the server stops. More workers: run more
-# `manage.py db_worker` processes, on this machine or others sharing the database.
+# /imports/; `manage.py task_worker`), stopped when the server stops. More workers: run more
+# `manage.py task_worker` processes, on this machine or others sharing the database.
 define with_worker
-	@$(BIN)/python manage.py db_worker --interval 1 --no-startup-delay & worker=$$!; \
+	@$(BIN)/python manage.py task_worker --interval 1 --no-startup-delay & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(1)
 endef

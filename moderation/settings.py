@@ -42,7 +42,7 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     # Background tasks (imports uploaded at /imports/): Django 6's tasks framework, backported,
-    # with its database backend (`manage.py db_worker`; `make run` starts one).
+    # with its database backend (`manage.py task_worker`; `make run` starts one).
     "django_tasks",
     "django_tasks_db",
     "archive",
@@ -183,10 +183,12 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "moderation@localhost")
 # label on every view would cost seconds at a newsroom's size. 0: always fresh.
 EXPORT_FIGURES_MAX_AGE = env_int("EXPORT_FIGURES_MAX_AGE", 300)
 
-# Imports uploaded at /imports/ run as background tasks in a worker (`manage.py db_worker`):
+# Imports uploaded at /imports/ run as background tasks in a worker (`manage.py task_worker`):
 # the queue is a table in the same database, so it needs nothing else running, works on SQLite
 # and PostgreSQL, and several workers share it (each task claimed by one, with row locks).
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# How long a worker (`manage.py task_worker`) waits for a lock before giving up.
+TASK_WORKER_LOCK_TIMEOUT_MS = env_int("TASK_WORKER_LOCK_TIMEOUT_MS", 10 * 60 * 1000)
 # Uploaded files wait here until their import has run; the worker writes its progress here
 # too (a cache every process of this machine reads: the import's own transaction holds the
 # database until it ends). Web servers and workers on several machines: point the "imports"

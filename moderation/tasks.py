@@ -1,5 +1,5 @@
 """Background tasks (Django's tasks framework, the django-tasks backport; run by
-`manage.py db_worker`, which `make run` and `make serve` start)."""
+`manage.py task_worker`, which `make run` and `make serve` start)."""
 
 from django_tasks import task
 

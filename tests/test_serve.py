@@ -75,7 +75,7 @@ def test_a_background_worker_runs_beside_the_server(served):
         ["ps", "-o", "args=", "-g", str(served.server.process.pid)],
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
-    assert "manage.py db_worker" in listing
+    assert "manage.py task_worker" in listing
     assert "gunicorn" in listing
 
 
@@ -131,7 +131,7 @@ print(json.dumps({
     "tasks": sorted(DBTaskResult.objects.values_list("status", flat=True)),
 }))
 """
-WORKER = ["manage.py", "db_worker", "--batch", "--interval", "0", "--no-startup-delay"]
+WORKER = ["manage.py", "task_worker", "--batch", "--interval", "0", "--no-startup-delay"]
 
 
 def test_several_workers_share_the_queue_each_import_running_once(served):

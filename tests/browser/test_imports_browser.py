@@ -28,7 +28,7 @@ def test_an_admin_uploads_a_file_watches_progress_and_reads_the_report(
     assert page.locator("#import-progress progress").is_visible()
 
     # The worker starts; the page, polling, shows the report without being reloaded by hand.
-    call_command("db_worker", batch=True, interval=0, startup_delay=False, verbosity=0)
+    call_command("task_worker", batch=True, interval=0, startup_delay=False, verbosity=0)
     report = page.locator("#import-report")
     report.wait_for()
     assert page.locator("#import-state").inner_text() == "Imported"

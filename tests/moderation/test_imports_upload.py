@@ -1,6 +1,6 @@
 """/imports/: an Admin uploads a file, a background worker imports it, the page reports.
 
-The worker is the real one (`manage.py db_worker --batch`, on the database backend the app
+The worker is the real one (`manage.py task_worker --batch`, on the database backend the app
 uses), run by the test where a server would have it running beside the web server.
 """
 
@@ -36,7 +36,7 @@ def work():
     the worker must not close the connection between tasks (as Django's test client keeps
     it between requests)."""
     with mock.patch("django_tasks_db.management.commands.db_worker.close_old_connections"):
-        call_command("db_worker", batch=True, interval=0, startup_delay=False, verbosity=0)
+        call_command("task_worker", batch=True, interval=0, startup_delay=False, verbosity=0)
 
 
 def job_page(client, job):
@@ -251,3 +251,25 @@ def test_a_disqus_export_is_told_from_its_first_element_and_imported(admin_clien
     assert job.state == "done", job.error
     assert Comment.objects.filter(source="disqus").count() == job.report["comments"]["new"] > 0
     assert "deleted" in dict(job.report["skipped"]["kinds"])
+
+
+def test_the_worker_outlives_a_locked_database_when_claiming_a_task(admin_client):
+    # db_worker stops when claiming meets a locked database (another worker's import holds
+    # SQLite's write lock); task_worker says so and tries again.
+    from django.db.utils import OperationalError
+    from django_tasks_db.management.commands import db_worker
+
+    real = db_worker.exclusive_transaction
+    calls = []
+
+    def locked_once(using=None):
+        calls.append(using)
+        if len(calls) == 1:
+            raise OperationalError("database is locked")
+        return real(using)
+
+    upload(admin_client)
+    with mock.patch.object(db_worker, "exclusive_transaction", locked_once):
+        work()
+    assert len(calls) >= 2
+    assert ImportJob.objects.get().state == "done"
