@@ -35,6 +35,7 @@ class Action(models.TextChoices):
     IMPORT = "import", "Import"
     IMPORT_UPLOAD = "import.upload", "File uploaded for import"
     IMPORT_FAILED = "import.failed", "Import failed"
+    IMPORT_RETRY = "import.retry", "Import queued again"
     EXPORT = "export", "Export"
     USER_CREATE = "user.create", "User created"
     USER_ROLES = "user.roles", "Roles changed"
@@ -186,6 +187,11 @@ def _import_upload(before, after):
 @describes(Action.IMPORT_FAILED)
 def _import_failed(before, after):
     return f"{after.get('file', '?')}: {Truncator(after.get('error', '?')).chars(QUOTE_CHARS)}"
+
+
+@describes(Action.IMPORT_RETRY)
+def _import_retry(before, after):
+    return f"{after.get('file', '?')} ({after.get('kind', '?')}), queued again"
 
 
 @describes(Action.EXPORT)

@@ -196,6 +196,9 @@ TASK_WORKER_LOCK_TIMEOUT_MS = env_int("TASK_WORKER_LOCK_TIMEOUT_MS", 10 * 60 * 1
 IMPORT_DIR = Path(env_str("IMPORT_DIR", str(BASE_DIR / "var" / "imports")))
 # The largest file an upload may be (bytes); bigger exports go through the import commands.
 IMPORT_MAX_UPLOAD_BYTES = env_int("IMPORT_MAX_UPLOAD_BYTES", 200 * 1024 * 1024)
+# An import queued or running with no sign of life for this long may be run again or given
+# up from its page (its worker was killed, the machine restarted).
+IMPORT_STALLED_SECONDS = env_int("IMPORT_STALLED_SECONDS", 10 * 60)
 # Any other request's body (forms, actions): no other page takes files.
 MAX_REQUEST_BYTES = env_int("DJANGO_MAX_REQUEST_BYTES", 10 * 1024 * 1024)
 CACHES = {

@@ -58,6 +58,8 @@ RULES = {
     "moderation:imports": ADMINS,
     "moderation:import": ADMINS,
     "moderation:import_status": ADMINS,
+    "moderation:import_retry": ADMINS,
+    "moderation:import_give_up": ADMINS,
     "moderation:policy": ADMINS,
     "moderation:policy_edit": ADMINS,
     "moderation:category_add": ADMINS,
@@ -139,6 +141,8 @@ def world(site, article, comment, other_moderator):
             "moderation:category_edit": attack.pk,
             "moderation:import": job.pk,
             "moderation:import_status": job.pk,
+            "moderation:import_retry": job.pk,
+            "moderation:import_give_up": job.pk,
         },
         "site_id": site.pk,
     }

@@ -10,10 +10,12 @@ and progress must be seen before.
 """
 
 import hashlib
+import logging
 import os
 import re
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 from django.conf import settings
@@ -28,8 +30,9 @@ from moderation.actions import Action
 from moderation.audit import Context
 from moderation.models import ImportJob
 from moderation.services._common import append, require
-from moderation.services.errors import Invalid
+from moderation.services.errors import Conflict, Invalid
 
+log = logging.getLogger(__name__)
 CHUNK = 1024 * 1024
 # What the report keeps of long lists (the command prints them all; a page shows the first).
 REPORT_LIST_MAX = 200
@@ -173,7 +176,8 @@ def run(job_id: int) -> str:
     )
     path = stored_path(job)
     cache = caches["imports"]
-    last = [0.0]
+    last = [time.time()]
+    cache.set(_progress_key(job.pk), {"done": 0, "total": 0, "at": last[0]})
 
     def progress(done: int, total: int) -> None:
         now = time.time()
@@ -209,19 +213,94 @@ def run(job_id: int) -> str:
     return job.state
 
 
-def _failed(job: ImportJob, error: str) -> None:
+def _failed(job: ImportJob, error: str, *, actor=None, context: Context | None = None) -> None:
+    """The job marked failed, then the failure put on the record, each in a transaction of
+    its own: a record that cannot be written (its lock contended past the worker's patience)
+    must not leave the job looking as if it still ran."""
+    job.state = ImportJob.State.FAILED
+    job.error = error
+    job.finished_at = timezone.now()
+    job.save(update_fields=["state", "error", "finished_at"])
+    try:
+        with transaction.atomic():
+            append(
+                actor=actor or job.uploaded_by,
+                action=Action.IMPORT_FAILED,
+                target=job,
+                after={"file": job.file_name, "kind": job.kind, "error": error[:2000]},
+                note=job.file_name,
+                context=context,
+            )
+    except Exception:
+        log.exception("import #%s failed, and its failure could not be recorded", job.pk)
+
+
+# An import that stopped without a word (its worker killed, the machine restarted).
+
+
+def last_sign_of_life(job: ImportJob):
+    """When the job last showed it was moving: its progress, its start, or its upload."""
+    found = progress_of(job)
+    if found and found.get("at"):
+        return datetime.fromtimestamp(found["at"], tz=UTC)
+    return job.started_at or job.created_at
+
+
+def stalled(job: ImportJob) -> bool:
+    """Queued or running, with no sign of life for IMPORT_STALLED_SECONDS."""
+    if job.finished:
+        return False
+    quiet = timezone.now() - last_sign_of_life(job)
+    return quiet.total_seconds() > settings.IMPORT_STALLED_SECONDS
+
+
+def retry(actor, job: ImportJob, *, context: Context | None = None) -> ImportJob:
+    """Queue a stalled import again (its file is still here: it never finished)."""
+    require(actor, permissions.IMPORT_DATA)
     with transaction.atomic():
-        job.state = ImportJob.State.FAILED
-        job.error = error
-        job.finished_at = timezone.now()
-        job.save(update_fields=["state", "error", "finished_at"])
+        job = ImportJob.objects.select_for_update().get(pk=job.pk)
+        if not stalled(job):
+            raise Conflict("This import is not stalled: it finished, or it is still moving.")
+        if not stored_path(job).exists():
+            raise Conflict("The uploaded file is gone: give this import up and upload it again.")
+        from moderation.tasks import run_import
+
+        job.state = ImportJob.State.QUEUED
+        job.started_at = None
+        job.task_id = str(run_import.enqueue(job.pk).id)
+        job.save(update_fields=["state", "started_at", "task_id"])
+        caches["imports"].delete(_progress_key(job.pk))
         append(
-            actor=job.uploaded_by,
-            action=Action.IMPORT_FAILED,
+            actor=actor,
+            action=Action.IMPORT_RETRY,
             target=job,
-            after={"file": job.file_name, "kind": job.kind, "error": error[:2000]},
+            after={"file": job.file_name, "kind": job.kind, "task": job.task_id},
             note=job.file_name,
+            context=context,
         )
+    return job
+
+
+def give_up(actor, job: ImportJob, *, context: Context | None = None) -> ImportJob:
+    """Mark a stalled import failed and delete its file. Its import never committed, so
+    nothing from it is in the archive; should its worker still be alive and finish, the
+    job shows what it did after all."""
+    require(actor, permissions.IMPORT_DATA)
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().get(pk=job.pk)
+        if not stalled(job):
+            raise Conflict("This import is not stalled: it finished, or it is still moving.")
+    since = timezone.localtime(last_sign_of_life(job))
+    _failed(
+        job,
+        f"{job.file_name}: given up by {actor.get_username()}: no sign of its worker since "
+        f"{since:%Y-%m-%d %H:%M}; nothing from this file was written",
+        actor=actor,
+        context=context,
+    )
+    stored_path(job).unlink(missing_ok=True)
+    caches["imports"].delete(_progress_key(job.pk))
+    return job
 
 
 def report_of(parsed, report) -> dict:

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from archive.models import Site
 from moderation import permissions
@@ -68,11 +68,44 @@ def _upload(request):
 @require_GET
 def import_detail(request, pk):
     job = get_object_or_404(ImportJob.objects.select_related("uploaded_by"), pk=pk)
+    stalled = imports.stalled(job)
     return render(
         request,
         "moderation/import_detail.html",
-        {"job": job, "progress": _progress(job)},
+        {
+            "job": job,
+            "progress": _progress(job),
+            "stalled": stalled,
+            "last_sign": imports.last_sign_of_life(job) if stalled else None,
+            "file_kept": stalled and imports.stored_path(job).exists(),
+        },
     )
+
+
+@permissions.require(permissions.IMPORT_DATA)
+@require_POST
+def import_retry(request, pk):
+    return _on_stalled(request, pk, imports.retry, "{} is queued again.")
+
+
+@permissions.require(permissions.IMPORT_DATA)
+@require_POST
+def import_give_up(request, pk):
+    return _on_stalled(request, pk, imports.give_up, "{} is given up: nothing was imported.")
+
+
+def _on_stalled(request, pk, service, done):
+    job = get_object_or_404(ImportJob, pk=pk)
+    if not request.POST.get("confirm"):
+        messages.error(request, "Tick the box to confirm.")
+        return redirect("moderation:import", pk=job.pk)
+    try:
+        job = service(request.user, job, context=Context.from_request(request))
+    except ModerationError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, done.format(job.file_name))
+    return redirect("moderation:import", pk=job.pk)
 
 
 @permissions.require(permissions.IMPORT_DATA)
@@ -85,6 +118,7 @@ def import_status(request, pk):
             "state": job.state,
             "label": job.get_state_display(),
             "finished": job.finished,
+            "stalled": imports.stalled(job),
             **_progress(job),
         }
     )

@@ -149,7 +149,7 @@ def test_progress_is_visible_while_the_import_is_still_in_its_transaction(admin_
     finally:
         comments_imported.disconnect(dispatch_uid="test-look")
     assert seen == [
-        {"state": "running", "label": "Importing", "finished": False,
+        {"state": "running", "label": "Importing", "finished": False, "stalled": False,
          "percent": 100, "done": 3, "total": 3}
     ]  # fmt: skip
     after = json.loads(admin_client.get(reverse("moderation:import_status", args=[job.pk])).content)
@@ -273,3 +273,56 @@ def test_the_worker_outlives_a_locked_database_when_claiming_a_task(admin_client
         work()
     assert len(calls) >= 2
     assert ImportJob.objects.get().state == "done"
+
+
+def stall(job, settings):
+    """As if the worker died: the job left running, nothing heard from it for a while."""
+    settings.IMPORT_STALLED_SECONDS = 60
+    from django.utils import timezone
+
+    ImportJob.objects.filter(pk=job.pk).update(
+        state="running", started_at=timezone.now() - timezone.timedelta(minutes=5)
+    )
+
+
+def test_a_stalled_import_can_be_run_again_and_then_imports(admin_client, admin, settings):
+    upload(admin_client)
+    job = ImportJob.objects.get()
+    DBTaskResult.objects.all().delete()  # the worker took the task and died with it
+    stall(job, settings)
+    page = job_page(admin_client, job)
+    assert "No sign of life since" in page
+    assert "Run it again" in page
+    url = reverse("moderation:import_retry", args=[job.pk])
+    unconfirmed = admin_client.post(url, follow=True)
+    assert "Tick the box to confirm" in unconfirmed.content.decode()
+    admin_client.post(url, {"confirm": "on"})
+    job.refresh_from_db()
+    assert job.state == "queued"
+    assert AuditEvent.objects.filter(action=Action.IMPORT_RETRY, actor=admin).count() == 1
+    work()
+    job.refresh_from_db()
+    assert job.state == "done"
+    assert Comment.objects.filter(article__source_key="10").count() == 3
+
+
+def test_a_stalled_import_can_be_given_up_and_its_file_goes(admin_client, admin, settings):
+    upload(admin_client)
+    job = ImportJob.objects.get()
+    stall(job, settings)
+    admin_client.post(reverse("moderation:import_give_up", args=[job.pk]), {"confirm": "on"})
+    job.refresh_from_db()
+    assert job.state == "failed"
+    assert "given up by ada: no sign of its worker since" in job.error
+    assert not any(Path(settings.IMPORT_DIR).glob("upload-*"))
+    assert AuditEvent.objects.get(action=Action.IMPORT_FAILED).actor == admin
+
+
+def test_an_import_that_is_moving_cannot_be_run_again(admin_client, settings):
+    upload(admin_client)
+    job = ImportJob.objects.get()
+    response = admin_client.post(
+        reverse("moderation:import_retry", args=[job.pk]), {"confirm": "on"}, follow=True
+    )
+    assert "This import is not stalled" in response.content.decode()
+    assert not AuditEvent.objects.filter(action=Action.IMPORT_RETRY).exists()
