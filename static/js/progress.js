@@ -10,7 +10,8 @@
   var state = document.getElementById("import-state");
 
   function show(status) {
-    if (status.finished) {
+    // Finished (the report), or newly stalled (what can be done about it): the page says.
+    if (status.finished || (status.stalled && !document.getElementById("import-stalled"))) {
       window.location.reload();
       return;
     }
