@@ -71,6 +71,7 @@ from archive.importing.wxr import (
     _clean,
     _web_url,
 )
+from archive.models import POSITION_MAX_LENGTH
 from archive.sanitize import COMMENT_MAX_BYTES, html_to_text
 
 # A namespace is known by its host and path, whatever its scheme or a "www.": Disqus writes
@@ -83,6 +84,10 @@ _SCHEME = re.compile(r"^(?:https?://)?(?:www\.)?", re.IGNORECASE)
 # Disqus ids are 64-bit integers written in decimal; int() alone would also take "1_0".
 _ID = re.compile(r"[0-9]{1,20}")
 FLAGS = {"true": True, "1": True, "false": False, "0": False}
+# What an export as Disqus writes it never comes near (an entry is a handful of elements, at
+# most four levels deep); past these the file is refused rather than held in memory.
+MAX_DEPTH = 32
+MAX_ENTRY_ELEMENTS = 10_000
 
 
 def _name(tag: str) -> str:
@@ -194,11 +199,29 @@ class _LineBuilder(TreeBuilder):
         super().__init__()
         self.expat = None  # the parser's expat object, once it exists
         self.depth = 0
+        self.in_entry = 0  # elements in the entry being read
         self.lines: dict[Element, int] = {}  # entries built but not yet read
 
     def start(self, tag, attrs):
-        element = super().start(tag, attrs)
         self.depth += 1
+        if self.depth == 2:
+            self.in_entry = 0
+        self.in_entry += 1
+        # Bounded memory: an entry is a few elements a few levels deep; a file of one
+        # element nested a million deep, or of millions in one entry, would be held whole.
+        if self.depth > MAX_DEPTH or self.in_entry > MAX_ENTRY_ELEMENTS:
+            what = (
+                f"elements nested more than {MAX_DEPTH} deep"
+                if self.depth > MAX_DEPTH
+                else f"an entry of more than {MAX_ENTRY_ELEMENTS:,} elements"
+            )
+            line = self.expat.CurrentLineNumber if self.expat is not None else None
+            raise ImportFailure(
+                f"not a Disqus export as Disqus writes it: {what} (its threads and posts "
+                "are a few elements, a few levels deep)",
+                line=line,
+            )
+        element = super().start(tag, attrs)
         if self.depth == 2 and self.expat is not None:
             self.lines[element] = self.expat.CurrentLineNumber
         return element
@@ -448,6 +471,14 @@ def _in_thread_order(kept: dict[int, _Post], children: dict) -> list[CommentReco
     stack = [(key, None, str(n)) for n, key in reversed(list(enumerate(top, 1)))]
     while stack:
         key, parent_key, position = stack.pop()
+        if len(position) > POSITION_MAX_LENGTH:
+            # Stopped at the first: numbering every level of a chain thousands deep would
+            # take memory in the square of its depth before the loader refused it.
+            raise ImportFailure(
+                f"comment {str(key)!r} is nested too deep to number "
+                f"({position.count('.') + 1} levels)",
+                where=f"post {key}",
+            )
         records.append(
             CommentRecord(
                 key=str(key), position=position, parent_key=parent_key, **kept[key].fields

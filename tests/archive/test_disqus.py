@@ -17,6 +17,7 @@ from django.core.management import CommandError, call_command
 
 from archive.importing.disqus import parse_disqus
 from archive.importing.formats import FORMATS, import_file
+from archive.importing.records import ImportFailure
 from archive.models import Article, Comment, Commenter, Site, Source, SourceStatus
 from moderation.models import AuditEvent
 from tests.archive.test_sanitize import XSS, unsafe_markup
@@ -845,3 +846,42 @@ def test_broken_update_leaves_the_earlier_import_untouched(export):
 def test_missing_file_is_refused(tmp_path):
     path = tmp_path / "nowhere.xml"
     assert_refused([path], str(path), "no such file")
+
+
+def peak_of(document: bytes):
+    """What parsing `document` raises (or None) and its peak memory in bytes."""
+    tracemalloc.start()
+    try:
+        try:
+            parse_disqus(BytesIO(document))
+        except ImportFailure as exc:
+            failure = exc
+        else:
+            failure = None
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return failure, peak
+
+
+def test_a_reply_chain_too_deep_to_number_is_refused_before_it_fills_memory():
+    # 30,000 posts each answering the last took about 1 GB (every level numbered first).
+    posts = [post(1)] + [post(n, parent=n - 1) for n in range(2, 30_001)]
+    failure, peak = peak_of(disqus(thread(), *posts).encode())
+    assert "is nested too deep to number" in str(failure)
+    assert peak < 200_000_000, f"{peak:,} bytes at peak"
+
+
+def test_elements_nested_deeper_than_an_export_has_are_refused():
+    document = disqus(thread()).replace("</disqus>", "<x>" * 100_000 + "</disqus>").encode()
+    failure, peak = peak_of(document)
+    assert "elements nested more than 32 deep" in str(failure)
+    assert failure.line is not None
+    assert peak < 20_000_000, f"{peak:,} bytes at peak"
+
+
+def test_an_entry_of_millions_of_elements_is_refused():
+    wide = post(1).replace("<id/>", "<id/>" + "<x/>" * 200_000)
+    failure, peak = peak_of(disqus(thread(), wide).encode())
+    assert "an entry of more than 10,000 elements" in str(failure)
+    assert peak < 20_000_000, f"{peak:,} bytes at peak"
