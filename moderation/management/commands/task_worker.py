@@ -22,7 +22,10 @@ logger = logging.getLogger("django_tasks_db")
 
 
 def _patient(sender=None, *, connection, **kwargs):
-    wait = settings.TASK_WORKER_LOCK_TIMEOUT_MS
+    _set_lock_wait(connection, settings.TASK_WORKER_LOCK_TIMEOUT_MS)
+
+
+def _set_lock_wait(connection, wait: int) -> None:
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
             cursor.execute(f"PRAGMA busy_timeout = {int(wait)}")
@@ -50,12 +53,18 @@ class Command(db_worker.Command):
 
     def handle(self, *args, **options):
         connection_created.connect(_patient, dispatch_uid="task_worker.patient")
-        for connection in connections.all(initialized_only=True):
-            if connection.connection is not None:
-                _patient(connection=connection)  # made before this command started
+        self._each_open_connection(settings.TASK_WORKER_LOCK_TIMEOUT_MS)
         original = db_worker.Worker
         db_worker.Worker = PatientWorker
         try:
             return super().handle(*args, **options)
-        finally:
+        finally:  # run within another process (a test): it is as patient as before after
             db_worker.Worker = original
+            connection_created.disconnect(dispatch_uid="task_worker.patient")
+            self._each_open_connection(settings.DB_LOCK_TIMEOUT_MS)
+
+    @staticmethod
+    def _each_open_connection(wait: int) -> None:
+        for connection in connections.all(initialized_only=True):
+            if connection.connection is not None:
+                _set_lock_wait(connection, wait)
