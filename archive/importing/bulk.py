@@ -15,6 +15,7 @@ never by their order, which SQLite does not promise.
 """
 
 import sqlite3
+from datetime import UTC
 
 from django.db import connection, models
 
@@ -34,6 +35,21 @@ def _parameters() -> int:
     return 65_535 if connection.vendor == "postgresql" else connection.features.max_query_params
 
 
+def _datetime_adapter():
+    """How a datetime is written: Django's own adaptation, or for SQLite storing UTC (the
+    usual: USE_TZ, no TIME_ZONE for the database), the same text made without its checks."""
+    adapt = connection.ops.adapt_datetimefield_value
+    if connection.vendor != "sqlite" or connection.timezone is not UTC:
+        return adapt
+
+    def utc_text(value):
+        if value is not None and value.tzinfo is UTC:
+            return str(value.replace(tzinfo=None))  # what make_naive then str() give
+        return adapt(value)
+
+    return utc_text
+
+
 def insert(
     model: type[models.Model], columns: list[str], rows: list[tuple], returning: tuple = ()
 ) -> list[tuple]:
@@ -46,7 +62,7 @@ def insert(
     for field, name in zip(fields, columns, strict=True):
         if field.attname != name:
             raise ValueError(f"{model.__name__}.{name}: name columns by their attname")
-    adapt = connection.ops.adapt_datetimefield_value
+    adapt = _datetime_adapter()
     dated = [i for i, f in enumerate(fields) if isinstance(f, models.DateTimeField)]
     quote = connection.ops.quote_name
     head = (

@@ -122,6 +122,16 @@ def _prefix(uri: str) -> str | None:
 # Content keeps its own whitespace: a comment's line breaks are its paragraphs.
 _RAW = {"content:encoded", "wp:comment_content", "excerpt:encoded"}
 _CHANNEL_FIELDS = {"title", "link", "wp:base_site_url", "wp:base_blog_url"}
+# The fields read of an item and of a comment (an export has more: e-mail addresses, IPs,
+# post meta… which the archive does not keep).
+_ITEM_READ = {
+    "title", "link", "pubDate", "dc:creator", "content:encoded", "excerpt:encoded",
+    "wp:post_id", "wp:post_date_gmt", "wp:status", "wp:post_type",
+}  # fmt: skip
+_COMMENT_READ = {
+    "wp:comment_id", "wp:comment_author", "wp:comment_date_gmt", "wp:comment_content",
+    "wp:comment_approved", "wp:comment_type", "wp:comment_parent",
+}  # fmt: skip
 
 # An element's fields, as the first child element of each name holds them (its text
 # before any element inside it; trimmed, but for content): {"wp:post_id": "10", ...}.
@@ -323,7 +333,7 @@ class _Reader:
         names.append(name)
         if depth == 4:
             comment = self.comment
-            if comment is not None and name not in comment:
+            if comment is not None and name in _COMMENT_READ and name not in comment:
                 comment[name] = ""
                 self.target, self.field, self.depth, self.text = comment, name, 5, ""
             return
@@ -336,7 +346,7 @@ class _Reader:
             if name == "wp:comment":
                 self.comment = {}
                 self.comments.append(self.comment)
-            elif name not in item:
+            elif name in _ITEM_READ and name not in item:
                 item[name] = ""
                 self.target, self.field, self.depth, self.text = item, name, 4, ""
         elif depth == 2:
