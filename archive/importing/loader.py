@@ -431,14 +431,10 @@ class _Match:
             for reply, parent in self.parents.get(level, ()):
                 reply[_PARENT] = ids[parent[0], parent[2]]
             rows = self.new_by_depth[level]
-            returned = bulk.insert(Comment, _NEW_COLUMNS, rows, ("id", "article_id", "source_key"))
-            ids.update(((article, key), pk) for pk, article, key in returned)
-            if not returned:  # the database does not return what it inserted
-                _look_up_ids(rows, ids)
-            created.extend(
-                NewComment(ids[row[0], row[2]], row[0], row[_COMMENTER], row[_POSTED])
-                for row in rows
-            )
+            pks = bulk.insert(Comment, _NEW_COLUMNS, rows, key=("article_id", "source_key"))
+            for row, pk in zip(rows, pks, strict=True):
+                ids[row[0], row[2]] = pk
+                created.append(NewComment(pk, row[0], row[_COMMENTER], row[_POSTED]))
         for reply, parent in self.late_parents:
             reply.parent_id = ids[parent[0], parent[2]]
         if self.updated:
@@ -447,16 +443,3 @@ class _Match:
 
 
 _HELD, _PUBLISHED = str(SourceStatus.HELD), str(SourceStatus.PUBLISHED)
-
-
-def _look_up_ids(rows: list[list], ids: dict[tuple[int, str], int]) -> None:
-    """The ids of comment rows just inserted, by article and source key."""
-    by_article: dict[int, list[str]] = {}
-    for row in rows:
-        by_article.setdefault(row[0], []).append(row[2])
-    for article_id, keys in by_article.items():
-        for i in range(0, len(keys), _IN_CHUNK):
-            found = Comment.objects.filter(
-                article_id=article_id, source_key__in=keys[i : i + _IN_CHUNK]
-            ).values_list("source_key", "pk")
-            ids.update(((article_id, key), pk) for key, pk in found)

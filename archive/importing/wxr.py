@@ -435,8 +435,9 @@ class WxrStream(SourceStream):
     """An export read while it is loaded (see SourceStream): `header()` reads up to the
     first item, `articles()` yields each post or page, checked, threaded and sanitized.
 
-    `workers`: processes that sanitize (0: this one; None: one per core for a file of
-    `WORKERS_FROM_BYTES` or more, given its `size`). With `clean=False` nothing is
+    `workers`: processes that sanitize, `chunk` pieces of content at a time (0: this one,
+    each item as it is read; None: one per core for a file of `WORKERS_FROM_BYTES` or more,
+    given its `size`). With `clean=False` nothing is
     sanitized (the records' HTML and text are empty): a check that the file can be
     imported, at a fraction of the cost."""
 
@@ -447,7 +448,7 @@ class WxrStream(SourceStream):
         size: int = 0,
         workers: int | None = None,
         clean: bool = True,
-        chunk: int = CLEAN_CHUNK,
+        chunk: int | None = None,
     ):
         from archive.importing.cleaning import usable_cpus
 
@@ -459,7 +460,8 @@ class WxrStream(SourceStream):
         self.clean = clean
         self.parsed = ParsedSource(source=SOURCE_WXR, site_name=None)
         self.cleaning = Cleaning(workers if clean else 0)
-        self.chunk = chunk
+        # Content goes to the workers a chunk at a time; cleaned here, each item at once.
+        self.chunk = (chunk or CLEAN_CHUNK) if self.cleaning.workers else 1
         self.ready: deque[_Draft] = deque()  # items read, not yet handed on
         self.post_ids: set[int] = set()
         self.reader = _Reader(self.parsed, self._item)
