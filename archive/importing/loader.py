@@ -65,8 +65,10 @@ class LoadReport:
     commenters_created: int = 0
     kept_missing: list[str] = field(default_factory=list)  # in the database, not in this file
     article_ids: list[int] = field(default_factory=list)  # the file's articles, as stored
-    # What the file holds that was cut or left out (the parser's warnings).
+    # What the file holds that was cut or left out (the parser's warnings), and how many more
+    # there were past the first 10,000 (counted, not listed).
     warnings: list[Notice] = field(default_factory=list)
+    unlisted_warnings: int = 0
     # The site's posted policy text before and after, when this file changed it.
     policy_change: tuple[str, str] | None = None
 
@@ -127,6 +129,7 @@ def load(
             # The export named its site's address after its first post: as if before.
             _upsert_site(site.name, source.site_domain, "", report)
         report.warnings = list(source.warnings)  # a stream's are known once it is read
+        report.unlisted_warnings = source.unlisted_warnings
         comments_imported.send(
             sender=Site, site=site, source=source.source, origin=origin, report=report, user=user
         )

@@ -70,6 +70,9 @@ class Notice:
     message: str
 
 
+LISTED = 10_000  # skipped items, and warnings, kept per source
+
+
 @dataclass
 class ParsedSource:
     source: str  # SOURCE_PAGE or SOURCE_WXR
@@ -83,6 +86,22 @@ class ParsedSource:
     # Records a streamed source has handed to the loader and forgotten (see SourceStream).
     articles_read: int = 0
     comments_read: int = 0
+    # Skipped items and warnings past the first LISTED of each: counted, not kept, so that a
+    # file of millions of pingbacks or cut comments does not fill memory (see `skip`, `warn`).
+    unlisted_skipped: int = 0
+    unlisted_warnings: int = 0
+
+    def skip(self, entry: Skipped) -> None:
+        if len(self.skipped) < LISTED:
+            self.skipped.append(entry)
+        else:
+            self.unlisted_skipped += 1
+
+    def warn(self, notice: Notice) -> None:
+        if len(self.warnings) < LISTED:
+            self.warnings.append(notice)
+        else:
+            self.unlisted_warnings += 1
 
     @property
     def comment_count(self) -> int:

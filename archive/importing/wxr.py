@@ -527,15 +527,16 @@ class WxrStream(SourceStream):
     def _finish(self, draft: "_Draft", results: list) -> ArticleRecord:
         """The article of `draft`, its content cleaned (`results`: one per job), and its
         warnings, in the order of the file, added to the source's."""
-        article, warnings = draft.article, self.parsed.warnings
+        article, warn = draft.article, self.parsed.warn
         if results:
             article.body, article.deck = results[0][1], results[1][1]
         for notice in draft.notices:
             if isinstance(notice, Notice):
-                warnings.append(notice)
+                warn(notice)
             elif results:
                 job, where = notice
-                warnings.extend(Notice(where, cut) for cut in results[job][2])
+                for cut in results[job][2]:
+                    warn(Notice(where, cut))
         article.comments = [
             CommentRecord(
                 key=key,
@@ -611,7 +612,10 @@ def _channel_field(name: str, value: str, parsed: ParsedSource) -> None:
     if name == "title" and value and parsed.site_name is None:
         parsed.site_name = value[:SITE_NAME_MAX]
     elif value and not parsed.site_domain and name != "title":
-        parts = _split_url(value, f"rss > channel > {name}", parsed.warnings)
+        warnings: list[Notice] = []
+        parts = _split_url(value, f"rss > channel > {name}", warnings)
+        for notice in warnings:
+            parsed.warn(notice)
         host = (parts.hostname or "") if parts else ""
         parsed.site_domain = host.removeprefix("www.")[:253]
 
@@ -649,10 +653,10 @@ def _draft(
     post_type = item.get("wp:post_type") or "post"
     status = item.get("wp:status") or "publish"
     if post_type not in ARTICLE_TYPES:
-        parsed.skipped.append(Skipped(where, f"post type {post_type}", title))
+        parsed.skip(Skipped(where, f"post type {post_type}", title))
         return None
     if status not in ARTICLE_STATUSES:
-        parsed.skipped.append(Skipped(where, f"post status {status}", title))
+        parsed.skip(Skipped(where, f"post status {status}", title))
         return None
     if "wp:post_id" not in item:
         raise ImportFailure("missing <wp:post_id>", where=where)
@@ -662,7 +666,7 @@ def _draft(
     post_ids.add(post_id)
     where = f"{where}, post {post_id}"
     if len(title) > TITLE_MAX:
-        parsed.skipped.append(Skipped(where, f"title cut to {TITLE_MAX} characters", title))
+        parsed.skip(Skipped(where, f"title cut to {TITLE_MAX} characters", title))
 
     draft = _Draft(
         ArticleRecord(
@@ -721,13 +725,13 @@ def _reader_comments(raw: list[Fields], where: str, parsed: ParsedSource, draft:
         kind = element.get("wp:comment_type", "")
         approved = element.get("wp:comment_approved", "")
         if kind in LINK_NOTIFICATIONS:
-            parsed.skipped.append(Skipped(at, kind, ""))
+            parsed.skip(Skipped(at, kind, ""))
             continue
         if kind not in COMMENT_TYPES:
-            parsed.skipped.append(Skipped(at, f"comment type {kind}", ""))
+            parsed.skip(Skipped(at, f"comment type {kind}", ""))
             continue
         if approved in LEFT_OUT:
-            parsed.skipped.append(Skipped(at, LEFT_OUT[approved], ""))
+            parsed.skip(Skipped(at, LEFT_OUT[approved], ""))
             continue
         if approved not in APPROVED:
             # Guessing would either publish a held comment or hide a published one.
@@ -759,7 +763,7 @@ def _replies(kept: _Kept, where: str, parsed: ParsedSource) -> dict[int, list[in
     for comment_id, (parent, *_) in kept.items():
         if parent and parent not in kept:
             # Its parent is spam, trashed or absent: WordPress would hide it; we show it.
-            parsed.skipped.append(
+            parsed.skip(
                 Skipped(
                     f"{where} > wp:comment {comment_id}",
                     f"reply to comment {parent}, which is not imported: kept at top level",

@@ -369,3 +369,17 @@ def test_without_returning_the_new_comments_ids_are_looked_up(export, monkeypatc
     assert len(replies) == 6
     assert all(int(r.source_key) == int(r.parent.source_key) + 1 for r in replies)
     assert ModerationState.objects.count() == 18
+
+
+def test_past_a_number_what_was_left_out_and_cut_is_counted_not_kept(export, monkeypatch):
+    from archive.importing import records
+
+    monkeypatch.setattr(records, "LISTED", 3)
+    pingbacks = [comment(n, "Linked.", comment_type="pingback") for n in range(1, 6)]
+    cut = [comment(n, "word " * 20_000) for n in range(10, 15)]
+    output = import_wxr(export(wxr(post(*pingbacks, *cut))), "-v2")
+    assert output.count(": pingback: ") == 3
+    assert "export.xml: and 2 more left out (not listed)" in output
+    assert output.count("cut to its first 65,525 bytes") == 3
+    assert "export.xml: and 2 more warnings (not listed)" in output
+    assert Comment.objects.count() == 5

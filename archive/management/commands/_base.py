@@ -191,8 +191,13 @@ class ImportCommand(BaseCommand):
 
     def _report_file(self, path: Path, source: ParsedSource, report: LoadReport, options) -> None:
         """What was (or would be) imported from the file, and what looks wrong with it."""
-        for skipped in source.skipped if options["verbosity"] >= 2 else []:
-            self.stdout.write(f"  {path.name}: {skipped.where}: {skipped.kind}: {skipped.text}")
+        if options["verbosity"] >= 2:
+            for skipped in source.skipped:
+                self.stdout.write(f"  {path.name}: {skipped.where}: {skipped.kind}: {skipped.text}")
+            if source.unlisted_skipped:
+                self.stdout.write(
+                    f"  {path.name}: and {source.unlisted_skipped:,} more left out (not listed)"
+                )
         prefix = "Would import" if options["dry_run"] else "Imported"
         style = self.style.SUCCESS if report.changed else self.style.HTTP_INFO
         self.stdout.write(style(f"{prefix} {path.name} -> {report.summary()}"))
@@ -206,6 +211,12 @@ class ImportCommand(BaseCommand):
         for notice in report.warnings:
             self.stdout.write(
                 self.style.WARNING(f"  {path.name}: {notice.where}: {notice.message}")
+            )
+        if report.unlisted_warnings:
+            self.stdout.write(
+                self.style.WARNING(
+                    f"  {path.name}: and {report.unlisted_warnings:,} more warnings (not listed)"
+                )
             )
         if report.policy_change:
             self.stdout.write(self.style.WARNING(_policy_change(path, report)))
