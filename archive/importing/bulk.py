@@ -21,7 +21,7 @@ from datetime import UTC
 
 from django.db import connection, models
 
-MAX_ROWS = 1_000  # per SQLite statement, even where it would take more
+MAX_ROWS = 512  # per SQLite statement, even where it would take more
 
 
 def insert(
@@ -102,11 +102,10 @@ def _insert(model, fields, rows: list, *, returning: list) -> list[tuple]:
         names = [model._meta.pk.column, *(f.column for f in returning)]
         tail = " RETURNING " + ", ".join(quote(name) for name in names)
     one = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    per = max(1, min(MAX_ROWS, _parameters() // len(fields)))
     returned: list[tuple] = []
     with connection.cursor() as cursor:
-        for start in range(0, len(rows), per):
-            part = rows[start : start + per]
+        for start, end in _batches(len(rows), _parameters() // len(fields)):
+            part = rows[start:end]
             values = []
             for row in part:
                 if dated:
@@ -118,6 +117,21 @@ def _insert(model, fields, rows: list, *, returning: list) -> list[tuple]:
             if tail:
                 returned.extend(cursor.fetchall())
     return returned
+
+
+def _batches(count: int, most: int):
+    """(start, end) of the statements that insert `count` rows, at most `most` each: as many
+    of MAX_ROWS as fit, then the rest in powers of two. SQLite's driver keeps each distinct
+    statement it ran, compiled (128 of them), and an INSERT of a thousand rows compiles to a
+    big program: a handful of sizes keeps that cache small, where every size of a thread's
+    last level would fill it with a hundred megabytes."""
+    size = 1 << (max(1, min(MAX_ROWS, most)).bit_length() - 1)  # a power of two
+    start = 0
+    while start < count:
+        while size > count - start:
+            size //= 2
+        yield start, start + size
+        start += size
 
 
 def _parameters() -> int:
