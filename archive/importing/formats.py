@@ -18,6 +18,11 @@ chunk of the file is written (a few thousand comments), from the thread that imp
 Either way `done / total` is the fraction done (`total` may be 0 for a file without
 comments), and the last call has `done == total` (the file is read, all of it written;
 the transaction commits when `import_file` returns).
+
+A big WordPress export is sanitized in worker processes (see `archive.importing.cleaning`),
+started from a fork server that imports the program's main module: a script that calls
+`import_file` must keep its own code under `if __name__ == "__main__":` (manage.py, a task
+worker and a WSGI server do). `workers=0` keeps everything in the calling process.
 """
 
 from collections.abc import Callable
