@@ -109,8 +109,6 @@ def load(
         where = stream.position
     else:
         stream, source = None, parsed
-        for article in parsed.articles:
-            check_article(article)
         articles, where = parsed.articles, _Counted(parsed.comment_count)
     report = LoadReport(site=site_name)
     with transaction.atomic():

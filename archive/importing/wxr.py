@@ -43,7 +43,7 @@ from urllib.parse import urlsplit
 from xml.parsers import expat
 from xml.parsers.expat import errors as expat_errors
 
-from archive.importing.cleaning import Cleaning, Pipeline
+from archive.importing.cleaning import Cleaning, Pipeline, usable_cpus
 from archive.importing.records import (
     SOURCE_WXR,
     ArticleRecord,
@@ -450,8 +450,6 @@ class WxrStream(SourceStream):
         clean: bool = True,
         chunk: int | None = None,
     ):
-        from archive.importing.cleaning import usable_cpus
-
         if workers is None:
             cpus = usable_cpus()
             workers = cpus if cpus > 1 and size >= WORKERS_FROM_BYTES else 0

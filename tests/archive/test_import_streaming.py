@@ -393,3 +393,20 @@ def test_past_a_number_what_was_left_out_and_cut_is_counted_not_kept(export, mon
     assert output.count("cut to its first 65,525 bytes") == 3
     assert "export.xml: and 2 more warnings (not listed)" in output
     assert Comment.objects.count() == 5
+
+
+def test_a_file_found_broken_after_the_check_says_the_files_before_it_were_imported(
+    export, monkeypatch
+):
+    from archive.management.commands import import_wxr as command
+
+    first = export(export_of(1, 2, site="First News"), "first.xml")
+    second = export(export_of(1, 2, site="Second News"), "second.xml")
+    monkeypatch.setattr(command.Command, "_check_all", lambda self, paths, options: None)
+    second.write_text(second.read_text().replace("<wp:comment_id>2<", "<wp:comment_id>x<"))
+    with pytest.raises(CommandError) as caught:
+        import_wxr(first, second)
+    message = str(caught.value)
+    assert message.startswith(f"{second}: item 1 ('Story 0'), post 100 > wp:comment 2")
+    assert message.endswith("nothing from this file was written; files before it were imported")
+    assert list(Site.objects.values_list("name", flat=True)) == ["First News"]

@@ -134,16 +134,17 @@ class ImportCommand(BaseCommand):
         if len(paths) > 1:
             self._check_all(paths, options)
         for path in paths:
+            first = path == paths[0]
             try:
                 source = self._open(path, options)
-            except ImportFailure as exc:  # the one file, broken near its start
-                raise CommandError(_refused(1, [f"{path}: {exc}"])) from exc
+            except ImportFailure as exc:
+                raise CommandError(_failed(path, exc, len(paths), first)) from exc
             try:
-                report = self._load_file(path, source, options, show, first=path == paths[0])
+                report = self._load_file(path, source, options, show, first=first)
             except CommandError as exc:
                 if len(paths) == 1 and isinstance(exc.__cause__, ImportFailure):
                     # Found while reading the one file: said as a broken file is.
-                    raise CommandError(_refused(1, [f"{path}: {exc.__cause__}"])) from exc
+                    raise CommandError(_failed(path, exc.__cause__, 1, first)) from exc
                 raise
             finally:
                 if isinstance(source, SourceStream):
@@ -227,6 +228,15 @@ class ImportCommand(BaseCommand):
                     f"this file and were kept: {', '.join(report.kept_missing[:10])}"
                 )
             )
+
+
+def _failed(path: Path, failure: ImportFailure, files: int, first: bool) -> str:
+    """What to say of a file found broken while it was loaded: as a broken file is when it
+    is the only one, else what was and was not written."""
+    if files == 1:
+        return _refused(1, [f"{path}: {failure}"])
+    done = "; files before it were imported" if not first else ""
+    return f"{path}: {failure}; nothing from this file was written{done}"
 
 
 def _refused(files: int, failures: list[str]) -> str:
