@@ -378,6 +378,7 @@ _LINE_END = re.compile(r"[ \t]*\n")
 # and <br> by a line break.
 _TEXT_PARAGRAPHS = {"p", "blockquote", "ul", "ol", "pre"}
 _TEXT_LINES = {"br", "li"}
+_TEXT_BREAKS = _TEXT_PARAGRAPHS | _TEXT_LINES
 # HTML collapses runs of these (not the no-break space) to one space, outside <pre>.
 _COLLAPSIBLE = re.compile(r"[ \t\n\r\f]+")
 
@@ -434,8 +435,21 @@ def html_to_text(markup: str) -> str:
 
 def _joined(parser: _TextExtractor) -> str:
     parser._break("")
-    text = re.sub(r"(?m)^\s+$", "", "".join(parser.parts))  # e.g. WordPress's <p>&nbsp;</p>
-    return re.sub(r"\n{3,}", "\n\n", text).strip("\n")
+    return _tidy("".join(parser.parts))
+
+
+def _tidy(text: str) -> str:
+    """The extracted text with its blank lines and paragraph breaks made as a reader sees
+    them: a line of only white space is empty (e.g. WordPress's <p>&nbsp;</p>), and two
+    line breaks at most in a row."""
+    text = _BLANK_LINE_SPACE.sub("", text)
+    if "\n\n\n" in text:
+        text = _LINE_BREAKS.sub("\n\n", text)
+    return text.strip("\n")
+
+
+_BLANK_LINE_SPACE = re.compile(r"(?m)^\s+$")
+_LINE_BREAKS = re.compile(r"\n{3,}")
 
 
 # A tag as bleach writes it: a name, then attributes whose values are always double-quoted
@@ -455,6 +469,7 @@ def sanitized_text(markup: str) -> str:
     parts: list[str] = []
     pre = 0
     line_start = True
+    last = len(pieces) - 1
     for i in range(0, len(pieces), 3):
         data = pieces[i]
         if data:
@@ -467,26 +482,17 @@ def sanitized_text(markup: str) -> str:
             if data:
                 parts.append(data)
                 line_start = False
-        if i + 1 < len(pieces):
-            broke, pre = _tag(parts, pieces[i + 2].lower(), bool(pieces[i + 1]), pre)
-            line_start = line_start or broke
+        if i == last:
+            break
+        name = pieces[i + 2].lower()
+        if name in _TEXT_BREAKS and (name in _TEXT_PARAGRAPHS or not pieces[i + 1]):
+            # A paragraph's start or end, a line's start: as `_TextExtractor` breaks.
+            _break(parts, "\n" if name in _TEXT_LINES else "\n\n")
+            line_start = True
+        if name == "pre":
+            pre = pre + 1 if not pieces[i + 1] else max(pre - 1, 0)
     _break(parts, "")
-    text = re.sub(r"(?m)^\s+$", "", "".join(parts))
-    return re.sub(r"\n{3,}", "\n\n", text).strip("\n")
-
-
-def _tag(parts: list[str], name: str, end: bool, pre: int) -> tuple[bool, int]:
-    """A tag as `_TextExtractor` reads it: whether it breaks the line, and how many <pre>
-    are open after it."""
-    if end:
-        broke = name in _TEXT_PARAGRAPHS
-        if broke:
-            _break(parts, "\n\n")
-        return broke, pre - 1 if name == "pre" and pre else pre
-    broke = name in _TEXT_LINES or name in _TEXT_PARAGRAPHS
-    if broke:
-        _break(parts, "\n" if name in _TEXT_LINES else "\n\n")
-    return broke, pre + 1 if name == "pre" else pre
+    return _tidy("".join(parts))
 
 
 def _break(parts: list[str], newlines: str) -> None:
@@ -562,8 +568,7 @@ def _paragraphs_text(made: str) -> str:
         paragraphs.append("\n".join(lines))
     if not blank:  # the tidying below would only take out the extractor's extra line breaks
         return "\n\n".join(paragraphs)
-    text = re.sub(r"(?m)^\s+$", "", "\n\n" + "\n\n\n\n".join(paragraphs) + "\n\n")
-    return re.sub(r"\n{3,}", "\n\n", text).strip("\n")
+    return _tidy("\n\n" + "\n\n\n\n".join(paragraphs) + "\n\n")
 
 
 def _collapsed(line: str) -> str:
