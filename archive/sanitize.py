@@ -112,13 +112,19 @@ def bound(markup: str, *, max_bytes: int | None = None, max_elements: int | None
 
 
 def _may_cut(markup: str, max_elements: int) -> bool:
-    """Whether `_remove_tags` could remove anything. Not with at most MAX_FORMATTING tags
-    (each starts with "<"): the formatting cap takes a tag more than that, the depth cap more
-    tags than MAX_DEPTH, and so few tags build far fewer elements than the budget (one
-    each, MAX_FORMATTING re-opened at each run of text or tag, 72 for each adoption). Most
-    comments have no more, and are not walked tag by tag."""
+    """Whether `_remove_tags` could remove anything: not from markup of at most 16 tags
+    (each starts with "<") of which at most MAX_FORMATTING are not end tags, and most
+    comments are such. The formatting cap takes a start tag more than that; the depth cap
+    MAX_DEPTH open elements, and no more can be open than start tags and re-opened copies of
+    the MAX_FORMATTING formatting ones; and so few tags build at most 8 + 89 * 16 = 1,432
+    elements (one per start, stray </p> or comment; at most 8 re-opened at each tag or run
+    of text; at most 72 copies at each end of a formatting element), under the budget."""
     tags = markup.count("<")
-    return tags > 0 and (tags > MAX_FORMATTING or max_elements < 1_000)
+    if not tags:
+        return False
+    if tags > 16 or max_elements < MAX_ELEMENTS:
+        return True
+    return tags - markup.count("</") > MAX_FORMATTING
 
 
 def truncate(text: str, max_bytes: int) -> tuple[str, str | None]:

@@ -550,3 +550,27 @@ def test_clean_cuts_where_the_old_way_cut(markup, repeat, max_elements):
 def test_the_text_of_sanitized_html_is_read_as_html_parser_reads_it(markup):
     html = sanitize(markup)
     assert sanitized_text(html) == html_to_text(html)
+
+
+FEW_TAGS = st.lists(
+    st.one_of(
+        st.builds(
+            "<{}{}>".format,
+            st.sampled_from(sorted(SAFE_TAGS | {"div", "span", "td"})),
+            st.sampled_from(["", ' title="x"', "/"]),
+        ),
+        st.builds("</{}>".format, st.sampled_from(sorted(SAFE_TAGS | {"div", "p", "br"}))),
+        st.sampled_from(["x", " ", "\n", "<!-- c -->", "<!x", "<?pi>", "</ x"]),
+    ),
+    max_size=20,
+).map("".join)
+
+
+@settings(max_examples=3_000, deadline=None, database=None)
+@given(FEW_TAGS)
+def test_bound_leaves_markup_with_too_few_tags_to_cut_unwalked(markup):
+    # `bound` does not walk markup of at most 16 tags, at most 8 of them no end tag: the
+    # walk would find nothing to remove.
+    if markup.count("<") <= 16 and markup.count("<") - markup.count("</") <= MAX_FORMATTING:
+        assert not sanitize_module._may_cut(markup, MAX_ELEMENTS)
+        assert sanitize_module._remove_tags(markup, MAX_ELEMENTS) == (markup, 0, 0)
