@@ -96,7 +96,7 @@ def bound(markup: str, *, max_bytes: int | None = None, max_elements: int | None
     if max_bytes is not None:
         markup, cut = truncate(markup, max_bytes)
         cuts += [cut] if cut else []
-    if "<" in markup:
+    if _may_cut(markup, max_elements or MAX_ELEMENTS):
         markup, nested, after_budget = _remove_tags(markup, max_elements or MAX_ELEMENTS)
         if nested:
             cuts.append(
@@ -109,6 +109,22 @@ def bound(markup: str, *, max_bytes: int | None = None, max_elements: int | None
                 f"{max_elements or MAX_ELEMENTS:,} elements, removed (their text kept)"
             )
     return Bounded(markup, tuple(cuts))
+
+
+def _may_cut(markup: str, max_elements: int) -> bool:
+    """Whether `_remove_tags` could remove anything: not from markup of at most 16 tags
+    (each starts with "<") of which at most MAX_FORMATTING are not end tags, and most
+    comments are such. The formatting cap takes a start tag more than that; the depth cap
+    MAX_DEPTH open elements, and no more can be open than start tags and re-opened copies of
+    the MAX_FORMATTING formatting ones; and so few tags build at most 8 + 89 * 16 = 1,432
+    elements (one per start, stray </p> or comment; at most 8 re-opened at each tag or run
+    of text; at most 72 copies at each end of a formatting element), under the budget."""
+    tags = markup.count("<")
+    if not tags:
+        return False
+    if tags > 16 or max_elements < MAX_ELEMENTS:
+        return True
+    return tags - markup.count("</") > MAX_FORMATTING
 
 
 def truncate(text: str, max_bytes: int) -> tuple[str, str | None]:
@@ -352,16 +368,23 @@ def _autop_text(text: str, open_blocks: _OpenBlocks) -> str:
         return text
     if inside in _AUTOP_TEXT_BLOCKS:
         return re.sub(r"[ \t]*\n", "<br>\n", text.strip("\n"))
-    paragraphs = [p.strip() for p in re.split(r"\n[ \t]*\n", text) if p.strip()]
+    paragraphs = [p.strip() for p in _BLANK_LINE.split(text) if p.strip()]
     if not paragraphs:
         return "\n" if "\n" in text else text
-    return "\n".join("<p>" + re.sub(r"[ \t]*\n", "<br>\n", p) + "</p>" for p in paragraphs)
+    return "\n".join(
+        "<p>" + (_LINE_END.sub("<br>\n", p) if "\n" in p else p) + "</p>" for p in paragraphs
+    )
+
+
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
+_LINE_END = re.compile(r"[ \t]*\n")
 
 
 # What a browser shows on a line of its own: blocks are set off by a blank line, list items
 # and <br> by a line break.
 _TEXT_PARAGRAPHS = {"p", "blockquote", "ul", "ol", "pre"}
 _TEXT_LINES = {"br", "li"}
+_TEXT_BREAKS = _TEXT_PARAGRAPHS | _TEXT_LINES
 # HTML collapses runs of these (not the no-break space) to one space, outside <pre>.
 _COLLAPSIBLE = re.compile(r"[ \t\n\r\f]+")
 
@@ -398,7 +421,7 @@ class _TextExtractor(HTMLParser):
 
     def handle_data(self, data):
         if not self.in_pre:
-            data = _COLLAPSIBLE.sub(" ", data)
+            data = _RUNS.sub(" ", data)
             if self.line_start:
                 data = data.lstrip(" ")
         if data:
@@ -413,6 +436,172 @@ def html_to_text(markup: str) -> str:
     parser = _TextExtractor()
     parser.feed(markup)
     parser.close()
+    return _joined(parser)
+
+
+def _joined(parser: _TextExtractor) -> str:
     parser._break("")
-    text = re.sub(r"(?m)^\s+$", "", "".join(parser.parts))  # e.g. WordPress's <p>&nbsp;</p>
-    return re.sub(r"\n{3,}", "\n\n", text).strip("\n")
+    return _tidy("".join(parser.parts))
+
+
+def _tidy(text: str) -> str:
+    """The extracted text with its blank lines and paragraph breaks made as a reader sees
+    them: a line of only white space is empty (e.g. WordPress's <p>&nbsp;</p>), and two
+    line breaks at most in a row."""
+    text = _BLANK_LINE_SPACE.sub("", text)
+    if "\n\n\n" in text:
+        text = _LINE_BREAKS.sub("\n\n", text)
+    return text.strip("\n")
+
+
+_BLANK_LINE_SPACE = re.compile(r"(?m)^\s+$")
+_LINE_BREAKS = re.compile(r"\n{3,}")
+
+
+# A tag as bleach writes it: a name, then attributes whose values are always double-quoted
+# (and may hold ">"). In its output every other "<" is written "&lt;".
+_SANITIZED_TAG = re.compile(r"""<(/?)([a-zA-Z][^\t\n\f\r />]*)(?:[^>"]|"[^"]*")*>""")
+# The runs of white space that collapsing changes (all but a single space): the same result
+# as replacing every run, without replacing each space between two words by a space.
+_RUNS = re.compile(r"[\t\n\r\f][ \t\n\r\f]*| [ \t\n\r\f]+")
+
+
+def sanitized_text(markup: str) -> str:
+    """`html_to_text(markup)` for markup that `sanitize` wrote, several times faster: bleach's
+    output is well-formed (every "<" opens a tag, attributes quoted), so one pattern splits
+    it into the runs of text and the tags that html.parser would find, and they are read as
+    `_TextExtractor` reads them. Tests compare the two on generated markup."""
+    pieces = _SANITIZED_TAG.split(markup)  # text, "/" or "", tag name, text, …, text
+    parts: list[str] = []
+    pre = 0
+    line_start = True
+    last = len(pieces) - 1
+    for i in range(0, len(pieces), 3):
+        data = pieces[i]
+        if data:
+            if "&" in data:
+                data = html.unescape(data)
+            if not pre:
+                data = _RUNS.sub(" ", data)
+                if line_start:
+                    data = data.lstrip(" ")
+            if data:
+                parts.append(data)
+                line_start = False
+        if i == last:
+            break
+        name = pieces[i + 2].lower()
+        if name in _TEXT_BREAKS and (name in _TEXT_PARAGRAPHS or not pieces[i + 1]):
+            # A paragraph's start or end, a line's start: as `_TextExtractor` breaks.
+            _break(parts, "\n" if name in _TEXT_LINES else "\n\n")
+            line_start = True
+        if name == "pre":
+            pre = pre + 1 if not pieces[i + 1] else max(pre - 1, 0)
+    _break(parts, "")
+    return _tidy("".join(parts))
+
+
+def _break(parts: list[str], newlines: str) -> None:
+    """`_TextExtractor._break`: spaces next to a line break are not shown."""
+    while parts and not parts[-1].strip(" "):
+        parts.pop()
+    if parts:
+        parts[-1] = parts[-1].rstrip(" ")
+    parts.append(newlines)
+
+
+# Cleaning content for the archive: what an importer stores for a comment or a post.
+
+
+@dataclass(frozen=True)
+class Cleaned:
+    html: str  # sanitized: what Comment.body_html holds
+    text: str  # the text a reader sees in it: what Comment.body_text holds
+    cuts: tuple[str, ...] = ()  # what was cut to keep sanitizing bounded, in words
+
+
+# What bleach changes in text outside any tag besides escaping ">": "<" and "&" start markup;
+# control characters (but tab and line breaks) become "?" or vanish; surrogates never come
+# from a file but are no text either. Content without any of them is plain text.
+_NOT_PLAIN = re.compile("[<&\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+
+
+def clean(
+    markup: str, *, max_bytes: int, max_elements: int | None = None, paragraphs: bool = True
+) -> Cleaned:
+    """Content as WordPress stores it, made what the archive stores: cut to `max_bytes`
+    (`truncate`), paragraphs made as WordPress shows them (`autop`, if `paragraphs`), the
+    caps of `bound`, then `sanitize`; and its text (`html_to_text`). Each cut is in `cuts`.
+
+    Plain text (no "<", no "&", no control character) takes a short way with the same
+    result: bleach would only escape its ">", and `autop`'s paragraphs and line breaks are
+    all the markup there is (when there are fewer of them than the element cap). Tests
+    compare both ways on generated text.
+    """
+    markup, cut = truncate(markup, max_bytes)
+    cuts = (cut,) if cut else ()
+    if not markup:
+        return Cleaned("", "", cuts)
+    if not _NOT_PLAIN.search(markup):
+        if not paragraphs:
+            if "\r" not in markup:  # bleach reads "\r" as a line break; else only escapes ">"
+                made = markup.replace(">", "&gt;")
+                return Cleaned(made, sanitized_text(made), cuts)
+        else:
+            made = autop(markup.replace(">", "&gt;"))
+            # Each element is one "<" at least: with no more than the cap, nothing to cut.
+            if made.count("<") <= (max_elements or MAX_ELEMENTS):
+                return Cleaned(made, _paragraphs_text(made), cuts)
+    bounded = bound(autop(markup) if paragraphs else markup, max_elements=max_elements)
+    if bounded.cuts:
+        made = sanitize(bounded.markup, max_elements=max_elements)
+    else:
+        made = _cleaner.clean(bounded.markup)  # bound(x) is x: sanitize would bound it again
+    return Cleaned(made, sanitized_text(made), cuts + bounded.cuts)
+
+
+def _paragraphs_text(made: str) -> str:
+    """`html_to_text(made)` for what `autop` makes of plain text: paragraphs of lines, and
+    no "<" in them, so the lines are found by splitting. Each line is what the text
+    extractor keeps of it (white space collapsed, none at either end), and the paragraphs
+    and lines are put together as it puts them, then tidied the same way."""
+    if not made:
+        return ""
+    paragraphs, blank = [], False
+    for paragraph in made[3:-4].split("</p>\n<p>"):  # "<p>…</p>\n<p>…</p>"
+        lines = [_collapsed(line) for line in paragraph.replace("&gt;", ">").split("<br>\n")]
+        blank = blank or not all(line.strip() for line in lines)
+        paragraphs.append("\n".join(lines))
+    if not blank:  # the tidying below would only take out the extractor's extra line breaks
+        return "\n\n".join(paragraphs)
+    return _tidy("\n\n" + "\n\n\n\n".join(paragraphs) + "\n\n")
+
+
+def _collapsed(line: str) -> str:
+    """A line of text as the extractor keeps it outside <pre>: runs of white space one
+    space, none at either end (most lines have no run to collapse: no substitution)."""
+    if "\t" in line or "  " in line:
+        line = _RUNS.sub(" ", line)
+    return line.strip(" ")
+
+
+# One piece of content to clean: (markup, max_bytes, max_elements, paragraphs).
+Job = tuple[str, int, int | None, bool]
+
+
+def plain(job: Job) -> bool:
+    """Whether `clean` takes the short way with this job (plain text, or nothing)."""
+    markup, _, _, paragraphs = job
+    return not _NOT_PLAIN.search(markup) and (paragraphs or "\r" not in markup)
+
+
+def clean_all(jobs: list[Job]) -> list[tuple[str, str, tuple[str, ...]]]:
+    """`clean` for each job, in order, as (html, text, cuts): what a worker process does
+    with a chunk of them (plain tuples travel between processes faster than dataclasses)."""
+    done = []
+    for markup, max_bytes, max_elements, paragraphs in jobs:
+        cleaned = clean(
+            markup, max_bytes=max_bytes, max_elements=max_elements, paragraphs=paragraphs
+        )
+        done.append((cleaned.html, cleaned.text, cleaned.cuts))
+    return done

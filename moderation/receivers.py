@@ -4,7 +4,7 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from archive.models import Comment, Commenter, Site
-from archive.signals import comments_imported
+from archive.signals import comments_imported, comments_stored
 from moderation import services
 from moderation.services import records
 
@@ -28,12 +28,15 @@ def give_commenter_a_record(sender, instance, created, **kwargs):
         records.opened_commenter(instance)
 
 
+@receiver(comments_stored, dispatch_uid="moderation.open_imported")
+def open_imported(sender, *, site, created, updated, commenters, **kwargs):
+    # An import stores its rows in bulk (no post_save), a chunk at a time: the new ones'
+    # states and records at once, and a changed author's state follows the comment.
+    records.open_imported(site, created, commenters)
+    if updated:
+        records.follow_comments(updated)
+
+
 @receiver(comments_imported, dispatch_uid="moderation.record_import")
 def record_import(sender, *, site, source, origin, report, user=None, **kwargs):
-    # An import stores its rows in bulk (no post_save): their states and records, at once.
-    comments = Comment.objects.filter(article_id__in=report.article_ids)
-    records.open_states(comments)
-    records.open_records(Commenter.objects.filter(site=site))
-    if report.comments_updated:
-        records.follow_comments(comments)
     services.record_import(site=site, source=source, origin=origin, report=report, user=user)

@@ -1,5 +1,6 @@
 """Plain records that parsers produce and the loader writes. No database here."""
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -69,6 +70,9 @@ class Notice:
     message: str
 
 
+LISTED = 10_000  # skipped items, and warnings, kept per source
+
+
 @dataclass
 class ParsedSource:
     source: str  # SOURCE_PAGE, SOURCE_WXR or SOURCE_DISQUS
@@ -79,9 +83,69 @@ class ParsedSource:
     skipped: list[Skipped] = field(default_factory=list)
     warnings: list[Notice] = field(default_factory=list)
 
+    # Records a streamed source has handed to the loader and forgotten (see SourceStream).
+    articles_read: int = 0
+    comments_read: int = 0
+    # Skipped items and warnings past the first LISTED of each: counted, not kept, so that a
+    # file of millions of pingbacks or cut comments does not fill memory (see `skip`, `warn`).
+    unlisted_skipped: int = 0
+    unlisted_warnings: int = 0
+
+    def skip(self, entry: Skipped) -> None:
+        if len(self.skipped) < LISTED:
+            self.skipped.append(entry)
+        else:
+            self.unlisted_skipped += 1
+
+    def warn(self, notice: Notice) -> None:
+        if len(self.warnings) < LISTED:
+            self.warnings.append(notice)
+        else:
+            self.unlisted_warnings += 1
+
     @property
     def comment_count(self) -> int:
-        return sum(len(a.comments) for a in self.articles)
+        return sum(len(a.comments) for a in self.articles) + self.comments_read
+
+
+class SourceStream:
+    """A source loaded while it is read, one article at a time, so that memory stays flat
+    in the file's size (a WordPress export of any size): the parser's side.
+
+    `parsed` is what the source says about itself: its site (`header()` reads as far as
+    the first article, so it is known before anything is loaded), then, as `articles()` is
+    read, its skipped items and warnings; its `articles` list stays empty (the counts of
+    what went by are `articles_read` and `comments_read`). A failure anywhere in the file
+    is raised from `articles()` as an ImportFailure, so a loader that writes while reading
+    must do it in one transaction. `position()` is (bytes read, the file's size). Close it
+    (or use it in a `with`) to stop its worker processes.
+    """
+
+    parsed: ParsedSource
+
+    def header(self) -> ParsedSource:
+        raise NotImplementedError
+
+    def articles(self) -> Iterator[ArticleRecord]:
+        raise NotImplementedError
+
+    def read_all(self) -> ParsedSource:
+        """The rest of the source, whole: a ParsedSource with every article in its list."""
+        self.parsed.articles.extend(self.articles())
+        self.parsed.articles_read = self.parsed.comments_read = 0
+        return self.parsed
+
+    def position(self) -> tuple[int, int]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
 
 
 def read_text(path: Path) -> str:

@@ -20,23 +20,30 @@ to it (a malformed one is left out with a warning); a reply whose parent is not 
 (spam, trash, absent) is kept at top level. A comment longer than WordPress allows, or
 nested beyond what sanitizing handles in bounded time, is cut, with a warning.
 
-The file is read incrementally, item by item, and through defusedxml, so an export with a
-DTD entity bomb or an external entity is refused instead of expanded. Its bytes are checked
-against the encoding it declares as they are read, so a Latin-1 byte in a "UTF-8" export is
-named by its offset and the element it is in.
+The file is read as a stream (`WxrStream`): expat reads it a block at a time, each item is
+checked and threaded when it ends, its content is sanitized (in worker processes for a big
+file: see `archive.importing.cleaning`) and the article is handed to the loader, which
+writes it and forgets it, so memory stays flat in the file's size (it grows with the
+largest post's thread, which is threaded whole). Like defusedxml with `forbid_dtd`, any
+DOCTYPE is refused where it starts, so an export with a DTD entity bomb or an external
+entity is refused instead of expanded. Its bytes are checked against the encoding it
+declares as they are read, so a Latin-1 byte in a "UTF-8" export is named by its offset and
+the element it is in. `parse_wxr` reads a whole export into one ParsedSource.
 """
 
 import codecs
 import re
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import urlsplit
-from xml.etree.ElementTree import Element, ParseError, TreeBuilder
+from xml.parsers import expat
 from xml.parsers.expat import errors as expat_errors
 
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import DefusedXMLParser, iterparse
-
+from archive.importing.cleaning import Cleaning, Pipeline, usable_cpus
 from archive.importing.records import (
     SOURCE_WXR,
     ArticleRecord,
@@ -45,15 +52,9 @@ from archive.importing.records import (
     Notice,
     ParsedSource,
     Skipped,
+    SourceStream,
 )
-from archive.sanitize import (
-    COMMENT_MAX_BYTES,
-    autop,
-    bound,
-    html_to_text,
-    sanitize,
-    truncate,
-)
+from archive.sanitize import COMMENT_MAX_BYTES, Job
 
 # A namespace is known by its host and path, whatever its scheme ("http", "https"), a
 # "www." or a missing last slash: WordPress itself has written both schemes, and the
@@ -83,6 +84,13 @@ NAME_MAX = 300
 # these, sanitizing one post would take seconds and hundreds of megabytes.
 ARTICLE_MAX_BYTES = 1_000_000
 ARTICLE_MAX_ELEMENTS = 20_000
+# How much of the file expat is given at a time, and how many pieces of content (comments,
+# posts) are sanitized per task; a file this big or bigger is sanitized in worker
+# processes when the machine has more than one core (a smaller one is done before they
+# would have started).
+READ_SIZE = 256 * 1024
+CLEAN_CHUNK = 500
+WORKERS_FROM_BYTES = 2 * 1024 * 1024
 
 
 def _name(tag: str) -> str:
@@ -113,17 +121,23 @@ def _prefix(uri: str) -> str | None:
 
 # Content keeps its own whitespace: a comment's line breaks are its paragraphs.
 _RAW = {"content:encoded", "wp:comment_content", "excerpt:encoded"}
+_CHANNEL_FIELDS = {"title", "link", "wp:base_site_url", "wp:base_blog_url"}
+# The fields read of an item and of a comment (an export has more: e-mail addresses, IPs,
+# post meta… which the archive does not keep).
+_ITEM_READ = {
+    "title", "link", "pubDate", "dc:creator", "content:encoded", "excerpt:encoded",
+    "wp:post_id", "wp:post_date_gmt", "wp:status", "wp:post_type",
+}  # fmt: skip
+_COMMENT_READ = {
+    "wp:comment_id", "wp:comment_author", "wp:comment_date_gmt", "wp:comment_content",
+    "wp:comment_approved", "wp:comment_type", "wp:comment_parent",
+}  # fmt: skip
 
+# An element's fields, as the first child element of each name holds them (its text
+# before any element inside it; trimmed, but for content): {"wp:post_id": "10", ...}.
+Fields = dict[str, str]
 
-def _child_text(element: Element, name: str) -> str:
-    for child in element:
-        if _name(child.tag) == name:
-            return (child.text or "").strip() if name not in _RAW else (child.text or "")
-    return ""
-
-
-def _has_child(element: Element, name: str) -> bool:
-    return any(_name(child.tag) == name for child in element)
+_DATE = re.compile(r"(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)")
 
 
 def _gmt(value: str, where: str) -> datetime | None:
@@ -131,6 +145,9 @@ def _gmt(value: str, where: str) -> datetime | None:
     if not value or value.startswith("0000-00-00"):
         return None
     try:
+        exact = _DATE.fullmatch(value)
+        if exact:  # as WordPress writes it: what strptime would read, without its cost
+            return datetime(*map(int, exact.groups()), tzinfo=UTC)
         return datetime.strptime(value, "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
     except ValueError:
         raise ImportFailure(
@@ -152,7 +169,7 @@ def _integer(value: str, what: str, where: str) -> int:
     return int(value)
 
 
-def _split_url(value: str, where: str, parsed: ParsedSource):
+def _split_url(value: str, where: str, warnings: list):
     """urlsplit(value), or None, with a warning, for an address it cannot read
     ("http://[oops" is an unclosed IPv6 host): the field is left out, the item imported."""
     try:
@@ -160,15 +177,15 @@ def _split_url(value: str, where: str, parsed: ParsedSource):
         parts.hostname  # noqa: B018 (reading it checks the host, as reading the port would)
     except ValueError as exc:
         problem = f"{value[:200]!r} is not a valid URL ({exc}); left out"
-        parsed.warnings.append(Notice(where, problem))
+        warnings.append(Notice(where, problem))
         return None
     return parts
 
 
-def _web_url(value: str, where: str, parsed: ParsedSource) -> str:
+def _web_url(value: str, where: str, warnings: list) -> str:
     """The URL if it is an http(s) one, else "": the thread page links to it, and a
     `javascript:` link in a crafted export would run in the moderator's session."""
-    parts = _split_url(value, where, parsed) if value else None
+    parts = _split_url(value, where, warnings) if value else None
     if parts is None or parts.scheme.lower() not in ("http", "https"):
         return ""
     return value if len(value) <= 1000 else ""  # Article.source_url holds 1000
@@ -260,55 +277,130 @@ class _BadBytes(Exception):
     """Raised through the XML parser at the first byte not in the declared encoding."""
 
 
+class _Declared(Exception):
+    """Raised from expat's handlers at a DOCTYPE or an entity declaration."""
+
+
 # The XML declaration's encoding, which must come first in the file.
 _DECLARED_ENCODING = re.compile(rb"""<\?xml[^>]*?\sencoding\s*=\s*["']([A-Za-z][\w.:-]*)["']""")
 
 
-class _Parser:
-    """The state of one pass over an export: where the parser is (for messages), what it
-    has seen, and what it has parsed."""
+class _Reader:
+    """expat's handlers for one pass over an export: where the parser is (for messages),
+    what it has seen, and the fields of the open item and its comments, each item handed to
+    `on_item(fields, comments, number)` when it ends. Only the elements the importer reads
+    are followed; no tree is built."""
 
-    def __init__(self):
-        self.parsed = ParsedSource(source=SOURCE_WXR, site_name=None)
-        self.path: list[Element] = []  # the open elements, the root first
+    def __init__(self, parsed: ParsedSource, on_item):
+        self.parsed = parsed
+        self.on_item = on_item
+        self.names: list[str] = []  # the open elements, the root first
+        self._names: dict[str, str] = {}  # expat's "uri}local" -> "wp:local", a cache
         self.seen_wp = False
         self.item_number = 0
-        self.post_ids: set[int] = set()
         self.unknown_wordpress_namespaces: set[str] = set()
+        self.item: Fields | None = None  # the open item's fields
+        self.comments: list[Fields] = []  # its wp:comment elements' fields
+        self.comment: Fields | None = None  # the open wp:comment's
+        self.text: str | None = None  # the text of the field being read, so far
+        self.target: Fields = {}  # where that field goes
+        self.field = ""
+        self.depth = 0  # where that field is
 
-    def start(self, element: Element) -> None:
-        name = _name(element.tag)
-        if not self.path and name != "rss":
+    def handlers(self, parser) -> None:
+        parser.StartElementHandler = self.start
+        parser.EndElementHandler = self.end
+        parser.CharacterDataHandler = self.data
+        parser.StartNamespaceDeclHandler = self.namespace
+
+    def name(self, tag: str) -> str:
+        name = self._names.get(tag)
+        if name is None:
+            name = _name("{" + tag) if "}" in tag else tag
+            if len(self._names) < 10_000:  # a file can use any number of names
+                self._names[tag] = name
+        return name
+
+    # expat calls these three for every element and run of text: the common case (a field
+    # of a comment) comes first and costs a few operations.
+
+    def start(self, tag: str, attributes) -> None:
+        if self.text is not None:
+            self._end_text()  # an element inside a field ends the text read of it
+        name = self._names.get(tag) or self.name(tag)
+        names = self.names
+        depth = len(names)  # of the new element: 0 for the root
+        names.append(name)
+        if depth == 4:
+            comment = self.comment
+            if comment is not None and name in _COMMENT_READ and name not in comment:
+                comment[name] = ""
+                self.target, self.field, self.depth, self.text = comment, name, 5, ""
+            return
+        if not self.seen_wp and name.startswith("wp:"):
+            self.seen_wp = True
+        if depth == 3:
+            item = self.item
+            if item is None:
+                return
+            if name == "wp:comment":
+                self.comment = {}
+                self.comments.append(self.comment)
+            elif name in _ITEM_READ and name not in item:
+                item[name] = ""
+                self.target, self.field, self.depth, self.text = item, name, 4, ""
+        elif depth == 2:
+            self._channel_start(name)
+        elif not depth and name != "rss":
             raise ImportFailure(
                 f"not a WordPress export: the root element is <{name}>, not <rss>", line=1
             )
-        self.seen_wp = self.seen_wp or name.startswith("wp:")
-        self.path.append(element)
-        if name == "item" and len(self.path) == 3:
-            self.item_number += 1
 
-    def end(self, element: Element) -> None:
-        self.path.pop()
-        name = _name(element.tag)
-        if len(self.path) != 2:
-            return
+    def _channel_start(self, name: str) -> None:
         if name == "item":
-            if not self.seen_wp:
-                where = _item_where(element, self.item_number)
-                raise ImportFailure(self._not_wordpress(), where=where)
-            _parse_item(element, self.item_number, self.parsed, self.post_ids)
-            element.clear()
-        elif name in ("title", "link", "wp:base_site_url", "wp:base_blog_url"):
-            _channel_field(name, (element.text or "").strip(), self.parsed)
+            self.item_number += 1
+            self.item, self.comments = {}, []
+        elif name in _CHANNEL_FIELDS:
+            self.target, self.field, self.depth, self.text = {name: ""}, name, 3, ""
 
-    def namespace(self, uri: str) -> None:
+    def data(self, text: str) -> None:
+        if self.text is not None:
+            self.text += text
+
+    def _end_text(self) -> None:
+        field = self.field
+        self.target[field] = self.text if field in _RAW else self.text.strip()
+        self.text = None
+
+    def end(self, tag: str) -> None:
+        names = self.names
+        if self.text is not None and len(names) == self.depth:
+            self._end_text()
+        name = names.pop()
+        depth = len(names)  # of the element that ends
+        if depth == 4:
+            return
+        if depth == 3:
+            if name == "wp:comment":
+                self.comment = None
+        elif depth == 2:
+            if name == "item" and self.item is not None:
+                if not self.seen_wp:
+                    where = _item_where(self.item, self.item_number)
+                    raise ImportFailure(self._not_wordpress(), where=where)
+                item, comments = self.item, self.comments
+                self.item, self.comments = None, []
+                self.on_item(item, comments, self.item_number)
+            elif name in _CHANNEL_FIELDS and self.field == name:
+                _channel_field(name, self.target.get(name, ""), self.parsed)
+
+    def namespace(self, prefix, uri: str) -> None:
         if "wordpress" in uri.lower() and _prefix(uri) is None:
             self.unknown_wordpress_namespaces.add(uri)
 
-    def finish(self) -> ParsedSource:
+    def finish(self) -> None:
         if not self.seen_wp:
             raise ImportFailure(self._not_wordpress(), where="rss > channel")
-        return self.parsed
 
     def _not_wordpress(self) -> str:
         known = ", ".join(sorted(self.unknown_wordpress_namespaces)[:3])
@@ -322,66 +414,181 @@ class _Parser:
 
     def context(self) -> str:
         """Where the parser is, for a message: "inside item 3 ('Title') > wp:comment"."""
-        names = [_name(e.tag) for e in self.path]
+        names = self.names
         if not names:
             return "after the last element" if self.item_number or self.seen_wp else "at the start"
         if len(names) < 3 or names[2] != "item":
             return "inside " + " > ".join(names[-3:])
-        return "inside " + " > ".join([_item_where(self.path[2], self.item_number), *names[3:]])
+        return "inside " + " > ".join([_item_where(self.item or {}, self.item_number), *names[3:]])
 
     def bad_bytes(self, source: _CheckedBytes) -> ImportFailure:
         message, line = source.failure
         return ImportFailure(f"{message} ({self.context()})", line=line)
 
 
-def _item_where(item: Element, number: int) -> str:
-    title = _child_text(item, "title")
+def _item_where(item: Fields, number: int) -> str:
+    title = item.get("title", "")
     return f"item {number} ({title[:60]!r})" if title else f"item {number}"
 
 
-def parse_wxr(stream: BinaryIO) -> ParsedSource:
-    """Parse a WXR export from a binary stream. Raises ImportFailure naming the line (for
-    malformed XML or bytes) and the element (for a post or comment that makes no sense)."""
-    source = _CheckedBytes(stream)
-    state = _Parser()
-    parser = DefusedXMLParser(
-        target=TreeBuilder(), forbid_dtd=True, forbid_entities=True, forbid_external=True
-    )
-    events = ("start", "end", "start-ns")
-    try:
-        for event, element in iterparse(source, events=events, parser=parser):
-            if event == "start":
-                state.start(element)
-            elif event == "end":
-                state.end(element)
-            else:
-                state.namespace(element[1])
-    except _BadBytes:
-        raise state.bad_bytes(source) from None
-    except ParseError as exc:
-        raise _malformed(exc, state, source) from None
-    except DefusedXmlException:
+class WxrStream(SourceStream):
+    """An export read while it is loaded (see SourceStream): `header()` reads up to the
+    first item, `articles()` yields each post or page, checked, threaded and sanitized.
+
+    `workers`: processes that sanitize, `chunk` pieces of content at a time (0: this one,
+    each item as it is read; None: one per core for a file of `WORKERS_FROM_BYTES` or more,
+    given its `size`). With `clean=False` nothing is
+    sanitized (the records' HTML and text are empty): a check that the file can be
+    imported, at a fraction of the cost."""
+
+    def __init__(
+        self,
+        stream: BinaryIO,
+        *,
+        size: int = 0,
+        workers: int | None = None,
+        clean: bool = True,
+        chunk: int | None = None,
+    ):
+        if workers is None:
+            cpus = usable_cpus()
+            workers = cpus if cpus > 1 and size >= WORKERS_FROM_BYTES else 0
+        self.source = _CheckedBytes(stream)
+        self.size = size
+        self.clean = clean
+        self.parsed = ParsedSource(source=SOURCE_WXR, site_name=None)
+        self.cleaning = Cleaning(workers if clean else 0)
+        # Content goes to the workers a chunk at a time; cleaned here, each item at once.
+        self.chunk = (chunk or CLEAN_CHUNK) if self.cleaning.workers else 1
+        self.ready: deque[_Draft] = deque()  # items read, not yet handed on
+        self.post_ids: set[int] = set()
+        self.reader = _Reader(self.parsed, self._item)
+        self.expat = expat.ParserCreate(None, "}")
+        self.expat.buffer_text = True
+        self.expat.buffer_size = 65536
+        self.reader.handlers(self.expat)
+        self.expat.StartDoctypeDeclHandler = self._declared
+        self.expat.EntityDeclHandler = self._declared
+        self.expat.UnparsedEntityDeclHandler = self._declared
+        self.expat.ExternalEntityRefHandler = self._declared
+        self.done = False
+        self.owned: BinaryIO | None = None  # the file, when the stream opened it
+
+    def _declared(self, *args):
         # A DOCTYPE is where entity declarations live, and entities are how an "XML bomb"
         # expands a few lines into gigabytes; WordPress never writes one.
-        expat = getattr(parser, "parser", None)
-        raise ImportFailure(
-            "refused: the file declares a DOCTYPE (entity declarations can make an XML bomb); "
-            "a WordPress export never has one",
-            line=getattr(expat, "CurrentLineNumber", None),
-        ) from None
-    if source.failure:  # a character cut short at the very end of the file
-        raise state.bad_bytes(source)
-    return state.finish()
+        raise _Declared
+
+    def _item(self, fields: Fields, comments: list[Fields], number: int) -> None:
+        draft = _draft(fields, comments, number, self.parsed, self.post_ids)
+        if draft is not None:
+            self.ready.append(draft)
+
+    def _feed(self) -> None:
+        """Give expat the next block of the file (it calls the handlers for what it holds)."""
+        reader, source = self.reader, self.source
+        try:
+            data = source.read(READ_SIZE)
+            self.expat.Parse(data, not data)
+        except _BadBytes:
+            raise reader.bad_bytes(source) from None
+        except expat.ExpatError as exc:
+            raise _malformed(exc, reader, source) from None
+        except _Declared:
+            raise ImportFailure(
+                "refused: the file declares a DOCTYPE (entity declarations can make an XML "
+                "bomb); a WordPress export never has one",
+                line=self.expat.CurrentLineNumber,
+            ) from None
+        if not data:
+            if source.failure:  # a character cut short at the very end of the file
+                raise reader.bad_bytes(source)
+            reader.finish()
+            self.done = True
+
+    def header(self) -> ParsedSource:
+        while not (self.reader.item_number or self.done):
+            self._feed()
+        return self.parsed
+
+    def articles(self) -> Iterator[ArticleRecord]:
+        pipeline = Pipeline(self.cleaning, self._finish, self.chunk)
+        while True:
+            while self.ready:
+                draft = self.ready.popleft()
+                yield from pipeline.feed(draft, draft.jobs if self.clean else [])
+            if self.done:
+                break
+            self._feed()
+        yield from pipeline.drain()
+
+    def _finish(self, draft: "_Draft", results: list) -> ArticleRecord:
+        """The article of `draft`, its content cleaned (`results`: one per job), and its
+        warnings, in the order of the file, added to the source's."""
+        article, warn = draft.article, self.parsed.warn
+        if results:
+            article.body, article.deck = results[0][1], results[1][1]
+        for notice in draft.notices:
+            if isinstance(notice, Notice):
+                warn(notice)
+            elif results:
+                job, where = notice
+                for cut in results[job][2]:
+                    warn(Notice(where, cut))
+        article.comments = [
+            CommentRecord(
+                key=key,
+                position=position,
+                parent_key=parent_key,
+                author=author,
+                body_text=results[job][1] if results else "",
+                body_html=results[job][0] if results else "",
+                posted_at=posted_at,
+                held=held,
+            )
+            for key, position, parent_key, author, posted_at, held, job in draft.comments
+        ]
+        self.parsed.articles_read += 1
+        self.parsed.comments_read += len(article.comments)
+        return article
+
+    def position(self) -> tuple[int, int]:
+        return self.source.offset, max(self.size, self.source.offset)
+
+    def close(self) -> None:
+        self.cleaning.close()
+        if self.owned is not None:
+            self.owned.close()
 
 
-def _malformed(exc: ParseError, state: _Parser, source: _CheckedBytes) -> ImportFailure:
+def open_wxr(path: Path, *, workers: int | None = None, clean: bool = True) -> WxrStream:
+    """The export at `path` as a stream (see WxrStream) that closes the file with it."""
+    stream = path.open("rb")
+    try:
+        source = WxrStream(stream, size=path.stat().st_size, workers=workers, clean=clean)
+    except BaseException:
+        stream.close()
+        raise
+    source.owned = stream
+    return source
+
+
+def parse_wxr(stream: BinaryIO, *, workers: int | None = 0) -> ParsedSource:
+    """Parse a whole WXR export from a binary stream. Raises ImportFailure naming the line
+    (for malformed XML or bytes) and the element (for a post or comment that makes no
+    sense)."""
+    with WxrStream(stream, workers=workers) as source:
+        return source.read_all()
+
+
+def _malformed(exc: expat.ExpatError, state: _Reader, source: _CheckedBytes) -> ImportFailure:
     """The failure to report for XML that expat cannot read, in the words of its cause."""
-    line, column = exc.position
+    line, column = exc.lineno, exc.offset
     if source.failure:
         return state.bad_bytes(source)  # bytes not in the declared encoding: say that
-    if not state.path and not source.content:
+    if not state.names and not source.content:
         return ImportFailure("the file is empty", line=1)
-    if exc.code == _NO_ELEMENTS and not state.path and not state.item_number:
+    if exc.code == _NO_ELEMENTS and not state.names and not state.item_number:
         return ImportFailure("the file holds no XML element (not a WordPress export)", line=line)
     if exc.code == _UNKNOWN_ENCODING:
         return ImportFailure(
@@ -403,115 +610,126 @@ def _channel_field(name: str, value: str, parsed: ParsedSource) -> None:
     if name == "title" and value and parsed.site_name is None:
         parsed.site_name = value[:SITE_NAME_MAX]
     elif value and not parsed.site_domain and name != "title":
-        parts = _split_url(value, f"rss > channel > {name}", parsed)
+        warnings: list[Notice] = []
+        parts = _split_url(value, f"rss > channel > {name}", warnings)
+        for notice in warnings:
+            parsed.warn(notice)
         host = (parts.hostname or "") if parts else ""
         parsed.site_domain = host.removeprefix("www.")[:253]
 
 
-def _parse_item(item: Element, number: int, parsed: ParsedSource, post_ids: set[int]) -> None:
-    title = _child_text(item, "title")
+@dataclass
+class _Draft:
+    """An item read, checked and threaded, its content not yet sanitized: the article
+    without body, deck and comments; its comments as (key, position, parent key, author,
+    posted at, held, job); the content to sanitize (`jobs`: the body, the deck, then each
+    comment's); and its warnings in the file's order, each a Notice or (job, where) for
+    what sanitizing a job cuts."""
+
+    article: ArticleRecord
+    comments: list[tuple] = field(default_factory=list)
+    notices: list = field(default_factory=list)
+    jobs: list[Job] = field(default_factory=list)
+
+    def job(self, markup: str, where: str, **caps) -> int:
+        """Add content to sanitize (see `archive.sanitize.clean`), its cuts reported at
+        `where`; returns its number."""
+        self.jobs.append(
+            (markup, caps["max_bytes"], caps.get("max_elements"), caps.get("paragraphs", True))
+        )
+        self.notices.append((len(self.jobs) - 1, where))
+        return len(self.jobs) - 1
+
+
+def _draft(
+    item: Fields, comments: list[Fields], number: int, parsed: ParsedSource, post_ids: set[int]
+) -> _Draft | None:
+    """The draft of a post or page; None, with the item in `parsed.skipped`, for anything
+    else. Raises ImportFailure for an item that cannot be imported."""
+    title = item.get("title", "")
     where = f"item {number} ({title[:60]!r})" if title else f"item {number}"
-    post_type = _child_text(item, "wp:post_type") or "post"
-    status = _child_text(item, "wp:status") or "publish"
+    post_type = item.get("wp:post_type") or "post"
+    status = item.get("wp:status") or "publish"
     if post_type not in ARTICLE_TYPES:
-        parsed.skipped.append(Skipped(where, f"post type {post_type}", title))
-        return
+        parsed.skip(Skipped(where, f"post type {post_type}", title))
+        return None
     if status not in ARTICLE_STATUSES:
-        parsed.skipped.append(Skipped(where, f"post status {status}", title))
-        return
-    if not _has_child(item, "wp:post_id"):
+        parsed.skip(Skipped(where, f"post status {status}", title))
+        return None
+    if "wp:post_id" not in item:
         raise ImportFailure("missing <wp:post_id>", where=where)
-    post_id = _integer(_child_text(item, "wp:post_id"), "wp:post_id", where)
+    post_id = _integer(item["wp:post_id"], "wp:post_id", where)
     if post_id in post_ids:
         raise ImportFailure(f"post id {post_id} appears twice", where=where)
     post_ids.add(post_id)
     where = f"{where}, post {post_id}"
     if len(title) > TITLE_MAX:
-        parsed.skipped.append(Skipped(where, f"title cut to {TITLE_MAX} characters", title))
+        parsed.skip(Skipped(where, f"title cut to {TITLE_MAX} characters", title))
 
-    body_html = _clean(
-        _child_text(item, "content:encoded"),
+    draft = _Draft(
+        ArticleRecord(
+            key=str(post_id),
+            title=title[:TITLE_MAX] or f"(untitled post {post_id})",
+            byline=item.get("dc:creator", "")[:NAME_MAX],
+        )
+    )
+    draft.job(
+        item.get("content:encoded", ""),
         f"{where} > content:encoded",
-        parsed,
         max_bytes=ARTICLE_MAX_BYTES,
         max_elements=ARTICLE_MAX_ELEMENTS,
     )
-    deck_html = _clean(
-        _child_text(item, "excerpt:encoded"),
+    draft.job(
+        item.get("excerpt:encoded", ""),
         f"{where} > excerpt:encoded",
-        parsed,
         max_bytes=COMMENT_MAX_BYTES,
         paragraphs=False,
     )
-    article = ArticleRecord(
-        key=str(post_id),
-        title=title[:TITLE_MAX] or f"(untitled post {post_id})",
-        body=html_to_text(body_html),
-        deck=html_to_text(deck_html),
-        byline=_child_text(item, "dc:creator")[:NAME_MAX],
-        published_at=_gmt(_child_text(item, "wp:post_date_gmt"), f"{where} > wp:post_date_gmt")
-        or _pub_date(_child_text(item, "pubDate")),
-        source_url=_web_url(_child_text(item, "link"), f"{where} > link", parsed),
-    )
-    raw = [child for child in item if _name(child.tag) == "wp:comment"]
-    article.comments = _thread(raw, where, parsed)
-    parsed.articles.append(article)
+    article = draft.article
+    article.published_at = _gmt(
+        item.get("wp:post_date_gmt", ""), f"{where} > wp:post_date_gmt"
+    ) or _pub_date(item.get("pubDate", ""))
+    article.source_url = _web_url(item.get("link", ""), f"{where} > link", draft.notices)
+    draft.comments = _thread(comments, where, parsed, draft)
+    return draft
 
 
-def _clean(
-    markup: str,
-    where: str,
-    parsed: ParsedSource,
-    *,
-    max_bytes: int,
-    max_elements: int | None = None,
-    paragraphs: bool = True,
-) -> str:
-    """Sanitized HTML for content as WordPress stores it (paragraphs made as WordPress shows
-    them), cut to what sanitizing handles in bounded time; each cut is a warning."""
-    markup, cut = truncate(markup, max_bytes)  # first: autop is linear, but in the length
-    bounded = bound(autop(markup) if paragraphs else markup, max_elements=max_elements)
-    for problem in ([cut] if cut else []) + list(bounded.cuts):
-        parsed.warnings.append(Notice(where, problem))
-    return sanitize(bounded.markup, max_elements=max_elements)
+# The comments an item keeps: comment id -> (parent id, author, posted at, held, job).
+_Kept = dict[int, tuple[int, str | None, datetime | None, bool, int]]
 
 
-# The comments an item keeps: comment id -> (parent id, the rest of its CommentRecord).
-_Kept = dict[int, tuple[int, dict]]
-
-
-def _thread(raw: list[Element], where: str, parsed: ParsedSource) -> list[CommentRecord]:
+def _thread(raw: list[Fields], where: str, parsed: ParsedSource, draft: _Draft) -> list[tuple]:
     """Keep the reader comments, then order them as WordPress shows a thread."""
-    kept = _reader_comments(raw, where, parsed)
-    records = _in_thread_order(kept, _replies(kept, where, parsed))
-    if len(records) != len(kept):
-        looped = sorted(set(kept) - {int(r.key) for r in records})
+    kept = _reader_comments(raw, where, parsed, draft)
+    comments = _in_thread_order(kept, _replies(kept, where, parsed))
+    if len(comments) != len(kept):
+        looped = sorted(set(kept) - {int(c[0]) for c in comments})
         raise ImportFailure(
             f"comments {looped[:5]} reply to each other in a loop and belong to no thread",
             where=where,
         )
-    return records
+    return comments
 
 
-def _reader_comments(raw: list[Element], where: str, parsed: ParsedSource) -> _Kept:
+def _reader_comments(raw: list[Fields], where: str, parsed: ParsedSource, draft: _Draft) -> _Kept:
     """The reader comments, in file order; the others are reported in `parsed.skipped`."""
     kept: _Kept = {}
     for index, element in enumerate(raw, 1):
         at = f"{where} > wp:comment {index}"
-        if not _has_child(element, "wp:comment_id"):
+        if "wp:comment_id" not in element:
             raise ImportFailure("missing <wp:comment_id>", where=at)
-        comment_id = _integer(_child_text(element, "wp:comment_id"), "wp:comment_id", at)
+        comment_id = _integer(element["wp:comment_id"], "wp:comment_id", at)
         at = f"{where} > wp:comment {comment_id}"
-        kind = _child_text(element, "wp:comment_type")
-        approved = _child_text(element, "wp:comment_approved")
+        kind = element.get("wp:comment_type", "")
+        approved = element.get("wp:comment_approved", "")
         if kind in LINK_NOTIFICATIONS:
-            parsed.skipped.append(Skipped(at, kind, ""))
+            parsed.skip(Skipped(at, kind, ""))
             continue
         if kind not in COMMENT_TYPES:
-            parsed.skipped.append(Skipped(at, f"comment type {kind}", ""))
+            parsed.skip(Skipped(at, f"comment type {kind}", ""))
             continue
         if approved in LEFT_OUT:
-            parsed.skipped.append(Skipped(at, LEFT_OUT[approved], ""))
+            parsed.skip(Skipped(at, LEFT_OUT[approved], ""))
             continue
         if approved not in APPROVED:
             # Guessing would either publish a held comment or hide a published one.
@@ -520,24 +738,18 @@ def _reader_comments(raw: list[Element], where: str, parsed: ParsedSource) -> _K
             )
         if comment_id in kept:
             raise ImportFailure(f"comment id {comment_id} appears twice", where=at)
-        parent = _integer(_child_text(element, "wp:comment_parent") or "0", "parent", at)
-        html = _clean(
-            _child_text(element, "wp:comment_content"),
+        parent = _integer(element.get("wp:comment_parent") or "0", "parent", at)
+        job = draft.job(
+            element.get("wp:comment_content", ""),
             f"{at} > wp:comment_content",
-            parsed,
             max_bytes=COMMENT_MAX_BYTES,
         )
         kept[comment_id] = (
             parent,
-            {
-                "author": _child_text(element, "wp:comment_author")[:NAME_MAX] or None,
-                "posted_at": _gmt(
-                    _child_text(element, "wp:comment_date_gmt"), f"{at} > wp:comment_date_gmt"
-                ),
-                "body_html": html,
-                "body_text": html_to_text(html),
-                "held": APPROVED[approved],
-            },
+            element.get("wp:comment_author", "")[:NAME_MAX] or None,
+            _gmt(element.get("wp:comment_date_gmt", ""), f"{at} > wp:comment_date_gmt"),
+            APPROVED[approved],
+            job,
         )
     return kept
 
@@ -546,10 +758,10 @@ def _replies(kept: _Kept, where: str, parsed: ParsedSource) -> dict[int, list[in
     """Parent id (0 for the top level) -> its replies' ids, in the order WordPress lists
     them. A reply to a comment not kept moves to the top level, reported in `parsed.skipped`."""
     children: dict[int, list[int]] = {}
-    for comment_id, (parent, _) in kept.items():
+    for comment_id, (parent, *_) in kept.items():
         if parent and parent not in kept:
             # Its parent is spam, trashed or absent: WordPress would hide it; we show it.
-            parsed.skipped.append(
+            parsed.skip(
                 Skipped(
                     f"{where} > wp:comment {comment_id}",
                     f"reply to comment {parent}, which is not imported: kept at top level",
@@ -560,24 +772,23 @@ def _replies(kept: _Kept, where: str, parsed: ParsedSource) -> dict[int, list[in
         children.setdefault(parent, []).append(comment_id)
     unknown_date = datetime.min.replace(tzinfo=UTC)
     for siblings in children.values():
-        siblings.sort(key=lambda cid: (kept[cid][1]["posted_at"] or unknown_date, cid))
+        siblings.sort(key=lambda cid: (kept[cid][2] or unknown_date, cid))
     return children
 
 
-def _in_thread_order(kept: _Kept, children: dict[int, list[int]]) -> list[CommentRecord]:
-    """The records depth first from the top level, numbered as the pages show them; a
-    comment in a reply loop is never reached."""
-    records: list[CommentRecord] = []
+def _in_thread_order(kept: _Kept, children: dict[int, list[int]]) -> list[tuple]:
+    """The comments depth first from the top level, numbered as the pages show them, as
+    (key, position, parent key, author, posted at, held, job); a comment in a reply loop
+    is never reached."""
+    comments: list[tuple] = []
     stack = [(cid, None, str(n)) for n, cid in reversed(list(enumerate(children.get(0, []), 1)))]
     while stack:
         comment_id, parent_key, position = stack.pop()
-        fields = kept[comment_id][1]
-        records.append(
-            CommentRecord(key=str(comment_id), position=position, parent_key=parent_key, **fields)
-        )
+        _, author, posted_at, held, job = kept[comment_id]
+        comments.append((str(comment_id), position, parent_key, author, posted_at, held, job))
         replies = children.get(comment_id, [])
         stack.extend(
             (reply, str(comment_id), f"{position}.{n}")
             for n, reply in reversed(list(enumerate(replies, 1)))
         )
-    return records
+    return comments

@@ -22,8 +22,10 @@ from archive.sanitize import (
     MAX_FORMATTING,
     autop,
     bound,
+    clean,
     html_to_text,
     sanitize,
+    sanitized_text,
     text_to_html,
     truncate,
 )
@@ -438,3 +440,137 @@ def test_64_kb_of_unclosed_tags_sanitizes_in_under_a_second(unit):
     assert elapsed < 1.0
     assert bounded.cuts
     assert "x" in html_to_text(html)
+
+
+# Cleaning for the importers (issue 11, item 5): `clean` is the old way (truncate, autop,
+# bound, sanitize, html_to_text) made faster, never different: a short way for plain text,
+# a faster text extractor for bleach's output. Both are compared with the old way here.
+
+
+def cleaned_the_old_way(markup, *, max_bytes=COMMENT_MAX_BYTES, max_elements=None, paragraphs=True):
+    """What the WordPress importer stored before `clean`, step by step."""
+    markup, cut = truncate(markup, max_bytes)
+    bounded = bound(autop(markup) if paragraphs else markup, max_elements=max_elements)
+    html = sanitize(bounded.markup, max_elements=max_elements)
+    return html, html_to_text(html), ((cut,) if cut else ()) + bounded.cuts
+
+
+def cleaned(markup, **caps):
+    result = clean(markup, **{"max_bytes": COMMENT_MAX_BYTES, **caps})
+    return result.html, result.text, result.cuts
+
+
+# Plain text as readers type it: words, white space of every kind, quotes, ">", accents,
+# emoji, line and paragraph breaks (Windows' too), and any other character but "<" and "&".
+PLAIN_TEXT = st.text(
+    alphabet=st.one_of(
+        st.sampled_from([*" \t\n\n\r>\"'.,!?-ab", "\xa0", "\u2028", "\x85", "\x7f", "é"]),
+        st.characters(exclude_characters="<&", codec="utf-8"),
+    ),
+    max_size=300,
+)
+
+
+@settings(max_examples=1_000, deadline=None, database=None)
+@given(PLAIN_TEXT)
+def test_plain_text_takes_a_short_way_to_what_bleach_makes_of_it(text):
+    assert cleaned(text) == cleaned_the_old_way(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Prices went up > 3% again.",
+        "  leading\n\n\n   trailing  \n",
+        "line one \t \nline two\r\nline three\r\r\nnew paragraph",
+        "a line of \xa0\n\xa0\n\nnothing but a no-break space",
+        "tabs\tin\t\tthe middle",
+        "",
+        "\n\n",
+        "one line\n" * 1_499 + "the last",  # more elements than bleach may build: the long way
+    ],
+)
+def test_plain_text_cleans_as_bleach_does(text):
+    assert cleaned(text) == cleaned_the_old_way(text)
+
+
+def test_plain_text_skips_bleach(monkeypatch):
+    monkeypatch.setattr(sanitize_module, "_cleaner", None)  # any call to bleach would fail
+    assert clean("Plain > text\n\nTwo paragraphs.", max_bytes=100).html == (
+        "<p>Plain &gt; text</p>\n<p>Two paragraphs.</p>"
+    )
+
+
+@pytest.mark.parametrize("character", ["<", "&", "\x00", "\x01", "\x0b", "\x1f"])
+def test_markup_and_control_characters_take_the_long_way(character):
+    # bleach turns control characters into "?" (or drops them): the short way never sees them.
+    text = f"before {character} after"
+    assert not sanitize_module.plain((text, COMMENT_MAX_BYTES, None, True))
+    assert cleaned(text) == cleaned_the_old_way(text)
+
+
+SOUP_WORDS = [
+    "x", " ", "\n", "\n\n", "\t", "\r\n", "<!-- c -->", "&amp;", "&nbsp;", "&lt;", "&",
+    "&copy", "&#0;", "<?pi>", ">", "<", "a < b", "\xa0", "\u2028", "é", "\x01", "'", '"',
+]  # fmt: skip
+SOUP_PIECES = st.one_of(
+    st.builds(
+        "<{}{}>".format,
+        st.sampled_from(sorted(SAFE_TAGS | {"div", "span", "table", "td", "script", "img"})),
+        st.sampled_from(
+            ["", ' title="t>x"', ' href="https://e.com/?a=1&b=2"', "/", " onclick='x'"]
+        ),
+    ),
+    st.builds("</{}>".format, st.sampled_from(sorted(SAFE_TAGS | {"div", "td", "script"}))),
+    st.sampled_from(SOUP_WORDS),
+    st.text(max_size=4),
+)
+SOUP = st.lists(SOUP_PIECES, max_size=30).map("".join)
+
+
+@settings(max_examples=1_000, deadline=None, database=None)
+@given(SOUP, st.booleans())
+def test_clean_gives_what_the_old_way_gave_for_any_markup(markup, paragraphs):
+    assert cleaned(markup, paragraphs=paragraphs) == cleaned_the_old_way(
+        markup, paragraphs=paragraphs
+    )
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(SOUP, st.integers(1, 50), st.sampled_from([None, 10, 200]))
+def test_clean_cuts_where_the_old_way_cut(markup, repeat, max_elements):
+    markup *= repeat
+    assert cleaned(markup, max_elements=max_elements, max_bytes=2_000) == cleaned_the_old_way(
+        markup, max_elements=max_elements, max_bytes=2_000
+    )
+
+
+@settings(max_examples=500, deadline=None, database=None)
+@given(SOUP)
+def test_the_text_of_sanitized_html_is_read_as_html_parser_reads_it(markup):
+    html = sanitize(markup)
+    assert sanitized_text(html) == html_to_text(html)
+
+
+FEW_TAGS = st.lists(
+    st.one_of(
+        st.builds(
+            "<{}{}>".format,
+            st.sampled_from(sorted(SAFE_TAGS | {"div", "span", "td"})),
+            st.sampled_from(["", ' title="x"', "/"]),
+        ),
+        st.builds("</{}>".format, st.sampled_from(sorted(SAFE_TAGS | {"div", "p", "br"}))),
+        st.sampled_from(["x", " ", "\n", "<!-- c -->", "<!x", "<?pi>", "</ x"]),
+    ),
+    max_size=20,
+).map("".join)
+
+
+@settings(max_examples=3_000, deadline=None, database=None)
+@given(FEW_TAGS)
+def test_bound_leaves_markup_with_too_few_tags_to_cut_unwalked(markup):
+    # `bound` does not walk markup of at most 16 tags, at most 8 of them no end tag: the
+    # walk would find nothing to remove.
+    if markup.count("<") <= 16 and markup.count("<") - markup.count("</") <= MAX_FORMATTING:
+        assert not sanitize_module._may_cut(markup, MAX_ELEMENTS)
+        assert sanitize_module._remove_tags(markup, MAX_ELEMENTS) == (markup, 0, 0)
