@@ -68,11 +68,10 @@ from archive.importing.wxr import (
     TITLE_MAX,
     _BadBytes,
     _CheckedBytes,
-    _clean,
     _web_url,
 )
 from archive.models import POSITION_MAX_LENGTH
-from archive.sanitize import COMMENT_MAX_BYTES, html_to_text
+from archive.sanitize import COMMENT_MAX_BYTES, clean
 
 # A namespace is known by its host and path, whatever its scheme or a "www.": Disqus writes
 # `http://disqus.com`; an element with no namespace is read as Disqus's too.
@@ -282,25 +281,24 @@ class _Parser:
             self.forums[forum] += 1
         if _flag(element, "isDeleted", where):
             self.threads[key] = _Thread(key, where, deleted=True, article=None)
-            self.parsed.skipped.append(Skipped(where, "deleted thread", title))
+            self.parsed.skip(Skipped(where, "deleted thread", title))
             return
         if len(title) > TITLE_MAX:
-            self.parsed.skipped.append(
-                Skipped(where, f"title cut to {TITLE_MAX} characters", title)
-            )
-        body_html = _clean(
+            self.parsed.skip(Skipped(where, f"title cut to {TITLE_MAX} characters", title))
+        body = self._clean(
             _child_text(element, "message"),
             f"{where} > message",
-            self.parsed,
             max_bytes=ARTICLE_MAX_BYTES,
             max_elements=ARTICLE_MAX_ELEMENTS,
         )
         article = ArticleRecord(
             key=str(key),
             title=title[:TITLE_MAX] or f"(untitled thread {key})",
-            body=html_to_text(body_html),
+            body=body.text,
             published_at=_date(_child_text(element, "createdAt"), f"{where} > createdAt"),
-            source_url=_web_url(_child_text(element, "link"), f"{where} > link", self.parsed),
+            source_url=_web_url(
+                _child_text(element, "link"), f"{where} > link", self.parsed.warnings
+            ),
         )
         self.threads[key] = _Thread(key, where, deleted=False, article=article)
 
@@ -315,20 +313,17 @@ class _Parser:
         if thread is not None:
             self.named_threads.add(thread)
         if _flag(element, "isDeleted", where):
-            self.parsed.skipped.append(Skipped(where, "deleted", ""))
+            self.parsed.skip(Skipped(where, "deleted", ""))
             return
         if _flag(element, "isSpam", where):
-            self.parsed.skipped.append(Skipped(where, "spam", ""))
+            self.parsed.skip(Skipped(where, "spam", ""))
             return
         held = not _flag(element, "isApproved", where, default=True)
         author = _child(element, "author")
         # Never the author's <email> nor the post's <ipAddress>: personal data, not kept.
         name = _child_text(author, "name") or _child_text(author, "username")
-        html = _clean(
-            _child_text(element, "message"),
-            f"{where} > message",
-            self.parsed,
-            max_bytes=COMMENT_MAX_BYTES,
+        cleaned = self._clean(
+            _child_text(element, "message"), f"{where} > message", max_bytes=COMMENT_MAX_BYTES
         )
         self.posts[key] = _Post(
             key,
@@ -338,12 +333,20 @@ class _Parser:
             {
                 "author": name[:NAME_MAX] or None,
                 "posted_at": _date(_child_text(element, "createdAt"), f"{where} > createdAt"),
-                "body_html": html,
-                "body_text": html_to_text(html),
+                "body_html": cleaned.html,
+                "body_text": cleaned.text,
                 "held": held,
                 "line": line,
             },
         )
+
+    def _clean(self, markup: str, where: str, **caps):
+        """Content cleaned as WordPress's is (paragraphs, bounded, sanitized: see
+        archive.sanitize.clean); each cut a warning."""
+        cleaned = clean(markup, **caps)
+        for problem in cleaned.cuts:
+            self.parsed.warn(Notice(where, problem))
+        return cleaned
 
     @staticmethod
     def _reference(element: Element, name: str, where: str) -> int | None:
@@ -358,7 +361,7 @@ class _Parser:
             if thread.deleted:
                 continue
             if thread.key not in self.named_threads:
-                self.parsed.skipped.append(
+                self.parsed.skip(
                     Skipped(thread.where, "thread without comments", thread.article.title)
                 )
                 continue
@@ -380,15 +383,13 @@ class _Parser:
                     if post.thread is not None
                     else "it names no thread"
                 )
-                self.parsed.skipped.append(Skipped(post.where, kind, ""))
+                self.parsed.skip(Skipped(post.where, kind, ""))
             elif thread.deleted:
-                self.parsed.skipped.append(
-                    Skipped(post.where, f"in deleted thread {thread.key}", "")
-                )
+                self.parsed.skip(Skipped(post.where, f"in deleted thread {thread.key}", ""))
             else:
                 by_thread.setdefault(thread.key, []).append(post)
         for missing, count in orphans.items():
-            self.parsed.warnings.append(
+            self.parsed.warn(
                 Notice(f"thread {missing}", f"not in the file: its {count} post(s) left out")
                 if missing is not None
                 else Notice("disqus > post", f"{count} post(s) name no thread: left out")
@@ -404,7 +405,7 @@ class _Parser:
             if parent is not None and parent not in kept:
                 # Its parent is deleted, spam, absent or in another thread: the reply is
                 # still what readers saw, so it is kept, at top level (as for WordPress).
-                self.parsed.skipped.append(
+                self.parsed.skip(
                     Skipped(
                         post.where,
                         f"reply to post {parent}, which is not imported: kept at top level",
@@ -432,7 +433,7 @@ class _Parser:
             self.parsed.site_name = forum[:SITE_NAME_MAX]
             if len(self.forums) > 1:
                 others = ", ".join(repr(f) for f in sorted(self.forums) if f != forum)
-                self.parsed.warnings.append(
+                self.parsed.warn(
                     Notice(
                         "disqus > thread > forum",
                         f"threads of other forums ({others[:200]}) are imported into the "

@@ -327,12 +327,12 @@ def report_of(parsed, report) -> dict:
         },
         "commenters_new": report.commenters_created,
         "skipped": {
-            "total": len(parsed.skipped),
+            "total": len(parsed.skipped) + parsed.unlisted_skipped,
             "kinds": sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0])),
             "first": first([s.where, s.kind, s.text[:200]] for s in parsed.skipped),
         },
         "warnings": {
-            "total": len(report.warnings),
+            "total": len(report.warnings) + report.unlisted_warnings,
             "first": first([w.where, w.message] for w in report.warnings),
         },
         "policy_change": list(report.policy_change) if report.policy_change else None,

@@ -5,8 +5,10 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import filesizeformat
 from django.views.decorators.http import require_GET, require_POST
 
+from archive.importing.formats import FORMATS
 from archive.models import Site
 from moderation import permissions
 from moderation.audit import Context
@@ -125,9 +127,17 @@ def import_status(request, pk):
 
 
 def _progress(job: ImportJob) -> dict:
+    """How far the import is: `done` of `total` (comments written, or for a format loaded as
+    it is read, bytes read: see archive.importing.formats), in words in `text`."""
     if job.finished:
-        return {"percent": 100, "done": None, "total": None}
+        return {"percent": 100, "done": None, "total": None, "text": ""}
     found = imports.progress_of(job) or {}
     done, total = found.get("done"), found.get("total")
-    percent = min(100, 100 * done // total) if done is not None and total else None
-    return {"percent": percent, "done": done, "total": total}
+    if done is None or not total:
+        return {"percent": None, "done": done, "total": total, "text": ""}
+    percent = min(100, 100 * done // total)
+    if FORMATS.get(job.kind) and FORMATS[job.kind].stream:
+        text = f"{filesizeformat(done)} of {filesizeformat(total)} read ({percent} %)"
+    else:
+        text = f"{done:,} of {total:,} comments written ({percent} %)"
+    return {"percent": percent, "done": done, "total": total, "text": text}

@@ -18,8 +18,7 @@
     if (state) state.textContent = status.label;
     if (status.percent !== null && status.percent !== undefined) {
       bar.value = status.percent;
-      text.textContent = status.done.toLocaleString() + " of " + status.total.toLocaleString() +
-        " (" + status.percent + " %)";
+      text.textContent = status.text;
     } else if (status.state === "running") {
       bar.removeAttribute("value");
       text.textContent = "Reading the file…";
