@@ -39,4 +39,8 @@ def open_imported(sender, *, site, created, updated, commenters, **kwargs):
 
 @receiver(comments_imported, dispatch_uid="moderation.record_import")
 def record_import(sender, *, site, source, origin, report, user=None, **kwargs):
+    # The loader writes a new site, or its new policy text, without post_save (see
+    # archive.importing.loader._upsert_site): its policy version now, at the import's end.
+    if report.site_created or report.policy_change:
+        services.sync_posted_policy(Site.objects.get(pk=site.pk))
     services.record_import(site=site, source=source, origin=origin, report=report, user=user)

@@ -63,6 +63,7 @@ class LoadReport:
     comments_updated: int = 0
     comments_unchanged: int = 0
     commenters_created: int = 0
+    site_created: bool = False  # the file's site was made by this import
     kept_missing: list[str] = field(default_factory=list)  # in the database, not in this file
     article_ids: list[int] = field(default_factory=list)  # the file's articles, as stored
     # What the file holds that was cut or left out (the parser's warnings), and how many more
@@ -191,9 +192,16 @@ def check_article(article: ArticleRecord) -> None:
 
 def _upsert_site(name: str, domain: str, policy_text: str, report: LoadReport) -> Site:
     # "asbarez" on the command line is the Asbarez already here, not a second site.
+    # Written without Site's post_save: what moderation does for a new site or a new policy
+    # text (a policy version, on the record) comes at the end of the import, with its own
+    # record (comments_imported): the audit log's head is locked from its first event to the
+    # commit, and an import holding it all along would stop every moderator's action.
     site = Site.objects.filter(name__iexact=name).order_by("pk").first()
     if site is None:
-        site = Site.objects.create(name=name, domain=domain)
+        # A concurrent import of the same new site: wait for it, then take its row.
+        Site.objects.bulk_create([Site(name=name, domain=domain)], ignore_conflicts=True)
+        site = Site.objects.filter(name__iexact=name).order_by("pk").first()
+        report.site_created = True
     changed = []
     if domain and site.domain != domain:
         site.domain = domain
@@ -205,7 +213,7 @@ def _upsert_site(name: str, domain: str, policy_text: str, report: LoadReport) -
         site.policy_text = policy_text
         changed.append("policy_text")
     if changed:
-        site.save(update_fields=changed)
+        Site.objects.filter(pk=site.pk).update(**{name: getattr(site, name) for name in changed})
     return site
 
 

@@ -186,21 +186,24 @@ def run(job_id: int) -> str:
             cache.set(_progress_key(job.pk), {"done": done, "total": total, "at": now})
 
     try:
-        with transaction.atomic():
-            parsed, report = import_file(
-                job.kind,
-                path,
-                site_name=job.site_name or None,
-                domain=job.domain,
-                origin=job.file_name,
-                user=job.uploaded_by,
-                dry_run=job.dry_run,
-                progress=progress,
-            )
-            job.report = report_of(parsed, report)
-            job.state = ImportJob.State.CHECKED if job.dry_run else ImportJob.State.DONE
-            job.finished_at = timezone.now()
-            job.save(update_fields=["report", "state", "finished_at"])
+        # Its own transaction, which a file parsed whole (a page capture, a Disqus export)
+        # begins only once parsed: on SQLite the write lock is held for the writing alone.
+        parsed, report = import_file(
+            job.kind,
+            path,
+            site_name=job.site_name or None,
+            domain=job.domain,
+            origin=job.file_name,
+            user=job.uploaded_by,
+            dry_run=job.dry_run,
+            progress=progress,
+        )
+        # Committed: should the worker stop before the next line, the job stalls, and run
+        # again it finds every row already there (an import is idempotent).
+        job.report = report_of(parsed, report)
+        job.state = ImportJob.State.CHECKED if job.dry_run else ImportJob.State.DONE
+        job.finished_at = timezone.now()
+        job.save(update_fields=["report", "state", "finished_at"])
     except ImportFailure as exc:
         _failed(job, f"{job.file_name}: {exc}; nothing from this file was written")
     except Exception as exc:

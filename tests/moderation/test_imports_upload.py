@@ -327,3 +327,26 @@ def test_an_import_that_is_moving_cannot_be_run_again(admin_client, settings):
     )
     assert "This import is not stalled" in response.content.decode()
     assert not AuditEvent.objects.filter(action=Action.IMPORT_RETRY).exists()
+
+
+def test_a_new_sites_policy_is_recorded_at_the_end_of_its_import(admin_client):
+    # The audit log's head stays locked from an import's first event to its commit: a new
+    # site's policy version recorded as the site was made held it for the whole import,
+    # and on PostgreSQL every moderator's action waited (then failed) meanwhile.
+    from archive.signals import comments_stored
+
+    events_while_loading = []
+
+    def count(**kwargs):
+        events_while_loading.append(AuditEvent.objects.exclude(action="import.upload").count())
+
+    upload(admin_client)
+    comments_stored.connect(count, dispatch_uid="test-count")
+    try:
+        work()
+    finally:
+        comments_stored.disconnect(dispatch_uid="test-count")
+    assert events_while_loading
+    assert set(events_while_loading) == {0}
+    actions = list(AuditEvent.objects.order_by("id").values_list("action", flat=True))
+    assert actions[-2:] == ["policy.create", "import"]
