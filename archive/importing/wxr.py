@@ -88,6 +88,9 @@ ARTICLE_MAX_ELEMENTS = 20_000
 # posts) are sanitized per task; a file this big or bigger is sanitized in worker
 # processes when the machine has more than one core (a smaller one is done before they
 # would have started).
+# Past this depth a file is refused as read (WordPress's elements are at most 5 deep; a
+# plugin's a few more), so that the elements it keeps open cannot fill memory.
+MAX_DEPTH = 64
 READ_SIZE = 256 * 1024
 CLEAN_CHUNK = 500
 WORKERS_FROM_BYTES = 2 * 1024 * 1024
@@ -330,6 +333,12 @@ class _Reader:
         name = self._names.get(tag) or self.name(tag)
         names = self.names
         depth = len(names)  # of the new element: 0 for the root
+        if depth >= MAX_DEPTH:
+            # Each open element is remembered: a million nested ones would take 200 MB.
+            raise ImportFailure(
+                f"not a WordPress export as WordPress writes it: elements nested more than "
+                f"{MAX_DEPTH} deep (its own are at most 5), {self.context()}"
+            )
         names.append(name)
         if depth == 4:
             comment = self.comment
@@ -419,7 +428,8 @@ class _Reader:
             return "after the last element" if self.item_number or self.seen_wp else "at the start"
         if len(names) < 3 or names[2] != "item":
             return "inside " + " > ".join(names[-3:])
-        return "inside " + " > ".join([_item_where(self.item or {}, self.item_number), *names[3:]])
+        inner = names[3:] if len(names) <= 9 else [*names[3:5], "…", *names[-3:]]
+        return "inside " + " > ".join([_item_where(self.item or {}, self.item_number), *inner])
 
     def bad_bytes(self, source: _CheckedBytes) -> ImportFailure:
         message, line = source.failure

@@ -985,3 +985,18 @@ def test_comment_of_64_kb_of_unclosed_tags_is_cut_and_reported(export):
     saved = Comment.objects.get()
     assert saved.body_text.startswith("bold bold")
     assert saved.body_html.count("<b>") <= 8
+
+
+def test_elements_nested_deeper_than_an_export_has_are_refused_as_read(tmp_path):
+    # Each open element is remembered while it is open: a million took 200 MB.
+    head = (
+        '<rss xmlns:wp="http://wordpress.org/export/1.2/"><channel><title>Deep</title>'
+        "<item><title>t</title><wp:post_id>1</wp:post_id>"
+    )
+    path = tmp_path / "deep.xml"
+    path.write_text(head + "<a>" * 100_000 + "</a>" * 100_000 + "</item></channel></rss>")
+    with pytest.raises(CommandError) as caught:
+        call_command("import_wxr", str(path), stdout=StringIO())
+    message = str(caught.value)
+    assert "elements nested more than 64 deep" in message
+    assert "inside item 1 ('t') > a > a > … > a > a > a" in message
