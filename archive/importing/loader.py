@@ -22,6 +22,7 @@ from django.db import connection, transaction
 
 from archive.importing import bulk
 from archive.importing.records import (
+    SOURCE_PAGE,
     ArticleRecord,
     ImportFailure,
     Notice,
@@ -286,6 +287,16 @@ class _Writer:
                 new.append(article)
                 report.articles_created += 1
             else:
+                if self.source == SOURCE_PAGE and article.title != values["title"]:
+                    # A capture's key is its file's name, and names repeat ("capture.txt",
+                    # "Untitled.txt"): another page under the same name would take this
+                    # article's place, and its comments would be kept as "missing".
+                    raise ImportFailure(
+                        f"a capture named {record.key!r} was imported before with the title "
+                        f"{article.title[:80]!r}, and this one is titled "
+                        f"{values['title'][:80]!r}: rename the file to import it as another "
+                        "article (its name is the article's key)"
+                    )
                 differ = [name for name, value in values.items() if getattr(article, name) != value]
                 for name in differ:
                     setattr(article, name, values[name])

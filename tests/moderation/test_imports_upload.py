@@ -350,3 +350,21 @@ def test_a_new_sites_policy_is_recorded_at_the_end_of_its_import(admin_client):
     assert set(events_while_loading) == {0}
     actions = list(AuditEvent.objects.order_by("id").values_list("action", flat=True))
     assert actions[-2:] == ["policy.create", "import"]
+
+
+def test_another_capture_under_a_name_already_imported_is_refused(admin_client):
+    # Browsers' uploads share names ("capture.txt"): the second page would have replaced
+    # the first article and kept its comments as missing.
+    first, second = sorted((ROOT / "fixtures" / "pages").glob("*.txt"))[1:3]
+    upload(admin_client, first, name="capture.txt", site_name="Gazette")
+    work()
+    article = Article.objects.get(source_key="capture")
+    title, comments = article.title, article.comments.count()
+    upload(admin_client, second, name="capture.txt", site_name="Gazette")
+    work()
+    job = ImportJob.objects.order_by("-pk").first()
+    assert job.state == "failed"
+    assert "a capture named 'capture' was imported before with the title" in job.error
+    assert "rename the file to import it as another article" in job.error
+    article.refresh_from_db()
+    assert (article.title, article.comments.count()) == (title, comments)
