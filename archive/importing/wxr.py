@@ -54,6 +54,7 @@ from archive.importing.records import (
     Skipped,
     SourceStream,
 )
+from archive.models import POSITION_MAX_LENGTH
 from archive.sanitize import COMMENT_MAX_BYTES, Job
 
 # A namespace is known by its host and path, whatever its scheme ("http", "https"), a
@@ -794,6 +795,15 @@ def _in_thread_order(kept: _Kept, children: dict[int, list[int]]) -> list[tuple]
     stack = [(cid, None, str(n)) for n, cid in reversed(list(enumerate(children.get(0, []), 1)))]
     while stack:
         comment_id, parent_key, position = stack.pop()
+        if len(position) > POSITION_MAX_LENGTH:
+            # Stopped at the first: numbering every level of a chain thousands deep would
+            # take memory in the square of its depth (30,000 levels: 1 GB) before the
+            # loader refused it.
+            raise ImportFailure(
+                f"comment {str(comment_id)!r} is nested too deep to number "
+                f"({position.count('.') + 1} levels)",
+                where=f"wp:comment {comment_id}",
+            )
         _, author, posted_at, held, job = kept[comment_id]
         comments.append((str(comment_id), position, parent_key, author, posted_at, held, job))
         replies = children.get(comment_id, [])

@@ -1000,3 +1000,31 @@ def test_elements_nested_deeper_than_an_export_has_are_refused_as_read(tmp_path)
     message = str(caught.value)
     assert "elements nested more than 64 deep" in message
     assert "inside item 1 ('t') > a > a > … > a > a > a" in message
+
+
+def test_a_reply_chain_too_deep_to_number_is_refused_before_it_fills_memory():
+    # 30,000 comments each answering the last took 1 GB (every level numbered first).
+    import tracemalloc
+    from io import BytesIO
+
+    from archive.importing.records import ImportFailure
+    from archive.importing.wxr import parse_wxr
+
+    chain = "".join(
+        f"<wp:comment><wp:comment_id>{n}</wp:comment_id><wp:comment_parent>{n - 1}"
+        "</wp:comment_parent><wp:comment_content>c</wp:comment_content>"
+        "<wp:comment_approved>1</wp:comment_approved></wp:comment>"
+        for n in range(1, 5_001)
+    )
+    document = (
+        '<rss xmlns:wp="http://wordpress.org/export/1.2/"><channel><title>Chain</title>'
+        f"<item><title>t</title><wp:post_id>1</wp:post_id>{chain}</item></channel></rss>"
+    ).encode()
+    tracemalloc.start()
+    try:
+        with pytest.raises(ImportFailure, match="is nested too deep to number"):
+            parse_wxr(BytesIO(document))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 25_000_000, f"{peak:,} bytes at peak"
