@@ -54,7 +54,6 @@ from archive.importing.records import (
     Skipped,
     SourceStream,
 )
-from archive.models import POSITION_MAX_LENGTH
 from archive.sanitize import COMMENT_MAX_BYTES, Job
 
 # A namespace is known by its host and path, whatever its scheme ("http", "https"), a
@@ -791,6 +790,8 @@ def _in_thread_order(kept: _Kept, children: dict[int, list[int]]) -> list[tuple]
     """The comments depth first from the top level, numbered as the pages show them, as
     (key, position, parent key, author, posted at, held, job); a comment in a reply loop
     is never reached."""
+    from archive.models import POSITION_MAX_LENGTH  # here: the module loads without Django
+
     comments: list[tuple] = []
     stack = [(cid, None, str(n)) for n, cid in reversed(list(enumerate(children.get(0, []), 1)))]
     while stack:
