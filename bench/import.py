@@ -35,11 +35,14 @@ run a fresh process with debug off, as a deployment runs its commands:
    writing, no text made of the HTML.
 
 Printed per run: wall time (Django's start-up included for the commands), rows per second
-(the fixture's rows: every site, article, commenter and comment both commands store), and
-peak RSS: the process's own (VmHWM) and, sampled every 0.1 s, that of it and all its worker
-processes together. Then the medians, the ratios and issue 11's targets: plain import >= 10x
-loaddata's rows/s, re-import >= 20x, HTML import within 1.5x of bleach alone as handed (and
-raw, for reference). Last, memory: `import_wxr` of plain exports of `--memory-mb` sizes
+(the fixture's rows: every site, article, commenter and comment both commands store), CPU
+seconds (the process's own and, sampled from /proc, its worker processes'; for bleach alone
+its workers' sanitizing only; never the database server's), and peak RSS: the process's
+own (VmHWM) and, sampled every 0.1 s, that of it and all its worker processes together.
+Then the medians, the ratios and issue 11's targets: plain import >= 10x loaddata's rows/s,
+re-import >= 20x, HTML import within 1.5x of bleach alone as handed (raw for reference; and
+the same ratio round by round and in CPU seconds, steadier on a machine shared with other
+work). Last, memory: `import_wxr` of plain exports of `--memory-mb` sizes
 (e.g. 20 and 200 MB), each into an empty database: the peak RSS of both, which must stay
 flat (the larger within 1.5x of the smaller) and under 300 MB. Targets are judged only at a
 realistic size (100,000 comments, a 200 MB export); the exit status is 1 when one judged
@@ -51,6 +54,7 @@ import base64
 import json
 import os
 import random
+import resource
 import runpy
 import secrets
 import shutil
@@ -351,11 +355,14 @@ def manage(database_url: str, arguments: list[str]) -> str:
 
 class Tree:
     """The peak of the summed RSS of a process and all its descendants (worker processes,
-    a fork server), sampled every `every` seconds from /proc while it runs."""
+    a fork server), sampled every `every` seconds from /proc while it runs, and the CPU
+    time its descendants had used when last seen (a worker's last tenth of a second before
+    it exits can be missed; it is idle by then)."""
 
     def __init__(self, pid: int, every: float = 0.1):
         self.pid, self.every = pid, every
         self.peak = 0
+        self.ticks: dict[int, int] = {}  # descendant -> user + system clock ticks
         self.stopped = threading.Event()
         self.thread = threading.Thread(target=self._watch, daemon=True)
         self.page = os.sysconf("SC_PAGE_SIZE")
@@ -370,15 +377,17 @@ class Tree:
         for entry in os.listdir("/proc"):
             if entry.isdigit() and int(entry) >= self.pid:  # started after it: pids grow
                 try:
-                    stat = Path(f"/proc/{entry}/stat").read_text()
-                    parents[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])
+                    fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+                    parents[int(entry)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
                 except (OSError, IndexError, ValueError):
                     continue
         tree, grew = {self.pid}, True
         while grew:
-            more = {pid for pid, parent in parents.items() if parent in tree} - tree
+            more = {pid for pid, (parent, _) in parents.items() if parent in tree} - tree
             tree |= more
             grew = bool(more)
+        for pid in tree - {self.pid}:
+            self.ticks[pid] = parents[pid][1]
         total = 0
         for pid in tree:
             try:
@@ -387,10 +396,11 @@ class Tree:
                 continue
         return total
 
-    def stop(self) -> int:
+    def stop(self) -> tuple[int, float]:
+        """The peak RSS, and the CPU seconds of the descendants."""
         self.stopped.set()
         self.thread.join()
-        return self.peak
+        return self.peak, sum(self.ticks.values()) / os.sysconf("SC_CLK_TCK")
 
 
 def run(arguments: list[str], database_url: str) -> dict:
@@ -408,12 +418,19 @@ def run(arguments: list[str], database_url: str) -> dict:
     tree = Tree(process.pid)
     out, errors = process.communicate()
     elapsed = time.perf_counter() - started
-    tree_peak = tree.stop()
+    tree_peak, workers_cpu = tree.stop()
     if process.returncode:
         sys.exit(f"{' '.join(arguments)} failed:\n{out}{errors}")
     *errors, peak = errors.rstrip("\n").split("\n")
-    own = int(peak.removeprefix(PEAK_MARK)) * 1024
-    return {"seconds": elapsed, "rss": own, "tree": max(tree_peak, own), "out": out}
+    own_kb, own_cpu = peak.removeprefix(PEAK_MARK).split()
+    own = int(own_kb) * 1024
+    return {
+        "seconds": elapsed,
+        "rss": own,
+        "tree": max(tree_peak, own),
+        "cpu": float(own_cpu) + workers_cpu,
+        "out": out,
+    }
 
 
 def manage_here(arguments: list[str]) -> None:
@@ -424,7 +441,12 @@ def manage_here(arguments: list[str]) -> None:
     try:
         runpy.run_path(sys.argv[0], run_name="__main__")
     finally:
-        sys.stderr.write(f"\n{PEAK_MARK}{status_kb('VmHWM')}\n")
+        sys.stderr.write(f"\n{PEAK_MARK}{status_kb('VmHWM')} {own_cpu()}\n")
+
+
+def own_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def status_kb(field: str) -> int:
@@ -434,10 +456,13 @@ def status_kb(field: str) -> int:
     raise RuntimeError(f"no {field} in /proc/self/status")
 
 
-def _bleach_chunk(markups: list[str]) -> list[str]:
+def _bleach_chunk(markups: list[str]) -> tuple[list[str], float]:
+    """bleach alone on `markups`, in a worker: the sanitized HTML, and the CPU it took."""
     from archive.sanitize import _cleaner
 
-    return [_cleaner.clean(markup) for markup in markups]
+    started = time.process_time()
+    done = [_cleaner.clean(markup) for markup in markups]
+    return done, time.process_time() - started
 
 
 def bleach_here(contents_path: str) -> None:
@@ -463,11 +488,12 @@ def bleach_here(contents_path: str) -> None:
         chunks = [markups[i : i + BLEACH_CHUNK] for i in range(0, len(markups), BLEACH_CHUNK)]
         started = time.perf_counter()
         with ProcessPoolExecutor(usable_cpus(), mp_context=_context()) as pool:
-            done = sum(len(part) for part in pool.map(_bleach_chunk, chunks))
+            parts = list(pool.map(_bleach_chunk, chunks))
         times[name] = time.perf_counter() - started
-        assert done == len(markups)
+        times[f"{name} cpu"] = sum(cpu for _, cpu in parts)
+        assert sum(len(done) for done, _ in parts) == len(markups)
     print(json.dumps(times))
-    sys.stderr.write(f"\n{PEAK_MARK}{status_kb('VmHWM')}\n")
+    sys.stderr.write(f"\n{PEAK_MARK}{status_kb('VmHWM')} {own_cpu()}\n")
 
 
 # The comparison
@@ -522,7 +548,7 @@ class Bench:
         line = f"  round {round_}  {name:15} {result['seconds']:8.2f} s"
         if "rows" in result:
             line += f"  {result['rows'] / result['seconds']:>9,.0f} rows/s"
-        line += f"   peak RSS {mb(result['rss'])}"
+        line += f"   CPU {result['cpu']:7.2f} s   peak RSS {mb(result['rss'])}"
         if result["tree"] > result["rss"] * 1.02:
             line += f" (with its workers {mb(result['tree'])})"
         print(line, flush=True)
@@ -561,10 +587,10 @@ class Bench:
         times = json.loads(result["out"].strip().splitlines()[-1])
         for name in ("raw", "handed"):
             label = f"bleach {'raw' if name == 'raw' else 'as handed'}"
-            self.record(label, n, {**result, "seconds": times[name]})
+            self.record(label, n, {**result, "seconds": times[name], "cpu": times[f"{name} cpu"]})
 
-    def median(self, name: str) -> float:
-        return statistics.median(r["seconds"] for r in self.runs[name])
+    def median(self, name: str, key: str = "seconds") -> float:
+        return statistics.median(r[key] for r in self.runs[name])
 
     def summary(self) -> list[str]:
         """Prints the medians and the targets; returns those judged and missed."""
@@ -573,7 +599,23 @@ class Bench:
             seconds = self.median(name)
             rate = f"{self.rows / seconds:>9,.0f} rows/s" if "rows" in runs[0] else " " * 16
             peak = max(r["tree"] for r in runs)
-            print(f"  {name:15} {seconds:8.2f} s  {rate}   peak RSS (all processes) {mb(peak)}")
+            print(
+                f"  {name:15} {seconds:8.2f} s  {rate}   CPU {self.median(name, 'cpu'):7.2f} s"
+                f"   peak RSS (all processes) {mb(peak)}"
+            )
+        # The same ratio round by round (runs next to each other share the machine's load),
+        # and in CPU seconds, which other work on the machine changes least.
+        html_runs, bleach_runs = self.runs["import HTML"], self.runs["bleach as handed"]
+        paired = [
+            html["seconds"] / bleach["seconds"]
+            for html, bleach in zip(html_runs, bleach_runs, strict=True)
+        ]
+        cpu = self.median("import HTML", "cpu") / self.median("bleach as handed", "cpu")
+        print(
+            "  import HTML / bleach as handed, round by round: "
+            + ", ".join(f"{r:.2f}x" for r in paired)
+            + f"; in CPU (the import's processes, not the database server's): {cpu:.2f}x"
+        )
         loaddata = self.median("loaddata")
         plain, again = loaddata / self.median("import plain"), loaddata / self.median("re-import")
         html = self.median("import HTML")
