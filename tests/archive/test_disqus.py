@@ -129,18 +129,6 @@ def disqus(*entries: str) -> str:
     )
 
 
-@pytest.fixture
-def export(tmp_path):
-    """Write a document to a file and return its path: export(text, name="export.xml")."""
-
-    def write(document: str, name: str = "export.xml"):
-        path = tmp_path / name
-        path.write_text(document, encoding="utf-8")
-        return path
-
-    return write
-
-
 def import_disqus(*args) -> str:
     """Run the command as `manage.py import_disqus ARGS` does; return what it printed."""
     out = StringIO()

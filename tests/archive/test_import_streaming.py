@@ -26,18 +26,6 @@ from tests.archive.test_wxr import comment, database_rows, import_wxr, post, row
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def export(tmp_path):
-    """Write a document to a file and return its path (as in test_wxr.py)."""
-
-    def write(document: str, name: str = "export.xml"):
-        path = tmp_path / name
-        path.write_text(document, encoding="utf-8")
-        return path
-
-    return write
-
-
 def thread(first_id: int, count: int, *, html: bool = False) -> list[str]:
     """`count` comments from id `first_id`: every third a reply to the one before, five
     readers by name, some held, and HTML with a link and a quote if asked."""
