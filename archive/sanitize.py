@@ -53,9 +53,100 @@ def sanitize(markup: str, *, max_elements: int | None = None) -> str:
     Disallowed tags are dropped and their text kept, as WordPress's kses does for comments,
     so what readers saw as text stays visible to moderators as text. Markup nested deeper
     than `bound` allows loses its deepest tags first (see `bound`; importers call it
-    themselves to report what was cut).
+    themselves to report what was cut). Simple, well-formed markup takes a short way with
+    bleach's result (`simple`).
     """
+    made = simple(markup, max_elements)
+    if made is not None:
+        return made
     return _cleaner.clean(bound(markup, max_elements=max_elements).markup)
+
+
+# The short way for what most reader HTML is: paragraphs, line breaks, quotes, bold and
+# emphasis, plain links, all lower-case, closed in the order they were opened. For such
+# markup html5lib builds exactly the elements the tags say (no paragraph closed by another
+# block, nothing re-opened), and bleach writes them back as they were, escaping ">" and a
+# bare "&", and giving each link its rel. `simple` writes that same output itself, some
+# twenty times faster than bleach; anything else (another tag or attribute, upper case,
+# a quote inside a paragraph, a tag left open or closed out of order, an entity it does
+# not know, a control character) returns None and goes to bleach. Tests compare both ways
+# on generated markup, valid and broken.
+_SIMPLE_TAG = re.compile(
+    r"<(?:(/?)(p|blockquote|b|i|em|strong)>|br ?/?>|a href=\"(https?://[-A-Za-z0-9._~:/?#=%+,;@!$*]*)\">|/a>)"
+)
+_SIMPLE_ENTITY = re.compile(r"&(?:amp|lt|gt|quot|nbsp|#(?:3[2-9]|[4-9][0-9]|1[01][0-9]|12[0-6]));")
+_SIMPLE_SPECIAL = re.compile(r"[<>&]")
+# Characters html5lib reports or replaces (controls but tab and line feed; "\r", which it
+# reads as a line break; surrogates; non-characters of the first plane), and any character
+# beyond it: left to bleach.
+_NOT_SIMPLE = re.compile(
+    "[\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f\\ud800-\\udfff\\ufdd0-\\ufdef\\ufffe\\uffff]"
+)
+_BLOCKS = frozenset({"p", "blockquote"})
+_SIMPLE_DEPTH = 16  # well within bound's caps: nothing there is ever cut
+
+
+def simple(markup: str, max_elements: int | None = None) -> str | None:
+    """What bleach makes of `markup` (with `bound`'s caps) if it is simple, well-formed
+    reader HTML (see above), else None."""
+    if _NOT_SIMPLE.search(markup):
+        return None
+    out: list[str] = []
+    open_: list[str] = []
+    elements = at = 0
+    while (found := _SIMPLE_SPECIAL.search(markup, at)) is not None:
+        start = found.start()
+        out.append(markup[at:start])
+        char = markup[start]
+        if char == ">":
+            out.append("&gt;")
+            at = start + 1
+        elif char == "&":
+            entity = _SIMPLE_ENTITY.match(markup, start)
+            if entity is not None:
+                out.append(entity.group())
+                at = entity.end()
+            elif markup[start + 1 : start + 2] in ("", " ", "\n", "\t"):
+                out.append("&amp;")
+                at = start + 1
+            else:
+                return None
+        else:
+            tag = _SIMPLE_TAG.match(markup, start)
+            if tag is None or not _simple_tag(tag, open_, out):
+                return None
+            elements += not tag.group().startswith("</")
+            if len(open_) > _SIMPLE_DEPTH or elements > (max_elements or MAX_ELEMENTS):
+                return None
+            at = tag.end()
+    if open_:
+        return None
+    out.append(markup[at:])
+    return "".join(out)
+
+
+def _simple_tag(tag: re.Match, open_: list[str], out: list[str]) -> bool:
+    """Follow one tag of simple markup: write it as bleach would and keep the open
+    elements; False where html5lib would build something else than the tags say."""
+    if tag.group() in ("<br>", "<br/>", "<br />"):
+        out.append("<br>")
+        return True
+    end, name, href = tag[1], tag[2] or "a", tag[3]
+    if end or tag.group() == "</a>":
+        if not open_ or open_.pop() != name:
+            return False
+        out.append(f"</{name}>")
+        return True
+    if name in _BLOCKS and any(element != "blockquote" for element in open_):
+        return False  # a block inside a paragraph or a formatting element: html5lib moves it
+    if name == "a":
+        if "a" in open_:
+            return False  # a link inside a link: html5lib closes the first
+        out.append(f'<a href="{href}" rel="{LINK_REL}">')
+    else:
+        out.append(f"<{name}>")
+    open_.append(name)
+    return True
 
 
 # What sanitizing one comment may cost. bleach's parser (html5lib) spends some 100 µs on
@@ -552,7 +643,12 @@ def clean(
             # Each element is one "<" at least: with no more than the cap, nothing to cut.
             if made.count("<") <= (max_elements or MAX_ELEMENTS):
                 return Cleaned(made, _paragraphs_text(made), cuts)
-    bounded = bound(autop(markup) if paragraphs else markup, max_elements=max_elements)
+    if paragraphs:
+        markup = autop(markup)
+    made = simple(markup, max_elements)
+    if made is not None:
+        return Cleaned(made, sanitized_text(made), cuts)
+    bounded = bound(markup, max_elements=max_elements)
     if bounded.cuts:
         made = sanitize(bounded.markup, max_elements=max_elements)
     else:

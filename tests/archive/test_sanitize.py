@@ -451,8 +451,13 @@ def cleaned_the_old_way(markup, *, max_bytes=COMMENT_MAX_BYTES, max_elements=Non
     """What the WordPress importer stored before `clean`, step by step."""
     markup, cut = truncate(markup, max_bytes)
     bounded = bound(autop(markup) if paragraphs else markup, max_elements=max_elements)
-    html = sanitize(bounded.markup, max_elements=max_elements)
+    html = bleached(bounded.markup, max_elements=max_elements)
     return html, html_to_text(html), ((cut,) if cut else ()) + bounded.cuts
+
+
+def bleached(markup, *, max_elements=None):
+    """`sanitize` before its short way for simple markup: bleach after `bound`, always."""
+    return sanitize_module._cleaner.clean(bound(markup, max_elements=max_elements).markup)
 
 
 def cleaned(markup, **caps):
@@ -574,3 +579,120 @@ def test_bound_leaves_markup_with_too_few_tags_to_cut_unwalked(markup):
     if markup.count("<") <= 16 and markup.count("<") - markup.count("</") <= MAX_FORMATTING:
         assert not sanitize_module._may_cut(markup, MAX_ELEMENTS)
         assert sanitize_module._remove_tags(markup, MAX_ELEMENTS) == (markup, 0, 0)
+
+
+# Simple reader HTML (`sanitize.simple`): bleach's result without bleach. Markup built from
+# the short way's own pieces, in every order, valid or not, and with near misses of them
+# (case, spacing, attributes, entities, characters it leaves to bleach): whatever the short
+# way answers must be what bleach makes of it; and well-formed markup of those pieces must
+# take it, or the comparison would prove nothing.
+SIMPLE_TEXT = st.sampled_from(
+    [
+        "x", "word", " ", "\n", "\n\n", "\t", ">", "'", '"', "&amp;", "&nbsp;", "&#65;",
+        "&quot;", "& ", "é", "\xa0", "\u2028", "\U0001f600", "Q&amp;A", "a > b", "&lt;",
+    ]
+)  # fmt: skip
+NEAR_SIMPLE = st.sampled_from(
+    [
+        "<P>", "<p >", "<B>", "</b >", "<br/ >", "<BR>", "</br>", "<a href='https://e.com'>",
+        '<a href="javascript:alert(1)">', '<a href="HTTPS://e.com">', '<a href="https://e.com"'
+        ' title="t">', '<a href="https://e.com/?a=1&b=2">', '<a href=" https://e.com">',
+        "<code>", "</code>", "<ul>", "<li>", "</ul>", "<script>", "</script>", "<!-- c -->",
+        "&copy", "&#0;", "&#128;", "&", "&x", "&#", "\r", "\r\n", "\x00", "\x0c", "\x7f",
+        "\x85", "\ufffe", "\ud800", "<", "<<b>", "&amp", "&AMP;",
+    ]
+)  # fmt: skip
+SIMPLE_URL = st.builds(
+    "https://e.com/{}".format, st.text(alphabet="abc019-._~:/?#=%+,;@!$*", max_size=12)
+)
+SIMPLE_TAG = st.one_of(
+    st.sampled_from(["p", "blockquote", "b", "i", "em", "strong"]).map(
+        lambda name: (f"<{name}>", f"</{name}>")
+    ),
+    SIMPLE_URL.map(lambda url: (f'<a href="{url}">', "</a>")),
+)
+
+
+def well_formed(depth: int):
+    """Simple markup as readers' HTML is: paragraphs and quotes of text, bold, emphasis
+    and links inside them, closed in order (`depth` levels of nesting at most)."""
+    inline = st.deferred(
+        lambda: st.lists(
+            st.one_of(
+                SIMPLE_TEXT,
+                st.sampled_from(["<br>", "<br/>", "<br />"]),
+                st.builds(
+                    lambda tag, inside: tag[0] + inside + tag[1],
+                    SIMPLE_TAG.filter(lambda tag: tag[0][1] in "abeis" and tag[0][1:3] != "bl"),
+                    inline_plain,
+                ),
+            ),
+            max_size=6,
+        ).map("".join)
+    )
+    inline_plain = st.lists(SIMPLE_TEXT, max_size=4).map("".join)
+    paragraph = inline.map("<p>{}</p>".format)
+    block = st.one_of(paragraph, inline, paragraph.map("<blockquote>{}</blockquote>".format))
+    return st.lists(block, max_size=depth).map("\n".join)
+
+
+@settings(max_examples=1_000, deadline=None, database=None)
+@given(well_formed(6))
+def test_simple_markup_takes_the_short_way_to_what_bleach_makes_of_it(markup):
+    made = sanitize_module.simple(markup)
+    assert made is not None, markup
+    assert made == bleached(markup)
+
+
+SIMPLE_SOUP = st.lists(
+    st.one_of(
+        SIMPLE_TEXT,
+        NEAR_SIMPLE,
+        SIMPLE_TAG.flatmap(lambda tag: st.sampled_from(tag)),
+        st.sampled_from(["<br>", "<br/>", "<br />"]),
+        st.text(max_size=3),
+    ),
+    max_size=30,
+).map("".join)
+
+
+@settings(max_examples=3_000, deadline=None, database=None)
+@given(st.one_of(SIMPLE_SOUP, well_formed(4)), st.sampled_from([None, 3, 200]))
+def test_the_short_way_answers_only_what_bleach_would(markup, max_elements):
+    made = sanitize_module.simple(markup, max_elements)
+    if made is not None:
+        assert made == bleached(markup, max_elements=max_elements)
+    assert cleaned(markup, max_elements=max_elements) == cleaned_the_old_way(
+        markup, max_elements=max_elements
+    )
+
+
+@pytest.mark.parametrize(
+    "markup",
+    [
+        "<p>a <b>bold</p><p>move</b></p>",  # misnested: html5lib re-opens <b>
+        "<b><p>block in bold</p></b>",
+        "<p>para <blockquote>quote</blockquote></p>",
+        '<a href="https://e.com">x <a href="https://f.com">y</a></a>',
+        "<p>unclosed",
+        "</p>",
+        '<a href="javascript:alert(1)">x</a>',
+        "<script>alert(1)</script>",
+    ],
+)
+def test_markup_html5lib_would_change_goes_to_bleach(markup, monkeypatch):
+    assert sanitize_module.simple(markup) is None
+    calls = []
+    real = sanitize_module._cleaner.clean
+    monkeypatch.setattr(sanitize_module._cleaner, "clean", lambda m: calls.append(m) or real(m))
+    assert sanitize(markup) == real(bound(markup).markup)
+    assert calls
+
+
+def test_reader_html_skips_bleach(monkeypatch):
+    monkeypatch.setattr(sanitize_module, "_cleaner", None)  # any call to bleach would fail
+    markup = 'We <b>agree</b> &amp; <a href="https://e.com/a">see</a> > that\n\nNext'
+    assert clean(markup, max_bytes=1_000).html == (
+        '<p>We <b>agree</b> &amp; <a href="https://e.com/a" rel="nofollow noopener noreferrer'
+        ' ugc">see</a> &gt; that</p>\n<p>Next</p>'
+    )
