@@ -22,6 +22,7 @@ from django.db.models import (
     prefetch_related_objects,
 )
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html_join
 
@@ -88,8 +89,9 @@ def prepare(comments, *, categories: bool = True) -> dict[int, list[Category]]:
     """Give each comment (from `for_queue` or `thread_comments`) what its controls show:
     `status_label`, `decision` (the last one, or None) and, with `categories`,
     `site_categories` (the active categories of its site, in keyboard order) and
-    `category_options` (them as the <option>s of a select). Returns those
-    categories by site. One query, whatever the number of comments."""
+    `category_options` (them as the <option>s of a select); and the addresses its row
+    links and posts to (`decide_url`, `tag_url`, `thread_url`, `commenter_url`). Returns
+    those categories by site. One query, whatever the number of comments."""
     site_ids = {c.article.site_id for c in comments} if categories else set()
     by_site: dict[int, list[Category]] = {}
     if site_ids:
@@ -106,12 +108,25 @@ def prepare(comments, *, categories: bool = True) -> dict[int, list[Category]]:
         )
         for site, categories in by_site.items()
     }
+    decide_url, tag_url = url_maker("moderation:decide"), url_maker("moderation:tag")
+    thread_url, commenter_url = url_maker("moderation:thread"), url_maker("moderation:commenter")
     for comment in comments:
         comment.status_label = Status(comment.status).label
         comment.decision = last_decision(comment)
         comment.site_categories = by_site.get(comment.article.site_id, [])
         comment.category_options = options.get(comment.article.site_id, "")
+        comment.decide_url, comment.tag_url = decide_url(comment.pk), tag_url(comment.pk)
+        comment.thread_url = thread_url(comment.article_id)
+        comment.commenter_url = commenter_url(comment.commenter_id) if comment.commenter_id else ""
     return by_site
+
+
+def url_maker(name: str):
+    """`reverse(name, args=[pk])` for the many pks of a page: reversed once (reversing
+    costs tens of microseconds, a dozen times a row), the pk written into it as text."""
+    marker = "2147483647"
+    head, tail = reverse(name, args=[int(marker)]).split(marker)
+    return lambda pk: f"{head}{pk}{tail}"
 
 
 def last_decision(comment):
