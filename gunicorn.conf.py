@@ -1,7 +1,8 @@
 """gunicorn's settings for `make serve` (gunicorn reads ./gunicorn.conf.py by itself).
 
 * Workers: WEB_CONCURRENCY, else 2 x CPU cores + 1 (gunicorn's own advice), each a separate
-  process with its own database connection; `sync` workers, one request at a time each.
+  process with its own database connection, kept between requests (DJANGO_CONN_MAX_AGE,
+  600 s here); `sync` workers, one request at a time each.
 * Address: the loopback, port PORT (8000). gunicorn alone would listen on 0.0.0.0:$PORT when
   PORT is set; here a public address is a deliberate choice, e.g. behind a proxy:
   GUNICORN_CMD_ARGS="--bind 0.0.0.0:8000" (which wins over this file).
@@ -18,6 +19,10 @@ from pathlib import Path
 from moderation.env import env_int, load_env_file
 
 os.environ.setdefault("DJANGO_DEBUG", "false")
+# Each worker keeps its database connection between requests (checked before each reuse),
+# rather than opening one per request: a sync worker serves one request at a time, so this
+# is one connection per worker.
+os.environ.setdefault("DJANGO_CONN_MAX_AGE", "600")
 if os.environ.get("DJANGO_ENV_FILE"):
     load_env_file(Path(os.environ["DJANGO_ENV_FILE"]))
 

@@ -101,7 +101,11 @@ DATABASES = {
     "default": dj_database_url.config(
         env="DATABASE_URL",
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+        # Seconds a connection is kept for the next request (0: one per request). A server
+        # keeps them (gunicorn.conf.py: a new PostgreSQL connection is a new server process
+        # with cold caches, several milliseconds a request); each checked before reuse.
         conn_max_age=env_int("DJANGO_CONN_MAX_AGE", 0),
+        conn_health_checks=True,
     )
 }
 # How long a statement waits for a lock before giving up (the service then runs again, a few
