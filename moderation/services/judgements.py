@@ -254,7 +254,9 @@ def undo(user, event: AuditEvent, *, context: Context | None = None) -> AuditEve
         raise NotAllowed("You can only undo your own actions.")
     if event.action not in UNDOABLE:
         raise Invalid(f"{event.action} cannot be undone from here.")
-    if AuditEvent.objects.filter(after__undoes=event.pk).exists():
+    # A reversal is an event on the same comment: its index finds the few events of that
+    # comment, where a search for "undoes" alone would read the whole history.
+    if AuditEvent.objects.filter(comment_id=event.comment_id, after__undoes=event.pk).exists():
         raise Conflict("That action was already undone.")
     if event.action == Action.TAG_ADD:
         reversal = retract(
