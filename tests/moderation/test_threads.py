@@ -125,12 +125,12 @@ def test_thread_query_count_does_not_grow_with_its_comments(
             moderator, comment, Status.REMOVED, expected_version=0, reasons=[attack(site)]
         )
     # session, user, permissions (2), article + site, the stretch's bounds, the current
-    # policy, comments (with commenters, parents, states, last decisions and their
-    # moderators), their tags, the decisions' reasons, the site's categories for the
-    # controls, the thread's comment count
-    with django_assert_num_queries(12):
+    # policy, the stretch's comment ids, comments (with commenters, parents, states, last
+    # decisions and their moderators), their tags, the decisions' reasons, the site's
+    # categories for the controls, the thread's comment count
+    with django_assert_num_queries(13):
         moderator_client.get(thread_url(small))
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):
         response = moderator_client.get(thread_url(large))
     assert response.context["comment_count"] == 120
 
@@ -189,11 +189,11 @@ def test_public_preview_query_count_does_not_grow(
         services.decide(
             moderator, comment, Status.REMOVED, expected_version=0, reasons=[attack(site)]
         )
-    # session, user, permissions (2), article + site, the stretch's bounds, comments, the
-    # removals' reasons, the count of comments readers see
-    with django_assert_num_queries(9):
+    # session, user, permissions (2), article + site, the stretch's bounds, its comment ids,
+    # comments, the removals' reasons, the count of comments readers see
+    with django_assert_num_queries(10):
         moderator_client.get(public_url(small))
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         response = moderator_client.get(public_url(large))
     assert response.context["comment_count"] == 60
 
@@ -205,8 +205,9 @@ def test_an_unmoderated_thread_fetches_no_tags_or_decisions(
     article = factories.make_article(site)
     factories.make_thread(article, 30, replies_each=2)
     # session, user, permissions (2), article + site, the stretch's bounds, the current
-    # policy, comments: no tags or decisions to fetch; the thread's comment count
-    with django_assert_num_queries(9):
+    # policy, the stretch's comment ids, comments: no tags or decisions to fetch; the
+    # thread's comment count
+    with django_assert_num_queries(10):
         researcher_client.get(thread_url(article))
 
 
