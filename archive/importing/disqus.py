@@ -43,7 +43,6 @@ from datetime import UTC, datetime
 from typing import BinaryIO
 from urllib.parse import urlsplit
 from xml.etree.ElementTree import Element, ParseError, TreeBuilder
-from xml.parsers.expat import errors as expat_errors
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser, iterparse
@@ -69,6 +68,7 @@ from archive.importing.wxr import (
     _BadBytes,
     _CheckedBytes,
     _web_url,
+    malformed_xml,
 )
 from archive.models import POSITION_MAX_LENGTH
 from archive.sanitize import COMMENT_MAX_BYTES, clean
@@ -512,7 +512,11 @@ def parse_disqus(stream: BinaryIO) -> ParsedSource:
     except _BadBytes:
         raise state.bad_bytes(source) from None
     except ParseError as exc:
-        raise _malformed(exc, state, source) from None
+        line, column = exc.position
+        opened = bool(state.path or state.entries)
+        raise malformed_xml(
+            exc, line, column, state, source, opened=opened, export="Disqus"
+        ) from None
     except DefusedXmlException:
         # A DOCTYPE is where entity declarations live, and entities are how an "XML bomb"
         # expands a few lines into gigabytes; Disqus never writes one.
@@ -524,28 +528,3 @@ def parse_disqus(stream: BinaryIO) -> ParsedSource:
     if source.failure:  # a character cut short at the very end of the file
         raise state.bad_bytes(source)
     return state.finish()
-
-
-def _malformed(exc: ParseError, state: _Parser, source: _CheckedBytes) -> ImportFailure:
-    """The failure to report for XML that expat cannot read, in the words of its cause."""
-    line, column = exc.position
-    if source.failure:
-        return state.bad_bytes(source)  # bytes not in the declared encoding: say that
-    if not state.path and not source.content:
-        return ImportFailure("the file is empty", line=1)
-    if exc.code == _NO_ELEMENTS and not state.path and not state.entries:
-        return ImportFailure("the file holds no XML element (not a Disqus export)", line=line)
-    if exc.code == _UNKNOWN_ENCODING:
-        return ImportFailure(
-            f"the file's encoding {source.encoding!r} cannot be read by the XML parser; "
-            "save the export as UTF-8",
-            line=line,
-        )
-    problem = re.sub(r": line \d+, column \d+$", "", str(exc))
-    return ImportFailure(
-        f"malformed XML at column {column + 1} ({state.context()}): {problem}", line=line
-    )
-
-
-_NO_ELEMENTS = expat_errors.codes[expat_errors.XML_ERROR_NO_ELEMENTS]
-_UNKNOWN_ENCODING = expat_errors.codes[expat_errors.XML_ERROR_UNKNOWN_ENCODING]

@@ -503,7 +503,10 @@ class WxrStream(SourceStream):
         except _BadBytes:
             raise reader.bad_bytes(source) from None
         except expat.ExpatError as exc:
-            raise _malformed(exc, reader, source) from None
+            opened = bool(reader.names or reader.item_number)
+            raise malformed_xml(
+                exc, exc.lineno, exc.offset, reader, source, opened=opened, export="WordPress"
+            ) from None
         except _Declared:
             raise ImportFailure(
                 "refused: the file declares a DOCTYPE (entity declarations can make an XML "
@@ -591,15 +594,19 @@ def parse_wxr(stream: BinaryIO, *, workers: int | None = 0) -> ParsedSource:
         return source.read_all()
 
 
-def _malformed(exc: expat.ExpatError, state: _Reader, source: _CheckedBytes) -> ImportFailure:
-    """The failure to report for XML that expat cannot read, in the words of its cause."""
-    line, column = exc.lineno, exc.offset
+def malformed_xml(
+    exc, line: int, column: int, state, source: _CheckedBytes, *, opened: bool, export: str
+) -> ImportFailure:
+    """The failure to report for XML that expat cannot read (`exc`, at `line` and `column`),
+    in the words of its cause; `state` is the importer's reader (it says where the reading
+    was and words bytes the encoding does not allow), `opened` whether any element or entry
+    was read, `export` what the file should have been ("WordPress", "Disqus")."""
     if source.failure:
         return state.bad_bytes(source)  # bytes not in the declared encoding: say that
-    if not state.names and not source.content:
+    if not opened and not source.content:
         return ImportFailure("the file is empty", line=1)
-    if exc.code == _NO_ELEMENTS and not state.names and not state.item_number:
-        return ImportFailure("the file holds no XML element (not a WordPress export)", line=line)
+    if exc.code == _NO_ELEMENTS and not opened:
+        return ImportFailure(f"the file holds no XML element (not a {export} export)", line=line)
     if exc.code == _UNKNOWN_ENCODING:
         return ImportFailure(
             f"the file's encoding {source.encoding!r} cannot be read by the XML parser; "
