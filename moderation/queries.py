@@ -205,11 +205,13 @@ def thread_comments(article: Article, chunk: Chunk, *, tags: bool) -> list[Comme
 
 
 def public_count(article: Article) -> int:
-    """How many of the article's comments its readers see (one count over its comments)."""
-    hidden = Q(source_status=SourceStatus.HELD) & ~Q(moderation__status=Status.APPROVED)
-    return (
-        Comment.objects.filter(article=article, missing_from_source=False).exclude(hidden).count()
-    )
+    """How many of the article's comments its readers see: those still on the page, but the
+    ones the source held and nobody approved. Two counts, the second over the held comments
+    only: one count joining each comment to its state made PostgreSQL read every state in
+    the database (154 ms at a million comments)."""
+    on_page = Comment.objects.filter(article=article, missing_from_source=False)
+    held = on_page.filter(source_status=SourceStatus.HELD)
+    return on_page.count() - held.exclude(moderation__status=Status.APPROVED).count()
 
 
 def commenter_comments(commenter):
