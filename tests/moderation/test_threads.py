@@ -166,6 +166,30 @@ def test_public_preview_hides_held_comments_until_approved(moderator_client, mod
     assert "1 comment" in html
 
 
+def test_public_preview_counts_the_comments_readers_see(moderator_client, moderator, article):
+    site = article.site
+    factories.make_comment(article, "Published.")
+    removed = factories.make_comment(article, "Removed, shown as removed.")
+    services.decide(moderator, removed, Status.REMOVED, expected_version=0, reasons=[attack(site)])
+    gone = factories.make_comment(article, "No longer on the page.")
+    held, approved, held_removed = (
+        factories.make_comment(article, text) for text in ("Held.", "Approved.", "Held, removed.")
+    )
+    Comment.objects.filter(pk=gone.pk).update(missing_from_source=True)
+    Comment.objects.filter(pk__in=[held.pk, approved.pk, held_removed.pk]).update(
+        source_status="held"
+    )
+    services.decide(moderator, approved, Status.APPROVED, expected_version=0)
+    services.decide(
+        moderator, held_removed, Status.REMOVED, expected_version=0, reasons=[attack(site)]
+    )
+    response = moderator_client.get(public_url(article))
+    # published, removed (shown as removed) and held-then-approved; not the one gone from the
+    # page, the held one or the held one removed
+    assert response.context["comment_count"] == 3
+    assert "3 comments" in response.content.decode()
+
+
 def test_public_preview_shows_pending_and_escalated_comments_as_published(
     moderator_client, moderator, article
 ):
