@@ -357,6 +357,11 @@ class _Nesting:
         # keep their depth). Count the copies as built.
         formatting_between = sum(node in _FORMATTING for node in above)
         self.created += min(blocks, 8) * (1 + formatting_between)
+        # The element itself leaves html5lib's open elements (its copy goes inside the
+        # block, and closes with it): its place stays counted, under a name no end tag
+        # matches, so that a later end tag of its name does not close what is above it.
+        at = len(self.open) - 1 - self.open[::-1].index(name)
+        self.open[at] = f"{name} (moved)"
 
     def _close_item(self) -> None:
         for node in reversed(self.open):
