@@ -111,6 +111,19 @@ TABLES = [
 ]  # fmt: skip
 LABELS = [model._meta.label for model in TABLES]
 EXPLICIT_IDS = [Article, Commenter, Comment, Decision, Tag, CommenterBlock, AuditEvent]
+# SQLite: the indexes kept during the load, by the column they lead with; the tables not
+# named keep all of theirs. Comments (and their states) come article by article, each
+# reply after its parent, decisions in comment order, and the smaller tables' indexes lead
+# with a comment, decision or site in that order or with one of a few keys (a category, a
+# moderator): each new entry goes next to the last, which costs no more than sorting them
+# afterwards, and is paid while worker processes make the next rows. The others (a
+# commenter's, the queues' times) would take each entry to a random place: made after.
+# The audit log's rows come at once, at the end: all of its indexes are made after them.
+LIVE_INDEXES = {
+    Comment: {"article_id", "parent_id"},
+    ModerationState: {"article_id", "decision_id"},
+    AuditEvent: set(),
+}
 
 
 class CorpusError(Exception):
@@ -303,7 +316,7 @@ class Corpus:
             self._sites()
             self._read_before_writing()
             # Into an empty archive, indexes (and keys) are made once the tables are full.
-            restore = {} if self.options.append else self.bulk.set_aside(TABLES)
+            restore = {} if self.options.append else self.bulk.set_aside(TABLES, self._live())
             self._articles()
             self._commenters()
             self._comments()
@@ -346,6 +359,11 @@ class Corpus:
                 f"{self.researcher.get_username()} (Researcher)",
             ],
         )
+
+    def _live(self) -> dict | None:
+        """The indexes kept during the load (measured on SQLite; PostgreSQL's load sets
+        all of them aside, with the foreign keys)."""
+        return LIVE_INDEXES if self.connection.vendor == "sqlite" else None
 
     def _read_before_writing(self) -> None:
         """What the load needs to know of the database: the first free ids, the names
