@@ -34,13 +34,13 @@ def _number(value) -> str:
     return "null" if value is None else str(value)
 
 
-def canonical(iso_time: str, actor, action: str, target_type: str, target_id: str, refs,
-              before, after, note: str) -> bytes:  # fmt: skip
+def canonical(iso_time: str, actor_id: int, actor_name: str, action: str, target_type: str,
+              target_id: str, refs, before, after, note: str) -> bytes:  # fmt: skip
     """`audit.canonical` of a corpus event (no request id, no client address)."""
     site_id, article_id, comment_id, commenter_id = refs
     return (
-        f'{{"action":{encode_basestring(action)},"actor_id":{_number(actor.pk)},'
-        f'"actor_name":{encode_basestring(actor.username)},"after":{_json(after)},'
+        f'{{"action":{encode_basestring(action)},"actor_id":{_number(actor_id)},'
+        f'"actor_name":{encode_basestring(actor_name)},"after":{_json(after)},'
         f'"article_id":{_number(article_id)},"before":{_json(before)},'
         f'"client_address":null,"comment_id":{_number(comment_id)},'
         f'"commenter_id":{_number(commenter_id)},"created_at":"{iso_time}",'
@@ -60,18 +60,18 @@ class Chain:
         self.checked: set[str] = set()
 
     def rows(self, events) -> list[tuple]:
-        """`events`: (time, chunk, order, actor, action, target type, target id, site,
-        article, comment, commenter, before, after, note), oldest first."""
+        """`events`: (time, chunk, order, actor id, actor name, action, target type, target
+        id, site, article, comment, commenter, before, after, note), oldest first."""
         rows, when, iso, sha256 = [], self.times, self.times.iso, hashlib.sha256
         previous, event_id = self.previous, self.next_id
         stored = _STORED.encode
-        for at, _, _, actor, action, target_type, target_id, *refs, before, after, note in events:
-            action = action.value
-            content = canonical(iso(at), actor, action, target_type, target_id, refs, before,
-                                after, note)  # fmt: skip
+        for (at, _, _, actor_id, actor_name, action, target_type, target_id, *refs, before,
+             after, note) in events:  # fmt: skip
+            content = canonical(iso(at), actor_id, actor_name, action, target_type, target_id,
+                                refs, before, after, note)  # fmt: skip
             digest = sha256(b"%s\n%s" % (previous.encode(), content)).hexdigest()
             row = (
-                event_id, when(at), actor.pk, actor.username, action, target_type, target_id,
+                event_id, when(at), actor_id, actor_name, action, target_type, target_id,
                 *refs, None if before is None else stored(before),
                 None if after is None else stored(after), note, "", None, previous, digest,
             )  # fmt: skip
