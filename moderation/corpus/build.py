@@ -248,17 +248,20 @@ class Clock:
 
     def __init__(self):
         self.phases = dict.fromkeys(self.PHASES, 0.0)
+        self.cpu = dict.fromkeys(self.PHASES, 0.0)  # this process's CPU, all its threads
         self.beside: dict[str, float] = {}
         self.current: str | None = "setup"
         self.mark = self.started = time.perf_counter()
+        self.cpu_mark = time.process_time()
         self.total = 0.0
 
     def switch(self, phase: str | None) -> None:
         """Count the time since the last switch to the current phase; None: stop."""
-        now = time.perf_counter()
+        now, cpu = time.perf_counter(), time.process_time()
         if self.current is not None:
             self.phases[self.current] += now - self.mark
-        self.current, self.mark = phase, now
+            self.cpu[self.current] += cpu - self.cpu_mark
+        self.current, self.mark, self.cpu_mark = phase, now, cpu
         self.total = now - self.started
 
 
@@ -275,6 +278,7 @@ class Summary:
     # work done beside them (in a thread, while the database builds indexes).
     phases: dict[str, float]
     beside: dict[str, float]
+    cpu_phases: dict[str, float]  # this process's CPU seconds in each phase (all threads)
     long_thread_article: int | None
     users: list[str]
 
@@ -301,6 +305,8 @@ class Summary:
                 f"{name} {seconds:.2f} s"
                 for name, seconds in [*self.phases.items(), *self.beside.items()]
             ),
+            "CPU in this process by phase: "
+            + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in self.cpu_phases.items()),
             f"{self.seconds:.1f} s ({self.cpu_seconds:.1f} s CPU in this process, "
             f"{self.workers} worker process{'' if self.workers == 1 else 'es'}): "
             f"{self.rate:,.0f} comments/s ({self.vendor})",
@@ -372,6 +378,7 @@ class Corpus:
             cpu_seconds=time.process_time() - cpu,
             phases=clock.phases,
             beside=clock.beside,
+            cpu_phases=clock.cpu,
             counts=self.bulk.counts,
             sizes=self.sizes,
             long_thread_article=self.long_thread_article,
