@@ -24,6 +24,7 @@ from django.db import connection as default_connection
 
 from archive import search
 from archive.models import Comment
+from moderation.models import AuditEvent
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Only for the load, then put back: SQLite keeps its working set in memory, does not wait
@@ -44,9 +45,10 @@ SQLITE_LOAD_PRAGMAS = {
 SQLITE_LOAD_JOURNAL = "delete"
 # Each table's indexes that no constraint needs: (table, name, the SQL that makes it).
 INDEXES = {
-    "sqlite": "SELECT tbl_name, name, sql FROM sqlite_master WHERE type = 'index' "
+    "sqlite": "SELECT tbl_name, name, sql, (SELECT name FROM pragma_index_info(m.name) "
+    "WHERE seqno = 0) FROM sqlite_master m WHERE type = 'index' "
     "AND sql IS NOT NULL AND tbl_name IN (SELECT value FROM json_each(%s))",
-    "postgresql": "SELECT t.relname, c.relname, pg_get_indexdef(c.oid) FROM pg_index x "
+    "postgresql": "SELECT t.relname, c.relname, pg_get_indexdef(c.oid), NULL FROM pg_index x "
     "JOIN pg_class c ON c.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid "
     "WHERE t.relname = ANY(%s) AND t.relnamespace = current_schema()::regnamespace "
     "AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = x.indexrelid "
@@ -213,24 +215,31 @@ class Bulk:
 
     # Indexes, locks, sequences, statistics
 
-    def set_aside(self, models) -> dict[str, list[str]]:
+    def set_aside(self, models, live: dict | None = None) -> dict[str, list[str]]:
         """Drop what makes each row expensive to write and is cheaper to make once the
         tables are full: secondary indexes (sorting once beats a million inserts at random
         places in each), and on PostgreSQL the foreign keys (one join validates a whole
         column, where a deferred trigger checks each row). Primary keys and UNIQUE stay.
+        `live` (SQLite): by model, the leading columns of the indexes that stay, because
+        the rows come in their order; a model not named keeps all of its indexes.
         Returns the SQL that makes them again (`restore`), by table, read from the database:
         whatever indexes and keys the models have by then come back as they were."""
         tables = [m._meta.db_table for m in models]
         names = json.dumps(tables) if self.vendor == "sqlite" else tables
         quote = self.connection.ops.quote_name
+        kept = None if live is None else {m._meta.db_table: columns for m, columns in live.items()}
         restore: dict[str, list[str]] = {}
         with self.connection.cursor() as cursor, self._checked(cursor):
             cursor.execute(INDEXES[self.vendor], [names])
-            for table, name, sql in cursor.fetchall():
+            for table, name, sql, leading in cursor.fetchall():
+                if kept is not None and (table not in kept or leading in kept[table]):
+                    continue
                 cursor.execute(f"DROP INDEX {quote(name)}")
                 restore.setdefault(table, []).append(sql)
             if self.vendor == "sqlite" and Comment._meta.db_table in tables:
                 self._set_aside_search(cursor, restore)
+            if self.vendor == "sqlite" and AuditEvent._meta.db_table in tables:
+                self._set_aside_guard(cursor, restore)
             if self.vendor == "postgresql":
                 cursor.execute(FOREIGN_KEYS, [names])
                 for table, name, definition in cursor.fetchall():
@@ -263,6 +272,22 @@ class Bulk:
                     f"DELETE FROM {fts}_config WHERE k = 'hashsize'",
                 ]
             )
+
+    def _set_aside_guard(self, cursor, restore) -> None:
+        """The audit log's BEFORE INSERT guard looks up each new row's id and hash, to
+        refuse an INSERT OR REPLACE (whose implicit delete fires no delete trigger). The
+        load's rows come by plain INSERT into a table whose id and hash are unique, so the
+        lookups are the keys' own, twice: it is dropped for the load and made again before
+        the commit, in the same transaction (no other connection ever sees it missing)."""
+        table = AuditEvent._meta.db_table
+        cursor.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s "
+            "AND sql LIKE %s",
+            [table, "% BEFORE INSERT ON %"],
+        )
+        for name, sql in cursor.fetchall():
+            cursor.execute(f"DROP TRIGGER {self.connection.ops.quote_name(name)}")
+            restore.setdefault(table, []).append(sql)
 
     def restore(self, statements: list[str]) -> None:
         """Make again what `set_aside` dropped (the keys check every row as they come)."""

@@ -117,12 +117,17 @@ class Judge:
         self.decisions, self.reasons, self.tags = [], [], []
         return out
 
-    # Events: (time, order, actor, action, target type, target id, site, article, comment,
-    # commenter, before, after, note), as moderation.audit.append would make them.
+    # Events: (time, order, actor id, actor name, action, target type, target id, site,
+    # article, comment, commenter, before, after, note), as moderation.audit.append would
+    # make them. Plain ints and strings (not the Actor and the Action enum): worker
+    # processes send them to the loader, and a class to call per value costs its unpickling.
 
     def _event(self, at, actor, action, target, ref_ids, before, after, note=""):
         self._seq += 1
-        self.events.append((at, self._seq, actor, action, *target, *ref_ids, before, after, note))
+        self.events.append(
+            (at, self._seq, actor.pk, actor.username, action.value, *target, *ref_ids, before,
+             after, note)
+        )  # fmt: skip
 
     @staticmethod
     def _refs(ref: Ref) -> tuple:

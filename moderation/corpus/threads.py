@@ -105,9 +105,9 @@ class Made:
             state = states[n]
             if state[5] is not None:
                 states[n] = (*state[:5], state[5] + decision, *state[6:])
-        # (time, chunk, order, actor, action, target type, target id, …)
+        # (time, chunk, order, actor id, actor name, action, target type, target id, …)
         self.events = [
-            e if e[5] != "tag" else (*e[:6], str(int(e[6]) + tag), *e[7:]) for e in self.events
+            e if e[6] != "tag" else (*e[:7], str(int(e[7]) + tag), *e[8:]) for e in self.events
         ]
 
 

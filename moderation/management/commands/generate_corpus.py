@@ -100,11 +100,12 @@ class Command(BaseCommand):
             summary = corpus.generate()
         except CorpusError as error:
             raise CommandError(str(error)) from None
-        *details, phases, speed = summary.lines()
+        *details, phases, cpu, speed = summary.lines()
         for line in details:
             self.stdout.write(line)
         if options["verbosity"] >= 2:
             self.stdout.write(phases)
+            self.stdout.write(cpu)
         self.stdout.write(self.style.SUCCESS(speed))
 
     def _progress(self, verbosity: int):
