@@ -494,7 +494,7 @@ class Corpus:
         writer, site = self.writer, self.sites[plan.site]
         domain = site.name.lower().replace(" ", "") + ".example"
         return (
-            plan.id, site.id, writer.title(), "", f"By {writer.display_name()}",
+            plan.id, site.id, writer.title(), "", writer.display_name(),
             self.bulk.when(plan.published), f"https://{domain}/?p={plan.id}",
             writer.article_body(), WXR, f"corpus-{plan.id}",
         )  # fmt: skip
