@@ -2,7 +2,7 @@
 a chunk at a time, with their tags, decisions and articles, as the database's own tuples
 (no model instances, no per-value converters); `CommentTable` writes the comments table from
 them as JSON Lines or CSV, the same bytes as encoding `Export.comment_rows()` row by row
-(tests/moderation/test_export_speed.py compares them), at several times the speed.
+(tests/moderation/test_export_table.py compares them), at several times the speed.
 
 Why it is shaped so (see docs/decisions.md, "Scale (issue 9)"):
 
@@ -13,9 +13,9 @@ Why it is shaped so (see docs/decisions.md, "Scale (issue 9)"):
   for every batch: quadratic in the filtered rows.
 * Tags, decisions and articles of a chunk in one plain query each, with the chunk's ids as
   parameters: building an ORM `pk__in` lookup prepares every id in Python.
-* A time is written straight from what the database returns: SQLite's stored text
-  (`2025-01-02 03:04:05.123456`, what Django writes in UTC) is rearranged, never parsed;
-  anything else goes through Django's converter and `_iso`, as before.
+* The comments' times arrive as the text the export writes, made by the database
+  (`times.IsoTime`); a row whose stored time has another shape has its times read again
+  through the ORM.
 * Most comments have no tag and no decision: their review columns depend on their site only
   and are encoded once per site. The other parts of a line are encoded with the JSON
   module's own string encoder, so a line is the one `json.dumps` wrote.
@@ -25,27 +25,25 @@ import csv
 import hashlib
 import io
 import json
-import re
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from json.encoder import encode_basestring
 from typing import TYPE_CHECKING, NamedTuple
 
-from django.conf import settings
 from django.db import connections
-from django.db.models import TextField
-from django.db.models.functions import Cast
 from django.db.models.sql.constants import MULTI
 
-from archive.models import Article
+from archive.models import Article, Comment
 from moderation.export.reviews import Review
+from moderation.export.times import IsoTime, OddTimes
 from moderation.export.writers import _cell, _iso, csv_row
 from moderation.models import Decision, Policy, Tag
 
 if TYPE_CHECKING:  # build imports this module, not the other way round
     from moderation.export.build import Export
 
-# A comment as read: the order of the tuples `read_chunks` yields.
+# A comment as read: the order of the tuples `read_chunks` yields. The times are the text
+# `_iso` writes (`times.IsoTime`); `odd_times` is None (see `read_chunks`).
 COMMENT_VALUES = (
     "id",
     "article_id",
@@ -56,7 +54,8 @@ COMMENT_VALUES = (
     "source_status",
     "moderation__status",
     "commenter__name",
-    "moderation__decision__created_at",
+    "decided_at",
+    "odd_times",
 )
 # Articles (with their site's name) kept between chunks; past this many, forgotten, so
 # memory does not grow with the export.
@@ -74,9 +73,8 @@ class ArticleInfo(NamedTuple):
 
 
 class Chunk(NamedTuple):
-    """Comments (COMMENT_VALUES tuples, times as the database returns them), their
-    articles, and their tags and decisions by comment id (TAG_FIELDS, DECISION_FIELDS;
-    times as datetimes)."""
+    """Comments (COMMENT_VALUES tuples), their articles, and their tags and decisions by
+    comment id (TAG_FIELDS, DECISION_FIELDS; times as datetimes)."""
 
     comments: list[tuple]
     articles: dict[int, ArticleInfo]
@@ -89,22 +87,24 @@ def read_chunks(comments, size: int) -> Iterator[Chunk]:
     comments (read as a stream), and per chunk one for their tags, one for their decisions
     and, for articles not seen yet, one for those."""
     connection = connections[comments.db]
-    fields = list(COMMENT_VALUES)
-    if connection.vendor == "sqlite":
-        # Django has the driver parse every column declared datetime; as text, the stored
-        # value arrives as it is, for `iso_reader` to rearrange.
-        comments = comments.annotate(
-            posted_text=Cast("posted_at", TextField()),
-            decided_text=Cast("moderation__decision__created_at", TextField()),
+    decided = "moderation__decision__created_at"
+    values = (
+        comments.annotate(
+            posted_iso=IsoTime("posted_at"),
+            decided_iso=IsoTime(decided),
+            odd=OddTimes("posted_at", decided),
         )
-        fields[4], fields[9] = "posted_text", "decided_text"
-    values = comments.order_by("pk").values_list(*fields)
+        .order_by("pk")
+        .values_list(*COMMENT_VALUES[:4], "posted_iso", *COMMENT_VALUES[5:9], "decided_iso", "odd")
+    )
     chunked = not connection.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS")
     compiler = values.query.get_compiler(using=values.db)
     rows = compiler.execute_sql(MULTI, chunked_fetch=chunked, chunk_size=size)
     to_datetime = datetime_reader(connection)
     articles: dict[int, ArticleInfo] = {}
     for chunk in rows or ():
+        if [row for row in chunk if row[10] is not None]:
+            chunk = _with_odd_times(chunk)
         ids = [row[0] for row in chunk]
         missing = {row[1] for row in chunk} - articles.keys()
         if missing:
@@ -114,6 +114,25 @@ def read_chunks(comments, size: int) -> Iterator[Chunk]:
             articles.update(_articles(missing))
         tags, decisions = _actions(connection, ids, to_datetime)
         yield Chunk(chunk, articles, tags, decisions)
+
+
+def _with_odd_times(chunk: list[tuple]) -> list[tuple]:
+    """The chunk with the times of its flagged rows read through the ORM (Django's own
+    converters), as `_iso` writes them."""
+    odd = [row[0] for row in chunk if row[10] is not None]
+    times = {
+        pk: (_iso(posted), _iso(decided))
+        for pk, posted, decided in Comment.objects.filter(pk__in=odd).values_list(
+            "pk", "posted_at", "moderation__decision__created_at"
+        )
+    }
+    fixed = []
+    for row in chunk:
+        if row[10] is not None:
+            posted, decided = times[row[0]]
+            row = (*row[:4], posted, *row[5:9], decided, None)
+        fixed.append(row)
+    return fixed
 
 
 def _articles(ids) -> dict[int, ArticleInfo]:
@@ -170,42 +189,6 @@ def datetime_reader(connection) -> Callable:
     if convert is None:  # PostgreSQL: the driver makes datetimes
         return lambda value: value
     return lambda value: convert(value, None, connection)
-
-
-# What Django writes into SQLite for an aware datetime (in UTC): `str()` of the naive UTC
-# time, which leaves out zero microseconds, as isoformat() does.
-_SQLITE_UTC = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{6})?")
-
-
-def iso_reader(connection) -> Callable:
-    """A datetime column's value as the database returns it → `_iso` of the datetime Django
-    would make of it, without making one when the text is already right."""
-    to_datetime = datetime_reader(connection)
-
-    def slow(value):
-        return _iso(to_datetime(value))
-
-    if connection.vendor == "sqlite" and settings.USE_TZ and connection.timezone_name == "UTC":
-        match = _SQLITE_UTC.fullmatch
-
-        def from_text(value):
-            if value is None:
-                return None
-            if type(value) is str and match(value) and not value.endswith(".000000"):
-                return f"{value[:10]}T{value[11:]}Z"
-            return slow(value)
-
-        return from_text
-
-    def from_datetime(value):
-        if value is None:
-            return None
-        text = value.isoformat()  # aware: astimezone(UTC) changes nothing at offset 0
-        if text.endswith("+00:00") and value.tzinfo is not None:
-            return text[:-6] + "Z"
-        return slow(value)
-
-    return from_datetime
 
 
 def _inner(values: dict) -> str:
@@ -268,35 +251,29 @@ class CommentTable:
             )
         return around
 
-    def _is_plain(self, c: tuple, chunk: Chunk) -> bool:
-        """No tag, no decision, no decision time: the review part is its site's and status'."""
-        return c[9] is None and c[0] not in chunk.tags and c[0] not in chunk.decisions
-
-    def _review_json(self, c: tuple, site_id: int, chunk: Chunk, iso) -> str:
+    def _review_json(self, cid: int, status: str, decided: str | None, site_id: int, chunk):
         """The comment's review columns, encoded, from `reviewed` to the end."""
-        plain = self._is_plain(c, chunk)
-        if plain and (site_id, c[7]) in self._plain:
-            return self._plain[site_id, c[7]]
-        key, review = self._review(c[0], site_id, chunk)
-        status, decided = c[7], iso(c[9])
+        # No tag, no decision, no decision time: the part is its site's and status'.
+        plain = decided is None and cid not in chunk.tags and cid not in chunk.decisions
+        if plain and (site_id, status) in self._plain:
+            return self._plain[site_id, status]
+        key, review = self._review(cid, site_id, chunk)
         if key is None:
             return _inner(self.export._review_columns(review, status, decided))
         before, after = self._around(key, site_id, review, _inner)
-        part = (
-            f'{before}, "status": {encode_basestring(status)}, "decided_at": '
-            f"{'null' if decided is None else encode_basestring(decided)}, {after}"
-        )
+        # A time as `_iso` writes it holds nothing JSON escapes.
+        decided = "null" if decided is None else f'"{decided}"'
+        part = f'{before}, "status": {encode_basestring(status)}, "decided_at": {decided}, {after}'
         if plain:
             self._plain[site_id, status] = part
         return part
 
-    def _review_cells(self, c: tuple, site_id: int, chunk: Chunk, iso) -> tuple:
+    def _review_cells(self, cid: int, status: str, decided: str | None, site_id: int, chunk):
         """The comment's review cells, from `reviewed` to the end."""
-        plain = self._is_plain(c, chunk)
-        if plain and (site_id, c[7]) in self._plain:
-            return self._plain[site_id, c[7]]
-        key, review = self._review(c[0], site_id, chunk)
-        status, decided = c[7], iso(c[9])
+        plain = decided is None and cid not in chunk.tags and cid not in chunk.decisions
+        if plain and (site_id, status) in self._plain:
+            return self._plain[site_id, status]
+        key, review = self._review(cid, site_id, chunk)
         if key is None:
             columns = self.export._review_columns(review, status, decided)
             return tuple(_cell(value) for value in columns.values())
@@ -322,31 +299,40 @@ class CommentTable:
             kept[article_id] = (_inner(columns), self._author(article.site_name), article.site_id)
         return kept[article_id]
 
-    def jsonl(self, chunks: Iterator[Chunk], connection) -> Iterator[bytes]:
-        iso = iso_reader(connection)
+    def jsonl(self, chunks: Iterator[Chunk]) -> Iterator[bytes]:
+        """JSON Lines, a block of lines per chunk. The lookups that nearly always hit (the
+        article's encoded columns, a plain comment's review part) are made here, not in a
+        method call: this loop runs once per comment."""
         sha256, enc = hashlib.sha256, encode_basestring
         articles: dict[int, tuple[str, Callable, int]] = {}
+        plain = self._plain
         for chunk in chunks:
             lines = []
-            for c in chunk.comments:
-                cid, article_id, parent, position, posted, text, source_status, _, name, _ = c
-                columns, author, site_id = self._article(article_id, chunk, articles)
-                posted = iso(posted)
-                lines.append(
-                    f'{{"comment_id": {cid}, {columns}, "position": {enc(position)}, '
+            append = lines.append
+            tags, decisions, comments = chunk.tags, chunk.decisions, chunk.comments
+            for cid, art, parent, pos, posted, text, source, status, name, decided, _ in comments:
+                article = articles.get(art) or self._article(art, chunk, articles)
+                columns, author, site_id = article
+                review = None
+                if decided is None and cid not in tags and cid not in decisions:
+                    review = plain.get((site_id, status))
+                if review is None:
+                    review = self._review_json(cid, status, decided, site_id, chunk)
+                # A time as `_iso` writes it, and a hex digest, hold nothing JSON escapes.
+                posted = "null" if posted is None else f'"{posted}"'
+                append(
+                    f'{{"comment_id": {cid}, {columns}, "position": {enc(pos)}, '
                     f'"parent_id": {"null" if parent is None else parent}, '
-                    f'"depth": {position.count(".")}, '
+                    f'"depth": {pos.count(".")}, '
                     f'"author": {"null" if name is None else enc(author(name))}, '
-                    f'"posted_at": {"null" if posted is None else enc(posted)}, '
-                    f'"source_status": {enc(source_status)}, "text": {enc(text)}, '
-                    f'"text_sha256": "{sha256(text.encode()).hexdigest()}", '
-                    f"{self._review_json(c, site_id, chunk, iso)}}}\n"
+                    f'"posted_at": {posted}, '
+                    f'"source_status": {enc(source)}, "text": {enc(text)}, '
+                    f'"text_sha256": "{sha256(text.encode()).hexdigest()}", {review}}}\n'
                 )
             if lines:
                 yield "".join(lines).encode()
 
-    def csv(self, chunks: Iterator[Chunk], connection, columns: list[str]) -> Iterator[bytes]:
-        iso = iso_reader(connection)
+    def csv(self, chunks: Iterator[Chunk], columns: list[str]) -> Iterator[bytes]:
         sha256 = hashlib.sha256
         buffer = io.StringIO()
         writer = csv.writer(buffer)
@@ -357,28 +343,28 @@ class CommentTable:
             buffer.seek(0)
             buffer.truncate()
             rows = []
-            for c in chunk.comments:
-                cid, article_id, parent, position, posted, text, source_status, _, name, _ = c
-                _, author, site_id = self._article(article_id, chunk, articles)
-                article = chunk.articles[article_id]
+            comments = chunk.comments
+            for cid, art, parent, pos, posted, text, source, status, name, decided, _ in comments:
+                _, author, site_id = self._article(art, chunk, articles)
+                article = chunk.articles[art]
                 # The csv module writes None as an empty cell, as _cell does.
                 rows.append(
                     csv_row(
                         (
                             cid,
                             article.site_name,
-                            article_id,
+                            art,
                             article.title,
                             article.url or None,
-                            position,
+                            pos,
                             parent,
-                            position.count("."),
+                            pos.count("."),
                             None if name is None else author(name),
-                            iso(posted),
-                            source_status,
+                            posted,
+                            source,
                             text,
                             sha256(text.encode()).hexdigest(),
-                            *self._review_cells(c, site_id, chunk, iso),
+                            *self._review_cells(cid, status, decided, site_id, chunk),
                         )
                     )
                 )
