@@ -223,9 +223,9 @@ class Export:
 
     def _review_columns(self, review: Review, status: str, decided_at: str | None) -> dict:
         """The comment row's columns from `reviewed` on, in order. `table.CommentTable`
-        keeps those other than status and decided_at by site, number of reviewers, vote
-        fractions and policy version, when no passage is tagged: a column that depends on
-        anything else must be added to its key."""
+        keeps those other than status, decided_at and spans by site, number of reviewers,
+        vote fractions and policy version: a column that depends on anything else must be
+        added to its key."""
         reviewed = review.reviewed
         # By slug, for the comment's site's categories only: (reviewers who had the category,
         # vote fraction, None when nobody had it). Other sites' categories stay null.
@@ -244,18 +244,22 @@ class Export:
                 f"majority_{slug}": _majority(per_category.get(slug, none)[1])
                 for slug in self.slugs
             },
-            "spans": [
-                {
-                    "start": start,
-                    "end": end,
-                    "category": self._by_id[cat].slug,
-                    "text": quote,
-                    "moderator": self.pseudonyms.moderator(mod),
-                }
-                for start, end, cat, quote, mod in review.span_tags
-            ],
+            "spans": self._spans(review),
             "policy_version": review.policy_version,
         }
+
+    def _spans(self, review: Review) -> list[dict]:
+        """The passages tagged (non-retracted tags with a span), as the `spans` column."""
+        return [
+            {
+                "start": start,
+                "end": end,
+                "category": self._by_id[cat].slug,
+                "text": quote,
+                "moderator": self.pseudonyms.moderator(mod),
+            }
+            for start, end, cat, quote, mod in review.span_tags
+        ]
 
     def label_rows(self) -> Iterator[list[dict]]:
         """The labels table as dicts, a chunk of comments at a time. A comment without tags

@@ -6,6 +6,7 @@ the Summary of a whole export."""
 from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from itertools import groupby
 from operator import itemgetter
 from typing import NamedTuple
@@ -216,15 +217,21 @@ class Review:
             labels.setdefault(cat, {})[mod] = vote.label
         return labels
 
+    @cached_property
+    def _fractions(self) -> dict[int, tuple[int, float | None]]:
+        raters = dict.fromkeys([c.id for c in self.categories], 0)
+        positive = raters.copy()
+        for (_, cat), vote in self.votes.items():
+            raters[cat] += 1
+            positive[cat] += vote.label
+        return {cat: (n, positive[cat] / n if n else None) for cat, n in raters.items()}
+
     def fractions(self) -> dict[int, tuple[int, float | None]]:
         """(raters, vote fraction) per category id of the comment's site: raters are the
-        reviewers who had the category; the fraction is None when there are none."""
-        labels = self.labels()
-        result = {}
-        for c in self.categories:
-            votes = labels.get(c.id, {})
-            result[c.id] = (len(votes), sum(votes.values()) / len(votes) if votes else None)
-        return result
+        reviewers who had the category; the fraction is None when there are none. Made
+        once (an export asks twice: for its key and its columns); the Review does not
+        change after it is made."""
+        return self._fractions
 
 
 @dataclass

@@ -61,7 +61,7 @@ COMMENT_VALUES = (
 # memory does not grow with the export.
 ARTICLES_KEPT = 256
 # Review columns kept encoded, by what they depend on (see CommentTable).
-REVIEWS_KEPT = 256
+REVIEWS_KEPT = 2048
 _encode = json.JSONEncoder(ensure_ascii=False).encode
 
 
@@ -200,12 +200,12 @@ class CommentTable:
     """The comments table of one stream, written from `read_chunks`: a block of lines (or
     CSV rows) per chunk. Values come out as `Export._comment_row` makes them.
 
-    The review columns other than `status` and `decided_at` (which are the comment's own)
-    are a function of the comment's site, its number of reviewers, its vote fractions and
-    its policy version, unless it has passages tagged (which quote it): they are made once
-    per such key, encoded, and kept (up to REVIEWS_KEPT keys). A comment without tags or
-    decisions, most of them, needs no Review: its key is its site, and without a decision
-    time its whole review part is kept by site and status."""
+    The review columns other than `status`, `decided_at` and `spans` (the comment's own:
+    passages quote it) are a function of the comment's site, its number of reviewers, its
+    vote fractions and its policy version: they are made once per such key, encoded, and
+    kept (up to REVIEWS_KEPT keys); only a comment's passages are encoded for it. A comment
+    without tags or decisions, most of them, needs no Review: its key is its site, and
+    without a decision time its whole review part is kept by site and status."""
 
     def __init__(self, export: "Export"):
         self.export = export
@@ -219,22 +219,19 @@ class CommentTable:
         return self._authors[site_name]
 
     def _review(self, comment_id: int, site_id: int, chunk: Chunk) -> tuple:
-        """(key, Review): the Review is None for a comment without tags or decisions, the
-        key None when the columns are the comment's own (passages)."""
+        """(key, Review): the Review is None for a comment without tags or decisions."""
         tags = chunk.tags.get(comment_id, ())
         decisions = chunk.decisions.get(comment_id, ())
         if not tags and not decisions:
             return (site_id,), None
         export = self.export
         review = Review(site_id, export._by_site.get(site_id, []), tags, decisions, export.policies)
-        if review.span_tags:
-            return None, review
         key = (site_id, len(review.reviewers), *review.fractions().items(), review.policy_version)
         return key, review
 
     def _around(self, key: tuple, site_id: int, review: Review | None, encode: Callable):
-        """The review columns before `status` and after `decided_at`, each passed to
-        `encode` (kept by key)."""
+        """The review columns before `status`, between `decided_at` and `spans`, and after
+        `spans`, each passed to `encode` (kept by key)."""
         around = self._kept.get(key)
         if around is None:
             export = self.export
@@ -242,12 +239,12 @@ class CommentTable:
                 review = Review(site_id, export._by_site.get(site_id, []), (), (), export.policies)
             columns = export._review_columns(review, None, None)
             names = list(columns)
-            at = names.index("status")
+            at, spans = names.index("status"), names.index("spans")
             if len(self._kept) >= REVIEWS_KEPT:
                 self._kept.clear()
-            around = self._kept[key] = (
-                encode({name: columns[name] for name in names[:at]}),
-                encode({name: columns[name] for name in names[at + 2 :]}),
+            around = self._kept[key] = tuple(
+                encode({name: columns[name] for name in part})
+                for part in (names[:at], names[at + 2 : spans], names[spans + 1 :])
             )
         return around
 
@@ -258,12 +255,14 @@ class CommentTable:
         if plain and (site_id, status) in self._plain:
             return self._plain[site_id, status]
         key, review = self._review(cid, site_id, chunk)
-        if key is None:
-            return _inner(self.export._review_columns(review, status, decided))
-        before, after = self._around(key, site_id, review, _inner)
+        before, between, after = self._around(key, site_id, review, _inner)
+        spans = _encode(self.export._spans(review)) if review and review.span_tags else "[]"
         # A time as `_iso` writes it holds nothing JSON escapes.
         decided = "null" if decided is None else f'"{decided}"'
-        part = f'{before}, "status": {encode_basestring(status)}, "decided_at": {decided}, {after}'
+        part = (
+            f'{before}, "status": {encode_basestring(status)}, "decided_at": {decided}, '
+            f'{between}, "spans": {spans}, {after}'
+        )
         if plain:
             self._plain[site_id, status] = part
         return part
@@ -274,12 +273,10 @@ class CommentTable:
         if plain and (site_id, status) in self._plain:
             return self._plain[site_id, status]
         key, review = self._review(cid, site_id, chunk)
-        if key is None:
-            columns = self.export._review_columns(review, status, decided)
-            return tuple(_cell(value) for value in columns.values())
-        before, after = self._around(key, site_id, review, _cells)
+        before, between, after = self._around(key, site_id, review, _cells)
+        spans = self.export._spans(review) if review else []
         # The csv module writes None as an empty cell, as _cell does.
-        cells = (*before, status, decided, *after)
+        cells = (*before, status, decided, *between, _cell(spans), *after)
         if plain:
             self._plain[site_id, status] = cells
         return cells
