@@ -35,7 +35,7 @@ from django.db.models.sql.constants import MULTI
 
 from archive.models import Article, Comment
 from moderation.export.reviews import Review
-from moderation.export.times import IsoTime, OddTimes
+from moderation.export.times import IsoTime, OddTimes, datetime_reader, iso_sql, raw_sql
 from moderation.export.writers import _cell, _iso, csv_row
 from moderation.models import Decision, Policy, Tag
 
@@ -158,37 +158,32 @@ def _actions(connection, ids, to_datetime):
     else:
         among = f"IN ({', '.join(['%s'] * len(ids))})"
     tags, decisions = defaultdict(list), defaultdict(list)
+    times = ", ".join(
+        f"{iso_sql(connection, column)}, {raw_sql(connection, column)}"
+        for column in ("t.created_at", "t.retracted_at")
+    )
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT t.comment_id, t.moderator_id, t.category_id, t.span_start, t.span_end, "
-            f"t.quoted_text, t.created_at, t.retracted_at, p.version FROM {tag} t "
+            f"t.quoted_text, {times}, p.version FROM {tag} t "
             f"INNER JOIN {policy} p ON p.id = t.policy_id WHERE t.comment_id {among} "
             "ORDER BY t.comment_id, t.created_at, t.id",
             ids,
         )
-        for *row, created, retracted, version in cursor.fetchall():
-            tags[row[0]].append((*row, to_datetime(created), to_datetime(retracted), version))
+        for *row, created, created_raw, retracted, retracted_raw, version in cursor.fetchall():
+            created = to_datetime(created, created_raw)
+            retracted = to_datetime(retracted, retracted_raw)
+            tags[row[0]].append((*row, created, retracted, version))
+        created = f"{iso_sql(connection, 'd.created_at')}, {raw_sql(connection, 'd.created_at')}"
         cursor.execute(
-            f"SELECT d.comment_id, d.moderator_id, d.created_at, d.id, d.status, r.category_id "
+            f"SELECT d.comment_id, d.moderator_id, {created}, d.id, d.status, r.category_id "
             f"FROM {decision} d LEFT OUTER JOIN {reason} r ON r.decision_id = d.id "
             f"WHERE d.comment_id {among} ORDER BY d.comment_id, d.version, d.id",
             ids,
         )
-        for comment, mod, created, *rest in cursor.fetchall():
-            decisions[comment].append((comment, mod, to_datetime(created), *rest))
+        for comment, mod, created, raw, *rest in cursor.fetchall():
+            decisions[comment].append((comment, mod, to_datetime(created, raw), *rest))
     return tags, decisions
-
-
-# Times as the database returns them
-
-
-def datetime_reader(connection) -> Callable:
-    """A datetime column's value as the database returns it → an aware datetime (or None),
-    as Django's own converter makes it."""
-    convert = getattr(connection.ops, "convert_datetimefield_value", None)
-    if convert is None:  # PostgreSQL: the driver makes datetimes
-        return lambda value: value
-    return lambda value: convert(value, None, connection)
 
 
 def _inner(values: dict) -> str:

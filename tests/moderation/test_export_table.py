@@ -193,6 +193,24 @@ def test_times_stored_in_another_shape_are_read_as_django_reads_them(varied):
     assert stream(prepared, "jsonl") == reference_jsonl(prepared)
 
 
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite stores times as text")
+def test_tag_and_decision_times_in_another_shape_are_read_as_django_reads_them(varied):
+    """The labels rest on the tags' and decisions' times (the policy version in force, the
+    latest judgement): one stored in another shape is read as the ORM reads it, too."""
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE moderation_tag SET created_at = replace(created_at, ' ', 'T')")
+        cursor.execute(
+            "UPDATE moderation_tag SET retracted_at = retracted_at || '+00:00' "
+            "WHERE retracted_at IS NOT NULL"
+        )
+        cursor.execute("UPDATE moderation_decision SET created_at = created_at || '-01:00'")
+    prepared = export.Export.from_query({})
+    assert stream(prepared, "jsonl") == reference_jsonl(prepared)
+    labels = [row for batch in prepared.label_rows() for row in batch]
+    assert labels == reference_labels(prepared)
+    assert any(row["retracted_at"] for row in labels)
+
+
 def test_downloads_stream_the_same_bytes(researcher_client, varied):
     prepared = export.Export.from_query({})
     assert content(researcher_client.get(COMMENTS_JSONL)) == reference_jsonl(prepared)
