@@ -173,7 +173,6 @@ class Export:
             for values in chunk.comments:
                 row = dict(zip(COMMENT_VALUES, values, strict=True))
                 article = chunk.articles[row["article_id"]]
-                del row["odd_times"]
                 row.update(
                     posted_at=_datetime(row["posted_at"]),
                     status=row.pop("moderation__status"),

@@ -27,6 +27,7 @@ import io
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterator
+from functools import partial
 from json.encoder import encode_basestring
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -35,7 +36,16 @@ from django.db.models.sql.constants import MULTI
 
 from archive.models import Article, Comment
 from moderation.export.reviews import Review
-from moderation.export.times import IsoTime, OddTimes, datetime_reader, iso_sql, raw_sql
+from moderation.export.times import (
+    IsoTime,
+    all_iso,
+    checked,
+    datetime_reader,
+    from_iso,
+    is_iso,
+    iso_sql,
+    times_in_sql,
+)
 from moderation.export.writers import _cell, _iso, csv_row
 from moderation.models import Decision, Policy, Tag
 
@@ -43,7 +53,7 @@ if TYPE_CHECKING:  # build imports this module, not the other way round
     from moderation.export.build import Export
 
 # A comment as read: the order of the tuples `read_chunks` yields. The times are the text
-# `_iso` writes (`times.IsoTime`); `odd_times` is None (see `read_chunks`).
+# `_iso` writes (`times.IsoTime`).
 COMMENT_VALUES = (
     "id",
     "article_id",
@@ -55,7 +65,6 @@ COMMENT_VALUES = (
     "moderation__status",
     "commenter__name",
     "decided_at",
-    "odd_times",
 )
 # Articles (with their site's name) kept between chunks; past this many, forgotten, so
 # memory does not grow with the export.
@@ -87,24 +96,27 @@ def read_chunks(comments, size: int) -> Iterator[Chunk]:
     comments (read as a stream), and per chunk one for their tags, one for their decisions
     and, for articles not seen yet, one for those."""
     connection = connections[comments.db]
-    decided = "moderation__decision__created_at"
     values = (
         comments.annotate(
             posted_iso=IsoTime("posted_at"),
-            decided_iso=IsoTime(decided),
-            odd=OddTimes("posted_at", decided),
+            decided_iso=IsoTime("moderation__decision__created_at"),
         )
         .order_by("pk")
-        .values_list(*COMMENT_VALUES[:4], "posted_iso", *COMMENT_VALUES[5:9], "decided_iso", "odd")
+        .values_list(*COMMENT_VALUES[:4], "posted_iso", *COMMENT_VALUES[5:9], "decided_iso")
     )
     chunked = not connection.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS")
     compiler = values.query.get_compiler(using=values.db)
     rows = compiler.execute_sql(MULTI, chunked_fetch=chunked, chunk_size=size)
-    to_datetime = datetime_reader(connection)
+    in_sql, check = times_in_sql(connection), checked(connection)
     articles: dict[int, ArticleInfo] = {}
     for chunk in rows or ():
-        if [row for row in chunk if row[10] is not None]:
-            chunk = _with_odd_times(chunk)
+        if not in_sql:
+            chunk = _times_read_again(chunk, {row[0] for row in chunk})
+        elif check and not all_iso(
+            [row[4] for row in chunk if row[4] is not None]
+            + [row[9] for row in chunk if row[9] is not None]
+        ):
+            chunk = _times_read_again(chunk, _odd(chunk))
         ids = [row[0] for row in chunk]
         missing = {row[1] for row in chunk} - articles.keys()
         if missing:
@@ -112,27 +124,33 @@ def read_chunks(comments, size: int) -> Iterator[Chunk]:
                 articles.clear()
                 missing = {row[1] for row in chunk}
             articles.update(_articles(missing))
-        tags, decisions = _actions(connection, ids, to_datetime)
+        tags, decisions = _actions(connection, ids, in_sql)
         yield Chunk(chunk, articles, tags, decisions)
 
 
-def _with_odd_times(chunk: list[tuple]) -> list[tuple]:
-    """The chunk with the times of its flagged rows read through the ORM (Django's own
+def _odd(chunk: list[tuple]) -> set[int]:
+    """The comments whose time texts are not of the shape `_iso` writes."""
+    return {
+        row[0]
+        for row in chunk
+        if (row[4] is not None and not is_iso(row[4]))
+        or (row[9] is not None and not is_iso(row[9]))
+    }
+
+
+def _times_read_again(chunk: list[tuple], odd: set[int]) -> list[tuple]:
+    """The chunk with the times of these comments read through the ORM (Django's own
     converters), as `_iso` writes them."""
-    odd = [row[0] for row in chunk if row[10] is not None]
     times = {
         pk: (_iso(posted), _iso(decided))
         for pk, posted, decided in Comment.objects.filter(pk__in=odd).values_list(
             "pk", "posted_at", "moderation__decision__created_at"
         )
     }
-    fixed = []
-    for row in chunk:
-        if row[10] is not None:
-            posted, decided = times[row[0]]
-            row = (*row[:4], posted, *row[5:9], decided, None)
-        fixed.append(row)
-    return fixed
+    return [
+        (*row[:4], times[row[0]][0], *row[5:9], times[row[0]][1]) if row[0] in odd else row
+        for row in chunk
+    ]
 
 
 def _articles(ids) -> dict[int, ArticleInfo]:
@@ -144,46 +162,60 @@ def _articles(ids) -> dict[int, ArticleInfo]:
     }
 
 
-def _actions(connection, ids, to_datetime):
+def _actions(connection, ids: list[int], in_sql: bool):
     """Tags and decisions (one row per decision and reason) of these comments, grouped by
-    comment, in the comment's order, as TAG_FIELDS and DECISION_FIELDS."""
-    quote = connection.ops.quote_name
-    tag, policy = quote(Tag._meta.db_table), quote(Policy._meta.db_table)
-    decision = quote(Decision._meta.db_table)
-    reason = quote(Decision.reasons.through._meta.db_table)
+    comment, in the comment's order, as TAG_FIELDS and DECISION_FIELDS. Their times are
+    read as `iso_sql` writes them when the database does (`in_sql`) and every one has the
+    shape `_iso` writes; else as stored, through Django's converter."""
     if ids[-1] - ids[0] < 2 * len(ids):
         # Dense ids (an export of everything, or nearly): one range, not an id each. Rows
         # of comments in the range but not in the chunk are grouped too, never looked up.
         among, ids = "BETWEEN %s AND %s", [ids[0], ids[-1]]
     else:
         among = f"IN ({', '.join(['%s'] * len(ids))})"
-    tags, decisions = defaultdict(list), defaultdict(list)
-    times = ", ".join(
-        f"{iso_sql(connection, column)}, {raw_sql(connection, column)}"
-        for column in ("t.created_at", "t.retracted_at")
-    )
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT t.comment_id, t.moderator_id, t.category_id, t.span_start, t.span_end, "
-            f"t.quoted_text, {times}, p.version FROM {tag} t "
-            f"INNER JOIN {policy} p ON p.id = t.policy_id WHERE t.comment_id {among} "
-            "ORDER BY t.comment_id, t.created_at, t.id",
-            ids,
+        if in_sql:
+            tags, decisions = _action_rows(cursor, among, ids, partial(iso_sql, connection))
+            times = [t for row in tags for t in row[6:8] if t is not None]
+            times += [row[2] for row in decisions]
+            if not checked(connection) or all_iso(times):
+                return _grouped(tags, decisions, from_iso)
+        tags, decisions = _action_rows(cursor, among, ids, lambda column: column)
+        return _grouped(tags, decisions, datetime_reader(connection))
+
+
+def _action_rows(cursor, among: str, ids: list, time: Callable) -> tuple[list, list]:
+    """The rows of the tags and decisions, their times selected as `time(column)`."""
+    quote = cursor.db.ops.quote_name
+    tag, policy = quote(Tag._meta.db_table), quote(Policy._meta.db_table)
+    decision = quote(Decision._meta.db_table)
+    reason = quote(Decision.reasons.through._meta.db_table)
+    cursor.execute(
+        f"SELECT t.comment_id, t.moderator_id, t.category_id, t.span_start, t.span_end, "
+        f"t.quoted_text, {time('t.created_at')}, {time('t.retracted_at')}, p.version "
+        f"FROM {tag} t INNER JOIN {policy} p ON p.id = t.policy_id "
+        f"WHERE t.comment_id {among} ORDER BY t.comment_id, t.created_at, t.id",
+        ids,
+    )
+    tags = cursor.fetchall()
+    cursor.execute(
+        f"SELECT d.comment_id, d.moderator_id, {time('d.created_at')}, d.id, d.status, "
+        f"r.category_id FROM {decision} d LEFT OUTER JOIN {reason} r ON r.decision_id = d.id "
+        f"WHERE d.comment_id {among} ORDER BY d.comment_id, d.version, d.id",
+        ids,
+    )
+    return tags, cursor.fetchall()
+
+
+def _grouped(tags: list, decisions: list, to_datetime: Callable) -> tuple[dict, dict]:
+    by_comment_tags, by_comment_decisions = defaultdict(list), defaultdict(list)
+    for *row, created, retracted, version in tags:
+        by_comment_tags[row[0]].append(
+            (*row, to_datetime(created), to_datetime(retracted), version)
         )
-        for *row, created, created_raw, retracted, retracted_raw, version in cursor.fetchall():
-            created = to_datetime(created, created_raw)
-            retracted = to_datetime(retracted, retracted_raw)
-            tags[row[0]].append((*row, created, retracted, version))
-        created = f"{iso_sql(connection, 'd.created_at')}, {raw_sql(connection, 'd.created_at')}"
-        cursor.execute(
-            f"SELECT d.comment_id, d.moderator_id, {created}, d.id, d.status, r.category_id "
-            f"FROM {decision} d LEFT OUTER JOIN {reason} r ON r.decision_id = d.id "
-            f"WHERE d.comment_id {among} ORDER BY d.comment_id, d.version, d.id",
-            ids,
-        )
-        for comment, mod, created, raw, *rest in cursor.fetchall():
-            decisions[comment].append((comment, mod, to_datetime(created, raw), *rest))
-    return tags, decisions
+    for comment, mod, created, *rest in decisions:
+        by_comment_decisions[comment].append((comment, mod, to_datetime(created), *rest))
+    return by_comment_tags, by_comment_decisions
 
 
 def _inner(values: dict) -> str:
@@ -302,7 +334,7 @@ class CommentTable:
             lines = []
             append = lines.append
             tags, decisions, comments = chunk.tags, chunk.decisions, chunk.comments
-            for cid, art, parent, pos, posted, text, source, status, name, decided, _ in comments:
+            for cid, art, parent, pos, posted, text, source, status, name, decided in comments:
                 article = articles.get(art) or self._article(art, chunk, articles)
                 columns, author, site_id = article
                 review = None
@@ -336,7 +368,7 @@ class CommentTable:
             buffer.truncate()
             rows = []
             comments = chunk.comments
-            for cid, art, parent, pos, posted, text, source, status, name, decided, _ in comments:
+            for cid, art, parent, pos, posted, text, source, status, name, decided in comments:
                 _, author, site_id = self._article(art, chunk, articles)
                 article = chunk.articles[art]
                 # The csv module writes None as an empty cell, as _cell does.

@@ -18,7 +18,7 @@ from django.db.models import F
 
 from archive.models import Comment
 from moderation import export, queries, services
-from moderation.export import table
+from moderation.export import table, times
 from moderation.models import Decision, Status, Tag
 from tests import factories
 from tests.moderation.export_helpers import COMMENTS_CSV, COMMENTS_JSONL, content
@@ -209,6 +209,18 @@ def test_tag_and_decision_times_in_another_shape_are_read_as_django_reads_them(v
     labels = [row for batch in prepared.label_rows() for row in batch]
     assert labels == reference_labels(prepared)
     assert any(row["retracted_at"] for row in labels)
+
+
+def test_where_the_database_does_not_write_the_times_every_time_is_read_as_django_reads_it(
+    varied, monkeypatch
+):
+    """(SQLite on a connection that does not store UTC, say.)"""
+    monkeypatch.setattr(times, "times_in_sql", lambda connection: False)
+    monkeypatch.setattr(table, "times_in_sql", lambda connection: False)
+    prepared = export.Export.from_query({})
+    assert stream(prepared, "jsonl") == reference_jsonl(prepared)
+    labels = [row for batch in prepared.label_rows() for row in batch]
+    assert labels == reference_labels(prepared)
 
 
 def test_downloads_stream_the_same_bytes(researcher_client, varied):
