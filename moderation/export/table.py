@@ -238,7 +238,8 @@ class CommentTable:
         self.export = export
         self._authors: dict[str, Callable] = {}
         self._kept: dict[tuple, tuple] = {}  # review key -> encoded (before, after)
-        self._plain: dict[tuple, str | tuple] = {}  # (site, status) -> encoded review part
+        # site -> status -> a plain comment's encoded review part (JSON text or CSV cells)
+        self._plain: dict[int, dict[str, str | tuple]] = defaultdict(dict)
 
     def _author(self, site_name: str) -> Callable:
         if site_name not in self._authors:
@@ -279,8 +280,8 @@ class CommentTable:
         """The comment's review columns, encoded, from `reviewed` to the end."""
         # No tag, no decision, no decision time: the part is its site's and status'.
         plain = decided is None and cid not in chunk.tags and cid not in chunk.decisions
-        if plain and (site_id, status) in self._plain:
-            return self._plain[site_id, status]
+        if plain and status in self._plain[site_id]:
+            return self._plain[site_id][status]
         key, review = self._review(cid, site_id, chunk)
         before, between, after = self._around(key, site_id, review, _inner)
         spans = _encode(self.export._spans(review)) if review and review.span_tags else "[]"
@@ -291,25 +292,26 @@ class CommentTable:
             f'{between}, "spans": {spans}, {after}'
         )
         if plain:
-            self._plain[site_id, status] = part
+            self._plain[site_id][status] = part
         return part
 
     def _review_cells(self, cid: int, status: str, decided: str | None, site_id: int, chunk):
         """The comment's review cells, from `reviewed` to the end."""
         plain = decided is None and cid not in chunk.tags and cid not in chunk.decisions
-        if plain and (site_id, status) in self._plain:
-            return self._plain[site_id, status]
+        if plain and status in self._plain[site_id]:
+            return self._plain[site_id][status]
         key, review = self._review(cid, site_id, chunk)
         before, between, after = self._around(key, site_id, review, _cells)
         spans = self.export._spans(review) if review else []
         # The csv module writes None as an empty cell, as _cell does.
         cells = (*before, status, decided, *between, _cell(spans), *after)
         if plain:
-            self._plain[site_id, status] = cells
+            self._plain[site_id][status] = cells
         return cells
 
-    def _article(self, article_id: int, chunk: Chunk, kept: dict) -> tuple[str, Callable, int]:
-        """An article's columns encoded, its commenters' pseudonyms, its site's id."""
+    def _article(self, article_id: int, chunk: Chunk, kept: dict) -> tuple:
+        """An article's columns encoded, its commenters' pseudonyms, its site's id, and its
+        site's plain review parts by status."""
         if article_id not in kept:
             if len(kept) >= ARTICLES_KEPT:
                 kept.clear()
@@ -320,7 +322,13 @@ class CommentTable:
                 "article_title": article.title,
                 "article_url": article.url or None,
             }
-            kept[article_id] = (_inner(columns), self._author(article.site_name), article.site_id)
+            site_name, site_id = article.site_name, article.site_id
+            kept[article_id] = (
+                _inner(columns),
+                self._author(site_name),
+                site_id,
+                self._plain[site_id],
+            )
         return kept[article_id]
 
     def jsonl(self, chunks: Iterator[Chunk]) -> Iterator[bytes]:
@@ -328,18 +336,17 @@ class CommentTable:
         article's encoded columns, a plain comment's review part) are made here, not in a
         method call: this loop runs once per comment."""
         sha256, enc = hashlib.sha256, encode_basestring
-        articles: dict[int, tuple[str, Callable, int]] = {}
-        plain = self._plain
+        articles: dict[int, tuple] = {}
         for chunk in chunks:
             lines = []
             append = lines.append
             tags, decisions, comments = chunk.tags, chunk.decisions, chunk.comments
             for cid, art, parent, pos, posted, text, source, status, name, decided in comments:
                 article = articles.get(art) or self._article(art, chunk, articles)
-                columns, author, site_id = article
+                columns, author, site_id, plain = article
                 review = None
                 if decided is None and cid not in tags and cid not in decisions:
-                    review = plain.get((site_id, status))
+                    review = plain.get(status)
                 if review is None:
                     review = self._review_json(cid, status, decided, site_id, chunk)
                 # A time as `_iso` writes it, and a hex digest, hold nothing JSON escapes.
@@ -362,14 +369,14 @@ class CommentTable:
         writer = csv.writer(buffer)
         writer.writerow(csv_row(columns))
         yield buffer.getvalue().encode()
-        articles: dict[int, tuple[str, Callable, int]] = {}
+        articles: dict[int, tuple] = {}
         for chunk in chunks:
             buffer.seek(0)
             buffer.truncate()
             rows = []
             comments = chunk.comments
             for cid, art, parent, pos, posted, text, source, status, name, decided in comments:
-                _, author, site_id = self._article(art, chunk, articles)
+                _, author, site_id, _ = self._article(art, chunk, articles)
                 article = chunk.articles[art]
                 # The csv module writes None as an empty cell, as _cell does.
                 rows.append(
