@@ -6,7 +6,6 @@ the Summary of a whole export."""
 from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cached_property
 from itertools import groupby
 from operator import itemgetter
 from typing import NamedTuple
@@ -144,6 +143,7 @@ class Review:
         self.last_action = last
         self.policy_version = policies.at(site_id, last)
         self.votes: dict[tuple[int, int], Vote] = {}
+        self._fractions = None
         for mod in self.reviewers:
             self._cast_votes(mod, judged[mod], current, removal, retracted, policies)
 
@@ -217,20 +217,20 @@ class Review:
             labels.setdefault(cat, {})[mod] = vote.label
         return labels
 
-    @cached_property
-    def _fractions(self) -> dict[int, tuple[int, float | None]]:
-        raters = dict.fromkeys([c.id for c in self.categories], 0)
-        positive = raters.copy()
-        for (_, cat), vote in self.votes.items():
-            raters[cat] += 1
-            positive[cat] += vote.label
-        return {cat: (n, positive[cat] / n if n else None) for cat, n in raters.items()}
-
     def fractions(self) -> dict[int, tuple[int, float | None]]:
         """(raters, vote fraction) per category id of the comment's site: raters are the
         reviewers who had the category; the fraction is None when there are none. Made
-        once (an export asks twice: for its key and its columns); the Review does not
-        change after it is made."""
+        once (an export asks twice: for its key and its columns); a Review does not change
+        after it is made."""
+        if self._fractions is None:
+            raters = dict.fromkeys([c.id for c in self.categories], 0)
+            positive = raters.copy()
+            for (_, cat), vote in self.votes.items():
+                raters[cat] += 1
+                positive[cat] += vote.label
+            self._fractions = {
+                cat: (n, positive[cat] / n if n else None) for cat, n in raters.items()
+            }
         return self._fractions
 
 

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from django.db import connections
 from django.db.models.sql.constants import MULTI
 
-from archive.models import Article, Comment
+from archive.models import Article, Comment, Site
 from moderation.export.reviews import Review
 from moderation.export.times import (
     IsoTime,
@@ -123,7 +123,7 @@ def read_chunks(comments, size: int) -> Iterator[Chunk]:
             if len(articles) + len(missing) > ARTICLES_KEPT:
                 articles.clear()
                 missing = {row[1] for row in chunk}
-            articles.update(_articles(missing))
+            articles.update(_articles(connection, missing))
         tags, decisions = _actions(connection, ids, in_sql)
         yield Chunk(chunk, articles, tags, decisions)
 
@@ -153,13 +153,19 @@ def _times_read_again(chunk: list[tuple], odd: set[int]) -> list[tuple]:
     ]
 
 
-def _articles(ids) -> dict[int, ArticleInfo]:
-    return {
-        pk: ArticleInfo(*info)
-        for pk, *info in Article.objects.filter(pk__in=ids)
-        .order_by()
-        .values_list("pk", "site_id", "site__name", "title", "source_url")
-    }
+def _articles(connection, ids: set[int]) -> dict[int, ArticleInfo]:
+    """These articles with their site's name: one plain query (the ORM's took longer to
+    build than to run, once a chunk)."""
+    quote = connection.ops.quote_name
+    article, site = quote(Article._meta.db_table), quote(Site._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT a.id, a.site_id, s.name, a.title, a.source_url FROM {article} a "
+            f"INNER JOIN {site} s ON s.id = a.site_id "
+            f"WHERE a.id IN ({', '.join(['%s'] * len(ids))})",
+            list(ids),
+        )
+        return {pk: ArticleInfo(*info) for pk, *info in cursor.fetchall()}
 
 
 def _actions(connection, ids: list[int], in_sql: bool):
@@ -254,7 +260,8 @@ class CommentTable:
             return (site_id,), None
         export = self.export
         review = Review(site_id, export._by_site.get(site_id, []), tags, decisions, export.policies)
-        key = (site_id, len(review.reviewers), *review.fractions().items(), review.policy_version)
+        # A site's categories are always the same, in the same order: their ids go without.
+        key = (site_id, len(review.reviewers), review.policy_version, *review.fractions().values())
         return key, review
 
     def _around(self, key: tuple, site_id: int, review: Review | None, encode: Callable):
