@@ -1,7 +1,8 @@
 """Times written by the database: the text `writers._iso` makes of a datetime column (UTC,
 ISO 8601, `Z`, microseconds only when there are some), computed in the queries that read
-the comments, so that an export makes no datetime in Python for them (Django's converter
-and psycopg's loader were a fifth of its time). The tags' and decisions' times, which the
+the comments, so that an export makes no datetime in Python for them (on PostgreSQL,
+psycopg's loader and Django's converter were a fifth of an export's CPU). The tags' and
+decisions' times, which the
 labels need as datetimes, are read as that text too and made datetimes by `fromisoformat`.
 
 * PostgreSQL: `to_char` of the time in UTC. A `timestamptz` has one shape: every value is
@@ -10,7 +11,7 @@ labels need as datetimes, are read as that text too and made datetimes by `fromi
   time (`2025-01-02 03:04:05` or `…05.123456`): the query puts a `T` for the space and a
   `Z` after it, and the texts of a chunk are checked at once, in Python, against the shape
   `_iso` writes (`all_iso`: one regular expression over the chunk's times joined; a check
-  per value in SQL, with GLOB, cost a tenth of the export). Only if one fails are that
+  of each value in SQL, with GLOB, cost three times as much). Only if one fails are that
   chunk's odd values found and read again as Django reads them (a stored `T` passes: Django
   reads it as the space). So is every value when the connection does not store UTC.
 """
