@@ -2,8 +2,8 @@
 ISO 8601, `Z`, microseconds only when there are some), computed in the queries that read
 the comments, so that an export makes no datetime in Python for them (on PostgreSQL,
 psycopg's loader and Django's converter were a fifth of an export's CPU). The tags' and
-decisions' times, which the
-labels need as datetimes, are read as that text too and made datetimes by `fromisoformat`.
+decisions' times, which the labels need as datetimes, are read as that text too and made
+datetimes by `fromisoformat`.
 
 * PostgreSQL: `to_char` of the time in UTC. A `timestamptz` has one shape: every value is
   written there, and nothing needs checking.
