@@ -111,12 +111,12 @@ def read_chunks(comments, size: int) -> Iterator[Chunk]:
     articles: dict[int, ArticleInfo] = {}
     for chunk in rows or ():
         if not in_sql:
-            chunk = _times_read_again(chunk, {row[0] for row in chunk})
+            chunk = _times_read_again(connection, chunk, {row[0] for row in chunk})
         elif check and not all_iso(
             [row[4] for row in chunk if row[4] is not None]
             + [row[9] for row in chunk if row[9] is not None]
         ):
-            chunk = _times_read_again(chunk, _odd(chunk))
+            chunk = _times_read_again(connection, chunk, _odd(chunk))
         ids = [row[0] for row in chunk]
         missing = {row[1] for row in chunk} - articles.keys()
         if missing:
@@ -138,14 +138,14 @@ def _odd(chunk: list[tuple]) -> set[int]:
     }
 
 
-def _times_read_again(chunk: list[tuple], odd: set[int]) -> list[tuple]:
+def _times_read_again(connection, chunk: list[tuple], odd: set[int]) -> list[tuple]:
     """The chunk with the times of these comments read through the ORM (Django's own
     converters), as `_iso` writes them."""
     times = {
         pk: (_iso(posted), _iso(decided))
-        for pk, posted, decided in Comment.objects.filter(pk__in=odd).values_list(
-            "pk", "posted_at", "moderation__decision__created_at"
-        )
+        for pk, posted, decided in Comment.objects.using(connection.alias)
+        .filter(pk__in=odd)
+        .values_list("pk", "posted_at", "moderation__decision__created_at")
     }
     return [
         (*row[:4], times[row[0]][0], *row[5:9], times[row[0]][1]) if row[0] in odd else row
