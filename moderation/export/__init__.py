@@ -50,6 +50,8 @@ The package, by capability (everything public is re-exported here, so
 * `table`: the comments read as the database's tuples, a chunk at a time (`read_chunks`),
   and the comments table written from them as JSON Lines or CSV (`CommentTable`), the same
   bytes as the rows `Export.comment_rows()` makes, several times faster;
+* `times`: the text every time is written as (`writers._iso`), made by the database in the
+  query that reads the comments (`IsoTime`);
 * `build`: `Export`, which makes the rows, the downloads and the codebook;
 * `statement`: the data statement and the software version;
 * `writers`: CSV, JSON Lines and streamed ZIP output, and how times are written.

@@ -14,7 +14,6 @@ from operator import itemgetter
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connections
 from django.db.models import Count, Exists, Max, Min, OuterRef, Q
 from django.utils import timezone
 
@@ -45,7 +44,6 @@ from moderation.export.table import (
     COMMENT_VALUES,
     Chunk,
     CommentTable,
-    datetime_reader,
     read_chunks,
 )
 from moderation.export.writers import (
@@ -168,18 +166,18 @@ class Export:
 
     def reviewed_comments(self) -> Iterator[list[tuple[dict, Review]]]:
         """Chunks of (comment values, Review), in comment id order: the comments' values by
-        name, times as datetimes."""
-        to_datetime = datetime_reader(connections[self.comments.db])
+        name, times as datetimes (read back from the text `_iso` wrote, which they give
+        again)."""
         for chunk in self.chunks():
             rows = []
             for values in chunk.comments:
                 row = dict(zip(COMMENT_VALUES, values, strict=True))
                 article = chunk.articles[row["article_id"]]
                 row.update(
-                    posted_at=to_datetime(row["posted_at"]),
+                    posted_at=_datetime(row["posted_at"]),
                     status=row.pop("moderation__status"),
                     commenter_name=row.pop("commenter__name"),
-                    decided_at=to_datetime(row.pop("moderation__decision__created_at")),
+                    decided_at=_datetime(row["decided_at"]),
                     site_id=article.site_id,
                     site_name=article.site_name,
                     title=article.title,
@@ -224,9 +222,9 @@ class Export:
 
     def _review_columns(self, review: Review, status: str, decided_at: str | None) -> dict:
         """The comment row's columns from `reviewed` on, in order. `table.CommentTable`
-        keeps those other than status and decided_at by site, number of reviewers, vote
-        fractions and policy version, when no passage is tagged: a column that depends on
-        anything else must be added to its key."""
+        keeps those other than status, decided_at and spans by site, number of reviewers,
+        vote fractions and policy version: a column that depends on anything else must be
+        added to its key."""
         reviewed = review.reviewed
         # By slug, for the comment's site's categories only: (reviewers who had the category,
         # vote fraction, None when nobody had it). Other sites' categories stay null.
@@ -245,18 +243,22 @@ class Export:
                 f"majority_{slug}": _majority(per_category.get(slug, none)[1])
                 for slug in self.slugs
             },
-            "spans": [
-                {
-                    "start": start,
-                    "end": end,
-                    "category": self._by_id[cat].slug,
-                    "text": quote,
-                    "moderator": self.pseudonyms.moderator(mod),
-                }
-                for start, end, cat, quote, mod in review.span_tags
-            ],
+            "spans": self._spans(review),
             "policy_version": review.policy_version,
         }
+
+    def _spans(self, review: Review) -> list[dict]:
+        """The passages tagged (non-retracted tags with a span), as the `spans` column."""
+        return [
+            {
+                "start": start,
+                "end": end,
+                "category": self._by_id[cat].slug,
+                "text": quote,
+                "moderator": self.pseudonyms.moderator(mod),
+            }
+            for start, end, cat, quote, mod in review.span_tags
+        ]
 
     def label_rows(self) -> Iterator[list[dict]]:
         """The labels table as dicts, a chunk of comments at a time. A comment without tags
@@ -421,10 +423,10 @@ class Export:
         if what not in TABLES or fmt not in FORMATS:
             raise ValueError(f"no export {what}.{fmt}")
         if what == "comments":
-            table, connection = CommentTable(self), connections[self.comments.db]
+            table = CommentTable(self)
             if fmt == "csv":
-                return table.csv(self.chunks(), connection, comment_columns(self.slugs))
-            return table.jsonl(self.chunks(), connection)
+                return table.csv(self.chunks(), comment_columns(self.slugs))
+            return table.jsonl(self.chunks())
         if fmt == "csv":
             return write_csv(LABEL_COLUMN_NAMES, self.label_rows())
         return write_jsonl(self.label_rows())
@@ -543,6 +545,10 @@ class Export:
 
 
 # Helpers: reading rows a chunk, and a comment, at a time
+
+
+def _datetime(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
 
 
 def _majority(fraction: float | None) -> int | None:

@@ -16,6 +16,7 @@ from django.contrib.auth import get_user_model
 
 KEY_VARIABLE = "EXPORT_PSEUDONYM_KEY"
 MIN_KEY_LENGTH = 32
+SHA256_BLOCK = 64  # bytes: the block HMAC pads its key to
 # Used only when DEBUG is on and no key is set; every codebook made with it says so.
 DEVELOPMENT_KEY = "development-only-export-pseudonym-key: never use it for real data"
 HOW_TO_SET_KEY = (
@@ -75,16 +76,26 @@ class Pseudonyms:
         return "c-" + self._digest(f"commenter:{site_name}:{name}")
 
     def commenters(self, site_name: str) -> Callable[[str], str]:
-        """`commenter` for one site's display names (not None), faster: the HMAC of the
-        message's common start is computed once and copied for each name."""
+        """`commenter` for one site's display names (not None), faster: HMAC's two SHA-256
+        states (RFC 2104: the key padded and XORed with 0x36 and 0x5C), the inner one fed
+        the message's common start, are made once and copied for each name. The `hmac`
+        module's own copy costs twice as much in Python calls (tested to agree)."""
         if self.real_names:
             return str
-        start = hmac.new(self.key.secret, f"commenter:{site_name}:".encode(), hashlib.sha256)
+        key = self.key.secret
+        if len(key) > SHA256_BLOCK:
+            key = hashlib.sha256(key).digest()
+        key = key.ljust(SHA256_BLOCK, b"\0")
+        inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
+        inner.update(f"commenter:{site_name}:".encode())
+        outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
 
         def pseudonym(name: str) -> str:
-            digest = start.copy()
+            digest = inner.copy()
             digest.update(name.encode())
-            return "c-" + digest.hexdigest()[:16]
+            result = outer.copy()
+            result.update(digest.digest())
+            return "c-" + result.hexdigest()[:16]
 
         return pseudonym
 

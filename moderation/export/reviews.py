@@ -143,6 +143,7 @@ class Review:
         self.last_action = last
         self.policy_version = policies.at(site_id, last)
         self.votes: dict[tuple[int, int], Vote] = {}
+        self._fractions = None
         for mod in self.reviewers:
             self._cast_votes(mod, judged[mod], current, removal, retracted, policies)
 
@@ -218,13 +219,19 @@ class Review:
 
     def fractions(self) -> dict[int, tuple[int, float | None]]:
         """(raters, vote fraction) per category id of the comment's site: raters are the
-        reviewers who had the category; the fraction is None when there are none."""
-        labels = self.labels()
-        result = {}
-        for c in self.categories:
-            votes = labels.get(c.id, {})
-            result[c.id] = (len(votes), sum(votes.values()) / len(votes) if votes else None)
-        return result
+        reviewers who had the category; the fraction is None when there are none. Made
+        once (an export asks twice: for its key and its columns); a Review does not change
+        after it is made."""
+        if self._fractions is None:
+            raters = dict.fromkeys([c.id for c in self.categories], 0)
+            positive = raters.copy()
+            for (_, cat), vote in self.votes.items():
+                raters[cat] += 1
+                positive[cat] += vote.label
+            self._fractions = {
+                cat: (n, positive[cat] / n if n else None) for cat, n in raters.items()
+            }
+        return self._fractions
 
 
 @dataclass

@@ -2,7 +2,7 @@
 a chunk at a time, with their tags, decisions and articles, as the database's own tuples
 (no model instances, no per-value converters); `CommentTable` writes the comments table from
 them as JSON Lines or CSV, the same bytes as encoding `Export.comment_rows()` row by row
-(tests/moderation/test_export_speed.py compares them), at several times the speed.
+(tests/moderation/test_export_table.py compares them), at several times the speed.
 
 Why it is shaped so (see docs/decisions.md, "Scale (issue 9)"):
 
@@ -13,9 +13,9 @@ Why it is shaped so (see docs/decisions.md, "Scale (issue 9)"):
   for every batch: quadratic in the filtered rows.
 * Tags, decisions and articles of a chunk in one plain query each, with the chunk's ids as
   parameters: building an ORM `pk__in` lookup prepares every id in Python.
-* A time is written straight from what the database returns: SQLite's stored text
-  (`2025-01-02 03:04:05.123456`, what Django writes in UTC) is rearranged, never parsed;
-  anything else goes through Django's converter and `_iso`, as before.
+* The comments' times arrive as the text the export writes, made by the database
+  (`times.IsoTime`); a row whose stored time has another shape has its times read again
+  through the ORM.
 * Most comments have no tag and no decision: their review columns depend on their site only
   and are encoded once per site. The other parts of a line are encoded with the JSON
   module's own string encoder, so a line is the one `json.dumps` wrote.
@@ -25,27 +25,35 @@ import csv
 import hashlib
 import io
 import json
-import re
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterator
+from functools import partial
 from json.encoder import encode_basestring
 from typing import TYPE_CHECKING, NamedTuple
 
-from django.conf import settings
 from django.db import connections
-from django.db.models import TextField
-from django.db.models.functions import Cast
 from django.db.models.sql.constants import MULTI
 
-from archive.models import Article
+from archive.models import Article, Comment, Site
 from moderation.export.reviews import Review
+from moderation.export.times import (
+    IsoTime,
+    all_iso,
+    checked,
+    datetime_reader,
+    from_iso,
+    is_iso,
+    iso_sql,
+    times_in_sql,
+)
 from moderation.export.writers import _cell, _iso, csv_row
 from moderation.models import Decision, Policy, Tag
 
 if TYPE_CHECKING:  # build imports this module, not the other way round
     from moderation.export.build import Export
 
-# A comment as read: the order of the tuples `read_chunks` yields.
+# A comment as read: the order of the tuples `read_chunks` yields. The times are the text
+# `_iso` writes (`times.IsoTime`).
 COMMENT_VALUES = (
     "id",
     "article_id",
@@ -56,13 +64,16 @@ COMMENT_VALUES = (
     "source_status",
     "moderation__status",
     "commenter__name",
-    "moderation__decision__created_at",
+    "decided_at",
 )
 # Articles (with their site's name) kept between chunks; past this many, forgotten, so
 # memory does not grow with the export.
 ARTICLES_KEPT = 256
-# Review columns kept encoded, by what they depend on (see CommentTable).
-REVIEWS_KEPT = 256
+# Review columns kept encoded, by what they depend on (see CommentTable), the least recently
+# used forgotten first: a million generated comments have 1,068 keys; 512 kept this way miss
+# 3,465 times (each a Review's columns made and encoded again), 256 cleared when full missed
+# 15,563 times, and keeping all of them made memory grow with the export.
+REVIEWS_KEPT = 512
 _encode = json.JSONEncoder(ensure_ascii=False).encode
 
 
@@ -74,9 +85,8 @@ class ArticleInfo(NamedTuple):
 
 
 class Chunk(NamedTuple):
-    """Comments (COMMENT_VALUES tuples, times as the database returns them), their
-    articles, and their tags and decisions by comment id (TAG_FIELDS, DECISION_FIELDS;
-    times as datetimes)."""
+    """Comments (COMMENT_VALUES tuples), their articles, and their tags and decisions by
+    comment id (TAG_FIELDS, DECISION_FIELDS; times as datetimes)."""
 
     comments: list[tuple]
     articles: dict[int, ArticleInfo]
@@ -89,123 +99,132 @@ def read_chunks(comments, size: int) -> Iterator[Chunk]:
     comments (read as a stream), and per chunk one for their tags, one for their decisions
     and, for articles not seen yet, one for those."""
     connection = connections[comments.db]
-    fields = list(COMMENT_VALUES)
-    if connection.vendor == "sqlite":
-        # Django has the driver parse every column declared datetime; as text, the stored
-        # value arrives as it is, for `iso_reader` to rearrange.
-        comments = comments.annotate(
-            posted_text=Cast("posted_at", TextField()),
-            decided_text=Cast("moderation__decision__created_at", TextField()),
+    values = (
+        comments.annotate(
+            posted_iso=IsoTime("posted_at"),
+            decided_iso=IsoTime("moderation__decision__created_at"),
         )
-        fields[4], fields[9] = "posted_text", "decided_text"
-    values = comments.order_by("pk").values_list(*fields)
+        .order_by("pk")
+        .values_list(*COMMENT_VALUES[:4], "posted_iso", *COMMENT_VALUES[5:9], "decided_iso")
+    )
     chunked = not connection.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS")
     compiler = values.query.get_compiler(using=values.db)
     rows = compiler.execute_sql(MULTI, chunked_fetch=chunked, chunk_size=size)
-    to_datetime = datetime_reader(connection)
+    in_sql, check = times_in_sql(connection), checked(connection)
     articles: dict[int, ArticleInfo] = {}
     for chunk in rows or ():
+        if not in_sql:
+            chunk = _times_read_again(connection, chunk, {row[0] for row in chunk})
+        elif check and not all_iso(
+            [row[4] for row in chunk if row[4] is not None]
+            + [row[9] for row in chunk if row[9] is not None]
+        ):
+            chunk = _times_read_again(connection, chunk, _odd(chunk))
         ids = [row[0] for row in chunk]
         missing = {row[1] for row in chunk} - articles.keys()
         if missing:
             if len(articles) + len(missing) > ARTICLES_KEPT:
                 articles.clear()
                 missing = {row[1] for row in chunk}
-            articles.update(_articles(missing))
-        tags, decisions = _actions(connection, ids, to_datetime)
+            articles.update(_articles(connection, missing))
+        tags, decisions = _actions(connection, ids, in_sql)
         yield Chunk(chunk, articles, tags, decisions)
 
 
-def _articles(ids) -> dict[int, ArticleInfo]:
+def _odd(chunk: list[tuple]) -> set[int]:
+    """The comments whose time texts are not of the shape `_iso` writes."""
     return {
-        pk: ArticleInfo(*info)
-        for pk, *info in Article.objects.filter(pk__in=ids)
-        .order_by()
-        .values_list("pk", "site_id", "site__name", "title", "source_url")
+        row[0]
+        for row in chunk
+        if (row[4] is not None and not is_iso(row[4]))
+        or (row[9] is not None and not is_iso(row[9]))
     }
 
 
-def _actions(connection, ids, to_datetime):
-    """Tags and decisions (one row per decision and reason) of these comments, grouped by
-    comment, in the comment's order, as TAG_FIELDS and DECISION_FIELDS."""
+def _times_read_again(connection, chunk: list[tuple], odd: set[int]) -> list[tuple]:
+    """The chunk with the times of these comments read through the ORM (Django's own
+    converters), as `_iso` writes them."""
+    times = {
+        pk: (_iso(posted), _iso(decided))
+        for pk, posted, decided in Comment.objects.using(connection.alias)
+        .filter(pk__in=odd)
+        .values_list("pk", "posted_at", "moderation__decision__created_at")
+    }
+    return [
+        (*row[:4], times[row[0]][0], *row[5:9], times[row[0]][1]) if row[0] in odd else row
+        for row in chunk
+    ]
+
+
+def _articles(connection, ids: set[int]) -> dict[int, ArticleInfo]:
+    """These articles with their site's name: one plain query (the ORM's took longer to
+    build than to run, once a chunk)."""
     quote = connection.ops.quote_name
-    tag, policy = quote(Tag._meta.db_table), quote(Policy._meta.db_table)
-    decision = quote(Decision._meta.db_table)
-    reason = quote(Decision.reasons.through._meta.db_table)
+    article, site = quote(Article._meta.db_table), quote(Site._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT a.id, a.site_id, s.name, a.title, a.source_url FROM {article} a "
+            f"INNER JOIN {site} s ON s.id = a.site_id "
+            f"WHERE a.id IN ({', '.join(['%s'] * len(ids))})",
+            list(ids),
+        )
+        return {pk: ArticleInfo(*info) for pk, *info in cursor.fetchall()}
+
+
+def _actions(connection, ids: list[int], in_sql: bool):
+    """Tags and decisions (one row per decision and reason) of these comments, grouped by
+    comment, in the comment's order, as TAG_FIELDS and DECISION_FIELDS. Their times are
+    read as `iso_sql` writes them when the database does (`in_sql`) and every one has the
+    shape `_iso` writes; else as stored, through Django's converter."""
     if ids[-1] - ids[0] < 2 * len(ids):
         # Dense ids (an export of everything, or nearly): one range, not an id each. Rows
         # of comments in the range but not in the chunk are grouped too, never looked up.
         among, ids = "BETWEEN %s AND %s", [ids[0], ids[-1]]
     else:
         among = f"IN ({', '.join(['%s'] * len(ids))})"
-    tags, decisions = defaultdict(list), defaultdict(list)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT t.comment_id, t.moderator_id, t.category_id, t.span_start, t.span_end, "
-            f"t.quoted_text, t.created_at, t.retracted_at, p.version FROM {tag} t "
-            f"INNER JOIN {policy} p ON p.id = t.policy_id WHERE t.comment_id {among} "
-            "ORDER BY t.comment_id, t.created_at, t.id",
-            ids,
+        if in_sql:
+            tags, decisions = _action_rows(cursor, among, ids, partial(iso_sql, connection))
+            times = [t for row in tags for t in row[6:8] if t is not None]
+            times += [row[2] for row in decisions]
+            if not checked(connection) or all_iso(times):
+                return _grouped(tags, decisions, from_iso)
+        tags, decisions = _action_rows(cursor, among, ids, lambda column: column)
+        return _grouped(tags, decisions, datetime_reader(connection))
+
+
+def _action_rows(cursor, among: str, ids: list, time: Callable) -> tuple[list, list]:
+    """The rows of the tags and decisions, their times selected as `time(column)`."""
+    quote = cursor.db.ops.quote_name
+    tag, policy = quote(Tag._meta.db_table), quote(Policy._meta.db_table)
+    decision = quote(Decision._meta.db_table)
+    reason = quote(Decision.reasons.through._meta.db_table)
+    cursor.execute(
+        f"SELECT t.comment_id, t.moderator_id, t.category_id, t.span_start, t.span_end, "
+        f"t.quoted_text, {time('t.created_at')}, {time('t.retracted_at')}, p.version "
+        f"FROM {tag} t INNER JOIN {policy} p ON p.id = t.policy_id "
+        f"WHERE t.comment_id {among} ORDER BY t.comment_id, t.created_at, t.id",
+        ids,
+    )
+    tags = cursor.fetchall()
+    cursor.execute(
+        f"SELECT d.comment_id, d.moderator_id, {time('d.created_at')}, d.id, d.status, "
+        f"r.category_id FROM {decision} d LEFT OUTER JOIN {reason} r ON r.decision_id = d.id "
+        f"WHERE d.comment_id {among} ORDER BY d.comment_id, d.version, d.id",
+        ids,
+    )
+    return tags, cursor.fetchall()
+
+
+def _grouped(tags: list, decisions: list, to_datetime: Callable) -> tuple[dict, dict]:
+    by_comment_tags, by_comment_decisions = defaultdict(list), defaultdict(list)
+    for *row, created, retracted, version in tags:
+        by_comment_tags[row[0]].append(
+            (*row, to_datetime(created), to_datetime(retracted), version)
         )
-        for *row, created, retracted, version in cursor.fetchall():
-            tags[row[0]].append((*row, to_datetime(created), to_datetime(retracted), version))
-        cursor.execute(
-            f"SELECT d.comment_id, d.moderator_id, d.created_at, d.id, d.status, r.category_id "
-            f"FROM {decision} d LEFT OUTER JOIN {reason} r ON r.decision_id = d.id "
-            f"WHERE d.comment_id {among} ORDER BY d.comment_id, d.version, d.id",
-            ids,
-        )
-        for comment, mod, created, *rest in cursor.fetchall():
-            decisions[comment].append((comment, mod, to_datetime(created), *rest))
-    return tags, decisions
-
-
-# Times as the database returns them
-
-
-def datetime_reader(connection) -> Callable:
-    """A datetime column's value as the database returns it → an aware datetime (or None),
-    as Django's own converter makes it."""
-    convert = getattr(connection.ops, "convert_datetimefield_value", None)
-    if convert is None:  # PostgreSQL: the driver makes datetimes
-        return lambda value: value
-    return lambda value: convert(value, None, connection)
-
-
-# What Django writes into SQLite for an aware datetime (in UTC): `str()` of the naive UTC
-# time, which leaves out zero microseconds, as isoformat() does.
-_SQLITE_UTC = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{6})?")
-
-
-def iso_reader(connection) -> Callable:
-    """A datetime column's value as the database returns it → `_iso` of the datetime Django
-    would make of it, without making one when the text is already right."""
-    to_datetime = datetime_reader(connection)
-
-    def slow(value):
-        return _iso(to_datetime(value))
-
-    if connection.vendor == "sqlite" and settings.USE_TZ and connection.timezone_name == "UTC":
-        match = _SQLITE_UTC.fullmatch
-
-        def from_text(value):
-            if value is None:
-                return None
-            if type(value) is str and match(value) and not value.endswith(".000000"):
-                return f"{value[:10]}T{value[11:]}Z"
-            return slow(value)
-
-        return from_text
-
-    def from_datetime(value):
-        if value is None:
-            return None
-        text = value.isoformat()  # aware: astimezone(UTC) changes nothing at offset 0
-        if text.endswith("+00:00") and value.tzinfo is not None:
-            return text[:-6] + "Z"
-        return slow(value)
-
-    return from_datetime
+    for comment, mod, created, *rest in decisions:
+        by_comment_decisions[comment].append((comment, mod, to_datetime(created), *rest))
+    return by_comment_tags, by_comment_decisions
 
 
 def _inner(values: dict) -> str:
@@ -217,18 +236,20 @@ class CommentTable:
     """The comments table of one stream, written from `read_chunks`: a block of lines (or
     CSV rows) per chunk. Values come out as `Export._comment_row` makes them.
 
-    The review columns other than `status` and `decided_at` (which are the comment's own)
-    are a function of the comment's site, its number of reviewers, its vote fractions and
-    its policy version, unless it has passages tagged (which quote it): they are made once
-    per such key, encoded, and kept (up to REVIEWS_KEPT keys). A comment without tags or
-    decisions, most of them, needs no Review: its key is its site, and without a decision
-    time its whole review part is kept by site and status."""
+    The review columns other than `status`, `decided_at` and `spans` (the comment's own:
+    passages quote it) are a function of the comment's site, its number of reviewers, its
+    vote fractions and its policy version: they are made once per such key, encoded, and
+    kept (up to REVIEWS_KEPT keys); only a comment's passages are encoded for it. A comment
+    without tags or decisions, most of them, needs no Review: its key is its site, and
+    without a decision time its whole review part is kept by site and status."""
 
     def __init__(self, export: "Export"):
         self.export = export
         self._authors: dict[str, Callable] = {}
-        self._kept: dict[tuple, tuple] = {}  # review key -> encoded (before, after)
-        self._plain: dict[tuple, str | tuple] = {}  # (site, status) -> encoded review part
+        # review key -> its encoded parts, the least recently used forgotten first
+        self._kept: OrderedDict[tuple, tuple] = OrderedDict()
+        # site -> status -> a plain comment's encoded review part (JSON text or CSV cells)
+        self._plain: dict[int, dict[str, str | tuple]] = defaultdict(dict)
 
     def _author(self, site_name: str) -> Callable:
         if site_name not in self._authors:
@@ -236,79 +257,74 @@ class CommentTable:
         return self._authors[site_name]
 
     def _review(self, comment_id: int, site_id: int, chunk: Chunk) -> tuple:
-        """(key, Review): the Review is None for a comment without tags or decisions, the
-        key None when the columns are the comment's own (passages)."""
+        """(key, Review): the Review is None for a comment without tags or decisions."""
         tags = chunk.tags.get(comment_id, ())
         decisions = chunk.decisions.get(comment_id, ())
         if not tags and not decisions:
             return (site_id,), None
         export = self.export
         review = Review(site_id, export._by_site.get(site_id, []), tags, decisions, export.policies)
-        if review.span_tags:
-            return None, review
-        key = (site_id, len(review.reviewers), *review.fractions().items(), review.policy_version)
+        # A site's categories are always the same, in the same order: their ids go without.
+        key = (site_id, len(review.reviewers), review.policy_version, *review.fractions().values())
         return key, review
 
     def _around(self, key: tuple, site_id: int, review: Review | None, encode: Callable):
-        """The review columns before `status` and after `decided_at`, each passed to
-        `encode` (kept by key)."""
+        """The review columns before `status`, between `decided_at` and `spans`, and after
+        `spans`, each passed to `encode` (kept by key)."""
         around = self._kept.get(key)
-        if around is None:
+        if around is not None:
+            self._kept.move_to_end(key)
+        else:
             export = self.export
             if review is None:
                 review = Review(site_id, export._by_site.get(site_id, []), (), (), export.policies)
             columns = export._review_columns(review, None, None)
             names = list(columns)
-            at = names.index("status")
-            if len(self._kept) >= REVIEWS_KEPT:
-                self._kept.clear()
-            around = self._kept[key] = (
-                encode({name: columns[name] for name in names[:at]}),
-                encode({name: columns[name] for name in names[at + 2 :]}),
+            at, spans = names.index("status"), names.index("spans")
+            around = self._kept[key] = tuple(
+                encode({name: columns[name] for name in part})
+                for part in (names[:at], names[at + 2 : spans], names[spans + 1 :])
             )
+            if len(self._kept) > REVIEWS_KEPT:
+                self._kept.popitem(last=False)
         return around
 
-    def _is_plain(self, c: tuple, chunk: Chunk) -> bool:
-        """No tag, no decision, no decision time: the review part is its site's and status'."""
-        return c[9] is None and c[0] not in chunk.tags and c[0] not in chunk.decisions
-
-    def _review_json(self, c: tuple, site_id: int, chunk: Chunk, iso) -> str:
+    def _review_json(self, cid: int, status: str, decided: str | None, site_id: int, chunk):
         """The comment's review columns, encoded, from `reviewed` to the end."""
-        plain = self._is_plain(c, chunk)
-        if plain and (site_id, c[7]) in self._plain:
-            return self._plain[site_id, c[7]]
-        key, review = self._review(c[0], site_id, chunk)
-        status, decided = c[7], iso(c[9])
-        if key is None:
-            return _inner(self.export._review_columns(review, status, decided))
-        before, after = self._around(key, site_id, review, _inner)
+        # No tag, no decision, no decision time: the part is its site's and status'.
+        plain = decided is None and cid not in chunk.tags and cid not in chunk.decisions
+        if plain and status in self._plain[site_id]:
+            return self._plain[site_id][status]
+        key, review = self._review(cid, site_id, chunk)
+        before, between, after = self._around(key, site_id, review, _inner)
+        spans = _encode(self.export._spans(review)) if review and review.span_tags else "[]"
+        # A time as `_iso` writes it holds nothing JSON escapes.
+        decided = "null" if decided is None else f'"{decided}"'
         part = (
-            f'{before}, "status": {encode_basestring(status)}, "decided_at": '
-            f"{'null' if decided is None else encode_basestring(decided)}, {after}"
+            f'{before}, "status": {encode_basestring(status)}, "decided_at": {decided}, '
+            f'{between}, "spans": {spans}, {after}'
         )
         if plain:
-            self._plain[site_id, status] = part
+            self._plain[site_id][status] = part
         return part
 
-    def _review_cells(self, c: tuple, site_id: int, chunk: Chunk, iso) -> tuple:
+    def _review_cells(self, cid: int, status: str, decided: str | None, site_id: int, chunk):
         """The comment's review cells, from `reviewed` to the end."""
-        plain = self._is_plain(c, chunk)
-        if plain and (site_id, c[7]) in self._plain:
-            return self._plain[site_id, c[7]]
-        key, review = self._review(c[0], site_id, chunk)
-        status, decided = c[7], iso(c[9])
-        if key is None:
-            columns = self.export._review_columns(review, status, decided)
-            return tuple(_cell(value) for value in columns.values())
-        before, after = self._around(key, site_id, review, _cells)
+        plain = decided is None and cid not in chunk.tags and cid not in chunk.decisions
+        if plain and status in self._plain[site_id]:
+            return self._plain[site_id][status]
+        key, review = self._review(cid, site_id, chunk)
+        before, between, after = self._around(key, site_id, review, _cells)
+        spans = self.export._spans(review) if review else []
         # The csv module writes None as an empty cell, as _cell does.
-        cells = (*before, status, decided, *after)
+        cells = (*before, status, decided, *between, _cell(spans), *after)
         if plain:
-            self._plain[site_id, status] = cells
+            self._plain[site_id][status] = cells
         return cells
 
-    def _article(self, article_id: int, chunk: Chunk, kept: dict) -> tuple[str, Callable, int]:
-        """An article's columns encoded, its commenters' pseudonyms, its site's id."""
+    def _article(self, article_id: int, chunk: Chunk, kept: dict) -> tuple:
+        """An article's columns encoded, its commenters' pseudonyms, its site's id, and its
+        site's plain review parts by status."""
         if article_id not in kept:
             if len(kept) >= ARTICLES_KEPT:
                 kept.clear()
@@ -319,66 +335,80 @@ class CommentTable:
                 "article_title": article.title,
                 "article_url": article.url or None,
             }
-            kept[article_id] = (_inner(columns), self._author(article.site_name), article.site_id)
+            site_name, site_id = article.site_name, article.site_id
+            kept[article_id] = (
+                _inner(columns),
+                self._author(site_name),
+                site_id,
+                self._plain[site_id],
+            )
         return kept[article_id]
 
-    def jsonl(self, chunks: Iterator[Chunk], connection) -> Iterator[bytes]:
-        iso = iso_reader(connection)
+    def jsonl(self, chunks: Iterator[Chunk]) -> Iterator[bytes]:
+        """JSON Lines, a block of lines per chunk. The lookups that nearly always hit (the
+        article's encoded columns, a plain comment's review part) are made here, not in a
+        method call: this loop runs once per comment."""
         sha256, enc = hashlib.sha256, encode_basestring
-        articles: dict[int, tuple[str, Callable, int]] = {}
+        articles: dict[int, tuple] = {}
         for chunk in chunks:
             lines = []
-            for c in chunk.comments:
-                cid, article_id, parent, position, posted, text, source_status, _, name, _ = c
-                columns, author, site_id = self._article(article_id, chunk, articles)
-                posted = iso(posted)
-                lines.append(
-                    f'{{"comment_id": {cid}, {columns}, "position": {enc(position)}, '
+            append = lines.append
+            tags, decisions, comments = chunk.tags, chunk.decisions, chunk.comments
+            for cid, art, parent, pos, posted, text, source, status, name, decided in comments:
+                article = articles.get(art) or self._article(art, chunk, articles)
+                columns, author, site_id, plain = article
+                review = None
+                if decided is None and cid not in tags and cid not in decisions:
+                    review = plain.get(status)
+                if review is None:
+                    review = self._review_json(cid, status, decided, site_id, chunk)
+                # A time as `_iso` writes it, and a hex digest, hold nothing JSON escapes.
+                posted = "null" if posted is None else f'"{posted}"'
+                append(
+                    f'{{"comment_id": {cid}, {columns}, "position": {enc(pos)}, '
                     f'"parent_id": {"null" if parent is None else parent}, '
-                    f'"depth": {position.count(".")}, '
+                    f'"depth": {pos.count(".")}, '
                     f'"author": {"null" if name is None else enc(author(name))}, '
-                    f'"posted_at": {"null" if posted is None else enc(posted)}, '
-                    f'"source_status": {enc(source_status)}, "text": {enc(text)}, '
-                    f'"text_sha256": "{sha256(text.encode()).hexdigest()}", '
-                    f"{self._review_json(c, site_id, chunk, iso)}}}\n"
+                    f'"posted_at": {posted}, '
+                    f'"source_status": {enc(source)}, "text": {enc(text)}, '
+                    f'"text_sha256": "{sha256(text.encode()).hexdigest()}", {review}}}\n'
                 )
             if lines:
                 yield "".join(lines).encode()
 
-    def csv(self, chunks: Iterator[Chunk], connection, columns: list[str]) -> Iterator[bytes]:
-        iso = iso_reader(connection)
+    def csv(self, chunks: Iterator[Chunk], columns: list[str]) -> Iterator[bytes]:
         sha256 = hashlib.sha256
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(csv_row(columns))
         yield buffer.getvalue().encode()
-        articles: dict[int, tuple[str, Callable, int]] = {}
+        articles: dict[int, tuple] = {}
         for chunk in chunks:
             buffer.seek(0)
             buffer.truncate()
             rows = []
-            for c in chunk.comments:
-                cid, article_id, parent, position, posted, text, source_status, _, name, _ = c
-                _, author, site_id = self._article(article_id, chunk, articles)
-                article = chunk.articles[article_id]
+            comments = chunk.comments
+            for cid, art, parent, pos, posted, text, source, status, name, decided in comments:
+                _, author, site_id, _ = self._article(art, chunk, articles)
+                article = chunk.articles[art]
                 # The csv module writes None as an empty cell, as _cell does.
                 rows.append(
                     csv_row(
                         (
                             cid,
                             article.site_name,
-                            article_id,
+                            art,
                             article.title,
                             article.url or None,
-                            position,
+                            pos,
                             parent,
-                            position.count("."),
+                            pos.count("."),
                             None if name is None else author(name),
-                            iso(posted),
-                            source_status,
+                            posted,
+                            source,
                             text,
                             sha256(text.encode()).hexdigest(),
-                            *self._review_cells(c, site_id, chunk, iso),
+                            *self._review_cells(cid, status, decided, site_id, chunk),
                         )
                     )
                 )

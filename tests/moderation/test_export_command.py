@@ -9,6 +9,7 @@ import zipfile
 import pytest
 from django.core.management import CommandError, call_command
 
+from archive.models import Comment
 from moderation import export, services
 from moderation.models import AuditEvent, Status
 from tests import factories
@@ -45,6 +46,27 @@ def test_csv_to_standard_output(tagged, researcher):
         "rows": 5,
         "real_names": False,
     }
+
+
+def test_standard_output_gets_the_exports_bytes_whatever_its_encoding(tagged, researcher):
+    """A standard output with a binary buffer (a shell's) gets the stream's UTF-8 bytes as
+    they are, even where its text encoding could not write them; one audit event, as ever."""
+    Comment.objects.filter(pk=tagged.comments[1].pk).update(body_text="Համաձայն չեմ")
+    buffer = io.BytesIO()
+    stdout = io.TextIOWrapper(buffer, encoding="latin-1")  # cannot write Armenian
+    call_command(
+        "export_comments",
+        "--user",
+        researcher.username,
+        "--format",
+        "jsonl",
+        stdout=stdout,
+        stderr=io.StringIO(),
+    )
+    expected = b"".join(export.Export.from_query({}).stream("comments", "jsonl"))
+    assert buffer.getvalue() == expected
+    assert "Հ".encode() in expected
+    assert AuditEvent.objects.filter(action="export").count() == 1
 
 
 def test_jsonl_labels_to_a_file(tagged, researcher, tmp_path):

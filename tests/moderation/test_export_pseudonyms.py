@@ -1,6 +1,8 @@
 """Pseudonyms in the export: derived under the key in EXPORT_PSEUDONYM_KEY, stable under one
 key, never a real name or username; and what happens without a usable key."""
 
+import hashlib
+import hmac
 import io
 import json
 import re
@@ -50,6 +52,18 @@ def test_commenters_and_moderators_are_derived_separately(db):
     assert names.commenter("Asbarez", "7") != names.moderator(7).replace("m-", "c-")
     # The same display name on two sites is two people.
     assert names.commenter("Asbarez", "Ani") != names.commenter("The Armenian Report", "Ani")
+
+
+@pytest.mark.parametrize("key", [KEY, "k" * 64, "a key longer than SHA-256's block " * 3])
+def test_a_sites_commenter_pseudonyms_are_the_hmac_of_the_codebook(key):
+    """`commenters` builds HMAC-SHA256 by hand (for speed): it must agree with the `hmac`
+    module, and with `commenter`, for keys shorter than, as long as and longer than a block."""
+    names = export.Pseudonyms(export.PseudonymKey(key.encode()))
+    of_site = names.commenters("Հայ Ձայն")
+    for name in ["Ani", "Читатель", "", "x" * 200]:
+        message = f"commenter:Հայ Ձայն:{name}".encode()
+        digest = hmac.new(key.encode(), message, hashlib.sha256).hexdigest()
+        assert of_site(name) == names.commenter("Հայ Ձայն", name) == "c-" + digest[:16]
 
 
 def test_no_real_name_or_username_anywhere_in_the_bundle(researcher_client, researcher, tagged):

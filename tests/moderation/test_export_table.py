@@ -13,15 +13,16 @@ import json
 from datetime import UTC, datetime
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.db.models import F
 
 from archive.models import Comment
 from moderation import export, queries, services
-from moderation.export import table
+from moderation.export import table, times
 from moderation.models import Decision, Status, Tag
 from tests import factories
-from tests.moderation.export_helpers import COMMENTS_CSV, COMMENTS_JSONL, content
+from tests.moderation.export_helpers import COMMENTS_CSV, COMMENTS_JSONL, PEOPLE, content
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("pseudonym_key")]
 
@@ -153,10 +154,29 @@ def test_the_comments_csv_is_what_the_first_export_wrote(varied, real_names):
 def test_the_same_across_chunks_and_filters(varied, monkeypatch):
     monkeypatch.setattr(export.build, "CHUNK", 2)
     monkeypatch.setattr(table, "ARTICLES_KEPT", 1)  # articles forgotten between chunks
+    monkeypatch.setattr(table, "REVIEWS_KEPT", 1)  # review parts forgotten as they come
     for query in ({}, {"site": str(varied.site.pk)}, {"status": "removed"}, {"reviewed": "on"}):
         prepared = export.Export.from_query(query)
         assert stream(prepared, "jsonl") == reference_jsonl(prepared), query
         assert stream(prepared, "csv") == reference_csv(prepared), query
+
+
+def test_a_generated_corpus_exports_what_the_first_export_wrote(monkeypatch):
+    """The set above reaches every branch; a generated corpus is the shape the benchmark
+    measures (twenty sites, threads, anonymous comments, removals with reasons, passages
+    tagged by several moderators, retractions): the same bytes there too, over chunks."""
+    call_command("generate_corpus", comments=600, seed=3, stdout=io.StringIO())
+    monkeypatch.setattr(export.build, "CHUNK", 250)
+    prepared = export.Export.from_query({})
+    jsonl = stream(prepared, "jsonl")
+    assert jsonl == reference_jsonl(prepared)
+    assert stream(prepared, "csv") == reference_csv(prepared)
+    labels = [row for batch in prepared.label_rows() for row in batch]
+    assert labels == reference_labels(prepared)
+    rows = [json.loads(line) for line in jsonl.splitlines()]
+    assert len(rows) == 600
+    assert any(row["spans"] for row in rows)
+    assert any(row["decided_at"] for row in rows)
 
 
 def test_label_rows_are_those_of_the_first_reading(varied, monkeypatch):
@@ -193,9 +213,99 @@ def test_times_stored_in_another_shape_are_read_as_django_reads_them(varied):
     assert stream(prepared, "jsonl") == reference_jsonl(prepared)
 
 
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite stores times as text")
+def test_tag_and_decision_times_in_another_shape_are_read_as_django_reads_them(varied):
+    """The labels rest on the tags' and decisions' times (the policy version in force, the
+    latest judgement): one stored in another shape is read as the ORM reads it, too."""
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE moderation_tag SET created_at = replace(created_at, ' ', 'T')")
+        cursor.execute(
+            "UPDATE moderation_tag SET retracted_at = retracted_at || '+00:00' "
+            "WHERE retracted_at IS NOT NULL"
+        )
+        cursor.execute("UPDATE moderation_decision SET created_at = created_at || '-01:00'")
+    prepared = export.Export.from_query({})
+    assert stream(prepared, "jsonl") == reference_jsonl(prepared)
+    labels = [row for batch in prepared.label_rows() for row in batch]
+    assert labels == reference_labels(prepared)
+    assert any(row["retracted_at"] for row in labels)
+
+
+def test_where_the_database_does_not_write_the_times_every_time_is_read_as_django_reads_it(
+    varied, monkeypatch
+):
+    """(SQLite on a connection that does not store UTC, say.)"""
+    monkeypatch.setattr(times, "times_in_sql", lambda connection: False)
+    monkeypatch.setattr(table, "times_in_sql", lambda connection: False)
+    prepared = export.Export.from_query({})
+    assert stream(prepared, "jsonl") == reference_jsonl(prepared)
+    labels = [row for batch in prepared.label_rows() for row in batch]
+    assert labels == reference_labels(prepared)
+
+
 def test_downloads_stream_the_same_bytes(researcher_client, varied):
     prepared = export.Export.from_query({})
     assert content(researcher_client.get(COMMENTS_JSONL)) == reference_jsonl(prepared)
     got = list(csv.reader(io.StringIO(content(researcher_client.get(COMMENTS_CSV)).decode())))
     want = list(csv.reader(io.StringIO(reference_csv(prepared).decode())))
     assert got == want
+
+
+def test_a_line_holds_exactly_these_fields_in_this_order(tagged):
+    """Every field of a comments line, its name, place and writing, pinned: a change to any
+    must show here (and in the codebook's columns, which say what each holds)."""
+    c1, c4 = tagged.comments[0], tagged.comments[3]
+    Comment.objects.filter(pk=c4.pk).update(
+        posted_at=datetime(2024, 3, 1, 21, 30, 5, 120, tzinfo=UTC)
+    )
+    prepared = export.Export.from_query({})
+    lines = stream(prepared, "jsonl").decode().splitlines()
+    same = (
+        '"site": "Asbarez", "article_id": ARTICLE, "article_title": "Budget debate", '
+        '"article_url": "https://asbarez.com/budget-debate/", '
+    )
+    expected = (
+        '{"comment_id": COMMENT, SAME"position": "3", "parent_id": null, "depth": 0, '
+        '"author": null, "posted_at": "2024-03-01T21:30:05.000120Z", '
+        '"source_status": "published", "text": "Nice article, thanks.", "text_sha256": '
+        '"04fb397226c3eb58fa717508b4f76bb6ee8494b29fb6f310faf3d0d57cddda1a", '
+        '"reviewed": false, "review_route": null, "status": "pending", "decided_at": null, '
+        '"reviewers": 0, "reviewers_profanity": 0, "reviewers_personal-attack": 0, '
+        '"reviewers_other-inappropriate": 0, "fraction_profanity": null, '
+        '"fraction_personal-attack": null, "fraction_other-inappropriate": null, '
+        '"majority_profanity": null, "majority_personal-attack": null, '
+        '"majority_other-inappropriate": null, "spans": [], "policy_version": null}'
+    )
+    assert lines[3] == _fill(expected, SAME=same, ARTICLE=tagged.article.pk, COMMENT=c4.pk)
+    decided = queries.with_status(Comment.objects.filter(pk=c1.pk)).values_list(
+        "moderation__decision__created_at", flat=True
+    )[0]
+    expected = (
+        '{"comment_id": COMMENT, SAME"position": "1", "parent_id": null, "depth": 0, '
+        '"author": "AUTHOR", "posted_at": null, "source_status": "published", '
+        '"text": "You are an idiot, you b*****d.", "text_sha256": '
+        '"80d37393ced37b0d0ba6bd5bcacbae7ea3702a2f8009f4de3d4a857d17e3a270", '
+        '"reviewed": true, "review_route": "queue", "status": "removed", '
+        '"decided_at": "DECIDED", "reviewers": 2, "reviewers_profanity": 2, '
+        '"reviewers_personal-attack": 2, "reviewers_other-inappropriate": 2, '
+        '"fraction_profanity": 0.5, "fraction_personal-attack": 1.0, '
+        '"fraction_other-inappropriate": 0.0, "majority_profanity": 0, '
+        '"majority_personal-attack": 1, "majority_other-inappropriate": 0, "spans": '
+        '[{"start": 22, "end": 29, "category": "profanity", "text": "b*****d", '
+        '"moderator": "MODERATOR"}], "policy_version": 1}'
+    )
+    assert lines[0] == _fill(
+        expected,
+        SAME=same,
+        ARTICLE=tagged.article.pk,
+        COMMENT=c1.pk,
+        AUTHOR=prepared.pseudonyms.commenter("Asbarez", PEOPLE[0]),
+        DECIDED=decided.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        MODERATOR=prepared.pseudonyms.moderator(tagged.zelda.pk),
+    )
+
+
+def _fill(text: str, **values) -> str:
+    for name, value in values.items():
+        text = text.replace(name, str(value))
+    return text

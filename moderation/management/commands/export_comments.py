@@ -95,8 +95,7 @@ class Command(BaseCommand):
         chunks = prepared.stream(what, fmt, event=event)
         out = options["out"] or (prepared.filename(what, fmt) if fmt == "zip" else None)
         if out is None:
-            for chunk in chunks:
-                self.stdout.write(chunk.decode(), ending="")
+            _write_to(self.stdout, chunks)
             self.stderr.write(self.style.SUCCESS(f"Exported {rows} {what} row(s)."))
             return
         _write_atomically(Path(out), chunks)
@@ -139,6 +138,23 @@ class Command(BaseCommand):
         if options["reviewed_only"]:
             query["reviewed"] = "on"
         return query
+
+
+def _write_to(stdout, chunks):
+    """The export's bytes (UTF-8) to standard output as they are, when it has a binary
+    buffer: decoding each chunk for the text stream to encode it again cost about 1 µs a
+    JSON Lines row (a twelfth of the export), and would write another encoding than a
+    file's under a non-UTF-8 locale. A text-only stream (`call_command(stdout=StringIO())`)
+    gets the text."""
+    buffer = getattr(stdout, "buffer", None)
+    if buffer is None:
+        for chunk in chunks:
+            stdout.write(chunk.decode(), ending="")
+        return
+    stdout.flush()
+    for chunk in chunks:
+        buffer.write(chunk)
+    buffer.flush()
 
 
 def _write_atomically(path: Path, chunks):
