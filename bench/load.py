@@ -16,7 +16,9 @@ made for this run.
 
 Each moderator is a thread with its own connection to the loopback server. It logs in
 through the login form (before the clock starts), then until --duration is up picks what to
-do by the --mix weights, like a person working the queue, with --think seconds between:
+do by the --mix weights, like a person working the queue, with --think seconds between
+(on average; the first action also comes after such a pause, so that the moderators start
+over the first few seconds rather than all at once):
 
     queue    read /queue/ (a page among the first --pages) and note the comments on it
     thread   open the thread of a comment seen, and note its comments
@@ -429,6 +431,12 @@ class Moderator:
         self.kinds, self.weights = kinds, weights
 
     def work(self, until: float):
+        if self.options.think:
+            # Moderators come to the queue over the first pauses' length, not all in the same
+            # millisecond: a herd of every moderator's first two requests at once is not
+            # what a team working the queue does (it made 1 request in 10 of a minute's run
+            # wait behind the other 99, which is all its 95th percentile measured).
+            time.sleep(self.rng.uniform(0, 2 * self.options.think))
         if self.contention:
             self.thread(self.contention)
         else:
