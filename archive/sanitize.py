@@ -139,6 +139,8 @@ def _simple_tag(tag: re.Match, open_: list[str], out: list[str]) -> bool:
         return True
     if name in _BLOCKS and any(element != "blockquote" for element in open_):
         return False  # a block inside a paragraph or a formatting element: html5lib moves it
+    if name not in _BLOCKS and sum(e not in _BLOCKS for e in open_) >= MAX_FORMATTING:
+        return False  # one formatting element more than `bound` lets open: it would cut it
     if name == "a":
         if "a" in open_:
             return False  # a link inside a link: html5lib closes the first

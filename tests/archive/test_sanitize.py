@@ -682,6 +682,15 @@ def test_the_short_way_answers_only_what_bleach_would(markup, max_elements):
     )
 
 
+@pytest.mark.parametrize("depth", [MAX_FORMATTING, MAX_FORMATTING + 1])
+def test_the_short_way_opens_no_more_formatting_than_bound_allows(depth):
+    markup = "<p>" + "<b><i>" * (depth // 2) + "<em>" * (depth % 2) + "x"
+    markup += "</em>" * (depth % 2) + "</i></b>" * (depth // 2) + "</p>"
+    made = sanitize_module.simple(markup)
+    assert (made is not None) == (depth <= MAX_FORMATTING)
+    assert cleaned(markup) == cleaned_the_old_way(markup)  # the one past the cap: cut, as said
+
+
 @pytest.mark.parametrize(
     "markup",
     [
