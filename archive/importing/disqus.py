@@ -69,6 +69,7 @@ from archive.importing.wxr import (
     _CheckedBytes,
     _web_url,
     malformed_xml,
+    namespace_prefixes,
 )
 from archive.models import POSITION_MAX_LENGTH
 from archive.sanitize import COMMENT_MAX_BYTES, clean
@@ -79,7 +80,6 @@ NAMESPACES = (
     (re.compile(r"disqus\.com/disqus-internals"), "dsq"),
     (re.compile(r"disqus\.com"), ""),
 )
-_SCHEME = re.compile(r"^(?:https?://)?(?:www\.)?", re.IGNORECASE)
 # Disqus ids are 64-bit integers written in decimal; int() alone would also take "1_0".
 _ID = re.compile(r"[0-9]{1,20}")
 FLAGS = {"true": True, "1": True, "false": False, "0": False}
@@ -101,17 +101,7 @@ def _name(tag: str) -> str:
     return f"{prefix}:{local}" if prefix else local
 
 
-_prefixes: dict[str, str | None] = {}  # uri -> prefix, a cache: _name runs for every element
-
-
-def _prefix(uri: str) -> str | None:
-    if uri not in _prefixes:
-        path = _SCHEME.sub("", uri).rstrip("/").lower()
-        found = next((p for pattern, p in NAMESPACES if pattern.fullmatch(path)), None)
-        if len(_prefixes) < 1000:  # a file can declare any number of namespaces
-            _prefixes[uri] = found
-        return found
-    return _prefixes[uri]
+_prefix = namespace_prefixes(NAMESPACES)
 
 
 def _child(element: Element, name: str) -> Element | None:

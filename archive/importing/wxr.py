@@ -34,7 +34,7 @@ the element it is in. `parse_wxr` reads a whole export into one ParsedSource.
 import codecs
 import re
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -67,6 +67,27 @@ NAMESPACES = (
     (re.compile(r"wellformedweb\.org/commentapi"), "wfw"),
 )
 _SCHEME = re.compile(r"^(?:https?://)?(?:www\.)?", re.IGNORECASE)
+
+
+def namespace_prefixes(namespaces) -> Callable[[str], str | None]:
+    """A namespace URI's prefix among `namespaces` ((pattern, prefix) pairs, matched against
+    the URI without its scheme, "www." or last slash), None if unknown; remembered, as the
+    importers look it up for every element (up to 1,000 URIs: a file can declare any
+    number of namespaces)."""
+    known: dict[str, str | None] = {}
+
+    def prefix(uri: str) -> str | None:
+        if uri not in known:
+            path = _SCHEME.sub("", uri).rstrip("/").lower()
+            found = next((p for pattern, p in namespaces if pattern.fullmatch(path)), None)
+            if len(known) < 1000:
+                known[uri] = found
+            return found
+        return known[uri]
+
+    return prefix
+
+
 ARTICLE_TYPES = {"post", "page"}
 ARTICLE_STATUSES = {"publish", "private"}
 COMMENT_TYPES = {"", "comment"}  # WordPress < 5.5 wrote "", later versions "comment"
@@ -109,17 +130,7 @@ def _name(tag: str) -> str:
     return f"{prefix}:{local}" if prefix else tag
 
 
-_prefixes: dict[str, str | None] = {}  # uri -> prefix, a cache: _name runs for every element
-
-
-def _prefix(uri: str) -> str | None:
-    if uri not in _prefixes:
-        path = _SCHEME.sub("", uri).rstrip("/").lower()
-        found = next((p for pattern, p in NAMESPACES if pattern.fullmatch(path)), None)
-        if len(_prefixes) < 1000:  # a file can declare any number of namespaces
-            _prefixes[uri] = found
-        return found
-    return _prefixes[uri]
+_prefix = namespace_prefixes(NAMESPACES)
 
 
 # Content keeps its own whitespace: a comment's line breaks are its paragraphs.
