@@ -2,7 +2,8 @@
 
 import django_filters
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, F, FilteredRelation, OuterRef, Q
+from django.db import connection
+from django.db.models import CharField, Exists, F, FilteredRelation, Func, OuterRef, Q
 from django.forms import ModelChoiceField
 
 from archive import search
@@ -161,6 +162,17 @@ class QueueFilter(django_filters.FilterSet):
         if value == "all":
             # An inner join to the lead (every comment has its state), so its index leads.
             return queryset.filter(lead_id__isnull=False)
+        if connection.vendor == "sqlite" and self._best_match() and self.rank:
+            # The best matches are all scored and sorted whatever leads, so the matches
+            # should lead. SQLite keeps no statistics and guesses that `status = ?` names a
+            # handful of rows: it walked the status index through every pending comment,
+            # checking each against the matches (570 ms for "idiot" at a million, against
+            # 75 ms led by the 17,604 matches). A unary plus keeps the term off the index.
+            return queryset.alias(
+                lead_status_unindexed=Func(
+                    F("lead_status"), template="+%(expressions)s", output_field=CharField()
+                )
+            ).filter(lead_status_unindexed=value)
         return queryset.filter(lead_status=value)
 
     def filter_category(self, queryset, name, value):

@@ -15,6 +15,7 @@ Two rules keep people's names where they belong:
 """
 
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -31,6 +32,10 @@ MODERATOR_FOR_ADMINS = (
     "The moderator filter is for Admins only: remove moderator= from the address to "
     "download every moderator's labels, under pseudonyms."
 )
+# Pairs of moderators are many (one row per category and pair: some 3,700 for twenty sites
+# of four categories and nine moderators), and a page of them is what a person reads; the
+# codebook and the bundle carry them all.
+PAIRS_PER_PAGE = 100
 MODERATOR_IGNORED = (
     "The moderator filter is for Admins only and was ignored: the figures and downloads "
     "below cover every moderator."
@@ -76,13 +81,15 @@ def export_page(request):
     figures = prepared.figures(refresh=request.GET.get("refresh") == "1")
     summary = figures.summary
     params = _params(request.GET, prepared.filterset)
+    agreement = prepared.agreement_figures(summary.agreement)
     return _page(
         request,
         prepared.filterset,
         export.OptionsForm(request.GET),
         summary=summary,
         figures=figures,
-        agreement=prepared.agreement_figures(summary.agreement),
+        agreement=agreement,
+        pairs=Paginator(agreement["kappa"], PAIRS_PER_PAGE).get_page(request.GET.get("pairs")),
         categories=prepared.categories,
         downloads=[
             (what, [(reverse(name, args=args), label) for name, args, label in files], hint)
@@ -173,6 +180,7 @@ def _prepare(request, *, download=False) -> tuple[export.Export | None, HttpResp
 def _params(data: QueryDict, filterset) -> QueryDict:
     """The request's fields without those the filter ignored, for the download links."""
     params = data.copy()
+    params.pop("pairs", None)  # the page's own: which pairs of moderators it shows
     for name in filterset.ignored:
         params.pop(name, None)
     return params

@@ -97,3 +97,24 @@ def test_without_a_max_age_the_figures_follow_every_action(researcher_client, ta
     before = researcher_client.get(PAGE).context["summary"].reviewed
     services.tag(tagged.zelda, tagged.comments[3], factories.category(tagged.site, "profanity"))
     assert researcher_client.get(PAGE).context["summary"].reviewed == before + 1
+
+
+def test_pairs_of_moderators_come_a_page_at_a_time(researcher_client, tagged, monkeypatch):
+    from moderation.views import export as export_views
+
+    everything = researcher_client.get(PAGE, {"site": tagged.site.pk})
+    pairs = everything.context["agreement"]["kappa"]
+    assert len(pairs) >= 2
+    monkeypatch.setattr(export_views, "PAIRS_PER_PAGE", 1)
+    first = researcher_client.get(PAGE, {"site": tagged.site.pk})
+    html = first.content.decode()
+    assert list(first.context["pairs"]) == pairs[:1]
+    assert f"Pairs 1\u20131 of {len(pairs)}" in html
+    assert f'href="?site={tagged.site.pk}&amp;pairs=2#pairs"' in html
+    # The download links carry the filters, not the page's place among the pairs.
+    second = researcher_client.get(PAGE, {"site": tagged.site.pk, "pairs": 2})
+    assert list(second.context["pairs"]) == pairs[1:2]
+    assert f'href="{COMMENTS_CSV}?site={tagged.site.pk}"' in second.content.decode()
+    # A page past the end shows the last; nonsense shows the first.
+    assert list(researcher_client.get(PAGE, {"pairs": 999}).context["pairs"]) == pairs[-1:]
+    assert list(researcher_client.get(PAGE, {"pairs": "x"}).context["pairs"]) == pairs[:1]
