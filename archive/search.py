@@ -74,6 +74,21 @@ def matching(queryset, text: str):
     raise NotImplementedError(f"no full-text search for {connection.vendor}")
 
 
+def fewer_matches_than(text: str, limit: int) -> bool:
+    """Whether fewer than `limit` comments contain every word of `text` (SQLite's FTS5 table,
+    counted no further than `limit`). SQLite keeps no statistics, so a query that could be
+    led either by the matches or by an index of the queue cannot choose by itself."""
+    terms = words(text)
+    if not terms:
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s LIMIT %s)",
+            [_fts_query(terms), limit],
+        )
+        return cursor.fetchone()[0] < limit
+
+
 def best_first(queryset, text: str):
     """`matching`, best matches first (then by id), with the score as `search_rank`."""
     terms = words(text)

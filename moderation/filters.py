@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import CharField, Exists, F, FilteredRelation, Func, OuterRef, Q
 from django.forms import ModelChoiceField
+from django.utils.functional import cached_property
 
 from archive import search
 from archive.models import Comment, Site
@@ -12,6 +13,10 @@ from moderation.actions import Action
 from moderation.forms import ROLE_CHOICES
 from moderation.models import AuditEvent, Category, ModeratorMark, Status
 from moderation.widgets import QuickSelect
+
+# SQLite: below how many matches the words searched lead a count or a page (`_matches_lead`).
+MATCHES_LEAD_COUNT = 50_000
+MATCHES_LEAD_PAGE = 5_000
 
 STATUS_CHOICES = [*Status.choices, ("all", "Any status")]
 ORDER_CHOICES = [
@@ -162,18 +167,38 @@ class QueueFilter(django_filters.FilterSet):
         if value == "all":
             # An inner join to the lead (every comment has its state), so its index leads.
             return queryset.filter(lead_id__isnull=False)
-        if connection.vendor == "sqlite" and self._best_match() and self.rank:
-            # The best matches are all scored and sorted whatever leads, so the matches
-            # should lead. SQLite keeps no statistics and guesses that `status = ?` names a
-            # handful of rows: it walked the status index through every pending comment,
-            # checking each against the matches (570 ms for "idiot" at a million, against
-            # 75 ms led by the 17,604 matches). A unary plus keeps the term off the index.
+        if self._matches_lead():
+            # A unary plus keeps `status = ?` off the index (see `_matches_lead`).
             return queryset.alias(
                 lead_status_unindexed=Func(
                     F("lead_status"), template="+%(expressions)s", output_field=CharField()
                 )
             ).filter(lead_status_unindexed=value)
         return queryset.filter(lead_status=value)
+
+    @cached_property
+    def _matches_lead_sqlite(self) -> bool:
+        if self._best_match() and self.rank:
+            return True  # every match is scored and sorted, whatever leads
+        limit = MATCHES_LEAD_PAGE if self.rank else MATCHES_LEAD_COUNT
+        return search.fewer_matches_than(self._cleaned("q"), limit)
+
+    def _matches_lead(self) -> bool:
+        """Whether the comments matching the words searched should lead the query rather
+        than the status index. SQLite keeps no statistics and guesses that `status = ?`
+        names a handful of rows, so it walked the status index through the pending
+        comments, checking each against the matches, whatever their number. That suits a
+        common word on a page in queue order (a match every few rows: a short walk), not
+        the rest: "Best match" scores and sorts every match anyway (570 ms for "idiot" at a
+        million, 75 ms led by its 17,604 matches), and a capped count of a rarer word walks
+        a thousand matches' worth of the index (275 ms for "moron", 8,703 matches). So
+        the matches lead "Best match", a count when they are fewer than
+        MATCHES_LEAD_COUNT and a page when fewer than MATCHES_LEAD_PAGE (a page in queue
+        order walks about 50 / share of matches rows of the index, led by the matches it
+        looks up every one). PostgreSQL keeps statistics and chooses by itself."""
+        if connection.vendor != "sqlite" or not search.words(self._cleaned("q")):
+            return False
+        return self._matches_lead_sqlite
 
     def filter_category(self, queryset, name, value):
         # The category's marks lead (see `filter_queryset`): only comments with one.

@@ -140,3 +140,37 @@ def test_the_best_matches_lead_the_page_on_sqlite(moderator_client, texts):
             cursor.execute(f"EXPLAIN QUERY PLAN {sql}")
             plan = " / ".join(row[3] for row in cursor.fetchall())
             assert "state_status_queue" not in plan, plan
+
+
+def _plans(client, params):
+    """The rows shown, the count, and the query plans of the queue's ordered and counting
+    queries (SQLite's EXPLAIN QUERY PLAN, one line per query)."""
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(QUEUE, params)
+    plans = []
+    with connection.cursor() as cursor:
+        for query in queries.captured_queries:
+            sql = query["sql"]
+            if "archive_comment_fts" in sql and "moderationstate" in sql:
+                cursor.execute(f"EXPLAIN QUERY PLAN {sql}")
+                plans.append(" / ".join(row[3] for row in cursor.fetchall()))
+    return [c.pk for c in response.context["rows"]], response.context["count"].number, plans
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's planner")
+def test_few_matches_lead_the_queue_s_count_and_page_on_sqlite(
+    moderator_client, texts, monkeypatch
+):
+    from moderation import filters
+
+    few = _plans(moderator_client, {"q": "idiot"})
+    assert few[:2] == ([texts["insult"].pk, texts["insults"].pk], 2)
+    assert len(few[2]) == 2
+    assert not any("state_status_queue" in plan for plan in few[2])
+    # As many matches as the limits: the status index leads, for the same answer.
+    monkeypatch.setattr(filters, "MATCHES_LEAD_COUNT", 2)
+    monkeypatch.setattr(filters, "MATCHES_LEAD_PAGE", 2)
+    many = _plans(moderator_client, {"q": "idiot"})
+    assert many[:2] == few[:2]
+    assert len(many[2]) == 2
+    assert all("state_status_queue" in plan for plan in many[2])
