@@ -214,6 +214,14 @@ def public_count(article: Article) -> int:
     return on_page.count() - held.exclude(moderation__status=Status.APPROVED).count()
 
 
+NEWEST_POSTED_FIRST = (F("posted_at").desc(nulls_last=True), "-pk")
+
+
+def commenter_comment_ids(commenter):
+    """The ids of the commenter's comments, newest first."""
+    return commenter.comments.order_by(*NEWEST_POSTED_FIRST).values_list("pk", flat=True)
+
+
 def commenter_comments(commenter):
     """The commenter's comments, newest first, with article, status and current tags."""
     return (
@@ -225,7 +233,7 @@ def commenter_comments(commenter):
                 to_attr="current_tags",
             )
         )
-        .order_by(F("posted_at").desc(nulls_last=True), "-pk")
+        .order_by(*NEWEST_POSTED_FIRST)
     )
 
 
