@@ -14,16 +14,27 @@ class QuickSelect(forms.Select):
     """A single-choice `<select>`, as Django's own template would render it."""
 
     def render(self, name, value, attrs=None, renderer=None):
-        widget = self.get_context(name, value, attrs)["widget"]
-        options = format_html_join(
-            "",
-            '<option value="{}"{}>{}</option>',
-            (
-                (option["value"], " selected" if option["selected"] else "", option["label"])
-                for _, group, _ in widget["optgroups"]
-                for option in group
-            ),
-        )
+        if self.allow_multiple_selected:
+            return super().render(name, value, attrs, renderer)
+        chosen = self.format_value(value)
+        options, has_selected = [], False
+        # The choices as Select.optgroups reads them, without an option's dict of attributes
+        # (copied from the widget's for each option, to be ignored by the template).
+        for option_value, option_label in self.choices:
+            if isinstance(option_label, (list, tuple)):  # groups: Django's own way
+                return super().render(name, value, attrs, renderer)
+            if option_value is None:
+                option_value = ""
+            selected = not has_selected and str(option_value) in chosen
+            has_selected |= selected
+            options.append((option_value, " selected" if selected else "", option_label))
+        return self._select(name, self.build_attrs(self.attrs, attrs), options)
+
+    @staticmethod
+    def _select(name, attrs, options):
         return format_html(
-            '<select name="{}"{}>{}</select>', name, flatatt(widget["attrs"]), options
+            '<select name="{}"{}>{}</select>',
+            name,
+            flatatt(attrs),
+            format_html_join("", '<option value="{}"{}>{}</option>', options),
         )
