@@ -7,7 +7,8 @@ Views check capabilities with `require()`; services check them again, so a forge
 that reaches a service still meets the rule.
 """
 
-from django.contrib.auth.decorators import permission_required
+from django.contrib.auth.decorators import permission_required, user_passes_test
+from django.core.exceptions import PermissionDenied
 
 # Capabilities: the permissions of moderation.models.Capability.
 MODERATE = "moderation.moderate"
@@ -42,6 +43,26 @@ ARCHIVE_READ = ["archive.view_site", "archive.view_article", "archive.view_comme
 
 def can(user, capability: str) -> bool:
     return bool(user and user.is_authenticated and user.is_active and user.has_perm(capability))
+
+
+def can_any(user, *capabilities: str) -> bool:
+    return any(can(user, capability) for capability in capabilities)
+
+
+def require_any(*capabilities: str):
+    """View decorator: 403 unless the user has at least one of the capabilities."""
+
+    def check(user):
+        if can_any(user, *capabilities):
+            return True
+        raise PermissionDenied
+
+    return user_passes_test(check)
+
+
+# Who reads each site's policy and category definitions: everyone who applies them, edits
+# them or exports labels made with them.
+READ_POLICY = (MODERATE, EDIT_POLICY, EXPORT_DATA)
 
 
 def require(*capabilities: str):

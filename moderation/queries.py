@@ -103,8 +103,8 @@ def prepare(comments, *, categories: bool = True) -> dict[int, list[Category]]:
     options = {
         site: format_html_join(
             "",
-            '<option value="{}" data-order="{}">{} · {}</option>',
-            ((c.pk, c.order, c.order, c.name) for c in categories),
+            '<option value="{}" data-order="{}" title="{}">{} · {}</option>',
+            ((c.pk, c.order, c.definition, c.order, c.name) for c in categories),
         )
         for site, categories in by_site.items()
     }

@@ -60,7 +60,7 @@ RULES = {
     "moderation:import_status": ADMINS,
     "moderation:import_retry": ADMINS,
     "moderation:import_give_up": ADMINS,
-    "moderation:policy": ADMINS,
+    "moderation:policy": READERS,
     "moderation:policy_edit": ADMINS,
     "moderation:category_add": ADMINS,
     "moderation:category_edit": ADMINS,

@@ -1,4 +1,5 @@
-"""`/policy/…`: each site's discussion policy and its categories (admins).
+"""`/policy/…`: each site's discussion policy and its categories: read by every role that
+applies, edits or exports them (`/policy/`), changed by admins.
 
 Every change goes through a service and makes a new policy version; old versions stay
 readable on the edit page. A failed form or a refused change shows the page again with what
@@ -15,10 +16,11 @@ from moderation.forms import CategoryForm, PolicyForm
 from moderation.models import Category
 
 
-@permissions.require(permissions.EDIT_POLICY)
+@permissions.require_any(*permissions.READ_POLICY)
 def policy_list(request):
     sites = queries.sites_with_policy()
-    return render(request, "moderation/policy_list.html", {"sites": sites})
+    editable = permissions.can(request.user, permissions.EDIT_POLICY)
+    return render(request, "moderation/policy_list.html", {"sites": sites, "editable": editable})
 
 
 @permissions.require(permissions.EDIT_POLICY)

@@ -261,16 +261,52 @@
         description.textContent = shortcut.help;
         list.append(term, description);
       });
+      const categories = categoryDefinitions();
       const note = document.createElement("p");
       note.textContent = "Keys do nothing while you type in a field. Every action also has a button.";
       const close = document.createElement("button");
       close.type = "button";
       close.textContent = "Close";
       close.addEventListener("click", () => dialog.close());
-      dialog.append(title, list, note, close);
+      dialog.append(title, list, ...categories, note, close);
       document.body.append(dialog);
     }
     if (!dialog.open) dialog.showModal();
+  }
+
+  // The categories of the comments on the page, with their definitions (from the <option>s
+  // of their forms), and where the whole policy is.
+  function categoryDefinitions() {
+    const seen = new Map();
+    $$("option[data-order]").forEach((option) => {
+      const name = option.textContent.replace(/\s+/g, " ").trim();
+      if (!seen.has(name)) seen.set(name, option.title);
+    });
+    const parts = [];
+    if (seen.size) {
+      const heading = document.createElement("h3");
+      heading.textContent = "Categories";
+      const list = document.createElement("dl");
+      list.className = "definitions";
+      seen.forEach((definition, name) => {
+        const term = document.createElement("dt");
+        term.textContent = name;
+        const description = document.createElement("dd");
+        description.textContent = definition || "(no definition)";
+        list.append(term, description);
+      });
+      parts.push(heading, list);
+    }
+    const button = $("[data-keys-help]");
+    if (button && button.dataset.policyUrl) {
+      const policy = document.createElement("p");
+      const link = document.createElement("a");
+      link.href = button.dataset.policyUrl;
+      link.textContent = "Each site’s policy and every category’s definition";
+      policy.append(link);
+      parts.push(policy);
+    }
+    return parts;
   }
 
   // Wiring

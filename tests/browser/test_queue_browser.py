@@ -127,6 +127,13 @@ def test_question_mark_lists_the_keys(page, live_server, log_in, moderator, arti
     expect(dialog).to_contain_text("r then 1 … 9")
     expect(dialog).to_contain_text("Remove, for the category with that number")
     expect(dialog).to_contain_text("Undo your last action")
+    # The categories moderators apply, defined where they apply them.
+    attack = factories.category(article.site, "personal-attack")
+    expect(dialog).to_contain_text(f"2 · {attack.name}")
+    expect(dialog).to_contain_text(attack.definition)
+    expect(dialog.get_by_role("link", name=re.compile("policy"))).to_have_attribute(
+        "href", "/policy/"
+    )
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
 

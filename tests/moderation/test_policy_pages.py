@@ -26,15 +26,33 @@ def messages_on(response):
 # Access
 
 
-def test_moderator_gets_403_on_every_policy_page(moderator_client, site):
+def test_moderator_reads_the_policies_but_gets_403_on_every_page_that_changes_them(
+    moderator_client, site
+):
     category = factories.category(site, "profanity")
     add = reverse("moderation:category_add", args=[site.pk])
     edit = reverse("moderation:category_edit", args=[category.pk])
-    for url in (POLICY, edit_page(site), edit):
+    for url in (edit_page(site), edit):
         assert moderator_client.get(url).status_code == 403, url
     for url in (edit_page(site), add, edit):
         assert moderator_client.post(url, {"name": "x", "definition": "y"}).status_code == 403
     assert Policy.objects.filter(site=site).count() == 1
+
+
+@pytest.mark.parametrize("reader", ["moderator_client", "researcher_client"])
+def test_moderators_and_researchers_read_every_policy_and_definition(request, reader, site):
+    long_text = "Be civil. " * 80  # the whole text, not the admin list's excerpt
+    services.edit_policy(
+        factories.make_admin("policy-admin"), site, text=long_text.strip(), expected_version=1
+    )
+    response = request.getfixturevalue(reader).get(POLICY)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.count("Be civil.") == 80
+    assert factories.category(site, "personal-attack").definition in html
+    assert f'href="{edit_page(site)}"' not in html
+    assert "/categories/" not in html  # no edit links
+    assert "Only Admins change them" in html
 
 
 # The list

@@ -464,7 +464,8 @@ def test_queue_shows_what_a_moderator_needs_on_each_row(moderator_client, modera
     link = f"/articles/{article.pk}/?at={reply.pk}#comment-{reply.pk}"
     assert f'href="{link}">Budget debate</a> · Asbarez' in row
     assert '<span class="badge status-pending">Pending</span>' in row
-    assert '<span class="tag-category">Profanity</span>' in row
+    definition = factories.category(site, "profanity").definition  # shown on hover and focus
+    assert f'<span class="tag-category" title="{definition}">Profanity</span>' in row
     assert '<span class="tag-moderator">mona</span>' in row
     assert '<span class="position">2.1.</span>' in row
     assert f'value="{reply.pk}:0" form="bulk-form"' in row

@@ -41,7 +41,8 @@ def test_moderator_sees_each_comment_with_its_state_and_controls(
     html = moderator_client.get(thread_url(article)).content.decode()
     assert comment_blocks(html) == [("1", "0", "ann"), ("1.1", "1", "troll")]
     assert '<span class="badge status-approved">Approved</span>' in html
-    assert '<span class="tag-category">Personal attack</span>' in html
+    definition = factories.category(site, "personal-attack").definition  # shown on hover and focus
+    assert f'<span class="tag-category" title="{definition}">Personal attack</span>' in html
     assert f'action="/comments/{reply.pk}/decide/"' in html
     assert f'data-row data-comment="{reply.pk}" data-version="0" data-status="pending"' in html
     assert f'name="next" value="/articles/{article.pk}/#comment-{reply.pk}"' in html
@@ -80,7 +81,8 @@ def test_researcher_sees_states_and_tags_but_no_controls(
     comment = factories.make_comment(article, "You fool")
     services.tag(moderator, comment, attack(site))
     html = researcher_client.get(thread_url(article)).content.decode()
-    assert '<span class="tag-category">Personal attack</span>' in html
+    definition = factories.category(site, "personal-attack").definition  # shown on hover and focus
+    assert f'<span class="tag-category" title="{definition}">Personal attack</span>' in html
     assert "/decide/" not in html
     assert "/retract/" not in html
     assert "data-undo" not in html
