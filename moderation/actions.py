@@ -196,13 +196,45 @@ def _import_retry(before, after):
 
 @describes(Action.EXPORT)
 def _export(before, after):
-    text = f"{after.get('what', '?')}, {after.get('rows', '?')} row(s)"
-    if after.get("real_names"):
-        text += ", real names"
+    rows = after.get("rows")
+    count = f"{rows:,} row{'' if rows == 1 else 's'}" if isinstance(rows, int) else "? rows"
+    names = "real names" if after.get("real_names") else "pseudonyms"
+    text = f"{after.get('what', '?')}: {count}, {names}"
     filters = after.get("filters") or {}
-    if isinstance(filters, dict) and (chosen := {k: v for k, v in filters.items() if v}):
-        text += f" ({_compact(chosen)})"
+    if isinstance(filters, dict) and (chosen := _export_filters(filters)):
+        text += f"; {', '.join(chosen)}"
     return text
+
+
+# An export's filters (`ExportFilter.used()`) in words: a format, or a function of the value
+# giving the words or None (nothing to say).
+EXPORT_FILTER_WORDS = {
+    "status": lambda value: None if value == "all" else f"{value} comments",
+    "site": "site {}",
+    "article": "article #{}",
+    "category": "category {}",
+    "moderator": "moderator #{}",
+    "posted_after": "posted from {}",
+    "posted_before": "posted before {}",
+    "reviewed_only": lambda value: "reviewed comments only" if value else None,
+}
+
+
+def _export_filters(filters: dict) -> list[str]:
+    words = []
+    for key, value in sorted(filters.items(), key=lambda item: _filter_place(item[0])):
+        if value in (None, "", [], False):
+            continue
+        how = EXPORT_FILTER_WORDS.get(key, key.replace("_", " ") + " {}")
+        said = how(value) if callable(how) else how.format(_compact(value))
+        if said:
+            words.append(said)
+    return words
+
+
+def _filter_place(key: str) -> int:
+    order = list(EXPORT_FILTER_WORDS)
+    return order.index(key) if key in order else len(order)
 
 
 @describes(Action.USER_CREATE)

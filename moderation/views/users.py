@@ -1,6 +1,7 @@
 """`/users/`: admins manage dashboard accounts and roles. Accounts are never deleted, only
 deactivated, so every audit event keeps its actor."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
@@ -59,9 +60,9 @@ def user_create(request):
         form.add_error(None, str(exc))  # shown with the form, which keeps what was typed
         return _user_list_with(request, form, status=409)
     transaction.on_commit(lambda: SetPasswordLinkForm(user).send(request))
-    messages.success(
-        request, f"Created {user.username}; a set-password link was sent to {user.email}."
-    )
+    messages.success(request, f"Created {user.username}; {_link_went_to(user.email)}")
+    if not form.cleaned_data["roles"]:
+        messages.warning(request, NO_ROLE.format(username=user.username))
     return redirect("moderation:user", pk=user.pk)
 
 
@@ -95,6 +96,8 @@ def user_roles(request, pk):
                 context=Context.from_request(request),
             )  # fmt: skip
             messages.success(request, f"Roles of {person.username} updated.")
+            if not form.cleaned_data["roles"]:
+                messages.warning(request, NO_ROLE.format(username=person.username))
         except services.ModerationError as exc:
             _fail(request, exc)
     else:
@@ -132,7 +135,8 @@ def user_send_link(request, pk):
         _fail(request, exc)
     else:
         SetPasswordLinkForm(person).send(request)
-        messages.success(request, f"A set-password link was sent to {person.email}.")
+        went = _link_went_to(person.email)
+        messages.success(request, went[0].upper() + went[1:])
     return redirect("moderation:user", pk=pk)
 
 
@@ -147,3 +151,20 @@ def user_unlock(request, pk):
     else:
         messages.success(request, f"{person.username} can log in again (lockout lifted).")
     return redirect("moderation:user", pk=pk)
+
+
+NO_ROLE = (
+    "{username} has no role: they can sign in but see nothing of the dashboard until you "
+    "give them one (Roles, on their page)."
+)
+
+
+def _link_went_to(email: str) -> str:
+    """Where a set-password link went: the mail server, or, with none configured (no
+    EMAIL_HOST, as in development), the server's console, which is not the person's inbox."""
+    if settings.EMAIL_BACKEND.endswith("console.EmailBackend"):
+        return (
+            f"no mail server is configured (EMAIL_HOST), so the set-password link for "
+            f"{email} was printed to the server's console, not sent: pass it on yourself."
+        )
+    return f"a set-password link was sent to {email}."

@@ -140,11 +140,29 @@ def test_an_export_reads_as_what_how_many_rows_and_the_filters_chosen(moderator_
     filters = {"status": "removed", "site": None, "reviewed_only": False}
     services.record_export(admin, what="comments.csv", filters=filters, rows=3)
     services.record_export(admin, what="bundle.zip", filters={}, rows=0, real_names=True)
+    every = {
+        "reviewed_only": True,
+        "posted_before": "2026-02-01",
+        "status": "all",
+        "site": "Asbarez",
+        "category": "Asbarez/profanity",
+        "article": 12,
+        "moderator": 3,
+        "posted_after": "2026-01-01",
+        "shape": "wide",  # a filter added later, not known here: still words, not JSON
+    }
+    services.record_export(admin, what="labels.jsonl", filters=every, rows=1_234)
+    services.record_export(admin, what="codebook.json", filters={"status": "all"}, rows=1)
     changes = [row.change for row in moderator_client.get(AUDIT).context["rows"]]
-    assert changes[:2] == [
-        "bundle.zip, 0 row(s), real names",
-        "comments.csv, 3 row(s) (status: removed)",
+    assert changes[:4] == [
+        "codebook.json: 1 row, pseudonyms",
+        "labels.jsonl: 1,234 rows, pseudonyms; site Asbarez, article #12, category "
+        "Asbarez/profanity, moderator #3, posted from 2026-01-01, posted before 2026-02-01, "
+        "reviewed comments only, shape wide",
+        "bundle.zip: 0 rows, real names",
+        "comments.csv: 3 rows, pseudonyms; removed comments",
     ]
+    assert not any("{" in change or "_" in change for change in changes[:4])
 
 
 def test_rows_show_request_id_client_address_and_hash(

@@ -66,6 +66,53 @@ def test_creating_a_user_sends_a_working_set_password_link(
     assert event.after["roles"] == ["Moderator"]
 
 
+def messages_after(response):
+    return [str(m) for m in response.context["messages"]]
+
+
+def test_creating_a_user_says_where_the_link_went_and_warns_of_no_role(
+    admin_client, settings, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = admin_client.post(
+            reverse("moderation:user_create"),
+            {"username": "carol", "email": "carol@example.org", "roles": ["Researcher"]},
+            follow=True,
+        )
+    assert messages_after(sent) == [
+        "Created carol; a set-password link was sent to carol@example.org."
+    ]
+    # No mail server (development): the link is on the console, and the page says so.
+    settings.EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    with django_capture_on_commit_callbacks(execute=True):
+        console = admin_client.post(
+            reverse("moderation:user_create"),
+            {"username": "dave", "email": "dave@example.org"},
+            follow=True,
+        )
+    said = messages_after(console)
+    assert said[0].startswith("Created dave; no mail server is configured (EMAIL_HOST)")
+    assert "printed to the server's console, not sent" in said[0]
+    assert said[1].startswith("dave has no role: they can sign in but see nothing")
+    assert roles(User.objects.get(username="dave")) == []
+    again = admin_client.post(
+        reverse("moderation:user_password_link", args=[User.objects.get(username="dave").pk]),
+        follow=True,
+    )
+    assert messages_after(again)[0].startswith("No mail server is configured (EMAIL_HOST)")
+
+
+def test_taking_every_role_away_warns(admin_client, moderator):
+    response = admin_client.post(
+        reverse("moderation:user_roles", args=[moderator.pk]), {"roles": []}, follow=True
+    )
+    assert messages_after(response) == [
+        "Roles of mona updated.",
+        "mona has no role: they can sign in but see nothing of the dashboard until you give "
+        "them one (Roles, on their page).",
+    ]
+
+
 def test_a_taken_username_is_refused_clearly(admin_client, moderator):
     response = admin_client.post(
         reverse("moderation:user_create"),
