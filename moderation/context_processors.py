@@ -1,8 +1,23 @@
 """Values every template may need, from their one home in the code."""
 
-from moderation.models import NOTE_MAX_LENGTH
+from django.utils.functional import SimpleLazyObject
+
+from moderation.models import NOTE_MAX_LENGTH, ModerationState, Status
+from moderation.pagination import COUNT_CAP, CappedCount
 
 
 def limits(request):
     """Limits that hand-written form fields state (the services enforce them)."""
     return {"NOTE_MAX_LENGTH": NOTE_MAX_LENGTH}
+
+
+def waiting(request):
+    """`pending_waiting`: how many comments wait for a decision, for the navigation's badge,
+    capped as every count (one walk of at most a thousand entries of the status index),
+    counted only when a template shows it (to moderators)."""
+
+    def count():
+        n = ModerationState.objects.filter(status=Status.PENDING)[: COUNT_CAP + 1].count()
+        return CappedCount(min(n, COUNT_CAP), n > COUNT_CAP)
+
+    return {"pending_waiting": SimpleLazyObject(count)}

@@ -9,6 +9,7 @@ from django.utils.functional import cached_property
 
 from archive import search
 from archive.models import Comment, Site
+from moderation import pagination, permissions
 from moderation.actions import Action
 from moderation.forms import ROLE_CHOICES
 from moderation.models import AuditEvent, Category, ModeratorMark, Status
@@ -66,7 +67,8 @@ class QueueFilter(django_filters.FilterSet):
     )
     moderator = django_filters.ModelChoiceFilter(
         widget=QuickSelect,
-        queryset=get_user_model().objects.filter(is_active=True).order_by("username"),
+        # Only people who moderate (not researchers): a lazy queryset, read per form.
+        queryset=permissions.holders(permissions.MODERATE).order_by("username"),
         method="filter_moderator",
         empty_label="Any moderator",
         label="Moderator",
@@ -162,6 +164,28 @@ class QueueFilter(django_filters.FilterSet):
 
     def _best_match(self) -> bool:
         return self._cleaned("order") == "best" and bool(search.words(self._cleaned("q")))
+
+    def status_counts(self) -> dict:
+        """How many of this filter's comments are in each status (the queue's tabs) and in
+        all, capped (`pagination.capped_counts`), in one query; with words searched, the
+        shown status only (the others None). Counted as a count is (`rank=False`), whatever
+        this filter's own `rank`."""
+        if not self.is_valid():
+            return dict.fromkeys([*Status, "all"], pagination.CappedCount(0, False))
+        data = self.data.copy()
+        data["status"] = "all"
+        every = QueueFilter(data, queryset=self.queryset, rank=False)
+        base = every.qs
+        querysets = {value: every.filter_status(base, "status", value) for value in Status}
+        querysets["all"] = base
+        if search.words(self._cleaned("q")):
+            # Each count of a word search reads the matches (17,604 for "idiot" at a million:
+            # 7 ms on SQLite, 35-55 on PostgreSQL): only the tab shown is counted (None: not
+            # counted).
+            shown = self._cleaned("status") or Status.PENDING
+            counted = pagination.capped_counts({shown: querysets[shown]})
+            return {key: counted.get(key) for key in querysets}
+        return pagination.capped_counts(querysets)
 
     def filter_status(self, queryset, name, value):
         if value == "all":

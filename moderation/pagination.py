@@ -108,5 +108,36 @@ def capped_count(queryset, cap: int = COUNT_CAP) -> CappedCount:
     return counted
 
 
+def capped_counts(querysets: dict, cap: int = COUNT_CAP) -> dict:
+    """`capped_count` of each queryset (same database), all in one statement: a scalar
+    subquery per count, each stopping at `cap` + 1 rows."""
+    if not querysets:
+        return {}
+    parts, params = [], []
+    db = next(iter(querysets.values())).db
+    connection = connections[db]
+    for queryset in querysets.values():
+        limited = queryset.order_by().values("pk")[: cap + 1]
+        sql, more = limited.query.get_compiler(using=db).as_sql()
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS capped)")
+        params.extend(more)
+    statement = f"SELECT {', '.join(parts)}"
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(statement, params)
+            numbers = cursor.fetchone()
+    else:
+        setting = "max_parallel_workers_per_gather"  # serial, as in capped_count
+        with transaction.atomic(using=db), connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT current_setting(%s), set_config(%s, '0', true)", [setting, setting]
+            )
+            before = cursor.fetchone()[0]
+            cursor.execute(statement, params)
+            numbers = cursor.fetchone()
+            cursor.execute("SELECT set_config(%s, %s, true)", [setting, before])
+    return {key: _capped(n, cap) for key, n in zip(querysets, numbers, strict=True)}
+
+
 def _capped(n: int, cap: int) -> CappedCount:
     return CappedCount(min(n, cap), n > cap)

@@ -290,3 +290,33 @@ def lockouts(usernames):
 def locked_out(usernames) -> set[str]:
     """Which of `usernames` are locked out of logging in now, from any address (one query)."""
     return set(lockouts(usernames).values_list("username", flat=True))
+
+
+# The queue's tabs: what waits first, then what needs a second look, then what is done.
+TABS = [
+    (Status.PENDING, "Pending"),
+    (Status.ESCALATED, "Escalated"),
+    (Status.REMOVED, "Removed"),
+    (Status.APPROVED, "Approved"),
+    ("all", "All"),
+]
+
+
+def queue_tabs(params, current, counts) -> list[dict]:
+    """Each tab: its label, capped count and address (the filters kept, the page's place
+    dropped: a cursor belongs to the tab it was made in)."""
+    tabs = []
+    for value, label in TABS:
+        kept = params.copy()
+        for place in ("after", "before", "last"):
+            kept.pop(place, None)
+        kept["status"] = value
+        tabs.append(
+            {
+                "label": label,
+                "count": counts[value],
+                "url": f"?{kept.urlencode()}",
+                "current": value == current,
+            }
+        )
+    return tabs

@@ -92,6 +92,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "moderation.context_processors.limits",
+                "moderation.context_processors.waiting",
             ],
         },
     },

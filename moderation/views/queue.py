@@ -13,7 +13,7 @@ from archive.models import Comment
 from moderation import audit, pagination, permissions, protocol, queries, services
 from moderation.filters import QueueFilter
 from moderation.forms import ACTIONS, BulkForm, DecisionForm, RetractForm, TagForm, UndoForm
-from moderation.models import AuditEvent, Tag
+from moderation.models import AuditEvent, Status, Tag
 
 PER_PAGE = 50
 
@@ -30,15 +30,17 @@ def queue(request):
     )
     rows = page.rows
     categories = queries.prepare(rows)
+    counts = comments.status_counts()
+    status = comments.form.cleaned_data.get("status") if comments.is_valid() else None
+    status = status if status in counts else Status.PENDING
     return render(
         request,
         "moderation/queue.html",
         {
             "filter": comments,
             "page": page,
-            "count": pagination.capped_count(
-                QueueFilter(request.GET, queryset=Comment.objects.all(), rank=False).qs
-            ),
+            "count": counts[status],
+            "tabs": queries.queue_tabs(request.GET, status, counts),
             "rows": rows,
             "bulk_categories": [c for site in categories.values() for c in site],
             "several_sites": len(categories) > 1,

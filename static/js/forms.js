@@ -18,7 +18,8 @@
      moderation:send     listened to here, on a form[data-async]: it is posted as if submitted
                          (keys.js sends forms this way); cancelled, so the sender knows.
      moderation:updated  fired here on each [data-row] once its state and controls are
-                         replaced (passages.js marks its passages again, keys.js keeps focus). */
+                         replaced (passages.js marks its passages again, keys.js keeps focus
+                         or moves on); detail: {decided (the status changed), action}. */
 (function () {
   "use strict";
 
@@ -89,21 +90,15 @@
     const data = new FormData(form, submitter);
     try {
       let { status, body } = await post(form, data);
-      if (
-        status === 400 &&
-        form.dataset.action === "approve" &&
-        row &&
-        row.dataset.tagged === "true" &&
-        !data.get("note")
-      ) {
-        // The policy: approving a tagged comment needs a note saying why it stays.
-        const note = window.prompt(`${body.error}\n\nNote:`);
-        if (note && note.trim()) {
-          data.set("note", note.trim());
-          ({ status, body } = await post(form, data));
-        }
+      const noteField = $("input[name=note]", form);
+      if (status === 400 && form.dataset.action === "approve" && noteField && !data.get("note")) {
+        // The policy: approving a tagged comment needs a note saying why it stays. The note
+        // is typed in the row's own field (Enter sends it), not in a browser prompt.
+        noteField.focus();
+        announce(`${body.error} Type it in the Note field, then press Enter.`, true);
+        return;
       }
-      apply(body);
+      apply(body, form.dataset.action);
     } catch (error) {
       announce(`Could not reach the server (${error.message}); nothing was changed.`, true);
     } finally {
@@ -113,7 +108,7 @@
 
   // Applying the answer
 
-  function apply(body) {
+  function apply(body, action) {
     const states = [];
     if (body.comment) states.push(body.comment);
     (body.results || []).forEach((result) => {
@@ -124,7 +119,7 @@
       }
     });
     (body.comments || []).forEach((state) => states.push(state));
-    states.forEach(update);
+    states.forEach((state) => update(state, action));
     if ("undo" in body) showUndo(body.undo);
     const errors = body.errors || [];
     if (body.ok) announce(body.message);
@@ -132,9 +127,10 @@
     else announce(body.error || "That did not work.", true);
   }
 
-  function update(state) {
+  function update(state, action) {
     const row = $(`[data-row][data-comment="${state.id}"]`);
     if (!row) return;
+    const decided = row.dataset.status !== state.status;
     row.dataset.version = state.version;
     row.dataset.status = state.status;
     row.dataset.tagged = state.tagged ? "true" : "false";
@@ -146,7 +142,9 @@
     }
     const box = $("[data-bulk-select]", row);
     if (box) box.value = `${state.id}:${state.version}`;
-    row.dispatchEvent(new CustomEvent("moderation:updated", { bubbles: true }));
+    // `decided`: the comment's status changed; `action`: the form's data-action.
+    const detail = { decided, action };
+    row.dispatchEvent(new CustomEvent("moderation:updated", { bubbles: true, detail }));
   }
 
   function showUndo(offer) {

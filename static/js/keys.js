@@ -10,6 +10,7 @@
      form[data-undo]         the undo offer (u), with [data-undo-events]
      [data-live]             where outcomes are announced (aria-live)
      [data-keys-help]        a button that opens the list of keys (shown only with JS)
+     details[data-collapse-narrow]  folded on a phone unless its summary has a .hint
      body[data-queue-url], body[data-page]
 
    The other files, each optional, meet this one through DOM events (all bubble):
@@ -17,7 +18,8 @@
                          event and posts the form with fetch; if nobody cancels it (no forms.js)
                          the form is submitted the ordinary way.
      moderation:updated  forms.js → here, on a [data-row] whose state and controls were just
-                         replaced: the selected row keeps the keyboard focus.
+                         replaced: once decided, the next row is selected; else the selected
+                         row keeps the keyboard focus.
      moderation:passage  passages.js → here, on the [data-row] where a passage was selected:
                          it becomes the selected row, so a digit tags that passage.
      moderation:cancel   here → passages.js, on the selected row when Esc is pressed.
@@ -33,7 +35,7 @@
     { keys: ["j"], help: "Next comment", run: () => move(1) },
     { keys: ["k"], help: "Previous comment", run: () => move(-1) },
     { keys: ["x"], help: "Select or unselect the comment for a bulk action", run: toggleBulk },
-    { keys: ["a"], help: "Approve (a tagged comment asks for a note)", run: approve },
+    { keys: ["a"], help: "Approve (a tagged comment: type why it stays in its Note field, then Enter)", run: approve },
     {
       keys: ["r"],
       label: "r then 1 … 9",
@@ -47,6 +49,7 @@
       run: tag,
     },
     { keys: ["e"], help: "Escalate", run: () => decide("escalate") },
+    { keys: ["o"], help: "Open or fold the comment’s whole text", run: toggleOpen },
     { keys: ["u"], help: "Undo your last action", run: undo },
     { keys: ["/"], help: "Go to the queue (on the queue: search its text)", run: goToQueue },
     { keys: ["?"], help: "Show these keys", run: showKeys },
@@ -158,6 +161,40 @@
   function send(form) {
     const event = new CustomEvent("moderation:send", { bubbles: true, cancelable: true });
     if (form.dispatchEvent(event)) form.requestSubmit();
+  }
+
+  // Long comments are folded to their first lines in the queue (CSS): `o` or their
+  // "Show all" button opens one.
+
+  function toggleOpen() {
+    const row = needRow();
+    if (row) setOpen(row, !row.classList.contains("is-open"));
+  }
+
+  function setOpen(row, open) {
+    row.classList.toggle("is-open", open);
+    const button = $("[data-open]", row);
+    if (button) {
+      button.textContent = open ? "Show less" : "Show all";
+      button.setAttribute("aria-expanded", open ? "true" : "false");
+    }
+  }
+
+  function offerOpening() {
+    $$("[data-row] .comment-body[data-foldable]").forEach((body) => {
+      if (body.scrollHeight <= body.clientHeight + 1 || body.nextElementSibling?.matches("[data-open]")) return;
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "link";
+      button.dataset.open = "";
+      button.textContent = "Show all";
+      button.setAttribute("aria-expanded", "false");
+      button.addEventListener("click", () => {
+        const row = body.closest("[data-row]");
+        setOpen(row, !row.classList.contains("is-open"));
+      });
+      body.after(button);
+    });
   }
 
   // Actions
@@ -352,16 +389,39 @@
     select(event.target, { focus: false });
   });
 
-  // Replacing a row's controls can take the focus with them: give it back to the row.
+  // Once the selected comment is decided, the next one is selected: triage is a, r, e…
+  // without a j after each. (Tags, retractions and bulk actions leave the selection where it
+  // is.) Otherwise replacing a row's controls can take the focus with them: give it back.
   document.addEventListener("moderation:updated", (event) => {
     const row = event.target;
+    if (row !== current) return;
+    const detail = event.detail || {};
+    if (detail.decided && detail.action !== "bulk" && detail.action !== "undo") {
+      const all = rows();
+      const next = all[all.indexOf(row) + 1];
+      if (next) {
+        select(next);
+        return;
+      }
+    }
     const focused = document.activeElement;
-    if (row === current && (!focused || focused === document.body || !focused.isConnected)) {
+    if (!focused || focused === document.body || !focused.isConnected) {
       row.focus({ preventScroll: true });
     }
   });
 
+  // On a phone a long filter form would fill the first screen: it starts folded there
+  // (its summary opens it), unless a filter is chosen. Without JS it stays open.
+  function foldOnNarrowScreens() {
+    if (!window.matchMedia("(max-width: 600px)").matches) return;
+    $$("details[data-collapse-narrow]").forEach((box) => {
+      if (!$(".hint", box.querySelector("summary") || box)) box.open = false;
+    });
+  }
+
   function start() {
+    foldOnNarrowScreens();
+    offerOpening();
     $$("[data-keys-help]").forEach((button) => {
       button.hidden = false;
       button.addEventListener("click", showKeys);

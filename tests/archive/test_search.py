@@ -120,7 +120,7 @@ def test_the_queue_s_count_does_not_rank(moderator_client, texts):
     with CaptureQueriesContext(connection) as queries:
         response = moderator_client.get(QUEUE, {"q": "idiot", "order": "best"})
     assert response.context["count"].number == 2
-    counts = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT COUNT")]
+    counts = [q["sql"] for q in queries.captured_queries if "SELECT COUNT" in q["sql"]]
     assert counts
     assert not any("ts_rank" in sql or "bm25" in sql for sql in counts)
 

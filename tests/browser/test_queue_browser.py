@@ -68,24 +68,52 @@ def test_moderator_undoes_her_last_action_with_u(page, live_server, log_in, mode
     assert services.state_of(comment) == (Status.PENDING, 2)
 
 
-def test_approving_a_tagged_comment_asks_for_a_note(page, live_server, log_in, moderator, article):
+def test_approving_a_tagged_comment_asks_for_a_note_in_the_row(
+    page, live_server, log_in, moderator, article
+):
     comment = factories.make_comment(article, "Sharp, but fair.")
     services.tag(moderator, comment, factories.category(article.site, "personal-attack"))
     open_queue(page, live_server, log_in)
-    asked = []
-
-    def answer(dialog):
-        asked.append(dialog.message)
-        dialog.accept("Satire, not an attack")
-
-    page.on("dialog", answer)
+    prompts = []
+    page.on("dialog", lambda dialog: prompts.append(dialog.message) or dialog.dismiss())
     page.keyboard.press("j")
     page.keyboard.press("a")
     row = page.locator(f"#comment-{comment.pk}")
+    note = row.locator('form[data-action="approve"] input[name="note"]')
+    expect(note).to_be_focused()
+    expect(page.locator("[data-live]")).to_contain_text("Type it in the Note field")
+    expect(row).to_have_attribute("data-status", "pending")
+    page.keyboard.type("Satire, not an attack")
+    page.keyboard.press("Enter")
     expect(row).to_have_attribute("data-status", "approved")
-    assert len(asked) == 1
-    assert "approving it needs a note" in asked[0]
+    assert prompts == []  # no browser prompt box
     assert comment.decisions.get().note == "Satire, not an attack"
+
+
+def test_ten_comments_triaged_with_the_keyboard_without_j_after_each(
+    page, live_server, log_in, moderator, article
+):
+    made = [factories.make_comment(article, f"Comment {i} of ten.") for i in range(10)]
+    open_queue(page, live_server, log_in)
+    page.keyboard.press("j")
+    # approve, remove for 1, escalate, in turn: each action moves on to the next comment
+    keys = [["a"], ["r", "1"], ["e"]] * 4
+    for comment, pressed in zip(made, keys, strict=False):
+        row = page.locator(f"#comment-{comment.pk}")
+        expect(row).to_have_class(re.compile(r"\bis-current\b"))
+        for key in pressed:
+            page.keyboard.press(key)
+        expect(row).not_to_have_attribute("data-status", "pending")
+    expected = [Status.APPROVED, Status.REMOVED, Status.ESCALATED] * 4
+    assert [services.state_of(c)[0] for c in made] == expected[:10]
+    # A tag does not move on: a comment may need several before its decision.
+    last = factories.make_comment(article, "One more.")
+    page.reload()
+    page.keyboard.press("j")
+    page.keyboard.press("1")
+    row = page.locator(f"#comment-{last.pk}")
+    expect(row).to_have_attribute("data-tagged", "true")
+    expect(row).to_have_class(re.compile(r"\bis-current\b"))
 
 
 def test_a_stale_row_shows_who_changed_it(
@@ -259,3 +287,55 @@ def test_feedback_stays_in_view_after_scrolling(page, live_server, log_in, moder
     live = page.locator("[data-live]")
     expect(live).to_be_in_viewport()
     expect(page.locator("[data-undo]")).to_be_in_viewport()
+
+
+def test_a_moderator_reads_the_policy_on_a_phone_without_scrolling_sideways(
+    page, live_server, log_in, moderator, article
+):
+    open_queue(page, live_server, log_in)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.get_by_role("link", name="Policy").click()
+    attack = factories.category(article.site, "personal-attack")
+    expect(page.get_by_text(attack.definition)).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+def test_on_a_phone_the_queue_s_filters_start_folded(page, live_server, log_in, moderator, article):
+    factories.make_comment(article, "Anything.")
+    page.set_viewport_size({"width": 390, "height": 844})
+    open_queue(page, live_server, log_in)
+    words = page.get_by_label("Words")
+    expect(words).to_be_hidden()
+    page.get_by_text("Filters", exact=True).click()
+    expect(words).to_be_visible()
+    words.fill("anything")
+    words.press("Enter")
+    page.wait_for_url(re.compile(r"q=anything"))
+    expect(page.get_by_label("Words")).to_be_visible()  # a chosen filter keeps them open
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.goto(f"{live_server.url}/queue/")
+    expect(page.get_by_label("Words")).to_be_visible()
+    expect(page.get_by_text("Filters", exact=True)).to_be_hidden()
+
+
+def test_a_long_comment_shows_its_first_lines_and_o_opens_it(
+    page, live_server, log_in, moderator, article
+):
+    long = factories.make_comment(
+        article, "\n\n".join(f"Paragraph {i} of a rant." for i in range(12))
+    )
+    short = factories.make_comment(article, "Short and sweet.")
+    open_queue(page, live_server, log_in)
+    body = page.locator(f"#comment-{long.pk} .comment-body")
+    folded = body.evaluate("b => b.scrollHeight - b.clientHeight")
+    assert folded > 20  # lines are hidden
+    expect(page.locator(f"#comment-{short.pk} [data-open]")).to_have_count(0)
+    button = page.locator(f"#comment-{long.pk} [data-open]")
+    expect(button).to_have_text("Show all")
+    page.keyboard.press("j")
+    page.keyboard.press("o")
+    expect(button).to_have_text("Show less")
+    assert body.evaluate("b => b.scrollHeight - b.clientHeight") <= 1
+    button.click()
+    expect(button).to_have_attribute("aria-expanded", "false")
+    assert body.evaluate("b => b.scrollHeight - b.clientHeight") > 20

@@ -5,8 +5,8 @@ import pytest
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 NAVIGATION = {
-    "researcher": ["Articles", "Export"],
-    "moderator": ["Queue", "Articles", "Audit"],
+    "researcher": ["Articles", "Export", "Policy"],  # read-only: the definitions they export
+    "moderator": ["Queue", "Articles", "Audit", "Policy"],  # read-only: what they apply
     "admin": ["Queue", "Articles", "Audit", "Export", "Imports", "Users", "Policy"],
 }
 
@@ -26,7 +26,7 @@ def test_each_role_sees_only_its_navigation(page, log_in, role, request):
 def test_a_researcher_typing_a_moderator_url_gets_403(page, live_server, log_in, researcher):
     log_in(researcher.username)
     page.locator("nav[aria-label=Main]").wait_for()
-    for path in ("/queue/", "/audit/", "/users/", "/policy/"):
+    for path in ("/queue/", "/audit/", "/users/", "/policy/1/"):
         response = page.goto(f"{live_server.url}{path}")
         assert response.status == 403, path
 

@@ -666,7 +666,7 @@ def test_queue_query_count_does_not_grow_with_its_rows(
     # their tags, the last decisions' reasons, the categories of their sites, and the filter
     # form's three menus (categories, sites, moderators); on PostgreSQL the count also turns
     # parallel workers off and back on, in a savepoint of the test's transaction (4 more)
-    expected = 13 + (4 if connection.vendor == "postgresql" else 0)
+    expected = 14 + (4 if connection.vendor == "postgresql" else 0)  # + the waiting badge
     with django_assert_num_queries(expected):
         response = moderator_client.get(url)
     assert len(rows(response)) == 1
@@ -699,3 +699,96 @@ def test_newest_first_holds_even_when_another_filter_is_invalid(moderator_client
     first, second = (factories.make_comment(article, f"Text {i}") for i in range(2))
     response = moderator_client.get(QUEUE, {"order": "newest", "posted_after": "not-a-date"})
     assert [c.pk for c in response.context["rows"]] == [second.pk, first.pk]
+
+
+# Tabs
+
+
+def tabs_of(response):
+    return {tab["label"]: (str(tab["count"]), tab["current"]) for tab in response.context["tabs"]}
+
+
+def test_tabs_count_each_status_under_the_other_filters(moderator_client, moderator, site):
+    article = factories.make_article(site)
+    other = factories.make_article(factories.make_site("Other site"))
+    made = [factories.make_comment(article, f"Here {i}") for i in range(6)]
+    elsewhere = factories.make_comment(other, "Elsewhere")
+    services.decide(moderator, made[0], Status.ESCALATED, expected_version=0)
+    services.decide(moderator, made[1], Status.APPROVED, expected_version=0)
+    services.decide(moderator, made[2], Status.REMOVED, expected_version=0, reasons=[attack(site)])
+    services.decide(moderator, elsewhere, Status.ESCALATED, expected_version=0)
+    response = moderator_client.get(QUEUE, {"site": site.pk, "status": "escalated"})
+    assert tabs_of(response) == {
+        "Pending": ("3", False),
+        "Escalated": ("1", True),
+        "Removed": ("1", False),
+        "Approved": ("1", False),
+        "All": ("6", False),
+    }
+    assert response.context["count"].number == 1  # the page's own count is its tab's
+    html = response.content.decode()
+    assert f'<a href="?site={site.pk}&amp;status=removed">Removed <span class="tab-count">1' in html
+    assert 'aria-current="page">Escalated <span class="tab-count">1</span>' in html
+    # Everything, no filter: both sites.
+    assert tabs_of(moderator_client.get(QUEUE))["Escalated"] == ("2", False)
+
+
+def test_a_tab_s_address_drops_the_page_s_place(moderator_client, article):
+    made = [factories.make_comment(article, f"Number {i}") for i in range(3)]
+    response = moderator_client.get(QUEUE, {"after": made[0].pk, "order": "newest"})
+    urls = [tab["url"] for tab in response.context["tabs"]]
+    assert urls[0] == "?order=newest&status=pending"
+    assert not any("after" in url for url in urls)
+
+
+def test_tabs_say_when_a_count_stops_at_a_thousand(moderator_client, article):
+    Comment.objects.bulk_create(
+        Comment(article=article, position=str(i), thread_order=i, body_text="x", source_key=str(i))
+        for i in range(1001)
+    )
+    records.open_states(Comment.objects.all())
+    assert tabs_of(moderator_client.get(QUEUE))["Pending"] == ("1,000+", True)
+
+
+def test_tabs_of_a_filter_in_error_count_nothing(moderator_client, article):
+    factories.make_comment(article, "One")
+    response = moderator_client.get(QUEUE, {"category": "999999"})
+    assert {count for count, _ in tabs_of(response).values()} == {"0"}
+
+
+def test_the_moderator_menu_lists_only_people_who_moderate(
+    moderator_client, moderator, other_moderator, researcher, admin
+):
+    form = moderator_client.get(QUEUE).context["filter"].form
+    listed = [label for value, label in form.fields["moderator"].choices if value]
+    assert listed == sorted([moderator.username, other_moderator.username, admin.username])
+    assert researcher.username not in listed
+    other_moderator.is_active = False
+    other_moderator.save()
+    form = moderator_client.get(QUEUE).context["filter"].form
+    assert other_moderator.username not in [label for _, label in form.fields["moderator"].choices]
+
+
+def test_the_navigation_says_how_many_comments_wait(moderator_client, moderator, article):
+    made = [factories.make_comment(article, f"Number {i}") for i in range(3)]
+    services.decide(moderator, made[0], Status.APPROVED, expected_version=0)
+    html = moderator_client.get(reverse("moderation:audit")).content.decode()
+    badge = re.search(r'<span class="nav-count"[^>]*>(.*?)<span', html)
+    assert badge[1] == "2"
+    for comment in made[1:]:
+        services.decide(moderator, comment, Status.ESCALATED, expected_version=0)
+    assert 'class="nav-count"' not in moderator_client.get(QUEUE).content.decode()
+
+
+def test_with_words_searched_only_the_shown_tab_is_counted(moderator_client, moderator, article):
+    made = [factories.make_comment(article, f"An idiot, number {i}") for i in range(3)]
+    services.decide(moderator, made[0], Status.ESCALATED, expected_version=0)
+    response = moderator_client.get(QUEUE, {"q": "idiot", "status": "escalated"})
+    assert tabs_of(response) == {
+        "Pending": ("None", False),
+        "Escalated": ("1", True),
+        "Removed": ("None", False),
+        "Approved": ("None", False),
+        "All": ("None", False),
+    }
+    assert "Pending</a>" in response.content.decode()  # a tab without a number

@@ -129,10 +129,11 @@ def test_thread_query_count_does_not_grow_with_its_comments(
     # session, user, permissions (2), article + site, the stretch's bounds, the current
     # policy, the stretch's comment ids, comments (with commenters, parents, states, last
     # decisions and their moderators), their tags, the decisions' reasons, the site's
-    # categories for the controls, the thread's comment count
-    with django_assert_num_queries(13):
+    # categories for the controls, the thread's comment count, the navigation's count of
+    # comments waiting
+    with django_assert_num_queries(14):
         moderator_client.get(thread_url(small))
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(14):
         response = moderator_client.get(thread_url(large))
     assert response.context["comment_count"] == 120
 
@@ -217,10 +218,10 @@ def test_public_preview_query_count_does_not_grow(
         )
     # session, user, permissions (2), article + site, the stretch's bounds, its comment ids,
     # comments, the removals' reasons, the count of comments readers see (two: those on the
-    # page, less the held ones nobody approved)
-    with django_assert_num_queries(11):
+    # page, less the held ones nobody approved), the navigation's count of comments waiting
+    with django_assert_num_queries(12):
         moderator_client.get(public_url(small))
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(12):
         response = moderator_client.get(public_url(large))
     assert response.context["comment_count"] == 60
 
