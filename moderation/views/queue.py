@@ -7,6 +7,7 @@ that sent it with fetch). Rules live in `moderation.services`.
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
+from django.utils.text import Truncator
 from django.views.decorators.http import require_POST
 
 from archive.models import Comment
@@ -101,8 +102,11 @@ def add_tag(request, pk):
         )
     except services.ModerationError as error:
         return protocol.refused(request, error, comment)
-    what = "A passage of comment" if span else "Comment"
-    message = f"{what} {comment.position} tagged {data['category'].name}."
+    message = f"Comment {comment.position} tagged {data['category'].name}"
+    if span:
+        quoted = Truncator(tag.quoted_text).chars(60)
+        message += f" on the passage “{quoted}”"
+    message += "."
     return protocol.done(request, message, comment, tag.audit_event)
 
 

@@ -1,6 +1,7 @@
 /* Passages: a selection of words in a comment becomes the span a tag quotes, and tagged
-   passages are marked in the shown text. Loaded by the moderated thread, the page whose
-   comments carry their body_text.
+   passages are marked in the shown text. Loaded by the queue and the moderated thread, the
+   pages whose comments carry their body_text: one implementation for both. A selection made
+   with the mouse, the keyboard (shift and the arrows) or on a touch screen counts.
 
      [data-text-offset]      a comment's shown body; data-text is its body_text exactly
      [data-row]              the comment around it
@@ -176,6 +177,18 @@
   // Wiring
 
   document.addEventListener("mouseup", capturePassage);
+  // On a touch screen a selection is made with the handles, and no mouseup comes: take it
+  // once it has stopped changing.
+  let touching = false;
+  let settle = null;
+  document.addEventListener("pointerdown", (event) => {
+    touching = event.pointerType === "touch" || event.pointerType === "pen";
+  });
+  document.addEventListener("selectionchange", () => {
+    if (!touching) return;
+    window.clearTimeout(settle);
+    settle = window.setTimeout(capturePassage, 400);
+  });
   document.addEventListener("keyup", (event) => {
     if (event.shiftKey) capturePassage(); // a selection made with shift and the arrows
   });

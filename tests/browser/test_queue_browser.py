@@ -339,3 +339,25 @@ def test_a_long_comment_shows_its_first_lines_and_o_opens_it(
     button.click()
     expect(button).to_have_attribute("aria-expanded", "false")
     assert body.evaluate("b => b.scrollHeight - b.clientHeight") > 20
+
+
+def test_a_passage_selected_in_a_queue_row_is_tagged_as_that_passage(
+    page, live_server, log_in, moderator, article
+):
+    other = factories.make_comment(article, "Nothing to see here.")
+    text = "I read the article twice.\n\nFrankly, you are an idiot and so is the editor."
+    comment = factories.make_comment(article, text)
+    open_queue(page, live_server, log_in)
+    select_words(page, comment, "you are an idiot")
+    row = page.locator(f"#comment-{comment.pk}")
+    expect(row).to_have_class(re.compile(r"\bis-current\b"))
+    expect(row.locator("[data-span-note]")).to_contain_text("Passage “you are an idiot”")
+    page.keyboard.press("2")
+    expect(page.locator("[data-live]")).to_have_text(
+        "Comment 2 tagged Personal attack on the passage “you are an idiot”."
+    )
+    expect(row.locator("mark.passage")).to_have_text("you are an idiot")
+    tag = Tag.objects.get()
+    assert (tag.comment_id, tag.quoted_text) == (comment.pk, "you are an idiot")
+    assert text[tag.span_start : tag.span_end] == "you are an idiot"
+    assert not other.tags.exists()

@@ -76,7 +76,7 @@ def test_each_moderator_page_loads_only_the_scripts_it_uses(
 ):
     factories.make_comment(article, "Anything.")
     open_queue(page, live_server, log_in, moderator)
-    assert scripts_of(page) == ["keys.js", "forms.js"]  # queue rows carry no body_text
+    assert scripts_of(page) == ["keys.js", "forms.js", "passages.js"]  # passages in rows too
     expected = {
         f"/articles/{article.pk}/": ["keys.js", "forms.js", "passages.js"],
         "/articles/": ["keys.js"],

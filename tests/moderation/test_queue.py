@@ -215,7 +215,8 @@ def test_moderator_tags_a_passage_by_its_offsets(moderator_client, comment, site
     data = {"category": attack(site).pk, "span_start": 11, "span_end": 16, "quoted_text": "idiot"}
     response = moderator_client.post(url, data, headers=JSON)
     assert response.status_code == 200
-    assert response.json()["message"] == "A passage of comment 1 tagged Personal attack."
+    message = "Comment 1 tagged Personal attack on the passage “idiot”."
+    assert response.json()["message"] == message
     assert response.json()["comment"]["tagged"] is True
     tag = Tag.objects.get()
     assert (tag.span_start, tag.span_end, tag.quoted_text) == (11, 16, "idiot")
