@@ -38,9 +38,21 @@ DONE = {
 }
 
 
-def undo_offer(request):
-    """The action the pages offer to undo (also without JS), or None."""
-    return request.session.get(UNDO_SESSION_KEY)
+def undo_offer(request, shown=None):
+    """The action the pages offer to undo (also without JS), or None. A page passes the
+    comments it `shown`s: an action is offered there only if every comment it changed is on
+    it (`u` on a freshly loaded page must not undo something done elsewhere, on comments not
+    in view), or if it was done from this very address. An answer to an action made on the
+    page passes nothing."""
+    offer = request.session.get(UNDO_SESSION_KEY)
+    if offer is None or shown is None:
+        return offer
+    if offer.get("page") == request.get_full_path():
+        return offer  # back where it was done (a form posted without JS comes back here)
+    comments = offer.get("comments")
+    if not comments or not set(comments) <= set(shown):
+        return None
+    return offer
 
 
 def forget_undo(request, undone_events):
@@ -71,9 +83,15 @@ def kind_of(error) -> tuple[int, str]:
     raise error  # a ModerationError the table does not know: a programming error, say so
 
 
-def offer_undo(request, events: list[int], label: str):
-    """Remember the last undoable action, so the pages can offer to undo it (also without JS)."""
-    request.session[UNDO_SESSION_KEY] = {"events": events, "label": label}
+def offer_undo(request, events: list[int], label: str, comments: list[int]):
+    """Remember the last undoable action (its audit `events`, what it did, the `comments` it
+    changed), so the pages showing those comments can offer to undo it (also without JS)."""
+    request.session[UNDO_SESSION_KEY] = {
+        "events": events,
+        "label": label,
+        "comments": comments,
+        "page": next_url(request).split("#")[0],
+    }
 
 
 def states(request, comment_ids) -> dict[int, dict]:
@@ -102,7 +120,7 @@ def done(request, message: str, comment, audit_event=None):
     """Success: offer to undo `audit_event` (None for what cannot be undone), then answer."""
     event = audit_event.pk if audit_event else None
     if event:
-        offer_undo(request, [event], message)
+        offer_undo(request, [event], message, [comment.pk])
     if wants_json(request):
         return JsonResponse(
             {
@@ -123,7 +141,7 @@ def bulk_done(request, status, reasons, decided, failed, events: dict[int, int])
     together), `failed` as (comment id, message, kind)."""
     summary = bulk_summary(status, reasons, decided, failed)
     if decided:
-        offer_undo(request, [events[c.pk] for c in decided], summary)
+        offer_undo(request, [events[c.pk] for c in decided], summary, [c.pk for c in decided])
     if wants_json(request):
         current = states(request, [c.pk for c in decided] + [pk for pk, _, _ in failed])
         results = [

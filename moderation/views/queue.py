@@ -46,7 +46,7 @@ def queue(request):
             "bulk_categories": [c for site in categories.values() for c in site],
             "several_sites": len(categories) > 1,
             "next": request.get_full_path(),
-            "undo": protocol.undo_offer(request),
+            "undo": protocol.undo_offer(request, shown=[c.pk for c in rows]),
         },
     )
 

@@ -34,7 +34,7 @@ def thread(request, pk):
             "comments": comments,
             "comment_count": article.comments.count(),
             "controls": controls,
-            "undo": protocol.undo_offer(request),
+            "undo": protocol.undo_offer(request, shown=[c.pk for c in comments]),
         },
     )
 

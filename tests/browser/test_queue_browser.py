@@ -361,3 +361,22 @@ def test_a_passage_selected_in_a_queue_row_is_tagged_as_that_passage(
     assert (tag.comment_id, tag.quoted_text) == (comment.pk, "you are an idiot")
     assert text[tag.span_start : tag.span_end] == "you are an idiot"
     assert not other.tags.exists()
+
+
+def test_u_on_a_fresh_page_offers_nothing_done_on_another(
+    page, live_server, log_in, moderator, article
+):
+    mine = factories.make_comment(article, "On this article.")
+    other_article = factories.make_article(article.site, title="Another story")
+    there = factories.make_comment(other_article, "On another article.")
+    open_queue(page, live_server, log_in)
+    page.goto(f"{live_server.url}/queue/?article={other_article.pk}")
+    page.keyboard.press("j")
+    page.keyboard.press("e")
+    expect(page.locator(f"#comment-{there.pk}")).to_have_attribute("data-status", "escalated")
+    page.goto(f"{live_server.url}/queue/?article={article.pk}")
+    expect(page.locator("[data-undo]")).to_be_hidden()
+    page.keyboard.press("u")
+    expect(page.locator("[data-live]")).to_have_text("Nothing to undo.")
+    assert services.state_of(there)[0] == Status.ESCALATED
+    assert services.state_of(mine)[0] == Status.PENDING

@@ -84,7 +84,12 @@ def test_moderator_approves_comment_by_fetch_and_gets_its_new_state(moderator_cl
     assert body["events"] == [event.pk]
     assert body["comment"]["status"] == "approved"
     assert body["comment"]["version"] == 1
-    assert body["undo"] == {"events": [event.pk], "label": "Comment 1 approved."}
+    assert body["undo"] == {
+        "events": [event.pk],
+        "label": "Comment 1 approved.",
+        "comments": [comment.pk],
+        "page": QUEUE,
+    }
     # The controls come back re-rendered at the new version, for keys.js to swap in.
     assert 'name="version" value="1"' in body["comment"]["controls"]
     assert "Approved" in body["comment"]["controls"]
@@ -793,3 +798,25 @@ def test_with_words_searched_only_the_shown_tab_is_counted(moderator_client, mod
         "All": ("None", False),
     }
     assert "Pending</a>" in response.content.decode()  # a tab without a number
+
+
+def test_undo_is_offered_only_where_its_comments_are_or_where_it_was_done(
+    moderator_client, article
+):
+    here = factories.make_comment(article, "Shown here")
+    other_article = factories.make_article(article.site)
+    elsewhere = factories.make_comment(other_article, "Shown elsewhere")
+    thread = reverse("moderation:thread", args=[other_article.pk])
+    url = reverse("moderation:decide", args=[elsewhere.pk])
+    moderator_client.post(url, {"action": "remove", "version": 0, "next": thread,
+                                "reasons": [attack(article.site).pk]})  # fmt: skip
+    assert moderator_client.get(thread).context["undo"]["comments"] == [elsewhere.pk]
+    # A freshly loaded page of other comments offers nothing to undo.
+    assert moderator_client.get(QUEUE, {"article": article.pk}).context["undo"] is None
+    html = moderator_client.get(QUEUE, {"article": article.pk}).content.decode()
+    assert "data-undo hidden>" in html
+    assert 'name="event" value=""' in html
+    # Back to a page showing the comment: offered again.
+    offered = moderator_client.get(QUEUE, {"status": "all", "article": other_article.pk})
+    assert offered.context["undo"]["label"].startswith("Comment 1 removed")
+    assert here.pk not in offered.context["undo"]["comments"]
