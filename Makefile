@@ -14,7 +14,7 @@ AUDIT_CHECKPOINTS ?= $(dir $(abspath $(ENV_FILE))).audit-checkpoints.jsonl
 # Local use: debug on (dev secret key, plain-http cookies). Production never runs this file.
 export DJANGO_DEBUG ?= true
 
-.PHONY: run serve test install lint fixtures clean
+.PHONY: run serve test install lint fixtures screenshots clean
 
 # Runs $(1) (the web server) with a background-task worker beside it (imports uploaded at
 # /imports/; `manage.py task_worker`), stopped when the server stops. More workers: run more
@@ -88,6 +88,15 @@ test: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
+
+# PNGs of the queue, thread, commenter, audit, policy, export and users pages at a desk
+# (1366 x 900) and on a phone (390 x 844), over the seed captures, in screenshots/ (or
+# SCREENSHOTS_DIR=…): the browser test that checks them for console errors and sideways
+# scrolling, keeping its pictures. Needs Chromium (apt-get install chromium).
+SCREENSHOTS_DIR ?= $(abspath screenshots)
+screenshots: $(VENV)/.installed-test
+	SCREENSHOTS_DIR=$(SCREENSHOTS_DIR) REQUIRE_BROWSER=1 $(BIN)/python -m pytest -q -p no:cacheprovider tests/browser/test_screenshots.py
+	@echo "screenshots in $(SCREENSHOTS_DIR)"
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check --fix .

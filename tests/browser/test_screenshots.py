@@ -1,0 +1,83 @@
+"""The pages people work in, at a desk (1366 x 900) and on a phone (390 x 844), as each role sees
+them over the seed captures: no console error and no sideways scrolling on any of them.
+
+`make screenshots` runs this file with SCREENSHOTS_DIR set, and the pictures are kept there
+(queue, thread, commenter, audit, export and users, at both sizes); in the suite they go to a
+temporary directory.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.db.models import Count
+
+from archive.models import Article, Comment
+from moderation import services
+from moderation.models import Category, Status
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+SIZES = {"desktop": (1366, 900), "phone": (390, 844)}
+
+
+@pytest.fixture
+def seeded(moderator, other_moderator):
+    """The seed captures, with a morning's moderation on the longest thread."""
+    call_command("load_seeds", verbosity=0)
+    article = Article.objects.annotate(n=Count("comments")).order_by("-n", "pk").first()
+    comments = list(Comment.objects.filter(article=article).order_by("thread_order")[:8])
+    attack = Category.objects.get(site=article.site, slug="personal-attack")
+    profanity = Category.objects.get(site=article.site, slug="profanity")
+    services.tag(moderator, comments[0], attack)
+    services.decide(moderator, comments[0], Status.REMOVED, expected_version=0, reasons=[attack])
+    services.tag(other_moderator, comments[0], attack)
+    services.tag(moderator, comments[1], profanity)
+    services.decide(moderator, comments[2], Status.ESCALATED, expected_version=0)
+    services.decide(other_moderator, comments[3], Status.APPROVED, expected_version=0)
+    return article, comments
+
+
+def pages(article, comments):
+    commenter = next(c.commenter_id for c in comments if c.commenter_id)
+    return [
+        ("queue", "mona", "/queue/"),
+        ("thread", "mona", f"/articles/{article.pk}/"),
+        ("commenter", "mona", f"/commenters/{commenter}/"),
+        ("audit", "mona", "/audit/"),
+        ("policy", "mona", "/policy/"),
+        ("export", "rhea", "/export/"),
+        ("users", "ada", "/users/"),
+    ]
+
+
+def test_every_page_at_a_desk_and_on_a_phone(
+    browser, live_server, seeded, admin, researcher, pseudonym_key, tmp_path
+):
+    out = Path(os.environ.get("SCREENSHOTS_DIR") or tmp_path)
+    out.mkdir(parents=True, exist_ok=True)
+    problems, taken = [], []
+    for name, username, path in pages(*seeded):
+        for size, (width, height) in SIZES.items():
+            context = browser.new_context(viewport={"width": width, "height": height})
+            page = context.new_page()
+            errors = []
+            page.on("console", lambda m, e=errors: m.type == "error" and e.append(m.text))
+            page.on("pageerror", lambda exc, e=errors: e.append(str(exc)))
+            page.goto(f"{live_server.url}/accounts/login/?next={path}")
+            page.fill("#id_username", username)
+            page.fill("#id_password", "correct horse battery staple")
+            page.click("button[type=submit]")
+            page.wait_for_load_state("networkidle")
+            assert page.url.endswith(path), (name, page.url)
+            wide = page.evaluate("document.documentElement.scrollWidth")
+            if wide > width:
+                problems.append(f"{name} at {size}: {wide} px wide for {width}")
+            problems.extend(f"{name} at {size}: {error}" for error in errors)
+            file = out / f"{name}-{size}.png"
+            page.screenshot(path=str(file), full_page=True)
+            taken.append(file)
+            context.close()
+    assert problems == []
+    assert all(file.stat().st_size > 10_000 for file in taken)
