@@ -820,3 +820,21 @@ def test_undo_is_offered_only_where_its_comments_are_or_where_it_was_done(
     offered = moderator_client.get(QUEUE, {"status": "all", "article": other_article.pk})
     assert offered.context["undo"]["label"].startswith("Comment 1 removed")
     assert here.pk not in offered.context["undo"]["comments"]
+
+
+def test_removing_and_escalating_take_an_optional_note_shown_on_the_row(
+    moderator_client, article, site
+):
+    removed = factories.make_comment(article, "Out")
+    escalated = factories.make_comment(article, "Unsure")
+    html = moderator_client.get(QUEUE).content.decode()
+    assert html.count('placeholder="Note (optional)"') == 2  # one remove form per row
+    assert html.count('placeholder="Why? (optional)"') == 2
+    decide(moderator_client, removed, "remove", reasons=[attack(site).pk], note="Third insult")
+    decide(moderator_client, escalated, "escalate", note="Legal should look: a named person")
+    decide(moderator_client, factories.make_comment(article, "Plain"), "escalate")
+    assert removed.decisions.get().note == "Third insult"
+    assert escalated.decisions.get().note == "Legal should look: a named person"
+    shown = moderator_client.get(QUEUE, {"status": "all"}).content.decode()
+    assert '<q class="decision-note">Third insult</q>' in shown
+    assert '<q class="decision-note">Legal should look: a named person</q>' in shown
