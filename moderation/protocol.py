@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.text import Truncator
 
 from archive.models import Comment
 from moderation import queries, services
@@ -230,6 +231,31 @@ def invalid(request, form):
     )
 
 
+# Comments are named by their place in the thread, their article's short title and their id:
+# positions repeat across articles ("comment 2" is on every one of them).
+SHORT_TITLE_WORDS = 6
+
+
+def short_title(article) -> str:
+    return Truncator(article.title).words(SHORT_TITLE_WORDS, truncate="…")
+
+
+def name_of(comment) -> str:
+    """ "comment 2.1 on “Budget debate” (#1234)": the way every message names a comment."""
+    return f"comment {comment.position} on “{short_title(comment.article)}” (#{comment.pk})"
+
+
+def _positions_by_article(comments) -> str:
+    """ "1, 3 on “Budget debate”; 2.1 on “Another story”": several comments named at once."""
+    by_article: dict[int, list] = {}
+    for comment in comments:
+        by_article.setdefault(comment.article_id, []).append(comment)
+    return "; ".join(
+        f"{', '.join(c.position for c in group)} on “{short_title(group[0].article)}”"
+        for group in by_article.values()
+    )
+
+
 def bulk_summary(status, reasons, decided, failed) -> str:
     """What a bulk action did: which comments, and how many were refused."""
     refusals = f"{len(failed)} refused." if failed else ""
@@ -238,7 +264,7 @@ def bulk_summary(status, reasons, decided, failed) -> str:
     text = f"{_comments(len(decided))} {DONE[status]}"
     if reasons:
         text += f" for {', '.join(r.name for r in reasons)}"
-    return f"{text} ({', '.join(c.position for c in decided)}). {refusals}".strip()
+    return f"{text} ({_positions_by_article(decided)}). {refusals}".strip()
 
 
 def _comments(n: int) -> str:
@@ -254,11 +280,11 @@ def undo_summary(undone) -> str:
     )
     parts = []
     for event in undone:
-        position = event.comment.position if event.comment else "?"
+        which = name_of(event.comment) if event.comment else "a comment no longer here"
         if event.action == Action.TAG_ADD:
-            name = tags[int(event.target_id)].category.name
-            parts.append(f"the {name} tag on comment {position} is retracted")
+            category = tags[int(event.target_id)].category.name
+            parts.append(f"the {category} tag on {which} is retracted")
         else:
             previous = Status(event.before["status"]).label.lower()
-            parts.append(f"comment {position} is {previous} again")
+            parts.append(f"{which} is {previous} again")
     return "Undone: " + "; ".join(parts) + "."

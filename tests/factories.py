@@ -94,3 +94,12 @@ def category(site, slug):
     from moderation.models import Category
 
     return Category.objects.get(site=site, slug=slug)
+
+
+def named(comment) -> str:
+    """How the dashboard's messages name a comment (articles here have short titles)."""
+    return f"comment {comment.position} on “{comment.article.title}” (#{comment.pk})"
+
+
+def Named(comment) -> str:  # the same, at the start of a sentence
+    return named(comment)[0].upper() + named(comment)[1:]

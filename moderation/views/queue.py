@@ -7,7 +7,7 @@ that sent it with fetch). Rules live in `moderation.services`.
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
-from django.utils.text import Truncator
+from django.utils.text import Truncator, capfirst
 from django.views.decorators.http import require_POST
 
 from archive.models import Comment
@@ -75,7 +75,7 @@ def decide(request, pk):
     except services.ModerationError as error:
         return protocol.refused(request, error, comment)
     reasons = ", ".join(r.name for r in data["reasons"])
-    message = f"Comment {comment.position} {protocol.DONE[form.status]}" + (
+    message = f"{capfirst(protocol.name_of(comment))} {protocol.DONE[form.status]}" + (
         f" for {reasons}." if reasons else "."
     )
     return protocol.done(request, message, comment, decision.audit_event)
@@ -102,7 +102,7 @@ def add_tag(request, pk):
         )
     except services.ModerationError as error:
         return protocol.refused(request, error, comment)
-    message = f"Comment {comment.position} tagged {data['category'].name}"
+    message = f"{capfirst(protocol.name_of(comment))} tagged {data['category'].name}"
     if span:
         quoted = Truncator(tag.quoted_text).chars(60)
         message += f" on the passage “{quoted}”"
@@ -126,7 +126,7 @@ def retract_tag(request, pk):
         )
     except services.ModerationError as error:
         return protocol.refused(request, error, tag.comment)
-    message = f"Your {tag.category.name} tag on comment {tag.comment.position} is retracted."
+    message = f"Your {tag.category.name} tag on {protocol.name_of(tag.comment)} is retracted."
     return protocol.done(request, message, tag.comment, None)
 
 
@@ -167,7 +167,7 @@ def bulk(request):
             )
         except services.ModerationError as error:
             # Name the comment: a bulk action spans articles, and "comment 2" alone is ambiguous.
-            where = f"Comment {comment.position} on “{comment.article.title[:60]}”"
+            where = capfirst(protocol.name_of(comment))
             failed.append((pk, f"{where}: {error}", protocol.kind_of(error)[1]))
         else:
             decided.append(comment)
@@ -182,7 +182,7 @@ def undo(request):
     if not form.is_valid():
         return protocol.invalid(request, form)
     ids = form.cleaned_data["event"]
-    events = AuditEvent.objects.select_related("comment").in_bulk(ids)
+    events = AuditEvent.objects.select_related("comment__article").in_bulk(ids)
     if len(events) != len(set(ids)):
         raise Http404("No such audit event.")
     undone, failed = [], []

@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 from moderation import services
 from moderation.models import AuditEvent, Status, Tag
 from tests import factories
+from tests.factories import Named, named
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -36,7 +37,9 @@ def test_moderator_removes_a_comment_for_personal_attack_with_the_keyboard(
     expect(row.locator(".badge.status-removed")).to_have_text("Removed")
     expect(row.locator(".decided")).to_contain_text("for Personal attack")
     expect(row.locator('input[name="version"]').first).to_have_value("1")
-    expect(page.locator("[data-live]")).to_have_text("Comment 1 removed for Personal attack.")
+    expect(page.locator("[data-live]")).to_have_text(
+        f"{Named(insult)} removed for Personal attack."
+    )
     expect(page.locator(f"#comment-{other.pk}")).to_have_attribute("data-status", "pending")
     page.screenshot(path=str(tmp_path / "queue.png"), full_page=True)
 
@@ -63,7 +66,7 @@ def test_moderator_undoes_her_last_action_with_u(page, live_server, log_in, mode
     expect(page.locator("[data-undo]")).to_be_visible()
     page.keyboard.press("u")
     expect(row).to_have_attribute("data-status", "pending")
-    expect(page.locator("[data-live]")).to_have_text("Undone: comment 1 is pending again.")
+    expect(page.locator("[data-live]")).to_have_text(f"Undone: {named(comment)} is pending again.")
     expect(page.locator("[data-undo]")).to_be_hidden()
     assert services.state_of(comment) == (Status.PENDING, 2)
 
@@ -139,7 +142,9 @@ def test_bulk_escalation_of_rows_selected_with_x(page, live_server, log_in, mode
     for key in ("j", "x", "j", "j", "x"):
         page.keyboard.press(key)
     page.locator("#bulk-form").get_by_role("button", name="Escalate").click()
-    expect(page.locator("[data-live]")).to_have_text("2 comments escalated (1, 3).")
+    expect(page.locator("[data-live]")).to_have_text(
+        f"2 comments escalated (1, 3 on “{first.article.title}”)."
+    )
     expect(page.locator(f"#comment-{first.pk}")).to_have_attribute("data-status", "escalated")
     expect(page.locator(f"#comment-{second.pk}")).to_have_attribute("data-status", "pending")
     expect(page.locator(f"#comment-{third.pk}")).to_have_attribute("data-status", "escalated")
@@ -354,7 +359,7 @@ def test_a_passage_selected_in_a_queue_row_is_tagged_as_that_passage(
     expect(row.locator("[data-span-note]")).to_contain_text("Passage “you are an idiot”")
     page.keyboard.press("2")
     expect(page.locator("[data-live]")).to_have_text(
-        "Comment 2 tagged Personal attack on the passage “you are an idiot”."
+        f"{Named(comment)} tagged Personal attack on the passage “you are an idiot”."
     )
     expect(row.locator("mark.passage")).to_have_text("you are an idiot")
     tag = Tag.objects.get()

@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 from moderation import services
 from moderation.models import Status, Tag
 from tests import factories
+from tests.factories import Named
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -113,7 +114,7 @@ def test_a_queue_button_acts_in_place_and_u_undoes_it(
 
     expect(row).to_have_attribute("data-status", "escalated")
     expect(row.locator(".badge.status-escalated")).to_be_visible()
-    expect(page.locator("[data-live]")).to_have_text("Comment 1 escalated.")
+    expect(page.locator("[data-live]")).to_have_text(f"{Named(comment)} escalated.")
     expect(page.locator("[data-undo]")).to_be_visible()
     assert page.evaluate("window.stillThisPage") is True  # fetch, not a page load
     expect(row).to_have_class(re.compile(r"\bis-current\b"))  # the row clicked is selected
@@ -135,7 +136,7 @@ def test_without_forms_js_a_key_posts_the_form_the_ordinary_way(
     page.keyboard.press("j")
     page.keyboard.press("e")
     # The queue again, loaded afresh: the comment has left it (it shows pending ones).
-    expect(page.locator("[data-undo-label]")).to_have_text("Comment 1 escalated.")
+    expect(page.locator("[data-undo-label]")).to_have_text(f"{Named(comment)} escalated.")
     expect(page.locator(f"#comment-{comment.pk}")).to_have_count(0)
     assert page.evaluate("window.stillThisPage") is None
     assert services.state_of(comment) == (Status.ESCALATED, 1)

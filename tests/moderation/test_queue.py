@@ -14,6 +14,7 @@ from moderation.models import AuditEvent, Status, Tag
 from moderation.services import records
 from moderation.views.queue import PER_PAGE
 from tests import factories
+from tests.factories import Named, named
 
 JSON = {"Accept": "application/json"}
 QUEUE = "/queue/"
@@ -53,7 +54,7 @@ def test_moderator_removes_comment_for_personal_attack(moderator_client, comment
     response = decide(moderator_client, comment, "remove", reasons=[attack(site).pk])
     assert response.status_code == 302
     assert response["Location"] == QUEUE
-    assert said(response) == ["Comment 1 removed for Personal attack."]
+    assert said(response) == [f"{Named(comment)} removed for Personal attack."]
     assert status_of(comment) == (Status.REMOVED, 1)
     event = AuditEvent.objects.get(action="comment.removed")
     assert event.actor.username == "mona"
@@ -79,14 +80,14 @@ def test_moderator_approves_comment_by_fetch_and_gets_its_new_state(moderator_cl
     body = response.json()
     event = AuditEvent.objects.get(action="comment.approved")
     assert body["ok"] is True
-    assert body["message"] == "Comment 1 approved."
+    assert body["message"] == f"{Named(comment)} approved."
     assert body["event"] == event.pk
     assert body["events"] == [event.pk]
     assert body["comment"]["status"] == "approved"
     assert body["comment"]["version"] == 1
     assert body["undo"] == {
         "events": [event.pk],
-        "label": "Comment 1 approved.",
+        "label": f"{Named(comment)} approved.",
         "comments": [comment.pk],
         "page": QUEUE,
     }
@@ -209,7 +210,7 @@ def test_moderator_tags_a_comment(moderator_client, comment, site):
     url = reverse("moderation:tag", args=[comment.pk])
     response = moderator_client.post(url, {"category": attack(site).pk, "next": QUEUE})
     assert response.status_code == 302
-    assert said(response) == ["Comment 1 tagged Personal attack."]
+    assert said(response) == [f"{Named(comment)} tagged Personal attack."]
     tag = Tag.objects.get()
     assert (tag.category, tag.moderator.username, tag.span_start) == (attack(site), "mona", None)
     assert AuditEvent.objects.filter(action="tag.add").count() == 1
@@ -220,7 +221,7 @@ def test_moderator_tags_a_passage_by_its_offsets(moderator_client, comment, site
     data = {"category": attack(site).pk, "span_start": 11, "span_end": 16, "quoted_text": "idiot"}
     response = moderator_client.post(url, data, headers=JSON)
     assert response.status_code == 200
-    message = "Comment 1 tagged Personal attack on the passage “idiot”."
+    message = f"{Named(comment)} tagged Personal attack on the passage “idiot”."
     assert response.json()["message"] == message
     assert response.json()["comment"]["tagged"] is True
     tag = Tag.objects.get()
@@ -265,7 +266,7 @@ def test_moderator_retracts_her_tag(moderator_client, moderator, comment, site):
     tag = services.tag(moderator, comment, attack(site))
     response = moderator_client.post(reverse("moderation:retract", args=[tag.pk]), {"next": QUEUE})
     assert response.status_code == 302
-    assert said(response) == ["Your Personal attack tag on comment 1 is retracted."]
+    assert said(response) == [f"Your Personal attack tag on {named(comment)} is retracted."]
     tag.refresh_from_db()
     assert tag.retracted_at is not None
     assert AuditEvent.objects.filter(action="tag.retract").count() == 1
@@ -304,7 +305,10 @@ def test_bulk_removal_reports_each_success_and_each_conflict(
     assert response.status_code == 200
     body = response.json()
     assert body["ok"] is False
-    assert body["message"] == "2 comments removed for Personal attack (1, 3). 1 refused."
+    title = article.title
+    assert (
+        body["message"] == f"2 comments removed for Personal attack (1, 3 on “{title}”). 1 refused."
+    )
     assert [(r["id"], r["ok"]) for r in body["results"]] == [
         (first.pk, True),
         (third.pk, True),
@@ -313,7 +317,7 @@ def test_bulk_removal_reports_each_success_and_each_conflict(
     refused = body["results"][2]
     assert refused["kind"] == "conflict"
     assert "changed while you were looking: bob" in refused["error"]
-    assert refused["error"].startswith(f"Comment 2 on “{article.title}”: ")
+    assert refused["error"].startswith(f"{Named(second)}: ")
     assert refused["comment"]["status"] == "escalated"
     assert status_of(first) == status_of(third) == (Status.REMOVED, 1)
     assert status_of(second) == (Status.ESCALATED, 1)  # bob's decision stands
@@ -329,7 +333,7 @@ def test_bulk_from_the_checkboxes_without_javascript(moderator_client, article):
         {"action": "approve", "comments": [f"{first.pk}:0", f"{second.pk}:0"], "reasons": ""},
     )
     assert response.status_code == 302
-    assert said(response) == ["2 comments approved (1, 2)."]
+    assert said(response) == [f"2 comments approved (1, 2 on “{first.article.title}”)."]
     assert status_of(first) == status_of(second) == (Status.APPROVED, 1)
 
 
@@ -337,7 +341,7 @@ def test_bulk_reports_a_comment_that_no_longer_exists(moderator_client, comment)
     response = bulk(moderator_client, "escalate", f"{comment.pk}:0,999999:0")
     assert response.status_code == 302
     assert said(response) == [
-        "1 comment escalated (1). 1 refused.",
+        f"1 comment escalated (1 on “{comment.article.title}”). 1 refused.",
         "Comment #999999 no longer exists.",
     ]
 
@@ -357,7 +361,7 @@ def test_moderator_undoes_her_removal(moderator_client, comment, site):
     response = moderator_client.post(reverse("moderation:undo"), {"event": event}, headers=JSON)
     assert response.status_code == 200
     body = response.json()
-    assert body["message"] == "Undone: comment 1 is pending again."
+    assert body["message"] == f"Undone: {named(comment)} is pending again."
     assert body["comments"][0]["status"] == "pending"
     assert body["undo"] is None  # nothing more to offer
     assert status_of(comment) == (Status.PENDING, 2)
@@ -370,7 +374,7 @@ def test_undoing_a_tag_retracts_it(moderator_client, comment, site):
     event = moderator_client.post(url, {"category": attack(site).pk}, headers=JSON).json()["event"]
     response = moderator_client.post(reverse("moderation:undo"), {"event": event, "next": QUEUE})
     assert response.status_code == 302
-    assert said(response) == ["Undone: the Personal attack tag on comment 1 is retracted."]
+    assert said(response) == [f"Undone: the Personal attack tag on {named(comment)} is retracted."]
     assert not Tag.objects.current().exists()
 
 
@@ -409,7 +413,7 @@ def test_the_queue_offers_to_undo_the_last_action_without_javascript(moderator_c
     html = moderator_client.get(QUEUE, {"status": "all"}).content.decode()
     event = AuditEvent.objects.get(action="comment.escalated")
     assert f'name="event" value="{event.pk}"' in html
-    assert "Last action: <span data-undo-label>Comment 1 escalated.</span>" in html
+    assert f"Last action: <span data-undo-label>{Named(comment)} escalated.</span>" in html
 
 
 # Who may do what
@@ -818,7 +822,7 @@ def test_undo_is_offered_only_where_its_comments_are_or_where_it_was_done(
     assert 'name="event" value=""' in html
     # Back to a page showing the comment: offered again.
     offered = moderator_client.get(QUEUE, {"status": "all", "article": other_article.pk})
-    assert offered.context["undo"]["label"].startswith("Comment 1 removed")
+    assert offered.context["undo"]["label"] == f"{Named(elsewhere)} removed for Personal attack."
     assert here.pk not in offered.context["undo"]["comments"]
 
 
@@ -838,3 +842,18 @@ def test_removing_and_escalating_take_an_optional_note_shown_on_the_row(
     shown = moderator_client.get(QUEUE, {"status": "all"}).content.decode()
     assert '<q class="decision-note">Third insult</q>' in shown
     assert '<q class="decision-note">Legal should look: a named person</q>' in shown
+
+
+def test_a_comment_is_named_by_its_place_its_article_s_short_title_and_its_id(
+    moderator_client, site
+):
+    article = factories.make_article(
+        site, title="Putin Finally Reveals His Solution to the Artsakh Conflict"
+    )
+    comment = factories.make_comment(article, "Words")
+    response = decide(moderator_client, comment, "escalate", headers=JSON)
+    message = f"Comment 1 on “Putin Finally Reveals His Solution to…” (#{comment.pk}) escalated."
+    assert response.json()["message"] == message
+    row = moderator_client.get(QUEUE, {"status": "all"}).content.decode()
+    assert '<span class="comment-id"' in row
+    assert f">#{comment.pk}</span>" in row
