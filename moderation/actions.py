@@ -211,7 +211,9 @@ def _export(before, after):
 EXPORT_FILTER_WORDS = {
     "status": lambda value: None if value == "all" else f"{value} comments",
     "site": "site {}",
-    "article": "article #{}",
+    "article": lambda value: (
+        "article " + ", ".join(f"#{v}" for v in (value if isinstance(value, list) else [value]))
+    ),
     "category": "category {}",
     "moderator": "moderator #{}",
     "posted_after": "posted from {}",

@@ -1,6 +1,7 @@
 """The django-filter FilterSets of the moderation pages; the queue's is reused by the export."""
 
 import django_filters
+from django import forms
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import CharField, Exists, F, FilteredRelation, Func, OuterRef, Q
@@ -8,7 +9,7 @@ from django.forms import ModelChoiceField
 from django.utils.functional import cached_property
 
 from archive import search
-from archive.models import Comment, Site
+from archive.models import Article, Comment, Commenter, Site
 from moderation import pagination, permissions
 from moderation.actions import Action
 from moderation.forms import ROLE_CHOICES
@@ -38,6 +39,50 @@ class CategoryFilter(django_filters.ModelChoiceFilter):
     field_class = CategoryChoiceField
 
 
+# How many people or articles a name may stand for in a filter; more, and the moderator is
+# asked to type more of it (a name that is a letter would filter by thousands).
+NAME_MATCHES_MAX = 20
+
+
+class NameOrIdField(forms.CharField):
+    """A name (any part of it, any case) or an id, cleaned to the ids of the rows it names:
+    at most NAME_MATCHES_MAX, else an error that says so; none, an error naming the text."""
+
+    def __init__(self, *args, model, lookup, kind, help, **kwargs):
+        self.model, self.lookup, self.kind = model, lookup, kind
+        kwargs.setdefault("widget", forms.TextInput(attrs={"placeholder": help}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, value):
+        text = super().clean(value).strip()
+        if not text:
+            return None
+        if text.isdigit():
+            return [int(text)]
+        ids = list(
+            self.model.objects.filter(**{self.lookup: text})
+            .order_by("pk")
+            .values_list("pk", flat=True)[: NAME_MATCHES_MAX + 1]
+        )
+        if not ids:
+            raise forms.ValidationError(f"No {self.kind} is called “{text}”.")
+        if len(ids) > NAME_MATCHES_MAX:
+            raise forms.ValidationError(
+                f"“{text}” names more than {NAME_MATCHES_MAX} {self.kind}s: type more of it, "
+                "or the id."
+            )
+        return ids
+
+
+class NameOrIdFilter(django_filters.Filter):
+    field_class = NameOrIdField
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        return qs.filter(**{f"{self.field_name}__in": value})
+
+
 class QueueFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(
         widget=QuickSelect,
@@ -60,10 +105,23 @@ class QueueFilter(django_filters.FilterSet):
         empty_label="All sites",
         label="Site",
     )
-    # On the state's copies, which lead an index each (models.ModerationState).
-    article = django_filters.NumberFilter(field_name="moderation__article", label="Article id")
-    commenter = django_filters.NumberFilter(
-        field_name="moderation__commenter", label="Commenter id"
+    # By name or id; then on the state's copies, which lead an index each
+    # (models.ModerationState).
+    article = NameOrIdFilter(
+        field_name="moderation__article",
+        label="Article",
+        model=Article,
+        lookup="title__icontains",
+        kind="article",
+        help="title words or id",
+    )
+    commenter = NameOrIdFilter(
+        field_name="moderation__commenter",
+        label="Commenter",
+        model=Commenter,
+        lookup="name__icontains",
+        kind="commenter",
+        help="name or id",
     )
     moderator = django_filters.ModelChoiceFilter(
         widget=QuickSelect,
@@ -137,7 +195,22 @@ class QueueFilter(django_filters.FilterSet):
         any of these queues is one index walk, whatever the database's planner guesses.
         (Aliases, because a relation of many rows named again in a later `filter()` would
         be joined again; an alias is joined once.)"""
-        return super().filter_queryset(queryset.alias(**self._lead()))
+        queryset = queryset.alias(**self._lead())
+        if self._names_nothing():
+            return queryset.none()
+        return super().filter_queryset(queryset)
+
+    def _names_nothing(self) -> bool:
+        """Whether a name typed in a name-or-id filter names nothing it can filter by (nobody,
+        or too many): then no comment matches. (Another filter in error is left out, as
+        django-filter does, and the form says why; a name left out would show everyone's
+        comments under a name that matched none.)"""
+        self.is_valid()
+        return any(
+            name in self.form.errors
+            for name, filter_ in self.filters.items()
+            if isinstance(filter_, NameOrIdFilter)
+        )
 
     def _lead(self) -> dict:
         category, moderator = self._cleaned("category"), self._cleaned("moderator")
@@ -170,7 +243,7 @@ class QueueFilter(django_filters.FilterSet):
         all, capped (`pagination.capped_counts`), in one query; with words searched, the
         shown status only (the others None). Counted as a count is (`rank=False`), whatever
         this filter's own `rank`."""
-        if not self.is_valid():
+        if self._names_nothing():
             return dict.fromkeys([*Status, "all"], pagination.CappedCount(0, False))
         data = self.data.copy()
         data["status"] = "all"

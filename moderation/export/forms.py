@@ -60,7 +60,8 @@ class ExportFilter(QueueFilter):
         return {
             "status": data.get("status") or "all",
             "site": data["site"].name if data.get("site") else None,
-            "article": int(data["article"]) if data.get("article") is not None else None,
+            # One article as its id (as before names were accepted), several as their ids.
+            "article": _one_or_all(data.get("article")),
             "category": (
                 f"{data['category'].site.name}/{data['category'].slug}"
                 if data.get("category")
@@ -78,3 +79,9 @@ class OptionsForm(forms.Form):
         required=False,
         label="Real names instead of pseudonyms (Admins only; recorded in the audit log)",
     )
+
+
+def _one_or_all(ids):
+    if not ids:
+        return None
+    return ids[0] if len(ids) == 1 else list(ids)

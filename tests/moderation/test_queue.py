@@ -762,7 +762,7 @@ def test_tabs_say_when_a_count_stops_at_a_thousand(moderator_client, article):
 
 def test_tabs_of_a_filter_in_error_count_nothing(moderator_client, article):
     factories.make_comment(article, "One")
-    response = moderator_client.get(QUEUE, {"category": "999999"})
+    response = moderator_client.get(QUEUE, {"commenter": "Nobody by that name"})
     assert {count for count, _ in tabs_of(response).values()} == {"0"}
 
 
@@ -857,3 +857,35 @@ def test_a_comment_is_named_by_its_place_its_article_s_short_title_and_its_id(
     row = moderator_client.get(QUEUE, {"status": "all"}).content.decode()
     assert '<span class="comment-id"' in row
     assert f">#{comment.pk}</span>" in row
+
+
+def test_commenter_and_article_filters_take_a_name_or_an_id(moderator_client, site):
+    budget = factories.make_article(site, title="Budget debate")
+    weather = factories.make_article(site, title="Weather report")
+    by_vartan = factories.make_comment(budget, "One", author="Vartan")
+    by_vartan_elsewhere = factories.make_comment(weather, "Two", author="Vartan")
+    by_ann = factories.make_comment(budget, "Three", author="Ann")
+    shown = lambda **params: rows(moderator_client.get(QUEUE, params))  # noqa: E731
+    assert shown(commenter="vart") == ids(by_vartan, by_vartan_elsewhere)
+    assert shown(commenter=str(by_ann.commenter_id)) == ids(by_ann)
+    assert shown(article="budget") == ids(by_vartan, by_ann)
+    assert shown(article="budget", commenter="Vartan") == ids(by_vartan)
+    assert shown(article=str(weather.pk)) == ids(by_vartan_elsewhere)
+
+
+def test_a_name_that_names_nobody_or_too_many_says_so(moderator_client, site):
+    from moderation.filters import NAME_MATCHES_MAX
+
+    article = factories.make_article(site, title="Budget debate")
+    for i in range(NAME_MATCHES_MAX + 1):
+        factories.make_comment(article, f"Comment {i}", author=f"Reader {i}")
+    nobody = moderator_client.get(QUEUE, {"commenter": "Zzyzx"})
+    assert rows(nobody) == []
+    assert "No commenter is called “Zzyzx”." in nobody.content.decode()
+    many = moderator_client.get(QUEUE, {"commenter": "reader"})
+    assert rows(many) == []
+    assert (
+        f"“reader” names more than {NAME_MATCHES_MAX} commenters: type more of it, or the id."
+        in many.content.decode()
+    )
+    assert len(rows(moderator_client.get(QUEUE, {"commenter": "Reader 1"}))) == 11  # 1, 10-19
