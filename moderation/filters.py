@@ -100,7 +100,7 @@ class QueueFilter(django_filters.FilterSet):
     )
     site = django_filters.ModelChoiceFilter(
         widget=QuickSelect,
-        field_name="article__site",
+        field_name="moderation__site",  # the state's copy, which leads an index
         queryset=Site.objects.all(),
         empty_label="All sites",
         label="Site",
