@@ -14,7 +14,7 @@ query count, the admin equivalent's median and query count, and the ratio ours /
 Our pages are requested as a Moderator (the export page as a Researcher); Django's admin as
 a staff superuser (the admin is read-only in this project: see moderation/admin.py), whose
 changelists do a full COUNT, as they do. "n/a": the admin has no such page (a thread, the
-export page) or refuses that filter (commenter, article). Admin pages list 100 rows, ours 50;
+export page) or refuses that filter (commenter, article). Admin pages list 100 rows, our queue 25;
 deep pages compare the same depth in rows. The database connection stays open between
 requests (CONN_MAX_AGE as a pooled server would have it); debug is off while measuring.
 A page whose first request takes longer than `--page-budget` seconds gets fewer rounds; a
@@ -38,7 +38,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
-PER_PAGE, ADMIN_PER_PAGE = 50, 100
+PER_PAGE, ADMIN_PER_PAGE = 25, 100
 DEEP_ROWS = 10_000  # how deep the deep pages start (less in small corpora)
 SEARCH_WORD = "idiot"  # in a few percent of comments (moderation/corpus/text.py)
 

@@ -16,7 +16,10 @@ from moderation.filters import QueueFilter
 from moderation.forms import ACTIONS, BulkForm, DecisionForm, RetractForm, TagForm, UndoForm
 from moderation.models import AuditEvent, Status, Tag
 
-PER_PAGE = 50
+# Rows folded to their first lines, 25 a page, the next a key or a click away (Coral and
+# Discourse load 20 at a time): rendering a row with its controls is most of a page's time,
+# and a moderator decides the first rows long before reaching the fiftieth.
+PER_PAGE = 25
 
 
 # Pages
