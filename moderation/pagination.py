@@ -9,6 +9,7 @@ values up (`cursor_of`). Counts are capped (`capped_count`): "1,000+" is shown a
 
 from dataclasses import dataclass
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections, transaction
 from django.db.models import Q
 
@@ -88,29 +89,20 @@ def keyset_page(
 
 
 def capped_count(queryset, cap: int = COUNT_CAP) -> CappedCount:
-    """How many rows, counting no further than `cap` (shown as "1,000+").
-
-    On PostgreSQL without parallel workers: the planner sized a category's count for all of
-    the category's marks and started two workers to count a thousand of them, which took
-    11-15 ms against 2 serial at a million comments (starting the workers was the cost)."""
-    limited = queryset.order_by()[: cap + 1]
-    connection = connections[queryset.db]
-    if connection.vendor != "postgresql":
-        return _capped(limited.count(), cap)
-    setting = "max_parallel_workers_per_gather"
-    with transaction.atomic(using=queryset.db), connection.cursor() as cursor:
-        # For this transaction only (set_config's `true`), and put back after, as the
-        # count may run inside a longer transaction.
-        cursor.execute("SELECT current_setting(%s), set_config(%s, '0', true)", [setting, setting])
-        before = cursor.fetchone()[0]
-        counted = _capped(limited.count(), cap)
-        cursor.execute("SELECT set_config(%s, %s, true)", [setting, before])
-    return counted
+    """How many rows, counting no further than `cap` (shown as "1,000+")."""
+    return capped_counts({"rows": queryset}, cap)["rows"]
 
 
 def capped_counts(querysets: dict, cap: int = COUNT_CAP) -> dict:
-    """`capped_count` of each queryset (same database), all in one statement: a scalar
-    subquery per count, each stopping at `cap` + 1 rows."""
+    """How many rows each queryset (same database) has, counting no further than `cap`
+    (shown as "1,000+"), all in one statement: a scalar subquery per count, each stopping at
+    `cap` + 1 rows.
+
+    On PostgreSQL without parallel workers: the planner sized a category's count for all of
+    the category's marks and started two workers to count a thousand of them, which took
+    11-15 ms against 2 serial at a million comments (starting the workers was the cost). The
+    setting is for the count's transaction only, and put back after (the count may run
+    inside a longer transaction)."""
     if not querysets:
         return {}
     parts, params = [], []
@@ -118,7 +110,11 @@ def capped_counts(querysets: dict, cap: int = COUNT_CAP) -> dict:
     connection = connections[db]
     for queryset in querysets.values():
         limited = queryset.order_by().values("pk")[: cap + 1]
-        sql, more = limited.query.get_compiler(using=db).as_sql()
+        try:
+            sql, more = limited.query.get_compiler(using=db).as_sql()
+        except EmptyResultSet:  # .none(), or a filter that can match nothing
+            parts.append("0")
+            continue
         parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS capped)")
         params.extend(more)
     statement = f"SELECT {', '.join(parts)}"
@@ -127,7 +123,7 @@ def capped_counts(querysets: dict, cap: int = COUNT_CAP) -> dict:
             cursor.execute(statement, params)
             numbers = cursor.fetchone()
     else:
-        setting = "max_parallel_workers_per_gather"  # serial, as in capped_count
+        setting = "max_parallel_workers_per_gather"
         with transaction.atomic(using=db), connection.cursor() as cursor:
             cursor.execute(
                 "SELECT current_setting(%s), set_config(%s, '0', true)", [setting, setting]

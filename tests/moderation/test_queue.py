@@ -889,3 +889,12 @@ def test_a_name_that_names_nobody_or_too_many_says_so(moderator_client, site):
         in many.content.decode()
     )
     assert len(rows(moderator_client.get(QUEUE, {"commenter": "Reader 1"}))) == 11  # 1, 10-19
+
+
+def test_capped_counts_of_nothing_are_zero(article):
+    from moderation.pagination import capped_count, capped_counts
+
+    factories.make_comment(article, "One")
+    counted = capped_counts({"none": Comment.objects.none(), "all": Comment.objects.all()})
+    assert (str(counted["none"]), str(counted["all"])) == ("0", "1")
+    assert str(capped_count(Comment.objects.filter(pk__in=[]))) == "0"
