@@ -45,7 +45,7 @@ NAME_MATCHES_MAX = 20
 
 
 class NameOrIdField(forms.CharField):
-    """A name (any part of it, any case) or an id, cleaned to the ids of the rows it names:
+    """A name (any part of it, any case) or ids, cleaned to the ids of the rows it names:
     at most NAME_MATCHES_MAX, else an error that says so; none, an error naming the text."""
 
     def __init__(self, *args, model, lookup, kind, help, **kwargs):
@@ -57,8 +57,9 @@ class NameOrIdField(forms.CharField):
         text = super().clean(value).strip()
         if not text:
             return None
-        if text.isdigit():
-            return [int(text)]
+        parts = [part.strip() for part in text.split(",")]
+        if all(part.isdigit() for part in parts):  # an id, or ids ("12, 40")
+            return [int(part) for part in parts]
         ids = list(
             self.model.objects.filter(**{self.lookup: text})
             .order_by("pk")
@@ -244,9 +245,13 @@ class QueueFilter(django_filters.FilterSet):
         shown status only (the others None). Counted as a count is (`rank=False`), whatever
         this filter's own `rank`."""
         if self._names_nothing():
-            return dict.fromkeys([*Status, "all"], pagination.CappedCount(0, False))
+            return dict.fromkeys([*Status, "all"], pagination.CappedCount.of(0))
         data = self.data.copy()
         data["status"] = "all"
+        for name, filter_ in self.filters.items():
+            if isinstance(filter_, NameOrIdFilter) and self._cleaned(name):
+                # The ids a name was found to stand for: not looked up a second time.
+                data[name] = ",".join(str(pk) for pk in self._cleaned(name))
         every = QueueFilter(data, queryset=self.queryset, rank=False)
         base = every.qs
         querysets = {value: every.filter_status(base, "status", value) for value in Status}

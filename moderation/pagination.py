@@ -38,6 +38,11 @@ class CappedCount:
     number: int
     more: bool  # there are more than `number`
 
+    @classmethod
+    def of(cls, n: int, cap: int = COUNT_CAP) -> "CappedCount":
+        """`n` rows counted no further than `cap` + 1."""
+        return cls(min(n, cap), n > cap)
+
     def __str__(self) -> str:
         return f"{self.number:,}{'+' if self.more else ''}"
 
@@ -132,8 +137,4 @@ def capped_counts(querysets: dict, cap: int = COUNT_CAP) -> dict:
             cursor.execute(statement, params)
             numbers = cursor.fetchone()
             cursor.execute("SELECT set_config(%s, %s, true)", [setting, before])
-    return {key: _capped(n, cap) for key, n in zip(querysets, numbers, strict=True)}
-
-
-def _capped(n: int, cap: int) -> CappedCount:
-    return CappedCount(min(n, cap), n > cap)
+    return {key: CappedCount.of(n, cap) for key, n in zip(querysets, numbers, strict=True)}

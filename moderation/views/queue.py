@@ -35,7 +35,8 @@ def queue(request):
     rows = page.rows
     categories = queries.prepare(rows)
     counts = comments.status_counts()
-    status = comments.form.cleaned_data.get("status") if comments.is_valid() else None
+    comments.is_valid()  # the valid fields' values stay cleaned when another is not
+    status = comments.form.cleaned_data.get("status")
     status = status if status in counts else Status.PENDING
     return render(
         request,

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 import pytest
 from django.contrib.messages import get_messages
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from archive.models import Comment
@@ -898,3 +899,29 @@ def test_capped_counts_of_nothing_are_zero(article):
     counted = capped_counts({"none": Comment.objects.none(), "all": Comment.objects.all()})
     assert (str(counted["none"]), str(counted["all"])) == ("0", "1")
     assert str(capped_count(Comment.objects.filter(pk__in=[]))) == "0"
+
+
+def test_a_name_is_looked_up_once_per_page(moderator_client, site):
+    article = factories.make_article(site, title="Budget debate")
+    mine = factories.make_comment(article, "One", author="Vartan")
+    factories.make_comment(article, "Two", author="Ann")
+    with CaptureQueriesContext(connection) as queries:
+        response = moderator_client.get(QUEUE, {"commenter": "vartan"})
+    assert rows(response) == ids(mine)
+    assert tabs_of(response)["Pending"] == ("1", True)
+    lookups = [q for q in queries.captured_queries if 'FROM "archive_commenter"' in q["sql"]]
+    assert len([q for q in lookups if "LIKE" in q["sql"]]) == 1
+    # Ids, one or several, are taken as they are.
+    assert rows(moderator_client.get(QUEUE, {"commenter": f"{mine.commenter_id}, 999999"})) == ids(
+        mine
+    )
+
+
+def test_the_tab_shown_is_the_status_asked_for_even_beside_a_filter_in_error(
+    moderator_client, moderator, article
+):
+    comment = factories.make_comment(article, "Unsure")
+    services.decide(moderator, comment, Status.ESCALATED, expected_version=0)
+    response = moderator_client.get(QUEUE, {"status": "escalated", "category": "999999"})
+    assert tabs_of(response)["Escalated"] == ("1", True)
+    assert rows(response) == ids(comment)
