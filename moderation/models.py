@@ -172,6 +172,10 @@ class Decision(models.Model):
     note = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     version = models.PositiveIntegerField(help_text="The comment's version after this decision.")
+    # An escalation may name who should look at it (a moderator or an admin).
+    assignee = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         ordering = ["comment", "version"]
@@ -209,6 +213,11 @@ class ModerationState(models.Model):
     decision = models.ForeignKey(
         Decision, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # Who an escalated comment is assigned to (its decision's assignee, copied here so that
+    # "Assigned to me" is one walk along an index); None for every other status.
+    assignee = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
 
     class Meta:
         indexes = [
@@ -226,6 +235,12 @@ class ModerationState(models.Model):
             models.Index(
                 fields=["commenter", "status", "queued_at", "comment"],
                 name="state_commenter_queue",
+            ),
+            # One person's assigned escalations ("Assigned to me"): few rows, most with none.
+            models.Index(
+                fields=["assignee", "status", "queued_at", "comment"],
+                name="state_assignee_queue",
+                condition=models.Q(assignee__isnull=False),
             ),
         ]
 
