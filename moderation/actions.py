@@ -90,6 +90,8 @@ def _decision(before, after):
     text = f"{before.get('status', '?')} → {after.get('status', '?')}"
     if after.get("reasons"):
         text += f" ({', '.join(after['reasons'])})"
+    if after.get("assignee_name"):
+        text += f", assigned to {after['assignee_name']}"
     return text
 
 

@@ -25,11 +25,21 @@ class DecisionForm(forms.Form):
     note = forms.CharField(
         required=False, max_length=NOTE_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 2})
     )
+    # An escalation's optional assignee: someone who moderates now (the service checks again).
+    assignee = forms.ModelChoiceField(
+        queryset=permissions.holders(permissions.MODERATE), required=False
+    )
 
     def __init__(self, *args, site=None, **kwargs):
         super().__init__(*args, **kwargs)
         if site is not None:
             self.fields["reasons"].queryset = Category.objects.active().filter(site=site)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("assignee") and data.get("action") != "escalate":
+            self.add_error("assignee", "Only an escalation is assigned to someone.")
+        return data
 
     @property
     def status(self):

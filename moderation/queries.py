@@ -67,7 +67,11 @@ def for_queue(queryset=None):
     return with_record(
         with_status(
             queryset.select_related(
-                "article__site", "commenter", "parent", "moderation__decision__moderator"
+                "article__site",
+                "commenter",
+                "parent",
+                "moderation__decision__moderator",
+                "moderation__assignee",
             )
         )
     ).prefetch_related(
@@ -89,9 +93,10 @@ def prepare(comments, *, categories: bool = True) -> dict[int, list[Category]]:
     """Give each comment (from `for_queue` or `thread_comments`) what its controls show:
     `status_label`, `decision` (the last one, or None) and, with `categories`,
     `site_categories` (the active categories of its site, in keyboard order) and
-    `category_options` (them as the <option>s of a select); and the addresses its row
-    links and posts to (`decide_url`, `tag_url`, `thread_url`, `commenter_url`). Returns
-    those categories by site. One query, whatever the number of comments."""
+    `category_options` (them as the <option>s of a select), and `assignee_options` (who
+    may take an escalation, as <option>s); and the addresses its row links and posts to
+    (`decide_url`, `tag_url`, `thread_url`, `commenter_url`). Returns those categories by
+    site. Two queries, whatever the number of comments."""
     site_ids = {c.article.site_id for c in comments} if categories else set()
     by_site: dict[int, list[Category]] = {}
     if site_ids:
@@ -108,6 +113,12 @@ def prepare(comments, *, categories: bool = True) -> dict[int, list[Category]]:
         )
         for site, categories in by_site.items()
     }
+    assignees = ""
+    if categories and comments:
+        people = permissions.holders(permissions.MODERATE).order_by("username")
+        assignees = format_html_join(
+            "", '<option value="{}">{}</option>', people.values_list("pk", "username")
+        )
     decide_url, tag_url = url_maker("moderation:decide"), url_maker("moderation:tag")
     thread_url, commenter_url = url_maker("moderation:thread"), url_maker("moderation:commenter")
     for comment in comments:
@@ -115,6 +126,9 @@ def prepare(comments, *, categories: bool = True) -> dict[int, list[Category]]:
         comment.decision = last_decision(comment)
         comment.site_categories = by_site.get(comment.article.site_id, [])
         comment.category_options = options.get(comment.article.site_id, "")
+        comment.assignee_options = assignees
+        escalated = comment.status == Status.ESCALATED
+        comment.assignee = comment.moderation.assignee if escalated else None
         comment.decide_url, comment.tag_url = decide_url(comment.pk), tag_url(comment.pk)
         comment.thread_url = thread_url(comment.article_id)
         comment.commenter_url = commenter_url(comment.commenter_id) if comment.commenter_id else ""
@@ -186,7 +200,11 @@ def thread_comments(article: Article, chunk: Chunk, *, tags: bool) -> list[Comme
         with_status(
             Comment.objects.filter(pk__in=ids)
             .select_related(
-                "article__site", "commenter", "parent", "moderation__decision__moderator"
+                "article__site",
+                "commenter",
+                "parent",
+                "moderation__decision__moderator",
+                "moderation__assignee",
             )
             .annotate(tagged=Exists(Tag.objects.current().filter(comment=OuterRef("pk"))))
             .order_by("thread_order")
@@ -299,6 +317,7 @@ TABS = [
     (Status.REMOVED, "Removed"),
     (Status.APPROVED, "Approved"),
     ("all", "All"),
+    ("assigned", "Assigned to me"),  # escalations assigned to the person looking
 ]
 
 
@@ -307,10 +326,14 @@ def queue_tabs(params, current, counts) -> list[dict]:
     dropped: a cursor belongs to the tab it was made in)."""
     tabs = []
     for value, label in TABS:
+        if value not in counts:
+            continue
         kept = params.copy()
-        for place in ("after", "before", "last"):
+        for place in ("after", "before", "last", "assigned"):
             kept.pop(place, None)
         kept["status"] = value
+        if value == "assigned":
+            kept["status"], kept["assigned"] = Status.ESCALATED, "me"
         tabs.append(
             {
                 "label": label,

@@ -165,11 +165,14 @@ def decide(
     expected_version: int,
     reasons: Iterable[Category] = (),
     note: str = "",
+    assignee=None,
     context: Context | None = None,
     undoes: int | None = None,
 ) -> Decision:
     """Set a comment's status. `expected_version` is the version the moderator saw: if
-    someone decided in between, the action is refused with what changed and by whom."""
+    someone decided in between, the action is refused with what changed and by whom.
+    An escalation may name an `assignee` (an active moderator or admin), who finds it under
+    "Assigned to me"; any later decision ends the assignment."""
     require(user, permissions.MODERATE)
     if status not in Status.values:
         raise Invalid(f"{status!r} is not a status; use one of {', '.join(Status.values)}.")
@@ -182,6 +185,7 @@ def decide(
         raise Invalid("Removing a comment needs at least one category as the reason.")
     if status != Status.REMOVED and reasons:
         raise Invalid("Only a removal takes categories as reasons.")
+    _check_assignee(assignee, status)
     with transaction.atomic():
         # The comment first (its marks change with its state), then its state.
         lock(Comment.objects.filter(pk=comment.pk)).get()
@@ -203,11 +207,15 @@ def decide(
             moderator=user,
             note=note,
             version=state.version + 1,
+            assignee=assignee,
         )
         decision.reasons.set(reasons)
         before = {"status": state.status, "version": state.version}
+        if state.assignee_id:
+            before["assignee"] = state.assignee_id
         state.status, state.version, state.decision = status, decision.version, decision
-        state.save(update_fields=["status", "version", "decision"])
+        state.assignee = assignee
+        state.save(update_fields=["status", "version", "decision", "assignee"])
         marks.sync(comment.pk)
         if Status.REMOVED in (status, before["status"]):
             # The commenter's count of removed comments, as a queue row shows it.
@@ -217,6 +225,9 @@ def decide(
             "version": state.version,
             "reasons": [r.slug for r in reasons],
         }
+        if assignee is not None:
+            after["assignee"] = assignee.pk
+            after["assignee_name"] = assignee.get_username()
         if undoes:
             after["undoes"] = undoes
         decision.audit_event = append(
@@ -230,6 +241,17 @@ def decide(
             **comment_refs(comment),
         )
         return decision
+
+
+def _check_assignee(assignee, status: str) -> None:
+    if assignee is None:
+        return
+    if status != Status.ESCALATED:
+        raise Invalid("Only an escalation is assigned to someone.")
+    if not permissions.can(assignee, permissions.MODERATE):
+        raise Invalid(
+            f"{who(assignee)} cannot take an escalation: only an active moderator or admin can."
+        )
 
 
 def _stale(comment: Comment, expected_version: int) -> Conflict:
@@ -269,7 +291,15 @@ def undo(user, event: AuditEvent, *, context: Context | None = None) -> AuditEve
     else:
         comment = Comment.objects.select_related("article").get(pk=event.comment_id)
         previous = event.before["status"]
-        reasons = []
+        reasons, assignee = [], None
+        if event.before.get("assignee"):
+            # Undoing what ended an assignment gives the escalation back to its assignee,
+            # while they may still take it.
+            assignee = (
+                permissions.holders(permissions.MODERATE)
+                .filter(pk=event.before["assignee"], is_active=True)
+                .first()
+            )
         if previous == Status.REMOVED:
             earlier = (
                 Decision.objects.filter(comment=comment, version=event.before["version"])
@@ -284,6 +314,7 @@ def undo(user, event: AuditEvent, *, context: Context | None = None) -> AuditEve
             expected_version=event.after["version"],
             reasons=reasons,
             note="Undone" if previous == Status.APPROVED else "",
+            assignee=assignee if previous == Status.ESCALATED else None,
             context=context,
             undoes=event.pk,
         )

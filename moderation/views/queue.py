@@ -27,7 +27,7 @@ PER_PAGE = 25
 
 @permissions.require(permissions.MODERATE)
 def queue(request):
-    comments = QueueFilter(request.GET, queryset=Comment.objects.all())
+    comments = QueueFilter(request.GET, queryset=Comment.objects.all(), request=request)
     cursor = queries.cursor(request.GET, comments.place_of)
     page = pagination.keyset_page(
         comments.qs, comments.keys, size=PER_PAGE, rows_of=queries.queue_rows, **cursor
@@ -36,8 +36,7 @@ def queue(request):
     categories = queries.prepare(rows)
     counts = comments.status_counts()
     comments.is_valid()  # the valid fields' values stay cleaned when another is not
-    status = comments.form.cleaned_data.get("status")
-    status = status if status in counts else Status.PENDING
+    status = comments.tab if comments.tab in counts else Status.PENDING
     return render(
         request,
         "moderation/queue.html",
@@ -74,14 +73,18 @@ def decide(request, pk):
             expected_version=data["version"],
             reasons=data["reasons"],
             note=data["note"],
+            assignee=data["assignee"],
             context=audit.Context.from_request(request),
         )
     except services.ModerationError as error:
         return protocol.refused(request, error, comment)
     reasons = ", ".join(r.name for r in data["reasons"])
-    message = f"{capfirst(protocol.name_of(comment))} {protocol.DONE[form.status]}" + (
-        f" for {reasons}." if reasons else "."
-    )
+    message = f"{capfirst(protocol.name_of(comment))} {protocol.DONE[form.status]}"
+    if reasons:
+        message += f" for {reasons}"
+    if data["assignee"]:
+        message += f" and assigned to {data['assignee'].get_username()}"
+    message += "."
     return protocol.done(request, message, comment, decision.audit_event)
 
 

@@ -675,9 +675,10 @@ def test_queue_query_count_does_not_grow_with_its_rows(
     url = f"{QUEUE}?status=all"
     # session, user, user's and groups' permissions, the count, the page's ids, their comments,
     # their tags, the last decisions' reasons, the categories of their sites, and the filter
-    # form's three menus (categories, sites, moderators); on PostgreSQL the count also turns
-    # parallel workers off and back on, in a savepoint of the test's transaction (4 more)
-    expected = 14 + (4 if connection.vendor == "postgresql" else 0)  # + the waiting badge
+    # form's three menus (categories, sites, moderators), the people who may take an
+    # escalation; on PostgreSQL the count also turns parallel workers off and back on, in a
+    # savepoint of the test's transaction (4 more)
+    expected = 15 + (4 if connection.vendor == "postgresql" else 0)  # + the waiting badge
     with django_assert_num_queries(expected):
         response = moderator_client.get(url)
     assert len(rows(response)) == 1
@@ -735,6 +736,7 @@ def test_tabs_count_each_status_under_the_other_filters(moderator_client, modera
         "Removed": ("1", False),
         "Approved": ("1", False),
         "All": ("6", False),
+        "Assigned to me": ("0", False),
     }
     assert response.context["count"].number == 1  # the page's own count is its tab's
     html = response.content.decode()
@@ -801,6 +803,7 @@ def test_with_words_searched_only_the_shown_tab_is_counted(moderator_client, mod
         "Removed": ("None", False),
         "Approved": ("None", False),
         "All": ("None", False),
+        "Assigned to me": ("None", False),
     }
     assert "Pending</a>" in response.content.decode()  # a tab without a number
 
@@ -834,7 +837,7 @@ def test_removing_and_escalating_take_an_optional_note_shown_on_the_row(
     escalated = factories.make_comment(article, "Unsure")
     html = moderator_client.get(QUEUE).content.decode()
     assert html.count('placeholder="Note (optional)"') == 2  # one remove form per row
-    assert html.count('placeholder="Why? (optional)"') == 2
+    assert html.count('placeholder="Reason (optional)"') == 2
     decide(moderator_client, removed, "remove", reasons=[attack(site).pk], note="Third insult")
     decide(moderator_client, escalated, "escalate", note="Legal should look: a named person")
     decide(moderator_client, factories.make_comment(article, "Plain"), "escalate")

@@ -129,11 +129,11 @@ def test_thread_query_count_does_not_grow_with_its_comments(
     # session, user, permissions (2), article + site, the stretch's bounds, the current
     # policy, the stretch's comment ids, comments (with commenters, parents, states, last
     # decisions and their moderators), their tags, the decisions' reasons, the site's
-    # categories for the controls, the thread's comment count, the navigation's count of
-    # comments waiting
-    with django_assert_num_queries(14):
+    # categories for the controls, the people who may take an escalation, the thread's
+    # comment count, the navigation's count of comments waiting
+    with django_assert_num_queries(15):
         moderator_client.get(thread_url(small))
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(15):
         response = moderator_client.get(thread_url(large))
     assert response.context["comment_count"] == 120
 
