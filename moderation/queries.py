@@ -31,6 +31,9 @@ from moderation import permissions
 from moderation.models import (
     AuditEvent,
     Category,
+    CommenterBlock,
+    CommenterNote,
+    ModerationState,
     Policy,
     Status,
     Tag,
@@ -121,6 +124,7 @@ def prepare(comments, *, categories: bool = True) -> dict[int, list[Category]]:
         )
     decide_url, tag_url = url_maker("moderation:decide"), url_maker("moderation:tag")
     thread_url, commenter_url = url_maker("moderation:thread"), url_maker("moderation:commenter")
+    context_url = url_maker("moderation:context")
     for comment in comments:
         comment.status_label = Status(comment.status).label
         comment.decision = last_decision(comment)
@@ -131,6 +135,7 @@ def prepare(comments, *, categories: bool = True) -> dict[int, list[Category]]:
         comment.assignee = comment.moderation.assignee if escalated else None
         comment.decide_url, comment.tag_url = decide_url(comment.pk), tag_url(comment.pk)
         comment.thread_url = thread_url(comment.article_id)
+        comment.context_url = context_url(comment.pk)
         comment.commenter_url = commenter_url(comment.commenter_id) if comment.commenter_id else ""
     return by_site
 
@@ -343,3 +348,64 @@ def queue_tabs(params, current, counts) -> list[dict]:
             }
         )
     return tabs
+
+
+# The side panel: a comment in its thread, and its commenter's record
+
+CONTEXT_SIBLINGS = 3  # on each side of the comment, among the replies to the same parent
+CONTEXT_REPLIES = 3
+CONTEXT_NOTES = 3
+
+
+def comment_context(comment: Comment) -> dict:
+    """What the queue's side panel shows of a comment's place in its thread: its parent, up
+    to CONTEXT_SIBLINGS comments on each side among those replying to the same parent (or
+    among the top-level ones), and its first replies with their number. Each is a short walk
+    along the thread's order (index article, thread_order) or the replies' parent index,
+    whatever the thread's length: four queries."""
+    around = with_status(
+        Comment.objects.filter(article_id=comment.article_id, parent_id=comment.parent_id)
+    ).select_related("commenter")
+    before = list(
+        around.filter(thread_order__lt=comment.thread_order).order_by("-thread_order")[
+            :CONTEXT_SIBLINGS
+        ]
+    )
+    after = list(
+        around.filter(thread_order__gt=comment.thread_order).order_by("thread_order")[
+            :CONTEXT_SIBLINGS
+        ]
+    )
+    replies = with_status(comment.replies.all()).select_related("commenter")
+    return {
+        "parent": comment.parent,
+        "before": before[::-1],
+        "after": after,
+        "replies": list(replies.order_by("thread_order")[:CONTEXT_REPLIES]),
+        "reply_count": comment.replies.count(),
+    }
+
+
+def commenter_summary(commenter) -> dict:
+    """A commenter's record in brief, for the side panel: comments and removals now (from the
+    states' commenter index and the maintained record), removals by category, the block in
+    force, and the latest notes with their number. Five queries."""
+    states = ModerationState.objects.filter(commenter=commenter)
+    removed = states.filter(status=Status.REMOVED)
+    by_category = (
+        removed.values("decision__reasons__name")
+        .exclude(decision__reasons__name=None)
+        .annotate(n=Count("pk"))
+        .order_by("-n", "decision__reasons__name")
+    )
+    notes = CommenterNote.objects.filter(commenter=commenter).select_related("author")
+    return {
+        "comments": states.count(),
+        "removals": [(row["decision__reasons__name"], row["n"]) for row in by_category],
+        "in_force": CommenterBlock.objects.filter(commenter=commenter)
+        .in_force()
+        .select_related("created_by")
+        .first(),
+        "notes": list(notes[:CONTEXT_NOTES]),
+        "note_count": notes.count(),
+    }

@@ -5,6 +5,7 @@ from moderation.views import (
     accounts,
     audit,
     commenters,
+    context,
     export,
     home,
     imports,
@@ -23,6 +24,7 @@ moderation_patterns = [
     path("comments/<int:pk>/decide/", queue.decide, name="decide"),
     path("comments/<int:pk>/tags/", queue.add_tag, name="tag"),
     path("comments/<int:pk>/history/", audit.comment_history, name="comment_history"),
+    path("comments/<int:pk>/context/", context.comment_context, name="context"),
     path("tags/<int:pk>/retract/", queue.retract_tag, name="retract"),
     # /articles/<id>/…: a thread with the moderation controls, and as readers see it
     path("articles/<int:pk>/", threads.thread, name="thread"),

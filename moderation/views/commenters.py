@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from archive.models import Commenter
-from moderation import audit, permissions, queries, services
+from moderation import audit, permissions, protocol, queries, services
 from moderation.forms import BlockForm, NoteForm, UnblockForm
 from moderation.history import comment_url, describe
 from moderation.models import AuditEvent, CommenterBlock, ModerationState, Status, Tag
@@ -49,7 +49,7 @@ def block(request, pk):
     else:
         until = f"until {_when(new.expires_at)}" if new.expires_at else "with no expiry"
         messages.success(request, f"{commenter} is blocked {until}.")
-    return redirect("moderation:commenter", pk=commenter.pk)
+    return _back(request, commenter.pk)
 
 
 @permissions.require(permissions.MODERATE)
@@ -70,7 +70,7 @@ def unblock(request, pk):
         messages.error(request, str(exc))
     else:
         messages.success(request, f"The block on {block_.commenter} is lifted.")
-    return redirect("moderation:commenter", pk=block_.commenter_id)
+    return _back(request, block_.commenter_id)
 
 
 @permissions.require(permissions.MODERATE)
@@ -91,7 +91,7 @@ def add_note(request, pk):
         messages.error(request, str(exc))
     else:
         messages.success(request, f"Note on {commenter} added.")
-    return redirect("moderation:commenter", pk=commenter.pk)
+    return _back(request, commenter.pk)
 
 
 def _page(request, commenter, *, block_form=None, unblock_form=None, note_form=None, status=200):
@@ -138,6 +138,14 @@ def _page(request, commenter, *, block_form=None, unblock_form=None, note_form=N
         },
         status=status,
     )
+
+
+def _back(request, commenter_id):
+    """To the form's `next` (the queue row whose side panel sent it), if it is on this site;
+    else to the commenter's page."""
+    if request.POST.get("next"):
+        return redirect(protocol.next_url(request))
+    return redirect("moderation:commenter", pk=commenter_id)
 
 
 def _when(moment) -> str:

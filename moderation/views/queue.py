@@ -5,6 +5,8 @@ answers through `moderation.protocol` (a redirect back with a message, or JSON f
 that sent it with fetch). Rules live in `moderation.services`.
 """
 
+from urllib.parse import quote
+
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils.text import Truncator, capfirst
@@ -49,6 +51,8 @@ def queue(request):
             "bulk_categories": [c for site in categories.values() for c in site],
             "several_sites": len(categories) > 1,
             "next": request.get_full_path(),
+            # Where the side panel's forms come back to, as a query string's value.
+            "context_next": quote(request.get_full_path(), safe=""),
             "undo": protocol.undo_offer(request, shown=[c.pk for c in rows]),
         },
     )

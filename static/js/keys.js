@@ -23,6 +23,11 @@
      moderation:passage  passages.js → here, on the [data-row] where a passage was selected:
                          it becomes the selected row, so a digit tags that passage.
      moderation:cancel   here → passages.js, on the selected row when Esc is pressed.
+     moderation:dismiss  here → panel.js, on the document when Esc is pressed: close the panel.
+     moderation:context  here → panel.js, on the selected row (c): show or hide its side panel
+                         (the row's a[data-context]). panel.js cancels the event; if nobody
+                         does (no panel.js) the link is followed.
+     moderation:selected here → panel.js, on a row just selected: an open panel follows it.
      moderation:loaded   more.js → here, on the document, when the next stretch of a long
                          thread is in: `j` pressed at the last comment moves on into it. */
 (function () {
@@ -50,10 +55,20 @@
     },
     { keys: ["e"], help: "Escalate", run: () => decide("escalate") },
     { keys: ["o"], help: "Open or fold the comment’s whole text", run: toggleOpen },
+    {
+      keys: ["c"],
+      help: "Context: the comment in its thread and its commenter’s record, beside the list (c again hides it)",
+      run: showContext,
+    },
     { keys: ["u"], help: "Undo your last action", run: undo },
     { keys: ["/"], help: "Go to the queue (on the queue: search its text)", run: goToQueue },
     { keys: ["?"], help: "Show these keys", run: showKeys },
-    { keys: ["Escape"], label: "Esc", help: "Cancel “r”, forget a selected passage", run: cancel },
+    {
+      keys: ["Escape"],
+      label: "Esc",
+      help: "Cancel “r”, forget a selected passage, close the context panel",
+      run: cancel,
+    },
   ];
 
   let current = null; // the selected [data-row]
@@ -94,6 +109,7 @@
       row.focus({ preventScroll: true });
       row.scrollIntoView({ block: "nearest" });
     }
+    row.dispatchEvent(new CustomEvent("moderation:selected", { bubbles: true }));
   }
 
   let moreWanted = false; // `j` at the last comment asked for the next stretch
@@ -197,6 +213,17 @@
     });
   }
 
+  function showContext() {
+    const row = needRow();
+    const link = row && $("a[data-context]", row);
+    if (!link) {
+      if (row) announce("This comment has no context to show here.", true);
+      return;
+    }
+    const event = new CustomEvent("moderation:context", { bubbles: true, cancelable: true });
+    if (row.dispatchEvent(event)) window.location.assign(link.href);
+  }
+
   // Actions
 
   function approve() {
@@ -274,6 +301,7 @@
   function cancel() {
     removing = false;
     if (current) current.dispatchEvent(new CustomEvent("moderation:cancel", { bubbles: true }));
+    document.dispatchEvent(new CustomEvent("moderation:dismiss"));
   }
 
   // The list of keys

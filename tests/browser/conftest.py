@@ -49,6 +49,22 @@ def page(browser):
     context.close()
 
 
+# The two sizes the workspace is checked at: a laptop, and a phone.
+SIZES = {"desktop": (1366, 900), "phone": (390, 844)}
+
+
+@pytest.fixture(params=list(SIZES))
+def size(request, page):
+    """Runs a test at each of SIZES, the page already at that size; returns its width."""
+    width, height = SIZES[request.param]
+    page.set_viewport_size({"width": width, "height": height})
+    return width
+
+
+def no_sideways_scroll(page, width):
+    return page.evaluate("document.documentElement.scrollWidth") <= width
+
+
 @pytest.fixture
 def log_in(page, live_server):
     def log_in(username, password="correct horse battery staple"):

@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 from moderation import services
 from moderation.models import AuditEvent, Status, Tag
 from tests import factories
+from tests.browser.conftest import no_sideways_scroll
 from tests.factories import Named, named
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -94,7 +95,7 @@ def test_approving_a_tagged_comment_asks_for_a_note_in_the_row(
 
 
 def test_ten_comments_triaged_with_the_keyboard_without_j_after_each(
-    page, live_server, log_in, moderator, article
+    page, size, live_server, log_in, moderator, article
 ):
     made = [factories.make_comment(article, f"Comment {i} of ten.") for i in range(10)]
     open_queue(page, live_server, log_in)
@@ -190,10 +191,12 @@ def test_slash_goes_to_the_queue(page, live_server, log_in, moderator, article):
 
 
 def select_words(page, comment, words):
-    """Drag the mouse over `words` in the comment's shown text, as a person would."""
+    """Drag the mouse over `words` in the comment's shown text, as a person would (from the
+    first letter's line to the last one's, should a narrow screen wrap them)."""
     box = page.evaluate(
         """([id, words]) => {
             const body = document.querySelector(`#comment-${id} .comment-body`);
+            body.scrollIntoView({block: "center"});
             const walker = document.createTreeWalker(body, NodeFilter.SHOW_TEXT);
             while (walker.nextNode()) {
                 const node = walker.currentNode, at = node.data.indexOf(words);
@@ -201,16 +204,20 @@ def select_words(page, comment, words):
                 const range = document.createRange();
                 range.setStart(node, at);
                 range.setEnd(node, at + words.length);
-                const r = range.getBoundingClientRect();
-                return {left: r.left, right: r.right, y: r.top + r.height / 2};
+                const rects = range.getClientRects();
+                const first = rects[0], last = rects[rects.length - 1];
+                return {
+                    left: first.left, top: first.top + first.height / 2,
+                    right: last.right, bottom: last.top + last.height / 2,
+                };
             }
             return null;
         }""",
         [comment.pk, words],
     )
-    page.mouse.move(box["left"] + 1, box["y"])
+    page.mouse.move(box["left"] + 1, box["top"])
     page.mouse.down()
-    page.mouse.move(box["right"] - 1, box["y"], steps=5)
+    page.mouse.move(box["right"] - 1, box["bottom"], steps=5)
     page.mouse.up()
 
 
@@ -347,7 +354,7 @@ def test_a_long_comment_shows_its_first_lines_and_o_opens_it(
 
 
 def test_a_passage_selected_in_a_queue_row_is_tagged_as_that_passage(
-    page, live_server, log_in, moderator, article
+    page, size, live_server, log_in, moderator, article
 ):
     other = factories.make_comment(article, "Nothing to see here.")
     text = "I read the article twice.\n\nFrankly, you are an idiot and so is the editor."
@@ -369,7 +376,7 @@ def test_a_passage_selected_in_a_queue_row_is_tagged_as_that_passage(
 
 
 def test_u_on_a_fresh_page_offers_nothing_done_on_another(
-    page, live_server, log_in, moderator, article
+    page, size, live_server, log_in, moderator, article
 ):
     mine = factories.make_comment(article, "On this article.")
     other_article = factories.make_article(article.site, title="Another story")
@@ -385,3 +392,45 @@ def test_u_on_a_fresh_page_offers_nothing_done_on_another(
     expect(page.locator("[data-live]")).to_have_text("Nothing to undo.")
     assert services.state_of(there)[0] == Status.ESCALATED
     assert services.state_of(mine)[0] == Status.PENDING
+
+
+def test_c_shows_the_thread_and_the_commenter_record_beside_the_queue(
+    page, size, live_server, log_in, moderator, other_moderator, article, site
+):
+    parent = factories.make_comment(article, "Budgets are moral documents.", author="Ani")
+    reply = factories.make_comment(
+        article, "Wrong again, as always.", parent=parent, author="Vartan"
+    )
+    sibling = factories.make_comment(article, "I agree with Ani.", parent=parent, author="Lena")
+    earlier = factories.make_comment(factories.make_article(site), "Old insult", author="Vartan")
+    attack = factories.category(site, "personal-attack")
+    services.decide(other_moderator, earlier, Status.REMOVED, expected_version=0, reasons=[attack])
+    services.add_commenter_note(other_moderator, earlier.commenter, text="Warned once by email.")
+    open_queue(page, live_server, log_in)
+    page.locator(f"#comment-{reply.pk}").focus()  # selects the row, as j would
+    page.keyboard.press("c")
+    panel = page.locator("#context-panel")
+    expect(panel).to_be_visible()
+    expect(panel).to_contain_text("Budgets are moral documents.")  # its parent
+    expect(panel).to_contain_text("I agree with Ani.")  # a sibling
+    expect(panel).to_contain_text("Vartan’s record")
+    expect(panel).to_contain_text("Personal attack 1")  # removals by category
+    expect(panel).to_contain_text("Warned once by email.")
+    assert no_sideways_scroll(page, size)
+    # The panel follows the selection: the next row's context.
+    page.keyboard.press("j")
+    expect(panel.locator("[data-context-for]")).to_have_attribute(
+        "data-context-for", str(sibling.pk)
+    )
+    expect(panel).to_contain_text("Lena’s record")
+    page.keyboard.press("Escape")
+    expect(panel).to_be_hidden()
+    # A note from the panel comes back to the queue row.
+    page.keyboard.press("k")
+    page.keyboard.press("c")
+    expect(panel).to_contain_text("Vartan’s record")
+    panel.get_by_label("Note for other moderators").fill("Second warning due.")
+    panel.get_by_role("button", name="Add note").click()
+    page.wait_for_url(re.compile(rf"/queue/.*#comment-{reply.pk}$"))
+    expect(page.locator(".messages")).to_contain_text("Note on Vartan added.")
+    assert reply.commenter.notes.filter(text="Second warning due.").exists()

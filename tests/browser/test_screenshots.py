@@ -2,7 +2,8 @@
 them over the seed captures: no console error and no sideways scrolling on any of them.
 
 `make screenshots` runs this file with SCREENSHOTS_DIR set, and the pictures are kept there
-(queue, thread, commenter, audit, export and users, at both sizes); in the suite they go to a
+(queue, the queue with its side panel, thread, commenter, audit, policy, export and
+users, at both sizes); in the suite they go to a
 temporary directory.
 """
 
@@ -43,6 +44,7 @@ def pages(article, comments):
     commenter = next(c.commenter_id for c in comments if c.commenter_id)
     return [
         ("queue", "mona", "/queue/"),
+        ("queue-context", "mona", "/queue/"),  # with the side panel open on a row (`c`)
         ("thread", "mona", f"/articles/{article.pk}/"),
         ("commenter", "mona", f"/commenters/{commenter}/"),
         ("audit", "mona", "/audit/"),
@@ -71,12 +73,16 @@ def test_every_page_at_a_desk_and_on_a_phone(
             page.click("button[type=submit]")
             page.wait_for_load_state("networkidle")
             assert page.url.endswith(path), (name, page.url)
+            if name == "queue-context":
+                page.keyboard.press("j")
+                page.keyboard.press("c")
+                page.locator("#context-panel [data-context-for]").wait_for()
             wide = page.evaluate("document.documentElement.scrollWidth")
             if wide > width:
                 problems.append(f"{name} at {size}: {wide} px wide for {width}")
             problems.extend(f"{name} at {size}: {error}" for error in errors)
             file = out / f"{name}-{size}.png"
-            page.screenshot(path=str(file), full_page=True)
+            page.screenshot(path=str(file), full_page=os.environ.get("FULL_PAGE", "1") == "1")
             taken.append(file)
             context.close()
     assert problems == []
