@@ -1,6 +1,8 @@
 """The side panel's content, `/comments/<id>/context/`: a comment in its thread and its
 commenter's record, as a page and as the panel's markup (`?panel=1`)."""
 
+from urllib.parse import quote
+
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
@@ -40,7 +42,8 @@ def test_a_reply_is_shown_with_its_parent_neighbours_and_replies(moderator_clien
     )
     # Its first replies, with their number.
     assert "5 replies" in html
-    assert "Answer 0 to the target" in html and "Answer 2 to the target" in html
+    assert "Answer 0 to the target" in html
+    assert "Answer 2 to the target" in html
     assert "Answer 3 to the target" not in html
     assert answers[0].pk  # made
     page = moderator_client.get(context_url(target))
@@ -64,8 +67,10 @@ def test_the_commenter_record_shows_removals_by_category_block_and_notes(
     record = response.context["record"]
     assert record["comments"] == 4
     assert record["removals"] == [("Personal attack", 2), ("Profanity", 1)]
-    assert "Blocked</strong>" in html and "Repeated attacks" in html
-    assert "Lift block" in html and ">Block</button>" not in html  # blocked: lift, not block
+    assert "Blocked</strong>" in html
+    assert "Repeated attacks" in html
+    assert "Lift block" in html
+    assert ">Block</button>" not in html
     # The latest three notes, newest first, and a link to all of them.
     assert html.index("Note number 3") < html.index("Note number 1")
     assert "Note number 0" not in html
@@ -81,11 +86,8 @@ def test_an_anonymous_comment_has_no_record(moderator_client, article):
 
 def test_a_note_added_from_the_panel_comes_back_to_the_queue_row(moderator_client, comment):
     back = f"/queue/?status=pending#comment-{comment.pk}"
-    html = moderator_client.get(
-        context_url(
-            comment, panel=1, next="%2Fqueue%2F%3Fstatus%3Dpending%23comment-" + str(comment.pk)
-        )
-    ).content.decode()
+    html = moderator_client.get(context_url(comment, panel=1, next=quote(back, safe=""))).content
+    html = html.decode()
     assert f'name="next" value="{back}"' in html.replace("&amp;", "&")
     url = reverse("moderation:note", args=[comment.commenter_id])
     response = moderator_client.post(url, {"text": "Warned by email", "next": back})
