@@ -238,3 +238,11 @@ class ImportUploadForm(forms.Form):
         accept = sorted({suffix for fmt in FORMATS.values() for suffix in fmt.suffixes})
         self.fields["file"].widget.attrs["accept"] = ",".join(accept)
         self.fields["site_name"].widget.attrs["list"] = "known-sites"
+
+
+class ApprovePendingForm(forms.Form):
+    """Approve a commenter's pending comments, up to the newest one the moderator was shown
+    (`through`: a comment posted after the confirmation is not approved unseen)."""
+
+    through = forms.IntegerField(min_value=1)
+    expected = forms.IntegerField(min_value=1, help_text="how many the confirmation showed")

@@ -399,8 +399,11 @@ def commenter_summary(commenter) -> dict:
         .order_by("-n", "decision__reasons__name")
     )
     notes = CommenterNote.objects.filter(commenter=commenter).select_related("author")
+    counts = states.aggregate(
+        comments=Count("pk"), pending=Count("pk", filter=Q(status=Status.PENDING))
+    )
     return {
-        "comments": states.count(),
+        **counts,
         "removals": [(row["decision__reasons__name"], row["n"]) for row in by_category],
         "in_force": CommenterBlock.objects.filter(commenter=commenter)
         .in_force()
@@ -409,3 +412,22 @@ def commenter_summary(commenter) -> dict:
         "notes": list(notes[:CONTEXT_NOTES]),
         "note_count": notes.count(),
     }
+
+
+PENDING_SHOWN = 10
+
+
+def pending_of(commenter) -> dict:
+    """A commenter's pending comments, for the confirmation of approving them all: their
+    number, how many carry tags (left pending), the newest one's id (the confirmation's
+    bound) and the first PENDING_SHOWN, oldest first. Along the states' commenter index."""
+    pending = ModerationState.objects.filter(commenter=commenter, status=Status.PENDING)
+    tagged = Exists(Tag.objects.current().filter(comment=OuterRef("comment")))
+    figures = pending.aggregate(
+        count=Count("pk"),
+        tagged=Count("pk", filter=Q(tagged)),
+        through=Max("comment_id"),
+    )
+    first = pending.order_by("queued_at", "comment").select_related("comment__article")
+    figures["approvable"] = figures["count"] - figures["tagged"]
+    return {**figures, "first": [state.comment for state in first[:PENDING_SHOWN]]}

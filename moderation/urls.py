@@ -33,6 +33,11 @@ moderation_patterns = [
     path("commenters/<int:pk>/", commenters.commenter, name="commenter"),
     path("commenters/<int:pk>/block/", commenters.block, name="block"),
     path("commenters/<int:pk>/notes/", commenters.add_note, name="note"),
+    path(
+        "commenters/<int:pk>/approve-pending/",
+        commenters.approve_pending,
+        name="approve_pending",
+    ),
     path("blocks/<int:pk>/unblock/", commenters.unblock, name="unblock"),
     # /audit/: the audit history
     path("audit/", audit.audit_list, name="audit"),

@@ -10,17 +10,21 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from archive.models import Commenter
 from moderation import audit, permissions, protocol, queries, services
-from moderation.forms import BlockForm, NoteForm, UnblockForm
+from moderation.forms import ApprovePendingForm, BlockForm, NoteForm, UnblockForm
 from moderation.history import comment_url, describe
 from moderation.models import AuditEvent, CommenterBlock, ModerationState, Status, Tag
 
 COMMENTS_PER_PAGE = 25
 EVENTS_SHOWN = 50
+# One confirmation approves at most this many (each is a decision with its audit event):
+# a longer backlog takes another confirmation, which says how many remain.
+APPROVE_AT_ONCE = 500
 
 
 @permissions.require(permissions.MODERATE)
@@ -94,6 +98,91 @@ def add_note(request, pk):
     return _back(request, commenter.pk)
 
 
+@permissions.require(permissions.MODERATE)
+def approve_pending(request, pk):
+    """Approve every pending comment of a commenter, after a confirmation that says how many
+    and shows the first of them. Comments carrying tags are left pending: approving one
+    needs a note saying why it stays, which only its own row asks for."""
+    commenter = get_object_or_404(Commenter.objects.select_related("site"), pk=pk)
+    pending = queries.pending_of(commenter)
+    if request.method != "POST":
+        return render(
+            request,
+            "moderation/approve_pending.html",
+            {
+                "commenter": commenter,
+                "next": _next_of(request, commenter),
+                "at_once": min(pending["approvable"], APPROVE_AT_ONCE),
+                **pending,
+            },
+        )
+    form = ApprovePendingForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "That confirmation is incomplete: open it again.")
+        return redirect("moderation:approve_pending", pk=commenter.pk)
+    states = list(
+        ModerationState.objects.filter(
+            commenter=commenter,
+            status=Status.PENDING,
+            comment_id__lte=form.cleaned_data["through"],
+        )
+        .exclude(comment__in=Tag.objects.current().values("comment"))
+        .select_related("comment__article__site")
+        .order_by("queued_at", "comment")[:APPROVE_AT_ONCE]
+    )
+    decided, events, refused = [], {}, 0
+    for state in states:
+        try:
+            decision = services.decide(
+                request.user,
+                state.comment,
+                Status.APPROVED,
+                expected_version=state.version,
+                context=audit.Context.from_request(request),
+            )
+        except services.ModerationError:
+            refused += 1  # decided by someone else meanwhile: theirs stands
+        else:
+            decided.append(state.comment)
+            events[state.comment_id] = decision.audit_event.pk
+    summary = _approved_summary(commenter, decided, refused, queries.pending_of(commenter))
+    if decided:
+        protocol.offer_undo(
+            request, [events[c.pk] for c in decided], summary, [c.pk for c in decided]
+        )
+        messages.success(request, summary)
+    else:
+        messages.error(request, summary)
+    return redirect(protocol.next_url(request))
+
+
+def _approved_summary(commenter, decided, refused, left) -> str:
+    def n(count, one, many):
+        return f"{count} {one if count == 1 else many}"
+
+    text = f"{n(len(decided), 'pending comment', 'pending comments')} by {commenter} approved."
+    if refused:
+        text += (
+            f" {n(refused, 'was', 'were')} decided by another moderator meanwhile: theirs stands."
+        )
+    if left["tagged"]:
+        text += (
+            f" {n(left['tagged'], 'carries tags and stays', 'carry tags and stay')} pending:"
+            " each needs a note on its row."
+        )
+    more = left["count"] - left["tagged"]
+    if more:
+        text += f" {n(more, 'more is', 'more are')} pending: confirm again."
+    return text
+
+
+def _next_of(request, commenter) -> str:
+    back = request.GET.get("next", "")
+    if back.startswith("/") and not back.startswith("//"):
+        return back
+    return reverse("moderation:commenter", args=[commenter.pk])
+
+
 def _page(request, commenter, *, block_form=None, unblock_form=None, note_form=None, status=200):
     """The commenter page, in a fixed number of queries whatever the number of comments."""
     # The page's ids first, sorted on the comment table alone, then their rows by id: sorting
@@ -118,6 +207,7 @@ def _page(request, commenter, *, block_form=None, unblock_form=None, note_form=N
             "counts": ModerationState.objects.filter(commenter=commenter).aggregate(
                 comments=Count("pk"),
                 removed=Count("pk", filter=Q(status=Status.REMOVED)),
+                pending=Count("pk", filter=Q(status=Status.PENDING)),
             ),
             "tag_counts": (
                 Tag.objects.current()

@@ -93,7 +93,7 @@ def test_moderator_sees_a_repeat_offenders_record_at_a_glance(
     remove(moderator, second)
     response = moderator_client.get(page_of(vartan))
     html = response.content.decode()
-    assert response.context["counts"] == {"comments": 3, "removed": 1}
+    assert response.context["counts"] == {"comments": 3, "removed": 1, "pending": 2}
     assert list(response.context["tag_counts"]) == [
         {"category__name": "Personal attack", "tags": 2, "comments": 1},
         {"category__name": "Profanity", "tags": 1, "comments": 1},
