@@ -32,7 +32,7 @@ class ExportFilter(QueueFilter):
     reviewed = django_filters.BooleanFilter(
         method="filter_reviewed", label="Reviewed only", widget=forms.CheckboxInput
     )
-    NOT_FOR_EXPORT = ("q", "commenter", "has_replies", "order")
+    NOT_FOR_EXPORT = ("q", "commenter", "has_replies", "order", "assigned")
     LABELS = {"status": "Status", "category": "Category", "site": "Site", "moderator": "Moderator"}
 
     def __init__(self, data=None, *args, with_moderator: bool = True, **kwargs):

@@ -22,6 +22,16 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SIZES = {"desktop": (1366, 900), "phone": (390, 844)}
 
+# The innermost elements that stick out past the screen's right edge, to name in a failure.
+OVERFLOWING = """width => Array.from(document.querySelectorAll("body *"))
+    .filter(el => el.getBoundingClientRect().right > width + 1 && !el.querySelector("*"))
+    .slice(0, 3)
+    .map(el => {
+        const right = Math.round(el.getBoundingClientRect().right);
+        return `${el.tagName.toLowerCase()}.${el.className} ${right}px`;
+    })
+    .join(", ")"""
+
 
 @pytest.fixture
 def seeded(moderator, other_moderator):
@@ -79,7 +89,8 @@ def test_every_page_at_a_desk_and_on_a_phone(
                 page.locator("#context-panel [data-context-for]").wait_for()
             wide = page.evaluate("document.documentElement.scrollWidth")
             if wide > width:
-                problems.append(f"{name} at {size}: {wide} px wide for {width}")
+                culprits = page.evaluate(OVERFLOWING, width)
+                problems.append(f"{name} at {size}: {wide} px wide for {width} ({culprits})")
             problems.extend(f"{name} at {size}: {error}" for error in errors)
             file = out / f"{name}-{size}.png"
             page.screenshot(path=str(file), full_page=os.environ.get("FULL_PAGE", "1") == "1")
