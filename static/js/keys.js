@@ -10,7 +10,8 @@
      form[data-undo]         the undo offer (u), with [data-undo-events]
      [data-live]             where outcomes are announced (aria-live)
      [data-keys-help]        a button that opens the list of keys (shown only with JS)
-     details[data-collapse-narrow]  folded on a phone unless its summary has a .hint
+     details[data-collapse-narrow]  folded on a phone unless its summary has a .hint (the
+                             queue's filters, the main menu); opened again when wider
      body[data-queue-url], body[data-page]
 
    The other files, each optional, meet this one through DOM events (all bubble):
@@ -441,7 +442,12 @@
   // On a phone a long filter form would fill the first screen: it starts folded there
   // (its summary opens it), unless a filter is chosen. Without JS it stays open.
   function foldOnNarrowScreens() {
-    if (!window.matchMedia("(max-width: 600px)").matches) return;
+    const narrow = window.matchMedia("(max-width: 600px)");
+    // Turned or widened past a phone's width: what was folded opens (its summary is hidden).
+    narrow.addEventListener("change", (event) => {
+      if (!event.matches) $$("details[data-collapse-narrow]").forEach((box) => (box.open = true));
+    });
+    if (!narrow.matches) return;
     $$("details[data-collapse-narrow]").forEach((box) => {
       if (!$(".hint", box.querySelector("summary") || box)) box.open = false;
     });

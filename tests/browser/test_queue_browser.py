@@ -306,7 +306,11 @@ def test_a_moderator_reads_the_policy_on_a_phone_without_scrolling_sideways(
 ):
     open_queue(page, live_server, log_in)
     page.set_viewport_size({"width": 390, "height": 844})
-    page.get_by_role("link", name="Policy").click()
+    page.reload()  # a phone's page: the sections folded into the menu
+    policy = page.get_by_role("link", name="Policy")
+    expect(policy).to_be_hidden()
+    page.get_by_text("Menu", exact=True).click()
+    policy.click()
     attack = factories.category(article.site, "personal-attack")
     expect(page.get_by_text(attack.definition)).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390

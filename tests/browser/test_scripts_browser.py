@@ -1,6 +1,7 @@
 """Scripts by job, each page loading only what it uses: keys.js for every page a moderator
-sees, forms.js where moderation forms are, passages.js where a comment's text can be tagged;
-and each file doing its part when the others are missing."""
+sees, forms.js where moderation forms are, passages.js where a comment's text can be tagged,
+panel.js where a row's context can open beside the list; and each file doing its part when
+the others are missing."""
 
 import re
 
@@ -77,7 +78,8 @@ def test_each_moderator_page_loads_only_the_scripts_it_uses(
 ):
     factories.make_comment(article, "Anything.")
     open_queue(page, live_server, log_in, moderator)
-    assert scripts_of(page) == ["keys.js", "forms.js", "passages.js"]  # passages in rows too
+    # passages in rows too; the side panel (c) on the queue alone
+    assert scripts_of(page) == ["keys.js", "forms.js", "passages.js", "panel.js"]
     expected = {
         f"/articles/{article.pk}/": ["keys.js", "forms.js", "passages.js"],
         "/articles/": ["keys.js"],
@@ -140,6 +142,20 @@ def test_without_forms_js_a_key_posts_the_form_the_ordinary_way(
     expect(page.locator(f"#comment-{comment.pk}")).to_have_count(0)
     assert page.evaluate("window.stillThisPage") is None
     assert services.state_of(comment) == (Status.ESCALATED, 1)
+
+
+def test_without_panel_js_c_opens_the_context_as_a_page(
+    page, live_server, log_in, moderator, article
+):
+    comment = factories.make_comment(article, "Borderline.", author="Vartan")
+    page.route("**/static/js/panel.js", lambda route: route.abort())
+    open_queue(page, live_server, log_in, moderator)
+    page.keyboard.press("j")
+    page.keyboard.press("c")
+    page.wait_for_url(re.compile(rf"/comments/{comment.pk}/context/"))
+    expect(page.get_by_text("Vartan’s record")).to_be_visible()
+    page.get_by_role("link", name="Back").click()  # to the queue row it came from
+    page.wait_for_url(re.compile(rf"/queue/#comment-{comment.pk}$"))
 
 
 def test_without_keys_js_a_passage_is_tagged_with_the_mouse(
