@@ -25,7 +25,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Q
+from django.db.models import Case, Count, F, Q, Value, When
 
 from moderation.models import ArticleQueue, ModerationState, Status
 from moderation.services.locks import lock
@@ -46,11 +46,27 @@ def moved(article_id: int, old: str, new: str) -> None:
 
 
 def opened(new_pending: dict[int, int]) -> None:
-    """New pending states: {article id: how many}, the articles in id order (one lock order
-    for two imports touching the same articles)."""
-    for article_id in sorted(new_pending):
-        if new_pending[article_id]:
-            _add(article_id, Counter({Status.PENDING.value: new_pending[article_id]}))
+    """New pending states: {article id: how many}. A few statements whatever the number of
+    articles (an import's chunk may hold hundreds): one UPDATE adding each article's number
+    to its row; if some had none, which ones, a count of their states (the new ones
+    included) and their rows, in one INSERT.
+
+    A row is missing only for an article whose first counted states these are (most often
+    an article this very import made, which no other transaction can see). Should another
+    transaction make it at the same moment, this one fails on the primary key and rolls
+    back whole (the import can be run again), never counting a comment twice."""
+    ids = sorted(article for article, n in new_pending.items() if n)
+    if not ids:
+        return
+    rows = ArticleQueue.objects.filter(pk__in=ids)
+    added = Case(*(When(pk=a, then=Value(new_pending[a])) for a in ids), default=Value(0))
+    if rows.update(pending=F("pending") + added) == len(ids):
+        return
+    have = set(rows.values_list("pk", flat=True))
+    missing = [a for a in ids if a not in have]
+    ArticleQueue.objects.bulk_create(
+        ArticleQueue(article_id=a, **c) for a, c in counted(missing).items()
+    )
 
 
 def _add(article_id: int, change: Counter) -> None:
