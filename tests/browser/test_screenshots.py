@@ -44,6 +44,7 @@ def pages(article, comments):
     return [
         ("queue", "mona", "/queue/"),
         ("thread", "mona", f"/articles/{article.pk}/"),
+        ("articles", "mona", "/articles/?order=pending"),
         ("commenter", "mona", f"/commenters/{commenter}/"),
         ("audit", "mona", "/audit/"),
         ("policy", "mona", "/policy/"),
