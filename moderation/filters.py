@@ -9,6 +9,7 @@ from django.forms import ModelChoiceField
 from django.utils.functional import cached_property
 
 from archive import search
+from archive.filters import ArticleFilter
 from archive.models import Article, Comment, Commenter, Site
 from moderation import pagination, permissions
 from moderation.actions import Action
@@ -404,3 +405,35 @@ class UserFilter(django_filters.FilterSet):
 
     def search(self, queryset, name, value):
         return queryset.filter(Q(username__icontains=value) | Q(email__icontains=value))
+
+
+# The article list's orders: the archive's own (newest published) and the queue counts'.
+ARTICLE_ORDERS = [
+    ("published", "Newest published"),
+    ("pending", "Most pending"),
+    ("escalated", "Most escalated"),
+]
+
+
+class ArticleQueueFilter(ArticleFilter):
+    """The archive's article filters (site, words), with an order by the articles' queue
+    counts, for a queryset from `queries.articles_with_queue_counts` (which annotates
+    `pending` and `escalated` from the kept counters: never a count of states)."""
+
+    order = django_filters.ChoiceFilter(
+        widget=QuickSelect,
+        choices=ARTICLE_ORDERS,
+        method="filter_order",
+        empty_label=None,
+        label="Order",
+    )
+
+    class Meta(ArticleFilter.Meta):
+        fields = [*ArticleFilter.Meta.fields, "order"]
+
+    def filter_order(self, queryset, name, value):
+        """Most pending (or escalated) first, the article id breaking ties (the order of the
+        counters' indexes); newest published: the queryset's own order."""
+        if value in ("pending", "escalated"):
+            return queryset.order_by(F(value).desc(), "pk")
+        return queryset

@@ -328,6 +328,33 @@ class CommenterRecord(models.Model):
         return self.blocked and (self.blocked_until is None or self.blocked_until > timezone.now())
 
 
+class ArticleQueue(models.Model):
+    """How many of an article's comments wait (pending) and are escalated now: counters kept
+    by `services.queue_counts` in the transaction of every change of a state, so the article
+    list shows and sorts by them without counting a million states per request.
+
+    A row is made when the article's first state is (or, if missing, counted afresh from
+    the states when a change finds none); an article with no comments may have none, and
+    shows and sorts as zero. `manage.py recount_queues` compares them with a fresh count."""
+
+    # A derived count: it goes with its article (which PROTECT on its comments guards).
+    article = models.OneToOneField(
+        "archive.Article", on_delete=models.CASCADE, primary_key=True, related_name="queue"
+    )
+    pending = models.PositiveIntegerField(default=0)
+    escalated = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [
+            # The article list's "most pending" and "most escalated" orders, article breaking ties.
+            models.Index(fields=["-pending", "article"], name="article_queue_pending"),
+            models.Index(fields=["-escalated", "article"], name="article_queue_escalated"),
+        ]
+
+    def __str__(self):
+        return f"article {self.article_id}: {self.pending} pending, {self.escalated} escalated"
+
+
 class BlockQuerySet(models.QuerySet):
     def in_force(self, now=None):
         now = now or timezone.now()

@@ -37,7 +37,8 @@ ROLE_CAPABILITIES = {
 }
 # Every role also reads the published record through the archive's own view permissions,
 # so the archive never names moderation's capabilities.
-ARCHIVE_READ = ["archive.view_site", "archive.view_article", "archive.view_commenter",
+VIEW_ARTICLES = "archive.view_article"  # the article list's, there and here
+ARCHIVE_READ = ["archive.view_site", VIEW_ARTICLES, "archive.view_commenter",
                 "archive.view_comment"]  # fmt: skip
 
 

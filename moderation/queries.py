@@ -240,6 +240,15 @@ def public_count(article: Article) -> int:
 NEWEST_POSTED_FIRST = (F("posted_at").desc(nulls_last=True), "-pk")
 
 
+def articles_with_queue_counts():
+    """Articles in the archive's list order, each with `pending` and `escalated`: its
+    counters (`ArticleQueue`, one LEFT JOIN; zero for an article that has none yet), never
+    a count of the states."""
+    return Article.objects.for_list().annotate(
+        pending=Coalesce("queue__pending", 0), escalated=Coalesce("queue__escalated", 0)
+    )
+
+
 def commenter_comment_ids(commenter):
     """The ids of the commenter's comments, newest first."""
     return commenter.comments.order_by(*NEWEST_POSTED_FIRST).values_list("pk", flat=True)

@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from moderation.views import (
     accounts,
+    articles,
     audit,
     commenters,
     context,
@@ -26,7 +27,9 @@ moderation_patterns = [
     path("comments/<int:pk>/history/", audit.comment_history, name="comment_history"),
     path("comments/<int:pk>/context/", context.comment_context, name="context"),
     path("tags/<int:pk>/retract/", queue.retract_tag, name="retract"),
-    # /articles/<id>/…: a thread with the moderation controls, and as readers see it
+    # /articles/…: the list with each article's queue counts, a thread with the moderation
+    # controls, and as readers see it
+    path("articles/", articles.article_list, name="article_list"),
     path("articles/<int:pk>/", threads.thread, name="thread"),
     path("articles/<int:pk>/public/", threads.public, name="public"),
     # /commenters/<id>/…: a commenter's record, blocks and notes
@@ -70,7 +73,8 @@ moderation_patterns = [
 urlpatterns = [
     # /: the queue for moderators, the articles for everyone else
     path("", home.home, name="home"),
-    # Moderation first: its thread view adds the controls to archive's /articles/<id>/.
+    # Moderation first: its article list adds the queue counts to archive's /articles/, and
+    # its thread view the controls to /articles/<id>/.
     path("", include((moderation_patterns, "moderation"))),
     # /articles/…: the published record
     path("", include("archive.urls")),

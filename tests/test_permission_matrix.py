@@ -29,6 +29,7 @@ STAFF = set()  # Django's admin: staff accounts only, which no role grants
 RULES = {
     "home": LOGGED_IN,
     "archive:article_list": READERS,
+    "moderation:article_list": READERS,
     "moderation:thread": READERS,
     "moderation:public": READERS,
     "moderation:queue": MODERATORS,

@@ -39,6 +39,7 @@ from moderation.corpus.judgements import Judge
 from moderation.corpus.text import Writer
 from moderation.corpus.threads import LONG_THREAD, WXR, Actor, Chunk, Made
 from moderation.models import (
+    ArticleQueue,
     AuditEvent,
     AuditHead,
     Category,
@@ -50,7 +51,7 @@ from moderation.models import (
     ModeratorMark,
     Tag,
 )
-from moderation.services import marks
+from moderation.services import marks, queue_counts
 
 UNTIL = datetime(2026, 1, 1, tzinfo=UTC)
 DAY = 24 * 3600
@@ -363,12 +364,13 @@ class Corpus:
             self.bulk.restore(audit_table)
             clock.switch("marks")
             marks.rebuild()  # the queues of each category and moderator, from the rows above
+            queue_counts.recount(fix=True)  # each article's pending and escalated counts
             self._count_appended()
             self.bulk.reset_sequences(EXPLICIT_IDS)
             self._imports()
             clock.switch("commit")
         clock.switch("analyze")
-        self.bulk.analyze([*TABLES, CategoryMark, ModeratorMark])
+        self.bulk.analyze([*TABLES, CategoryMark, ModeratorMark, ArticleQueue])
         clock.switch(None)
         return Summary(
             vendor=self.connection.vendor,

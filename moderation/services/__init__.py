@@ -13,13 +13,14 @@ actions and commands call these; nothing else writes moderation models.
 - `records`: imports and exports put on the record;
 - `imports`: files uploaded to import, queued for a background worker;
 - `marks`: which comments each category's and each moderator's queue holds;
+- `queue_counts`: each article's pending and escalated counts, for the article list;
 - `locks`: the lock order, row locks, and retrying a transaction that lost a lock race.
 
 Locks, in one order in every service (so two transactions may wait, never deadlock):
 
     site → category → commenter → block → comment → moderation state → tag → queue marks
-    → user → commenter record → audit head, last, taken by the audit append that ends every
-    service
+    → article queue → user → commenter record → audit head, last, taken by the audit append
+    that ends every service
 
 each one `locks.lock(queryset)`: FOR NO KEY UPDATE of that one table's row, no join (a test
 reads every service's SQL for it). A service whose own transaction loses a lock race anyway

@@ -12,7 +12,7 @@ from moderation import permissions
 from moderation.actions import UNDOABLE, Action
 from moderation.audit import Context
 from moderation.models import AuditEvent, Category, Decision, ModerationState, Status, Tag
-from moderation.services import marks
+from moderation.services import marks, queue_counts
 from moderation.services._common import (
     append,
     change_record,
@@ -217,6 +217,7 @@ def decide(
         state.assignee = assignee
         state.save(update_fields=["status", "version", "decision", "assignee"])
         marks.sync(comment.pk)
+        queue_counts.moved(comment.article_id, before["status"], status)
         if Status.REMOVED in (status, before["status"]):
             # The commenter's count of removed comments, as a queue row shows it.
             change_record(comment.commenter_id, removals=1 if status == Status.REMOVED else -1)

@@ -1,7 +1,8 @@
 """Imports and exports, put on the record: one audit event per imported file (inside the
 import's own transaction) and per export (before its first byte leaves). What moderation
-keeps for each new comment and commenter (its state, its record) is made here too, as part
-of the import or save that stored them: it is not a judgement, so it has no event of its own.
+keeps for each new comment and commenter (its state, its record, its article's queue counts)
+is made here too, as part of the import or save that stored them: it is not a judgement, so
+it has no event of its own.
 """
 
 from collections import Counter
@@ -15,6 +16,7 @@ from moderation import permissions
 from moderation.actions import Action
 from moderation.audit import Context
 from moderation.models import AuditEvent, CommenterRecord, ModerationState, Status
+from moderation.services import queue_counts
 from moderation.services._common import append, change_record, require
 from moderation.services.errors import NotAllowed
 from moderation.services.locks import retried
@@ -47,6 +49,7 @@ def open_states(comments) -> int:
         ),
         batch_size=BATCH,
     )
+    queue_counts.opened(Counter(article for _, _, article, _, _ in rows))
     return len(rows)
 
 
@@ -64,6 +67,7 @@ def open_imported(site, comments: list, commenters: list[Commenter]) -> None:
             for c in comments
         ],
     )
+    queue_counts.opened(Counter(c.article_id for c in comments))
     CommenterRecord.objects.bulk_create(
         (CommenterRecord(commenter_id=c.pk) for c in commenters), batch_size=BATCH
     )

@@ -28,7 +28,7 @@ def test_article_list_shows_each_article_with_its_comment_count(researcher_clien
     html = response.content.decode()
     for article in Article.objects.all():
         row = re.search(
-            rf'<a href="/articles/{article.pk}/">[^<]*</a></td>.*?<td class="num">(\d+)</td>',
+            rf'<a href="/articles/{article.pk}/">[^<]*</a></td>.*?<td class="num"[^>]*>(\d+)</td>',
             html,
             re.S,
         )

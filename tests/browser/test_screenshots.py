@@ -56,6 +56,7 @@ def pages(article, comments):
         ("queue", "mona", "/queue/"),
         ("queue-context", "mona", "/queue/"),  # with the side panel open on a row (`c`)
         ("thread", "mona", f"/articles/{article.pk}/"),
+        ("articles", "mona", "/articles/?order=pending"),
         ("commenter", "mona", f"/commenters/{commenter}/"),
         ("audit", "mona", "/audit/"),
         ("policy", "mona", "/policy/"),

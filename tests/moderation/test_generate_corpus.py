@@ -16,6 +16,7 @@ from archive.sanitize import sanitize, text_to_html
 from moderation import audit, permissions
 from moderation.actions import Action
 from moderation.models import (
+    ArticleQueue,
     AuditEvent,
     CommenterBlock,
     CommenterRecord,
@@ -191,6 +192,17 @@ def test_commenter_records_match_a_recount(corpus):
         assert record.blocks == blocks[pk]
         assert record.blocked_now == (pk in in_force)
     assert blocks  # a few blocks
+
+
+def test_article_queue_counts_match_a_recount(corpus):
+    from moderation.services import queue_counts
+
+    assert queue_counts.recount(fix=False) == []
+    kept = dict(ArticleQueue.objects.values_list("article", "pending"))
+    pending = Counter(
+        ModerationState.objects.filter(status=Status.PENDING).values_list("article", flat=True)
+    )
+    assert kept == pending  # every article has comments, nine in ten of them pending
 
 
 # Users and the audit log
