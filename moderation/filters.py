@@ -173,6 +173,8 @@ class QueueFilter(django_filters.FilterSet):
         data = data.copy() if data is not None else {}
         data.setdefault("status", Status.PENDING)
         data.setdefault("order", "oldest")
+        if data.get("status") != Status.ESCALATED:
+            data.pop("assigned", None)  # only escalations are assigned: the tab is theirs
         super().__init__(data, *args, **kwargs)
 
     @property

@@ -69,12 +69,17 @@ def wants_json(request) -> bool:
 
 def next_url(request) -> str:
     """Where to go back to: the form's `next` if it is on this site, else the queue."""
-    url = request.POST.get("next", "")
+    return safe_next(request, request.POST.get("next", ""), reverse("moderation:queue"))
+
+
+def safe_next(request, url: str, default: str) -> str:
+    """`url` if it leads to this site (Django's own check: no other host or scheme, no
+    `/\\evil` or tab tricks), else `default`. For `next` read from a form or an address."""
     if url and url_has_allowed_host_and_scheme(
         url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return url
-    return reverse("moderation:queue")
+    return default
 
 
 def kind_of(error) -> tuple[int, str]:

@@ -429,14 +429,32 @@ PENDING_SHOWN = 10
 def pending_of(commenter) -> dict:
     """A commenter's pending comments, for the confirmation of approving them all: their
     number, how many carry tags (left pending), the newest one's id (the confirmation's
-    bound) and the first PENDING_SHOWN, oldest first. Along the states' commenter index."""
+    bound), how many can be approved, and the first PENDING_SHOWN of those, oldest first.
+    Along the states' commenter index: three queries."""
     pending = ModerationState.objects.filter(commenter=commenter, status=Status.PENDING)
-    tagged = Exists(Tag.objects.current().filter(comment=OuterRef("comment")))
     figures = pending.aggregate(
         count=Count("pk"),
-        tagged=Count("pk", filter=Q(tagged)),
+        tagged=Count("pk", filter=Q(_tagged())),
         through=Max("comment_id"),
     )
-    first = pending.order_by("queued_at", "comment").select_related("comment__article")
     figures["approvable"] = figures["count"] - figures["tagged"]
+    first = approvable(commenter, figures["through"] or 0).select_related("comment__article")
+    first = first.defer("comment__article__body", "comment__article__author_bio")
     return {**figures, "first": [state.comment for state in first[:PENDING_SHOWN]]}
+
+
+def _tagged():
+    return Exists(Tag.objects.current().filter(comment=OuterRef("comment_id")))
+
+
+def approvable(commenter, through: int):
+    """A commenter's pending comments up to comment id `through` without a current tag
+    (approving a tagged comment needs its own note), oldest first: along the states'
+    commenter index, each probed for a tag by key."""
+    return (
+        ModerationState.objects.filter(
+            commenter=commenter, status=Status.PENDING, comment_id__lte=through
+        )
+        .filter(~_tagged())
+        .order_by("queued_at", "comment_id")
+    )

@@ -32,7 +32,14 @@ Everything is importable from here (`services.decide(...)`).
 
 from moderation.services.commenters import add_commenter_note, block, unblock
 from moderation.services.errors import Conflict, Invalid, ModerationError, NotAllowed
-from moderation.services.judgements import decide, retract, state_of, tag, undo
+from moderation.services.judgements import (
+    approve_pending,
+    decide,
+    retract,
+    state_of,
+    tag,
+    undo,
+)
 from moderation.services.policy import (
     DEFAULT_CATEGORIES,
     add_category,
@@ -59,6 +66,7 @@ __all__ = [
     "NotAllowed",
     "add_category",
     "add_commenter_note",
+    "approve_pending",
     "block",
     "create_user",
     "current_policy",

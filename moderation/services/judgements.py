@@ -3,12 +3,14 @@
 """
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
 from archive.models import Comment
-from moderation import permissions
+from moderation import permissions, queries
 from moderation.actions import UNDOABLE, Action
 from moderation.audit import Context
 from moderation.models import AuditEvent, Category, Decision, ModerationState, Status, Tag
@@ -320,3 +322,63 @@ def undo(user, event: AuditEvent, *, context: Context | None = None) -> AuditEve
             undoes=event.pk,
         )
     return reversal.audit_event
+
+
+# Approving a commenter's pending comments at once
+
+APPROVE_AT_ONCE = 100  # decisions in one request (each its own transaction and audit event)
+
+
+@dataclass
+class Approved:
+    """What `approve_pending` did: the comments approved with their decisions' audit
+    events, how many were decided by someone else meanwhile, and what is still pending."""
+
+    comments: list[Comment] = field(default_factory=list)
+    events: dict[int, int] = field(default_factory=dict)  # comment id -> audit event id
+    refused: int = 0
+    pending: int = 0  # the commenter's pending comments left
+    tagged: int = 0  # of them, those carrying tags
+
+
+def approve_pending(
+    user, commenter, *, through: int, expected: int, context: Context | None = None
+) -> Approved:
+    """Approve a commenter's pending comments that a confirmation showed: those up to comment
+    id `through` (a comment posted since is not approved unseen), APPROVE_AT_ONCE at most,
+    each by `decide` at the version read now (one decided meanwhile keeps that decision).
+    Refused with nothing done if more are approvable than the `expected` the confirmation
+    showed (comments sent back to pending since): the moderator looks again."""
+    require(user, permissions.MODERATE)
+    now_approvable = queries.approvable(commenter, through).count()
+    if now_approvable > expected:
+        raise Conflict(
+            f"{now_approvable - expected} more of {commenter}'s comments became pending since "
+            "the confirmation: nothing was approved; look at them again."
+        )
+    states = queries.approvable(commenter, through).select_related("comment__article__site")
+    states = states.defer("comment__article__body", "comment__article__author_bio")
+    done = Approved()
+    for state in states[:APPROVE_AT_ONCE]:
+        try:
+            decision = decide(
+                user,
+                state.comment,
+                Status.APPROVED,
+                expected_version=state.version,
+                context=context,
+            )
+        except (Conflict, Invalid):
+            done.refused += 1  # decided or tagged by someone else meanwhile: theirs stands
+        else:
+            done.comments.append(state.comment)
+            done.events[state.comment_id] = decision.audit_event.pk
+    left = ModerationState.objects.filter(commenter=commenter, status=Status.PENDING)
+    figures = left.aggregate(
+        pending=Count("pk"),
+        tagged=Count(
+            "pk", filter=Q(Exists(Tag.objects.current().filter(comment=OuterRef("comment_id"))))
+        ),
+    )
+    done.pending, done.tagged = figures["pending"], figures["tagged"]
+    return done

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.db.models import Case, Count, F, Q, Value, When
+from django.db.models.functions import Greatest
 
 from moderation.models import ArticleQueue, ModerationState, Status
 from moderation.services.locks import lock
@@ -70,7 +71,10 @@ def opened(new_pending: dict[int, int]) -> None:
 
 
 def _add(article_id: int, change: Counter) -> None:
-    changes = {status: F(status) + n for status, n in change.items() if n}
+    # Never below zero: a counter that drifted low (a state written past the services, a
+    # dump loaded with `loaddata`) must not turn a moderator's decision into an error;
+    # `manage.py recount_queues` puts it right.
+    changes = {status: Greatest(F(status) + n, 0) for status, n in change.items() if n}
     if not changes:
         return
     rows = ArticleQueue.objects.filter(pk=article_id)

@@ -12,6 +12,7 @@ from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from archive.models import Commenter
@@ -19,12 +20,10 @@ from moderation import audit, permissions, protocol, queries, services
 from moderation.forms import ApprovePendingForm, BlockForm, NoteForm, UnblockForm
 from moderation.history import comment_url, describe
 from moderation.models import AuditEvent, CommenterBlock, ModerationState, Status, Tag
+from moderation.services import judgements
 
 COMMENTS_PER_PAGE = 25
 EVENTS_SHOWN = 50
-# One confirmation approves at most this many (each is a decision with its audit event):
-# a longer backlog takes another confirmation, which says how many remain.
-APPROVE_AT_ONCE = 500
 
 
 @permissions.require(permissions.MODERATE)
@@ -112,43 +111,33 @@ def approve_pending(request, pk):
             {
                 "commenter": commenter,
                 "next": _next_of(request, commenter),
-                "at_once": min(pending["approvable"], APPROVE_AT_ONCE),
+                # At most APPROVE_AT_ONCE a request; a longer backlog takes another confirmation.
+                "at_once": min(pending["approvable"], judgements.APPROVE_AT_ONCE),
                 **pending,
             },
         )
     form = ApprovePendingForm(request.POST)
     if not form.is_valid():
         messages.error(request, "That confirmation is incomplete: open it again.")
-        return redirect("moderation:approve_pending", pk=commenter.pk)
-    states = list(
-        ModerationState.objects.filter(
-            commenter=commenter,
-            status=Status.PENDING,
-            comment_id__lte=form.cleaned_data["through"],
+        return redirect(_again(commenter, request.POST.get("next", "")))
+    try:
+        done = services.approve_pending(
+            request.user,
+            commenter,
+            through=form.cleaned_data["through"],
+            expected=form.cleaned_data["expected"],
+            context=audit.Context.from_request(request),
         )
-        .exclude(comment__in=Tag.objects.current().values("comment"))
-        .select_related("comment__article__site")
-        .order_by("queued_at", "comment")[:APPROVE_AT_ONCE]
-    )
-    decided, events, refused = [], {}, 0
-    for state in states:
-        try:
-            decision = services.decide(
-                request.user,
-                state.comment,
-                Status.APPROVED,
-                expected_version=state.version,
-                context=audit.Context.from_request(request),
-            )
-        except services.ModerationError:
-            refused += 1  # decided by someone else meanwhile: theirs stands
-        else:
-            decided.append(state.comment)
-            events[state.comment_id] = decision.audit_event.pk
-    summary = _approved_summary(commenter, decided, refused, queries.pending_of(commenter))
-    if decided:
+    except services.ModerationError as error:
+        messages.error(request, str(error))
+        return redirect(_again(commenter, request.POST.get("next", "")))
+    summary = _approved_summary(commenter, done)
+    if done.comments:
         protocol.offer_undo(
-            request, [events[c.pk] for c in decided], summary, [c.pk for c in decided]
+            request,
+            [done.events[c.pk] for c in done.comments],
+            summary,
+            [c.pk for c in done.comments],
         )
         messages.success(request, summary)
     else:
@@ -156,31 +145,36 @@ def approve_pending(request, pk):
     return redirect(protocol.next_url(request))
 
 
-def _approved_summary(commenter, decided, refused, left) -> str:
+def _again(commenter, back: str) -> str:
+    """The confirmation again, keeping where it came from."""
+    url = reverse("moderation:approve_pending", args=[commenter.pk])
+    return f"{url}?{urlencode({'next': back})}" if back else url
+
+
+def _approved_summary(commenter, done) -> str:
     def n(count, one, many):
         return f"{count} {one if count == 1 else many}"
 
-    text = f"{n(len(decided), 'pending comment', 'pending comments')} by {commenter} approved."
-    if refused:
-        text += (
-            f" {n(refused, 'was', 'were')} decided by another moderator meanwhile: theirs stands."
-        )
-    if left["tagged"]:
-        text += (
-            f" {n(left['tagged'], 'carries tags and stays', 'carry tags and stay')} pending:"
-            " each needs a note on its row."
-        )
-    more = left["count"] - left["tagged"]
+    if done.comments:
+        approved = n(len(done.comments), "pending comment", "pending comments")
+        text = f"{approved} by {commenter} approved."
+    else:
+        text = f"No comment by {commenter} was approved."
+    if done.refused:
+        changed = n(done.refused, "was", "were")
+        text += f" {changed} changed by another moderator meanwhile and kept their decision."
+    if done.tagged:
+        stays = n(done.tagged, "carries tags and stays", "carry tags and stay")
+        text += f" {stays} pending: each needs a note on its row."
+    more = done.pending - done.tagged
     if more:
-        text += f" {n(more, 'more is', 'more are')} pending: confirm again."
+        text += f" {n(more, 'more is', 'more are')} pending: open the confirmation again."
     return text
 
 
 def _next_of(request, commenter) -> str:
-    back = request.GET.get("next", "")
-    if back.startswith("/") and not back.startswith("//"):
-        return back
-    return reverse("moderation:commenter", args=[commenter.pk])
+    default = reverse("moderation:commenter", args=[commenter.pk])
+    return protocol.safe_next(request, request.GET.get("next", ""), default)
 
 
 def _page(request, commenter, *, block_form=None, unblock_form=None, note_form=None, status=200):

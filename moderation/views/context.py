@@ -10,7 +10,7 @@ Its forms post to the commenter views, which come back to the queue row (`next`)
 from django.shortcuts import get_object_or_404, render
 
 from archive.models import Comment
-from moderation import permissions, queries
+from moderation import permissions, protocol, queries
 from moderation.forms import BlockForm, NoteForm, UnblockForm
 from moderation.history import comment_url
 
@@ -23,9 +23,7 @@ def comment_context(request, pk):
         )),
         pk=pk,
     )  # fmt: skip
-    back = request.GET.get("next", "")
-    if not back.startswith("/") or back.startswith("//"):
-        back = comment_url(comment)  # only a path on this site
+    back = protocol.safe_next(request, request.GET.get("next", ""), comment_url(comment))
     context = {
         "comment": comment,
         "thread_url": comment_url(comment),

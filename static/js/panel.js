@@ -68,6 +68,11 @@
         headers: { Accept: "text/html" },
         signal: loading.signal,
       });
+      if (response.redirected) {
+        // Sent to the login page: the session ended. Never show another page in the panel.
+        body.textContent = "Your session has ended: reload the page to log in again.";
+        return;
+      }
       if (!response.ok) {
         body.textContent = `The context could not be loaded (HTTP ${response.status}). The row’s Context link opens it as a page.`;
         return;

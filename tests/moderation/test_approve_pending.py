@@ -134,11 +134,32 @@ def test_the_commenter_page_and_the_panel_link_to_it_with_the_count(moderator_cl
 def test_a_long_backlog_is_approved_a_bounded_number_at_a_time(
     moderator_client, article, monkeypatch
 ):
-    monkeypatch.setattr("moderation.views.commenters.APPROVE_AT_ONCE", 2)
+    monkeypatch.setattr("moderation.services.judgements.APPROVE_AT_ONCE", 2)
     made = [factories.make_comment(article, f"N{i}", author="Vartan") for i in range(3)]
     page, response = confirm(moderator_client, made[0].commenter)
     assert "Approve 2 comments</button>" in page.content.decode()
     assert said(response) == [
-        "2 pending comments by Vartan approved. 1 more is pending: confirm again."
+        "2 pending comments by Vartan approved. 1 more is pending: open the confirmation again."
     ]
     assert [services.state_of(c)[0] for c in made] == [Status.APPROVED] * 2 + [Status.PENDING]
+
+
+def test_comments_sent_back_to_pending_since_the_confirmation_stop_it(
+    moderator_client, moderator, article
+):
+    second, first = (factories.make_comment(article, f"N{i}", author="Vartan") for i in range(2))
+    decision = services.decide(moderator, second, Status.REMOVED, expected_version=0, reasons=[
+        factories.category(article.site, "profanity")
+    ])  # fmt: skip
+    page = moderator_client.get(url_of(first.commenter))
+    assert page.context["approvable"] == 1
+    services.decide(moderator, second, Status.PENDING, expected_version=decision.version)
+    response = moderator_client.post(
+        url_of(first.commenter), {"through": page.context["through"], "expected": 1}
+    )
+    assert said(response) == [
+        "1 more of Vartan's comments became pending since the confirmation: nothing was"
+        " approved; look at them again."
+    ]
+    assert response["Location"] == url_of(first.commenter)  # the confirmation, afresh
+    assert services.state_of(first)[0] == Status.PENDING

@@ -126,3 +126,9 @@ def test_the_panel_costs_the_same_queries_for_a_long_thread(
 
 def test_a_researcher_may_not_open_the_panel(researcher_client, comment):
     assert researcher_client.get(context_url(comment, panel=1)).status_code == 403
+
+
+def test_a_back_link_never_leads_off_the_site(moderator_client, comment):
+    for trick in ("/%5Cevil.example/", "https://evil.example/", "//evil.example", "/%09/evil"):
+        page = moderator_client.get(context_url(comment, next=trick)).content.decode()
+        assert "evil" not in page, trick

@@ -115,3 +115,27 @@ def test_the_escalate_form_lists_only_people_who_moderate(
     for name in (moderator.get_username(), other_moderator.get_username(), "ada"):
         assert f">{name}</option>" in form
     assert ">rhea</option>" not in form
+
+
+def test_the_assigned_tab_belongs_to_escalations(moderator, moderator_client, article):
+    mine = factories.make_comment(article, "Mine")
+    waiting = factories.make_comment(article, "Waiting")
+    services.decide(moderator, mine, Status.ESCALATED, expected_version=0, assignee=moderator)
+    # The tab's hidden field kept while another status is chosen: that status, everyone's.
+    response = moderator_client.get(QUEUE, {"status": "pending", "assigned": "me"})
+    assert [c.pk for c in response.context["rows"]] == [waiting.pk]
+    assert tabs_of(response)["Pending"] == ("1", True)
+    assert tabs_of(response)["Assigned to me"] == ("1", False)
+
+
+def test_a_researcher_does_not_see_who_an_escalation_is_assigned_to(
+    moderator, researcher_client, other_moderator, comment
+):
+    services.decide(
+        moderator, comment, Status.ESCALATED, expected_version=0, assignee=other_moderator
+    )
+    html = researcher_client.get(reverse("moderation:thread", args=[comment.article_id]))
+    html = html.content.decode()
+    assert "Escalated" in html
+    assert "assigned to" not in html
+    assert other_moderator.get_username() not in html
