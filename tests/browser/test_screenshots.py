@@ -20,7 +20,8 @@ from moderation.models import Category, Status
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SIZES = {"desktop": (1366, 900), "phone": (390, 844)}
+# A desk, a phone, and the narrowest phone in common use (checked for sideways scrolling too).
+SIZES = {"desktop": (1366, 900), "phone": (390, 844), "small-phone": (360, 740)}
 
 # The innermost elements that stick out past the screen's right edge, to name in a failure.
 OVERFLOWING = """width => Array.from(document.querySelectorAll("body *"))
