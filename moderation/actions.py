@@ -32,6 +32,7 @@ class Action(models.TextChoices):
     POLICY_EDIT = "policy.edit", "Policy edited"
     CATEGORY_ADD = "category.add", "Category added"
     CATEGORY_EDIT = "category.edit", "Category edited"
+    WORDS_EDIT = "screening.words", "Word lists edited"
     IMPORT = "import", "Import"
     IMPORT_UPLOAD = "import.upload", "File uploaded for import"
     IMPORT_FAILED = "import.failed", "Import failed"
@@ -147,6 +148,18 @@ def _category_add(before, after):
     if after.get("policy_version"):
         text += f" (policy v{after['policy_version']})"
     return text
+
+
+@describes(Action.WORDS_EDIT)
+def _words_edit(before, after):
+    added, removed = after.get("added", []), after.get("removed", [])
+    parts = []
+    if added:
+        parts.append(f"added {', '.join(added[:8])}{' …' if len(added) > 8 else ''}")
+    if removed:
+        parts.append(f"removed {', '.join(removed[:8])}{' …' if len(removed) > 8 else ''}")
+    text = f"version {before.get('version', 0)} → {after.get('version', '?')}"
+    return f"{text}: {'; '.join(parts)}" if parts else text
 
 
 @describes(Action.CATEGORY_EDIT)

@@ -14,14 +14,20 @@ from archive.models import Article, Comment, Commenter, Site
 from moderation import pagination, permissions
 from moderation.actions import Action
 from moderation.forms import ROLE_CHOICES
-from moderation.models import AuditEvent, Category, ModeratorMark, Status
+from moderation.models import FLAG_THRESHOLD, AuditEvent, Category, ModeratorMark, Status
 from moderation.widgets import QuickSelect
 
 # SQLite: below how many matches the words searched lead a count or a page (`_matches_lead`).
 MATCHES_LEAD_COUNT = 50_000
 MATCHES_LEAD_PAGE = 5_000
 
-STATUS_CHOICES = [*Status.choices, ("all", "Any status")]
+# "Flagged": pending comments screening suggests break a category, strongest first.
+FLAGGED = "flagged"
+STATUS_CHOICES = [
+    *Status.choices,
+    (FLAGGED, "Flagged (likely violations first)"),
+    ("all", "Any status"),
+]
 ORDER_CHOICES = [
     ("oldest", "Oldest first"),
     ("newest", "Newest first"),
@@ -186,6 +192,8 @@ class QueueFilter(django_filters.FilterSet):
         if self._best_match():
             return [("search_rank", True), ("pk", False)]
         newest = self._cleaned("order") == "newest"
+        if self._cleaned("status") == FLAGGED:
+            return [("lead_score", True), ("lead_at", newest), ("lead_id", newest)]
         return [("lead_at", newest), ("lead_id", newest)]
 
     def place_of(self, comment_id: int) -> tuple | None:
@@ -197,6 +205,10 @@ class QueueFilter(django_filters.FilterSet):
             return (
                 search.best_first(row, self._cleaned("q")).values_list("search_rank", "pk").first()
             )
+        if self._cleaned("status") == FLAGGED:
+            return row.values_list(
+                "moderation__flag_score", "moderation__queued_at", "moderation__comment_id"
+            ).first()
         return row.values_list("moderation__queued_at", "moderation__comment_id").first()
 
     def filter_queryset(self, queryset):
@@ -225,6 +237,9 @@ class QueueFilter(django_filters.FilterSet):
         )
 
     def _lead(self) -> dict:
+        return {"lead_score": F("moderation__flag_score"), **self._lead_table()}
+
+    def _lead_table(self) -> dict:
         category, moderator = self._cleaned("category"), self._cleaned("moderator")
         if category is not None:
             relation, condition = "category_marks", Q(category_marks__category=category)
@@ -256,7 +271,9 @@ class QueueFilter(django_filters.FilterSet):
         shown status only (the others None). Counted as a count is (`rank=False`), whatever
         this filter's own `rank`."""
         if self._names_nothing():
-            return dict.fromkeys([*Status, "all", "assigned"], pagination.CappedCount.of(0))
+            return dict.fromkeys(
+                [*Status, FLAGGED, "all", "assigned"], pagination.CappedCount.of(0)
+            )
         data = self.data.copy()
         data["status"] = "all"
         data.pop("assigned", None)  # the status tabs are everyone's; "assigned" is added below
@@ -267,6 +284,7 @@ class QueueFilter(django_filters.FilterSet):
         every = QueueFilter(data, queryset=self.queryset, rank=False, request=self.request)
         base = every.qs
         querysets = {value: every.filter_status(base, "status", value) for value in Status}
+        querysets[FLAGGED] = every.filter_status(base, "status", FLAGGED)
         querysets["all"] = base
         if self.request is not None:
             querysets["assigned"] = self.filter_assigned(querysets[Status.ESCALATED], "", "me")
@@ -294,6 +312,10 @@ class QueueFilter(django_filters.FilterSet):
         return queryset.filter(moderation__assignee=user, moderation__status=Status.ESCALATED)
 
     def filter_status(self, queryset, name, value):
+        if value == FLAGGED:
+            # Pending ones screening suggests break a category (state_flagged_queue).
+            flagged = queryset.filter(moderation__flag_score__gte=FLAG_THRESHOLD)
+            return self.filter_status(flagged, name, Status.PENDING)
         if value == "all":
             # An inner join to the lead (every comment has its state), so its index leads.
             return queryset.filter(lead_id__isnull=False)

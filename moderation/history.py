@@ -85,6 +85,11 @@ def _targets(user, event) -> list[Link]:
         if permissions.can(user, permissions.EDIT_POLICY):
             url = reverse("moderation:policy_edit", args=[event.site_id])
         links.append(Link(f"{event.site.name} policy", url))
+    if not links and event.target_type == "wordlist" and event.site_id:
+        url = ""
+        if permissions.can(user, permissions.EDIT_POLICY):
+            url = reverse("moderation:words", args=[event.site_id])
+        links.append(Link(f"{event.site.name} word lists", url))
     if not links and event.target_type == "user":
         url = ""
         if permissions.can(user, permissions.MANAGE_USERS):

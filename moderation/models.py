@@ -8,7 +8,7 @@ AuditEvent refuses update and delete itself, and database triggers back it up.
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from archive.models import Comment, Commenter, Site
@@ -184,6 +184,10 @@ class Decision(models.Model):
         return f"{self.comment}: {self.previous_status} -> {self.status}"
 
 
+# A suggestion this strong flags a comment (the Flagged tab); weaker ones only highlight.
+FLAG_THRESHOLD = 0.5
+
+
 class ModerationState(models.Model):
     """A comment's current status; every comment has one from the moment it is stored
     (`moderation.receivers` makes it, for a single comment or a whole import at once).
@@ -213,6 +217,9 @@ class ModerationState(models.Model):
     decision = models.ForeignKey(
         Decision, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # Screening's strongest suggestion for the comment (None: nothing found), copied here so
+    # that the Flagged tab, likely violations first, is one walk along an index.
+    flag_score = models.FloatField(null=True, blank=True)
     # Who an escalated comment is assigned to (its decision's assignee, copied here so that
     # "Assigned to me" is one walk along an index); None for every other status.
     assignee = models.ForeignKey(
@@ -235,6 +242,16 @@ class ModerationState(models.Model):
             models.Index(
                 fields=["commenter", "status", "queued_at", "comment"],
                 name="state_commenter_queue",
+            ),
+            # The Flagged tab: flagged comments of a status, strongest suggestion first (not
+            # a partial index: SQLite uses one only for a query whose condition is written
+            # out as the index's, and Django passes the threshold as a parameter).
+            models.Index(
+                F("status"),
+                F("flag_score").desc(),
+                F("queued_at"),
+                F("comment"),
+                name="state_flagged_queue",
             ),
             # One person's assigned escalations ("Assigned to me"): few rows, most with none.
             models.Index(
@@ -584,3 +601,54 @@ class ImportJob(models.Model):
         from archive.importing.formats import FORMATS
 
         return FORMATS[self.kind].label if self.kind in FORMATS else self.kind
+
+
+class WordList(models.Model):
+    """One version of a site's screening word lists: every category's *banned* terms (a
+    comment containing one is flagged for that category) and *suspect* ones (only
+    highlighted). Kept forever, as the policy's versions are; the newest is in force.
+    `terms` is a list of [category slug, kind, term] (see moderation.screening.words)."""
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="word_lists")
+    version = models.PositiveIntegerField()
+    terms = models.JSONField(default=list)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    note = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["site", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["site", "version"], name="word_list_unique_version")
+        ]
+
+    def __str__(self):
+        return f"{self.site} word lists v{self.version}"
+
+
+class ScreeningScore(models.Model):
+    """How likely a comment breaks a category, by one source (`words`: the site's word
+    lists), with that source's version and what it matched ([start, end, kind, term] in
+    characters of the comment's text). Only comments a source found something in have a
+    row. Suggestions: they never tag or decide anything."""
+
+    comment = models.ForeignKey(
+        Comment, on_delete=models.PROTECT, related_name="screening", db_index=False
+    )
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="+")
+    source = models.CharField(max_length=20)
+    version = models.PositiveIntegerField()
+    score = models.FloatField()
+    matches = models.JSONField(default=list)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["comment", "category", "source"], name="screening_score_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.comment_id} {self.category_id} {self.source}: {self.score:.2f}"

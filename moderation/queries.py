@@ -29,12 +29,14 @@ from django.utils.html import format_html_join
 from archive.models import Article, Comment, Site, SourceStatus, thread_order
 from moderation import permissions
 from moderation.models import (
+    FLAG_THRESHOLD,
     AuditEvent,
     Category,
     CommenterBlock,
     CommenterNote,
     ModerationState,
     Policy,
+    ScreeningScore,
     Status,
     Tag,
 )
@@ -327,6 +329,7 @@ def locked_out(usernames) -> set[str]:
 # The queue's tabs: what waits first, then what needs a second look, then what is done.
 TABS = [
     (Status.PENDING, "Pending"),
+    ("flagged", "Flagged"),  # pending, likely violations first (screening)
     (Status.ESCALATED, "Escalated"),
     (Status.REMOVED, "Removed"),
     (Status.APPROVED, "Approved"),
@@ -458,3 +461,31 @@ def approvable(commenter, through: int):
         .filter(~_tagged())
         .order_by("queued_at", "comment_id")
     )
+
+
+def suggestions(comments) -> None:
+    """Give each of `comments` its screening suggestions, strongest first, as
+    `suggestions`: the category, the score, whether it flags the comment, and the matched
+    passages ([start, end, kind, term], in characters of body_text) with the first's
+    quote. One query, whatever the number of comments."""
+    by_comment: dict[int, list] = {}
+    if comments:
+        scores = ScreeningScore.objects.filter(comment__in=[c.pk for c in comments])
+        for score in scores.select_related("category").order_by("-score", "category__order"):
+            by_comment.setdefault(score.comment_id, []).append(score)
+    for comment in comments:
+        comment.suggestions = []
+        for score in by_comment.get(comment.pk, []):
+            start, end = score.matches[0][:2] if score.matches else (None, None)
+            comment.suggestions.append(
+                {
+                    "category": score.category,
+                    "score": score.score,
+                    "flags": score.score >= FLAG_THRESHOLD,
+                    "passages": ";".join(f"{m[0]} {m[1]}" for m in score.matches),
+                    "words": sorted({comment.body_text[m[0] : m[1]] for m in score.matches}),
+                    "start": start,
+                    "end": end,
+                    "quote": comment.body_text[start:end] if start is not None else "",
+                }
+            )

@@ -6,6 +6,7 @@ from django.dispatch import receiver
 from archive.models import Comment, Commenter, Site
 from archive.signals import comments_imported, comments_stored
 from moderation import services
+from moderation.screening import scoring
 from moderation.services import records
 
 
@@ -35,6 +36,8 @@ def open_imported(sender, *, site, created, updated, commenters, **kwargs):
     records.open_imported(site, created, commenters)
     if updated:
         records.follow_comments(updated)
+        # A comment edited at the source is screened again, as it now reads.
+        scoring.score_texts([(c.pk, site.pk, c.body_text) for c in updated])
 
 
 @receiver(comments_imported, dispatch_uid="moderation.record_import")

@@ -10,3 +10,12 @@ def run_import(job_id: int) -> str:
     from moderation.services import imports
 
     return imports.run(job_id)
+
+
+@task()
+def rescore_site(site_id: int) -> int:
+    """Screen a site's comments again against its word lists in force (they changed);
+    returns how many have a score (moderation.screening.scoring.rescore_site)."""
+    from moderation.screening import scoring
+
+    return scoring.rescore_site(site_id)

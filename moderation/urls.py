@@ -67,6 +67,7 @@ moderation_patterns = [
     path("policy/", policy.policy_list, name="policy"),
     path("policy/<int:site_id>/", policy.policy_edit, name="policy_edit"),
     path("policy/<int:site_id>/categories/", policy.category_add, name="category_add"),
+    path("policy/<int:site_id>/words/", policy.word_lists, name="words"),
     path("categories/<int:pk>/", policy.category_edit, name="category_edit"),
 ]
 

@@ -67,6 +67,7 @@ RULES = {
     "moderation:policy_edit": ADMINS,
     "moderation:category_add": ADMINS,
     "moderation:category_edit": ADMINS,
+    "moderation:words": ADMINS,
     "login": PUBLIC,
     "logout": LOGGED_IN,
     "password_change": LOGGED_IN,

@@ -359,12 +359,13 @@ class NewComment(NamedTuple):
     article_id: int
     commenter_id: int | None
     posted_at: datetime | None
+    body_text: str = ""  # for what reads it as it is stored (moderation screens it)
 
 
 # A new comment's row, in the order of _NEW_COLUMNS (a list: its parent's id comes later
 # when its parent is new too).
 _NEW_COLUMNS = ["article_id", "source", "source_key", *_COMMENT_FIELDS]
-_PARENT, _COMMENTER, _POSTED = 3, 4, 7  # where those are in such a row
+_PARENT, _COMMENTER, _POSTED, _TEXT = 3, 4, 7, 8  # where those are in such a row
 
 
 class _Match:
@@ -454,7 +455,7 @@ class _Match:
             pks = bulk.insert(Comment, _NEW_COLUMNS, rows, key=("article_id", "source_key"))
             for row, pk in zip(rows, pks, strict=True):
                 ids[row[0], row[2]] = pk
-                created.append(NewComment(pk, row[0], row[_COMMENTER], row[_POSTED]))
+                created.append(NewComment(pk, row[0], row[_COMMENTER], row[_POSTED], row[_TEXT]))
         for reply, parent in self.late_parents:
             reply.parent_id = ids[parent[0], parent[2]]
         if self.updated:

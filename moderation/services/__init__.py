@@ -46,6 +46,7 @@ from moderation.services.policy import (
     current_policy,
     edit_category,
     edit_policy,
+    edit_word_lists,
     sync_posted_policy,
 )
 from moderation.services.records import record_export, record_import
@@ -73,6 +74,7 @@ __all__ = [
     "decide",
     "edit_category",
     "edit_policy",
+    "edit_word_lists",
     "lift_lockout",
     "lockout_of",
     "record_export",

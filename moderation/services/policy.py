@@ -12,10 +12,13 @@ from django.utils.text import slugify
 from archive.models import Site
 from moderation import permissions
 from moderation.actions import Action
-from moderation.models import Category, Policy
+from moderation.models import Category, Policy, WordList
+from moderation.screening import scoring
+from moderation.screening.words import KINDS, check_term
 from moderation.services._common import append, clean_note, require, when, who
 from moderation.services.errors import Conflict, Invalid
 from moderation.services.locks import lock, retried
+from moderation.tasks import rescore_site
 
 # The posted policy forbids "profanity, personal attacks or other inappropriate material":
 # one category for each, in that order (their keyboard digits are 1, 2, 3).
@@ -211,3 +214,55 @@ def edit_category(
 def _current_text(site):
     current = current_policy(site)
     return current.text if current else site.policy_text
+
+
+# Screening word lists
+
+
+def edit_word_lists(user, site, *, terms, note: str = "", context=None):
+    """Put a new version of a site's word lists in force: `terms`, an iterable of (category
+    slug, kind, term) with kind "banned" or "suspect". Each term is checked and kept folded
+    (moderation.screening.words.check_term); the audit event says which terms came and went.
+    The site's comments are then screened again by a background task (after the commit)."""
+    require(user, permissions.EDIT_POLICY)
+    slugs = set(Category.objects.filter(site=site).values_list("slug", flat=True))
+    cleaned = []
+    for slug, kind, text in terms:
+        if slug not in slugs:
+            raise Invalid(f"{site} has no category {slug!r}.")
+        if kind not in KINDS:
+            raise Invalid(f"{kind!r} is not a kind of term; use banned or suspect.")
+        try:
+            term = check_term(text)
+        except ValueError as error:
+            raise Invalid(str(error)) from None
+        if [slug, kind, term] not in cleaned:
+            cleaned.append([slug, kind, term])
+    cleaned.sort()
+    with transaction.atomic():
+        # The site first, as every policy change does: versions are numbered per site.
+        lock(Site.objects.filter(pk=site.pk)).first()
+        version, current = scoring.current_list(site.pk)
+        if sorted(map(list, current)) == cleaned:
+            raise Invalid("Nothing changed.")
+        new = WordList.objects.create(
+            site=site, version=version + 1, terms=cleaned, created_by=user, note=note.strip()
+        )
+        was = {" ".join(t) for t in map(tuple, current)}
+        now = {" ".join(t) for t in map(tuple, cleaned)}
+        append(
+            actor=user,
+            action=Action.WORDS_EDIT,
+            target=new,
+            before={"version": version},
+            after={
+                "version": new.version,
+                "added": sorted(now - was),
+                "removed": sorted(was - now),
+            },
+            note=note.strip(),
+            context=context,
+            site=site,
+        )
+        transaction.on_commit(lambda: rescore_site.enqueue(site.pk))
+        return new

@@ -1,8 +1,9 @@
 """Imports and exports, put on the record: one audit event per imported file (inside the
 import's own transaction) and per export (before its first byte leaves). What moderation
 keeps for each new comment and commenter (its state, its record, its article's queue counts)
-is made here too, as part of the import or save that stored them: it is not a judgement, so
-it has no event of its own.
+and its screening scores against its site's word lists, are made here too, as part of the
+import or save that stored them: they are not judgements, so they have no event of their
+own.
 """
 
 from collections import Counter
@@ -16,6 +17,7 @@ from moderation import permissions
 from moderation.actions import Action
 from moderation.audit import Context
 from moderation.models import AuditEvent, CommenterRecord, ModerationState, Status
+from moderation.screening import scoring
 from moderation.services import queue_counts
 from moderation.services._common import append, change_record, require
 from moderation.services.errors import NotAllowed
@@ -50,6 +52,7 @@ def open_states(comments) -> int:
         batch_size=BATCH,
     )
     queue_counts.opened(Counter(article for _, _, article, _, _ in rows))
+    scoring.score_comments([pk for pk, _, _, _, _ in rows])
     return len(rows)
 
 
@@ -68,6 +71,7 @@ def open_imported(site, comments: list, commenters: list[Commenter]) -> None:
         ],
     )
     queue_counts.opened(Counter(c.article_id for c in comments))
+    scoring.score_texts([(c.pk, site.pk, c.body_text) for c in comments], fresh=True)
     CommenterRecord.objects.bulk_create(
         (CommenterRecord(commenter_id=c.pk) for c in commenters), batch_size=BATCH
     )

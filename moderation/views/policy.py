@@ -13,7 +13,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from archive.models import Site
 from moderation import audit, permissions, queries, services
 from moderation.forms import CategoryForm, PolicyForm
-from moderation.models import Category
+from moderation.models import Category, WordList
+from moderation.screening import scoring
+from moderation.screening.words import KINDS
 
 
 @permissions.require_any(*permissions.READ_POLICY)
@@ -152,5 +154,76 @@ def _category_page(request, category, form, status=200):
         request,
         "moderation/category_edit.html",
         {"category": category, "site": category.site, "form": form},
+        status=status,
+    )
+
+
+# Screening word lists
+
+
+@permissions.require(permissions.EDIT_POLICY)
+@require_http_methods(["GET", "POST"])
+def word_lists(request, site_id):
+    """A site's word lists: for each category, banned terms (flag) and suspect terms
+    (highlight), one a line. Saving makes a new version and screens the site again."""
+    site = get_object_or_404(Site, pk=site_id)
+    categories = list(Category.objects.filter(site=site).order_by("order", "pk"))
+    version, terms = scoring.current_list(site.pk)
+    fields = {
+        f"{category.slug}__{kind}": "\n".join(
+            term for slug, k, term in terms if slug == category.slug and k == kind
+        )
+        for category in categories
+        for kind in KINDS
+    }
+    status = 200
+    if request.method == "POST":
+        fields = {name: request.POST.get(name, "") for name in fields}
+        typed = [
+            (slug, kind, line)
+            for name, text in fields.items()
+            for slug, kind in [name.split("__")]
+            for line in text.splitlines()
+            if line.strip()
+        ]
+        try:
+            new = services.edit_word_lists(
+                request.user,
+                site,
+                terms=typed,
+                note=request.POST.get("note", ""),
+                context=audit.Context.from_request(request),
+            )
+        except services.ModerationError as exc:
+            messages.error(request, str(exc))
+            status = 400
+        else:
+            messages.success(
+                request,
+                f"The word lists of {site} are now version {new.version}; its comments are "
+                "being screened again in the background.",
+            )
+            return redirect("moderation:words", site_id=site.pk)
+    sample = request.GET.get("try", "")
+    return render(
+        request,
+        "moderation/word_lists.html",
+        {
+            "site": site,
+            "version": version,
+            "newest": WordList.objects.filter(site=site).select_related("created_by").first(),
+            "sections": [
+                {
+                    "category": category,
+                    "lists": [
+                        (kind, f"{category.slug}__{kind}", fields[f"{category.slug}__{kind}"])
+                        for kind in KINDS
+                    ],
+                }
+                for category in categories
+            ],
+            "sample": sample,
+            "sample_matches": scoring.matcher_for(site.pk)[1].find(sample) if sample else [],
+        },
         status=status,
     )

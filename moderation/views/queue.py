@@ -36,6 +36,7 @@ def queue(request):
     )
     rows = page.rows
     categories = queries.prepare(rows)
+    queries.suggestions(rows)
     counts = comments.status_counts()
     comments.is_valid()  # the valid fields' values stay cleaned when another is not
     status = comments.tab if comments.tab in counts else Status.PENDING

@@ -7,6 +7,8 @@
      form[data-async]        a plain form; data-action names it (approve, remove, escalate,
                              pending, tag, undo); a key fills it and sends it
      [data-bulk-select]      a row's checkbox for the bulk form (x)
+     [data-suggested]        a row's strongest screening suggestion (s): data-category,
+                             data-span ("start end"), data-quote
      form[data-undo]         the undo offer (u), with [data-undo-events]
      [data-live]             where outcomes are announced (aria-live)
      [data-keys-help]        a button that opens the list of keys (shown only with JS)
@@ -55,6 +57,11 @@
       run: tag,
     },
     { keys: ["e"], help: "Escalate", run: () => decide("escalate") },
+    {
+      keys: ["s"],
+      help: "Tag the suggested passage with the suggested category (screening's suggestion)",
+      run: acceptSuggestion,
+    },
     { keys: ["o"], help: "Open or fold the comment’s whole text", run: toggleOpen },
     {
       keys: ["c"],
@@ -267,6 +274,32 @@
     const row = needRow();
     const form = row && rowForm(row, "tag");
     if (form && chooseCategory(form, key)) send(form);
+  }
+
+  // Screening's strongest suggestion on a row ([data-suggested]: its category, the span of
+  // its first word in characters of body_text, and that word) becomes a tag of that passage,
+  // sent as the moderator's own: nothing is tagged until they press the key.
+  function acceptSuggestion() {
+    const row = needRow();
+    if (!row) return;
+    const suggestion = $("[data-suggested]", row);
+    if (!suggestion) {
+      announce("Nothing is suggested for this comment.", true);
+      return;
+    }
+    const form = rowForm(row, "tag");
+    if (!form) return;
+    const select = $("select", form);
+    select.value = suggestion.dataset.category;
+    if (select.value !== suggestion.dataset.category) {
+      announce("The suggested category can no longer be applied here.", true);
+      return;
+    }
+    const [start, end] = suggestion.dataset.span.split(" ");
+    $("[data-span-start]", form).value = start;
+    $("[data-span-end]", form).value = end;
+    $("[data-quoted-text]", form).value = suggestion.dataset.quote;
+    send(form);
   }
 
   function toggleBulk() {

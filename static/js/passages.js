@@ -8,6 +8,7 @@
      form[data-action=tag]   its tag form: [data-span-start], [data-span-end],
                              [data-quoted-text] are filled here, [data-span-note] says so
      .tag[data-passage]      a current tag with a span: "start end" in characters
+     .suggestion[data-passages]  words screening found: "start end;start end" (marked)
      [data-live]             where outcomes are announced (aria-live)
 
    DOM events shared with the other files (all bubble; see keys.js):
@@ -135,17 +136,29 @@
     announce(`Passage selected in comment ${row.dataset.position}: press a category's number.`);
   }
 
-  // Tagged passages are marked in the shown text (the tag list quotes them too).
+  // Tagged passages are marked in the shown text (the tag list quotes them too), and so
+  // are the words screening found (.suggestion[data-passages]: "start end;start end").
   function markPassages(row) {
     const container = $("[data-text-offset]", row);
     if (!container) return;
-    $$("mark.passage", container).forEach((mark) => mark.replaceWith(...mark.childNodes));
+    $$("mark.passage, mark.suggested", container).forEach((mark) => mark.replaceWith(...mark.childNodes));
     container.normalize();
     const source = container.dataset.text;
-    const spans = $$(".tag[data-passage]", row).map((tag) => {
-      const [start, end] = tag.dataset.passage.split(" ").map(Number);
-      return [unitsOf(source, start), unitsOf(source, end)];
-    });
+    const toUnits = ([start, end]) => [unitsOf(source, start), unitsOf(source, end)];
+    const tagged = $$(".tag[data-passage]", row).map((tag) =>
+      toUnits(tag.dataset.passage.split(" ").map(Number)),
+    );
+    const suggested = $$(".suggestion[data-passages]", row).flatMap((item) =>
+      item.dataset.passages
+        .split(";")
+        .filter(Boolean)
+        .map((pair) => toUnits(pair.split(" ").map(Number))),
+    );
+    mark(container, source, tagged, "passage");
+    mark(container, source, suggested, "suggested");
+  }
+
+  function mark(container, source, spans, className) {
     if (!spans.length) return;
     const nodes = textNodes(container);
     const { map, limit } = align(nodes.map((n) => n.data).join(""), source);
@@ -166,9 +179,9 @@
         const range = document.createRange();
         range.setStart(node, from);
         range.setEnd(node, to);
-        const mark = document.createElement("mark");
-        mark.className = "passage";
-        range.surroundContents(mark);
+        const element = document.createElement("mark");
+        element.className = className;
+        range.surroundContents(element);
       });
       offset += length;
     });

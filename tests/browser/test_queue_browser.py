@@ -438,3 +438,30 @@ def test_c_shows_the_thread_and_the_commenter_record_beside_the_queue(
     page.wait_for_url(re.compile(rf"/queue/.*#comment-{reply.pk}$"))
     expect(page.locator(".messages")).to_contain_text("Note on Vartan added.")
     assert reply.commenter.notes.filter(text="Second warning due.").exists()
+
+
+def test_the_flagged_tab_shows_the_banned_word_and_s_tags_that_passage(
+    page, size, live_server, log_in, moderator, article
+):
+    factories.make_comment(article, "I disagree with the minister.")
+    text = "Honestly, only a complete moron would vote for this budget."
+    flagged = factories.make_comment(article, text)
+    open_queue(page, live_server, log_in)
+    page.get_by_role("link", name=re.compile(r"^Flagged")).click()
+    page.wait_for_url(re.compile(r"status=flagged"))
+    rows = page.locator("[data-row]")
+    expect(rows.first).to_have_id(f"comment-{flagged.pk}")  # first, and the only one
+    expect(rows).to_have_count(1)
+    row = rows.first
+    expect(row.locator("mark.suggested")).to_have_text("moron")
+    expect(row.locator(".suggestion")).to_contain_text("Suggested: Personal attack")
+    page.keyboard.press("j")
+    page.keyboard.press("s")
+    expect(page.locator("[data-live]")).to_have_text(
+        f"{Named(flagged)} tagged Personal attack on the passage “moron”."
+    )
+    expect(row.locator("mark.passage")).to_have_text("moron")
+    tag = Tag.objects.get()
+    assert (tag.comment_id, tag.quoted_text, tag.moderator) == (flagged.pk, "moron", moderator)
+    assert text[tag.span_start : tag.span_end] == "moron"
+    assert services.state_of(flagged)[0] == Status.PENDING  # a tag, not a decision

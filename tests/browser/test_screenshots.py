@@ -56,6 +56,8 @@ def pages(article, comments):
     return [
         ("queue", "mona", "/queue/"),
         ("queue-context", "mona", "/queue/"),  # with the side panel open on a row (`c`)
+        ("queue-flagged", "mona", "/queue/?status=flagged"),  # screening's suggestions first
+        ("word-lists", "ada", f"/policy/{article.site_id}/words/"),
         ("thread", "mona", f"/articles/{article.pk}/"),
         ("articles", "mona", "/articles/?order=pending"),
         ("commenter", "mona", f"/commenters/{commenter}/"),

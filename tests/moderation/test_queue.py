@@ -675,10 +675,10 @@ def test_queue_query_count_does_not_grow_with_its_rows(
     url = f"{QUEUE}?status=all"
     # session, user, user's and groups' permissions, the count, the page's ids, their comments,
     # their tags, the last decisions' reasons, the categories of their sites, and the filter
-    # form's three menus (categories, sites, moderators), the people who may take an
-    # escalation; on PostgreSQL the count also turns parallel workers off and back on, in a
-    # savepoint of the test's transaction (4 more)
-    expected = 15 + (4 if connection.vendor == "postgresql" else 0)  # + the waiting badge
+    # form's three menus (categories, sites, moderators), the screening suggestions, the
+    # people who may take an escalation; on PostgreSQL the count also turns parallel
+    # workers off and back on, in a savepoint of the test's transaction (4 more)
+    expected = 16 + (4 if connection.vendor == "postgresql" else 0)  # + the waiting badge
     with django_assert_num_queries(expected):
         response = moderator_client.get(url)
     assert len(rows(response)) == 1
@@ -732,6 +732,7 @@ def test_tabs_count_each_status_under_the_other_filters(moderator_client, modera
     response = moderator_client.get(QUEUE, {"site": site.pk, "status": "escalated"})
     assert tabs_of(response) == {
         "Pending": ("3", False),
+        "Flagged": ("0", False),
         "Escalated": ("1", True),
         "Removed": ("1", False),
         "Approved": ("1", False),
@@ -799,6 +800,7 @@ def test_with_words_searched_only_the_shown_tab_is_counted(moderator_client, mod
     response = moderator_client.get(QUEUE, {"q": "idiot", "status": "escalated"})
     assert tabs_of(response) == {
         "Pending": ("None", False),
+        "Flagged": ("None", False),
         "Escalated": ("1", True),
         "Removed": ("None", False),
         "Approved": ("None", False),
