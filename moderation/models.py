@@ -629,17 +629,18 @@ class WordList(models.Model):
 
 
 class ScreeningScore(models.Model):
-    """How likely a comment breaks a category, by one source (`words`: the site's word
-    lists), with that source's version and what it matched ([start, end, kind, term] in
-    characters of the comment's text). Only comments a source found something in have a
-    row. Suggestions: they never tag or decide anything."""
+    """How likely a comment breaks a category, by one source (moderation.screening.sources:
+    the site's word lists, the profanity model, the rule-based baseline, the learned model),
+    with that source's version and, for the word lists, what they matched ([start, end,
+    kind, term] in characters of the comment's text). Only scores of at least
+    `sources.STORE_FLOOR` are kept. Suggestions: they never tag or decide anything."""
 
     comment = models.ForeignKey(
         Comment, on_delete=models.PROTECT, related_name="screening", db_index=False
     )
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="+")
     source = models.CharField(max_length=20)
-    version = models.PositiveIntegerField()
+    version = models.CharField(max_length=60, help_text="The source's version: list, model.")
     score = models.FloatField()
     matches = models.JSONField(default=list)
 
@@ -652,3 +653,31 @@ class ScreeningScore(models.Model):
 
     def __str__(self):
         return f"{self.comment_id} {self.category_id} {self.source}: {self.score:.2f}"
+
+
+class ScreeningModel(models.Model):
+    """A learned model of one category on one site, trained on that site's moderators'
+    labels (moderation.screening.training): the fitted pipeline (joblib, in `blob`), how many
+    labels it learned from, its cross-validated figures, and each training comment's
+    out-of-fold score (a model never scores a comment it was trained on). The newest
+    version is in force."""
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="+")
+    version = models.PositiveIntegerField()
+    trained_at = models.DateTimeField(default=timezone.now)
+    positives = models.PositiveIntegerField()
+    negatives = models.PositiveIntegerField()
+    figures = models.JSONField(default=dict)
+    out_of_fold = models.JSONField(default=dict, help_text="comment id -> score")
+    blob = models.BinaryField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["category", "version"], name="screening_model_unique_version"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.category} model v{self.version}"

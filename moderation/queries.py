@@ -40,6 +40,7 @@ from moderation.models import (
     Status,
     Tag,
 )
+from moderation.screening import sources as screening_sources
 
 # A thread is shown a stretch at a time: this many top-level comments, with their replies.
 TOP_LEVEL_PER_CHUNK = 40
@@ -463,29 +464,49 @@ def approvable(commenter, through: int):
     )
 
 
+SOURCE_NAMES = {
+    "words": "word list",
+    "profanity": "profanity model",
+    "baseline": "rule",
+    "model": "learned model",
+}
+
+
 def suggestions(comments) -> None:
     """Give each of `comments` its screening suggestions, strongest first, as
-    `suggestions`: the category, the score, whether it flags the comment, and the matched
-    passages ([start, end, kind, term], in characters of body_text) with the first's
-    quote. One query, whatever the number of comments."""
-    by_comment: dict[int, list] = {}
+    `suggestions`: per category, the combined score (its strongest source's), whether it
+    flags the comment, which sources found it, and the passages its word lists matched
+    ([start, end] in characters of body_text) with the first one's quote. One query,
+    whatever the number of comments."""
+    by_comment: dict[int, dict[int, list]] = {}
     if comments:
         scores = ScreeningScore.objects.filter(comment__in=[c.pk for c in comments])
-        for score in scores.select_related("category").order_by("-score", "category__order"):
-            by_comment.setdefault(score.comment_id, []).append(score)
+        for score in scores.select_related("category"):
+            by_comment.setdefault(score.comment_id, {}).setdefault(score.category_id, []).append(
+                score
+            )
     for comment in comments:
         comment.suggestions = []
-        for score in by_comment.get(comment.pk, []):
-            start, end = score.matches[0][:2] if score.matches else (None, None)
+        for found in by_comment.get(comment.pk, {}).values():
+            combined = screening_sources.combine({score.source: score.score for score in found})
+            category = found[0].category
+            matches = [m for score in found for m in score.matches]
+            start, end = matches[0][:2] if matches else (None, None)
             comment.suggestions.append(
                 {
-                    "category": score.category,
-                    "score": score.score,
-                    "flags": score.score >= FLAG_THRESHOLD,
-                    "passages": ";".join(f"{m[0]} {m[1]}" for m in score.matches),
-                    "words": sorted({comment.body_text[m[0] : m[1]] for m in score.matches}),
+                    "category": category,
+                    "score": combined,
+                    "percent": round(combined * 100),
+                    "flags": combined >= FLAG_THRESHOLD,
+                    "sources": [
+                        SOURCE_NAMES.get(s.source, s.source)
+                        for s in sorted(found, key=lambda score: -score.score)
+                    ],
+                    "passages": ";".join(f"{m[0]} {m[1]}" for m in matches),
+                    "words": sorted({comment.body_text[m[0] : m[1]] for m in matches}),
                     "start": start,
                     "end": end,
                     "quote": comment.body_text[start:end] if start is not None else "",
                 }
             )
+        comment.suggestions.sort(key=lambda s: (-s["score"], s["category"].order))

@@ -19,3 +19,15 @@ def rescore_site(site_id: int) -> int:
     from moderation.screening import scoring
 
     return scoring.rescore_site(site_id)
+
+
+@task()
+def retrain_site(site_id: int) -> int:
+    """Learn a site's categories again from its moderators' labels, then screen its
+    comments with the new models; returns how many models were trained."""
+    from moderation.screening import scoring, training
+
+    trained = [model for _, model in training.train_site(site_id) if model is not None]
+    if trained:
+        scoring.rescore_site(site_id)
+    return len(trained)

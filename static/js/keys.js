@@ -295,10 +295,11 @@
       announce("The suggested category can no longer be applied here.", true);
       return;
     }
-    const [start, end] = suggestion.dataset.span.split(" ");
+    // A model's suggestion has no passage: the whole comment is tagged.
+    const [start = "", end = ""] = suggestion.dataset.span ? suggestion.dataset.span.split(" ") : [];
     $("[data-span-start]", form).value = start;
     $("[data-span-end]", form).value = end;
-    $("[data-quoted-text]", form).value = suggestion.dataset.quote;
+    $("[data-quoted-text]", form).value = start ? suggestion.dataset.quote : "";
     send(form);
   }
 

@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from moderation.actions import describe_change
 from moderation.models import (
+    FLAG_THRESHOLD,
     AuditEvent,
     Decision,
     ModerationState,
@@ -32,31 +33,55 @@ def flag_of(comment):
     return ModerationState.objects.get(comment=comment).flag_score
 
 
+def flagged(comment):
+    score = flag_of(comment)
+    return score is not None and score >= FLAG_THRESHOLD
+
+
 def test_a_comment_is_scored_as_it_is_stored(article):
     attack = factories.make_comment(article, "You are an idiot and a liar.")
     innocent = factories.make_comment(article, "This class will assess Scunthorpe's budget.")
     assert flag_of(attack) == 1.0
-    assert flag_of(innocent) is None
-    scores = {s.category.slug: s for s in ScreeningScore.objects.filter(comment=attack)}
-    assert set(scores) == {"personal-attack"}
-    assert scores["personal-attack"].score == 1.0
-    kinds = {(kind, term) for _, _, kind, term in scores["personal-attack"].matches}
+    assert not flagged(innocent)
+    words = {
+        s.category.slug: s for s in ScreeningScore.objects.filter(comment=attack, source="words")
+    }
+    assert set(words) == {"personal-attack"}
+    assert words["personal-attack"].score == 1.0
+    assert words["personal-attack"].version == "v0"  # the seed lists
+    kinds = {(kind, term) for _, _, kind, term in words["personal-attack"].matches}
     assert kinds == {("banned", "idiot*"), ("suspect", "liar*")}
-    [start, end, *_] = scores["personal-attack"].matches[0]
+    [start, end, *_] = words["personal-attack"].matches[0]
     assert attack.body_text[start:end] == "idiot"
-    assert not ScreeningScore.objects.filter(comment=innocent).exists()
+    # Every source had its say: the profanity model, and the personal-attack rule.
+    sources = set(ScreeningScore.objects.filter(comment=attack).values_list("source", flat=True))
+    assert sources == {"words", "profanity", "baseline"}
+    assert not ScreeningScore.objects.filter(comment=innocent, source="words").exists()
 
 
 def test_a_suspect_word_highlights_but_does_not_flag(article):
     comment = factories.make_comment(article, "That is a stupid plan.")
-    [score] = ScreeningScore.objects.filter(comment=comment)
-    assert score.score < 0.5
-    assert flag_of(comment) == score.score
+    [words] = ScreeningScore.objects.filter(comment=comment, source="words")
+    assert words.score < FLAG_THRESHOLD
+    assert not flagged(comment)
+    # The profanity model is sure (it reads any insult as profane) but never flags alone.
+    profanity = ScreeningScore.objects.get(comment=comment, source="profanity")
+    assert profanity.score > 0.9
+
+
+def test_the_personal_attack_rule_wants_a_second_person_near_the_insult(article):
+    aimed = factories.make_comment(article, "You are clueless about taxes.")
+    general = factories.make_comment(article, "The plan is clueless about taxes.")
+    rule = dict(ScreeningScore.objects.filter(source="baseline").values_list("comment_id", "score"))
+    assert rule[aimed.pk] == 0.8
+    assert rule[general.pk] == 0.4
+    assert flagged(aimed)
+    assert not flagged(general)
 
 
 def test_a_suggestion_never_tags_or_decides(article):
     factories.make_comment(article, "F*ck off, you moron.")
-    assert ScreeningScore.objects.count() == 2  # profanity and personal attack
+    assert ScreeningScore.objects.filter(source="words").count() == 2
     assert not Tag.objects.exists()
     assert not Decision.objects.exists()
     assert not AuditEvent.objects.filter(action__startswith="tag.").exists()
@@ -101,7 +126,7 @@ def test_an_admin_edits_the_word_lists_audited_and_rescored(
 ):
     newsroom_slang = factories.make_comment(article, "Typical blowhard nonsense.")
     moron = factories.make_comment(article, "What a moron.")
-    assert flag_of(newsroom_slang) is None
+    assert not flagged(newsroom_slang)
     url = reverse("moderation:words", args=[site.pk])
     page = admin_client.get(url)
     fields = {
@@ -122,7 +147,7 @@ def test_an_admin_edits_the_word_lists_audited_and_rescored(
     assert event.note == "Our readers' favourite insult"
     work()  # the rescoring the edit queued
     assert flag_of(newsroom_slang) == 1.0
-    assert flag_of(moron) is None
+    assert not flagged(moron)  # no longer listed; the profanity model alone never flags
 
 
 def test_a_bad_term_is_refused_and_nothing_changes(admin_client, site):
