@@ -68,6 +68,7 @@ moderation_patterns = [
     path("policy/<int:site_id>/", policy.policy_edit, name="policy_edit"),
     path("policy/<int:site_id>/categories/", policy.category_add, name="category_add"),
     path("policy/<int:site_id>/words/", policy.word_lists, name="words"),
+    path("policy/<int:site_id>/screening/", policy.screening_quality, name="screening"),
     path("categories/<int:pk>/", policy.category_edit, name="category_edit"),
 ]
 

@@ -68,6 +68,7 @@ RULES = {
     "moderation:category_add": ADMINS,
     "moderation:category_edit": ADMINS,
     "moderation:words": ADMINS,
+    "moderation:screening": ADMINS,
     "login": PUBLIC,
     "logout": LOGGED_IN,
     "password_change": LOGGED_IN,

@@ -129,9 +129,12 @@ def figures(y: list[int], scores: list[float], threshold: float = FLAG_THRESHOLD
     }
 
 
-def source_scores(category: Category, data: Labelled) -> dict[str, list[float]]:
+def source_scores(
+    category: Category, data: Labelled, *, cross_validate: bool = True
+) -> dict[str, list[float]]:
     """Each source's score of the labelled comments for `category` (the learned model's
-    out of fold, when there are enough labels to learn), and the combined score."""
+    out of fold, when there are enough labels to learn and `cross_validate`), and the
+    combined score."""
     from moderation.screening import scoring
 
     _, matcher = scoring.matcher_for(category.site_id)
@@ -145,7 +148,7 @@ def source_scores(category: Category, data: Labelled) -> dict[str, list[float]]:
     if category.slug == sources.ATTACK_SLUG:
         insults = sources.insults_of(scoring.current_list(category.site_id)[1])
         found[sources.BASELINE] = sources.baseline_attack_scores(data.texts, insults)
-    if data.enough:
+    if data.enough and cross_validate:
         found[sources.MODEL] = out_of_fold(data)
     found["combined"] = [
         sources.combine({name: found[name][i] for name in found}) for i in range(len(data.y))
@@ -153,14 +156,23 @@ def source_scores(category: Category, data: Labelled) -> dict[str, list[float]]:
     return found
 
 
-def evaluate(category: Category) -> dict:
-    """Every source's figures for `category` against its moderators' labels."""
+def evaluate(category: Category, *, cross_validate: bool = True) -> dict:
+    """Every source's figures for `category` against its moderators' labels. Without
+    `cross_validate` (a page), the learned model is not refitted: its figures are the ones
+    of its last training (`model`, with when), and "combined" leaves it out."""
     data = labelled(category)
     result = {"positives": data.positives, "negatives": data.negatives, "sources": {}}
     if not data.y:
         return result
-    for name, scores in source_scores(category, data).items():
+    for name, scores in source_scores(category, data, cross_validate=cross_validate).items():
         result["sources"][name] = figures(data.y, scores)
+    if not cross_validate:
+        result["model"] = (
+            ScreeningModel.objects.filter(category=category)
+            .defer("blob", "out_of_fold")
+            .order_by("-version")
+            .first()
+        )
     return result
 
 

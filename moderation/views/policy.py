@@ -13,9 +13,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 from archive.models import Site
 from moderation import audit, permissions, queries, services
 from moderation.forms import CategoryForm, PolicyForm
-from moderation.models import Category, WordList
-from moderation.screening import scoring
+from moderation.models import FLAG_THRESHOLD, Category, WordList
+from moderation.screening import scoring, training
 from moderation.screening.words import KINDS
+from moderation.tasks import retrain_site
 
 
 @permissions.require_any(*permissions.READ_POLICY)
@@ -226,4 +227,33 @@ def word_lists(request, site_id):
             "sample_matches": scoring.matcher_for(site.pk)[1].find(sample) if sample else [],
         },
         status=status,
+    )
+
+
+@permissions.require(permissions.EDIT_POLICY)
+@require_http_methods(["GET", "POST"])
+def screening_quality(request, site_id):
+    """How good each screening source is for each of a site's categories, against its
+    moderators' labels (moderation.screening.training), and a button to retrain the learned
+    models (a background task) once there are enough labels."""
+    site = get_object_or_404(Site, pk=site_id)
+    if request.method == "POST":
+        retrain_site.enqueue(site.pk)
+        messages.success(
+            request,
+            f"Retraining {site}'s models in the background; its comments are screened again "
+            "when it is done. This page shows the new figures then.",
+        )
+        return redirect("moderation:screening", site_id=site.pk)
+    categories = Category.objects.filter(site=site, active=True).order_by("order")
+    return render(
+        request,
+        "moderation/screening_quality.html",
+        {
+            "site": site,
+            "results": [(c, training.evaluate(c, cross_validate=False)) for c in categories],
+            "threshold": FLAG_THRESHOLD,
+            "min_labels": training.MIN_LABELS,
+            "folds": training.FOLDS,
+        },
     )

@@ -40,7 +40,7 @@ def build_labelled_set(site, moderator, n=30):
 
 
 def test_labels_are_the_moderators_tags_removals_and_approvals(moderator, site):
-    attack, attacks, criticisms = build_labelled_set(site, moderator, n=3)
+    attack, attacks, _ = build_labelled_set(site, moderator, n=3)
     article = attacks[0].article
     removed = factories.make_comment(article, "You utter walnut.")
     services.decide(moderator, removed, Status.REMOVED, expected_version=0, reasons=[attack])
@@ -66,9 +66,7 @@ def test_the_learned_model_beats_the_baseline_in_cross_validation(moderator, sit
     assert model["f1"] >= 0.8
 
 
-def test_a_trained_model_scores_new_comments_and_never_its_own_training_comments(
-    moderator, site
-):
+def test_a_trained_model_scores_new_comments_and_never_its_own_training_comments(moderator, site):
     attack, attacks, _ = build_labelled_set(site, moderator)
     out = io.StringIO()
     with redirect_stdout(out):
@@ -115,3 +113,23 @@ def test_evaluate_screening_reports_every_source_with_its_labels(moderator, site
 def test_the_profanity_model_never_flags_alone():
     assert sources.combine({sources.PROFANITY: 1.0}) < 0.5
     assert sources.combine({sources.PROFANITY: 1.0, sources.WORDS: 1.0}) == 1.0
+
+
+def test_an_admin_reads_the_quality_page_and_retrains(admin_client, moderator, site):
+    from django.urls import reverse
+
+    build_labelled_set(site, moderator)
+    url = reverse("moderation:screening", args=[site.pk])
+    html = admin_client.get(url).content.decode()
+    assert "30 positive and 30 negative labels." in html
+    assert ">baseline</th>" in html
+    assert "learned model v" not in html  # not trained yet
+    response = admin_client.post(url)
+    assert response.status_code == 302
+    assert not ScreeningModel.objects.exists()  # queued, not done in the request
+    from tests.moderation.test_screening import work
+
+    work()  # the background worker trains, then screens the site again
+    html = admin_client.get(url).content.decode()
+    assert "learned model v1</th>" in html
+    assert "cross-validated when trained" in html
