@@ -80,6 +80,7 @@ class Export:
         self.real_names = real_names
         self.pseudonyms = Pseudonyms(key, real_names=real_names)
         self.exported_at = now or timezone.now()
+        self._screening_ids: dict[int, dict[str, int]] = {}  # site -> slug -> category id
 
     @classmethod
     def from_query(cls, data, *, real_names=False, key=None, now=None) -> "Export":
@@ -182,6 +183,7 @@ class Export:
                     site_name=article.site_name,
                     title=article.title,
                     url=article.url,
+                    screening=chunk.screening.get(row["id"]),
                 )
                 rows.append((row, self._review(row["id"], article.site_id, chunk)))
             yield rows
@@ -218,6 +220,21 @@ class Export:
             "text": text,
             "text_sha256": hashlib.sha256(text.encode()).hexdigest(),
             **self._review_columns(review, c["status"], _iso(c["decided_at"])),
+            **self.screening_columns(c["site_id"], c["screening"]),
+        }
+
+    def screening_columns(self, site_id: int, scores: dict[int, float] | None) -> dict:
+        """`screening_<slug>` for every slug of the export: the comment's combined score for
+        its site's categories (0 without one), null for other sites' categories."""
+        ids = self._screening_ids.get(site_id)
+        if ids is None:
+            ids = self._screening_ids[site_id] = {
+                c.slug: c.id for c in self._by_site.get(site_id, [])
+            }
+        scores = scores or {}
+        return {
+            f"screening_{slug}": (scores.get(ids[slug], 0.0) if slug in ids else None)
+            for slug in self.slugs
         }
 
     def _review_columns(self, review: Review, status: str, decided_at: str | None) -> dict:
@@ -539,9 +556,66 @@ class Export:
                 "formats": "CSV (UTF-8, header row, RFC 4180 quoting; lists as JSON) and JSON "
                 "Lines (UTF-8, one object per line).",
             },
+            "screening": screening_codebook(site_ids),
             "agreement": self.agreement_figures(summary.agreement),
             "data_statement": data_statement(self, summary),
         }
+
+
+def screening_codebook(site_ids) -> dict:
+    """What the `screening_<category>` columns are made of: each source, its version, how it
+    is weighted, the threshold for "flagged", the sites' word lists and learned models in
+    force, and each model's cross-validated figures."""
+    from moderation.models import FLAG_THRESHOLD, ScreeningModel
+    from moderation.screening import scoring, sources, training
+
+    sites = dict(Site.objects.filter(pk__in=site_ids).values_list("pk", "name"))
+    models = (
+        ScreeningModel.objects.filter(site__in=site_ids)
+        .defer("blob", "out_of_fold")
+        .select_related("category")
+        .order_by("site_id", "category__order", "-version")
+    )
+    newest = {}
+    for model in models:
+        newest.setdefault((model.site_id, model.category_id), model)
+    return {
+        "combined": "The strongest of a category's sources, each score weighted (profanity "
+        f"model x{sources.WEIGHTS[sources.PROFANITY]}, the others x1). A comment is flagged "
+        f"for moderators at a combined score of {FLAG_THRESHOLD} or more; scores under "
+        f"{sources.STORE_FLOOR} are not kept (exported as 0). Suggestions only: they never "
+        "tag or decide.",
+        "threshold": FLAG_THRESHOLD,
+        "sources": {
+            sources.WORDS: "The site's word lists: a banned term scores 1.0 for its category, "
+            "a suspect one 0.35 (moderation.screening.words: whole words, case, accents, "
+            "look-alike signs and repeated letters folded).",
+            sources.PROFANITY: f"{sources.PROFANITY_VERSION}: its probability, for the "
+            "category slugged profanity, while the site has no learned model of it.",
+            sources.BASELINE: f"{sources.BASELINE_VERSION}: for personal-attack, while the "
+            "site has no learned model of it: an insult near a second-person word 0.8, "
+            "without one 0.4.",
+            sources.MODEL: "The site's learned model of the category: TF-IDF of word 1-2-grams "
+            "and character 2-5-grams, logistic regression with balanced class weights, "
+            f"trained on the site's moderators' labels once a category has {training.MIN_LABELS} "
+            "of each class; a comment it was trained on has its out-of-fold score.",
+        },
+        "word_lists": [
+            {"site": name, "version": scoring.current_list(pk)[0]} for pk, name in sites.items()
+        ],
+        "models": [
+            {
+                "site": sites.get(model.site_id, ""),
+                "category": model.category.slug,
+                "version": model.version,
+                "trained_at": _iso(model.trained_at),
+                "positives": model.positives,
+                "negatives": model.negatives,
+                "cross_validated": model.figures,
+            }
+            for model in newest.values()
+        ],
+    }
 
 
 # Helpers: reading rows a chunk, and a comment, at a time

@@ -94,6 +94,15 @@ COMMENT_COLUMNS = [
         "The site's policy version in force at the comment's last moderation action (a tag, "
         "a retraction or a decision of any kind).",
     ),
+    Column(
+        "screening_<category>",
+        "number|null",
+        "One per category slug: the machine's combined screening score in [0, 1] that the "
+        "comment breaks the category (the strongest of its sources, weighted: see the "
+        "codebook's `screening`), as stored when exported. 0 when every source scored it "
+        "below 0.2 (lower scores are not kept); null when the category is not one of the "
+        "comment's site. A suggestion shown to moderators, never a label.",
+    ),
 ]
 
 LABEL_COLUMNS = [
@@ -193,6 +202,8 @@ def comment_columns(slugs: Iterable[str]) -> list[str]:
             names += [f"fraction_{slug}" for slug in slugs]
         elif column.name == "majority_<category>":
             names += [f"majority_{slug}" for slug in slugs]
+        elif column.name == "screening_<category>":
+            names += [f"screening_{slug}" for slug in slugs]
         else:
             names.append(column.name)
     return names

@@ -92,6 +92,7 @@ class Chunk(NamedTuple):
     articles: dict[int, ArticleInfo]
     tags: dict[int, list[tuple]]
     decisions: dict[int, list[tuple]]
+    screening: dict[int, dict[int, float]]  # comment -> category -> combined score
 
 
 def read_chunks(comments, size: int) -> Iterator[Chunk]:
@@ -128,7 +129,24 @@ def read_chunks(comments, size: int) -> Iterator[Chunk]:
                 missing = {row[1] for row in chunk}
             articles.update(_articles(connection, missing))
         tags, decisions = _actions(connection, ids, in_sql)
-        yield Chunk(chunk, articles, tags, decisions)
+        yield Chunk(chunk, articles, tags, decisions, _screening(comments.db, ids))
+
+
+def _screening(db: str, ids: list[int]) -> dict[int, dict[int, float]]:
+    """The chunk's screening scores combined per comment and category (one query)."""
+    from moderation.models import ScreeningScore
+    from moderation.screening.sources import combine
+
+    by_source: dict[tuple[int, int], dict[str, float]] = defaultdict(dict)
+    rows = ScreeningScore.objects.using(db).filter(comment_id__in=ids)
+    for comment, category, source, score in rows.values_list(
+        "comment_id", "category_id", "source", "score"
+    ):
+        by_source[comment, category][source] = score
+    combined: dict[int, dict[int, float]] = defaultdict(dict)
+    for (comment, category), scores in by_source.items():
+        combined[comment][category] = round(combine(scores), 4)
+    return combined
 
 
 def _odd(chunk: list[tuple]) -> set[int]:
@@ -250,6 +268,8 @@ class CommentTable:
         self._kept: OrderedDict[tuple, tuple] = OrderedDict()
         # site -> status -> a plain comment's encoded review part (JSON text or CSV cells)
         self._plain: dict[int, dict[str, str | tuple]] = defaultdict(dict)
+        # site -> the screening part of a comment without scores
+        self._unscreened: dict[int, str] = {}
 
     def _author(self, site_name: str) -> Callable:
         if site_name not in self._authors:
@@ -322,6 +342,15 @@ class CommentTable:
             self._plain[site_id][status] = cells
         return cells
 
+    def _screening_json(self, site_id: int, scores: dict | None) -> str:
+        """The screening columns, encoded; a comment without scores (most) takes its site's,
+        made once."""
+        if not scores:
+            if site_id not in self._unscreened:
+                self._unscreened[site_id] = _inner(self.export.screening_columns(site_id, None))
+            return self._unscreened[site_id]
+        return _inner(self.export.screening_columns(site_id, scores))
+
     def _article(self, article_id: int, chunk: Chunk, kept: dict) -> tuple:
         """An article's columns encoded, its commenters' pseudonyms, its site's id, and its
         site's plain review parts by status."""
@@ -371,7 +400,8 @@ class CommentTable:
                     f'"author": {"null" if name is None else enc(author(name))}, '
                     f'"posted_at": {posted}, '
                     f'"source_status": {enc(source)}, "text": {enc(text)}, '
-                    f'"text_sha256": "{sha256(text.encode()).hexdigest()}", {review}}}\n'
+                    f'"text_sha256": "{sha256(text.encode()).hexdigest()}", {review}, '
+                    f"{self._screening_json(site_id, chunk.screening.get(cid))}}}\n"
                 )
             if lines:
                 yield "".join(lines).encode()
@@ -409,6 +439,9 @@ class CommentTable:
                             text,
                             sha256(text.encode()).hexdigest(),
                             *self._review_cells(cid, status, decided, site_id, chunk),
+                            *self.export.screening_columns(
+                                site_id, chunk.screening.get(cid)
+                            ).values(),
                         )
                     )
                 )

@@ -20,7 +20,8 @@ from django.db.models import F
 from archive.models import Comment
 from moderation import export, queries, services
 from moderation.export import table, times
-from moderation.models import Decision, Status, Tag
+from moderation.models import Decision, ScreeningScore, Status, Tag
+from moderation.screening.sources import combine
 from tests import factories
 from tests.moderation.export_helpers import COMMENTS_CSV, COMMENTS_JSONL, PEOPLE, content
 
@@ -63,6 +64,12 @@ def reference_rows(prepared: export.Export) -> list[tuple[dict, export.Review]]:
             .values_list(*export.DECISION_FIELDS)
         )
         site = row["site_id"]
+        by_category = {}
+        for score in ScreeningScore.objects.filter(comment_id=row["id"]):
+            by_category.setdefault(score.category_id, {})[score.source] = score.score
+        row["screening"] = {
+            category: round(combine(scores), 4) for category, scores in by_category.items()
+        }
         review = export.Review(
             site, prepared._by_site.get(site, []), list(tags), list(decisions), prepared.policies
         )
@@ -274,7 +281,9 @@ def test_a_line_holds_exactly_these_fields_in_this_order(tagged):
         '"reviewers_other-inappropriate": 0, "fraction_profanity": null, '
         '"fraction_personal-attack": null, "fraction_other-inappropriate": null, '
         '"majority_profanity": null, "majority_personal-attack": null, '
-        '"majority_other-inappropriate": null, "spans": [], "policy_version": null}'
+        '"majority_other-inappropriate": null, "spans": [], "policy_version": null, '
+        '"screening_profanity": 0.0, "screening_personal-attack": 0.0, '
+        '"screening_other-inappropriate": 0.0}'
     )
     assert lines[3] == _fill(expected, SAME=same, ARTICLE=tagged.article.pk, COMMENT=c4.pk)
     decided = queries.with_status(Comment.objects.filter(pk=c1.pk)).values_list(
@@ -292,7 +301,8 @@ def test_a_line_holds_exactly_these_fields_in_this_order(tagged):
         '"fraction_other-inappropriate": 0.0, "majority_profanity": 0, '
         '"majority_personal-attack": 1, "majority_other-inappropriate": 0, "spans": '
         '[{"start": 22, "end": 29, "category": "profanity", "text": "b*****d", '
-        '"moderator": "MODERATOR"}], "policy_version": 1}'
+        '"moderator": "MODERATOR"}], "policy_version": 1, "screening_profanity": PROFANITY, '
+        '"screening_personal-attack": 1.0, "screening_other-inappropriate": 0.0}'
     )
     assert lines[0] == _fill(
         expected,
@@ -302,6 +312,8 @@ def test_a_line_holds_exactly_these_fields_in_this_order(tagged):
         AUTHOR=prepared.pseudonyms.commenter("Asbarez", PEOPLE[0]),
         DECIDED=decided.astimezone(UTC).isoformat().replace("+00:00", "Z"),
         MODERATOR=prepared.pseudonyms.moderator(tagged.zelda.pk),
+        # The profanity model's probability, weighted (it never flags alone).
+        PROFANITY=round(ScreeningScore.objects.get(comment=c1, source="profanity").score * 0.45, 4),
     )
 
 
