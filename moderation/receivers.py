@@ -1,5 +1,6 @@
 """How moderation hears about the archive without the archive importing moderation."""
 
+from django.conf import settings
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
@@ -36,8 +37,9 @@ def open_imported(sender, *, site, created, updated, commenters, **kwargs):
     records.open_imported(site, created, commenters)
     if updated:
         records.follow_comments(updated)
-        # A comment edited at the source is screened again, as it now reads.
-        scoring.score_texts([(c.pk, site.pk, c.body_text) for c in updated])
+        if settings.SCREENING_AT_IMPORT:
+            # A comment edited at the source is screened again, as it now reads.
+            scoring.score_texts([(c.pk, site.pk, c.body_text) for c in updated])
 
 
 @receiver(comments_imported, dispatch_uid="moderation.record_import")

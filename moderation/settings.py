@@ -192,6 +192,11 @@ EXPORT_FIGURES_MAX_AGE = env_int("EXPORT_FIGURES_MAX_AGE", 300)
 # the queue is a table in the same database, so it needs nothing else running, works on SQLite
 # and PostgreSQL, and several workers share it (each task claimed by one, with row locks).
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# Screening (moderation.screening): new comments are scored as they are stored (on by
+# default). Off, an import stores them unscored (`manage.py screen_comments` scores them
+# later); bench/screening.py measures the import both ways.
+SCREENING_AT_IMPORT = env_bool("DJANGO_SCREENING", True)
 # How long a worker (`manage.py task_worker`) waits for a lock before giving up.
 TASK_WORKER_LOCK_TIMEOUT_MS = env_int("TASK_WORKER_LOCK_TIMEOUT_MS", 10 * 60 * 1000)
 # Uploaded files wait here until their import has run; the worker writes its progress here

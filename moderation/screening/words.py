@@ -18,6 +18,7 @@ per comment: tens of microseconds for a comment of a few hundred characters.
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 BANNED, SUSPECT = "banned", "suspect"
 KINDS = (BANNED, SUSPECT)
@@ -40,7 +41,7 @@ LOOK_ALIKES = {
 # above (so `a$$` is one word, and `$` does not end it).
 SIGNS = r"@$*#%!|+"
 WORD_CHARS = r"\w" + SIGNS
-TERM = re.compile(r"^[\w' -]+\*?$", re.UNICODE)
+TERM = re.compile(r"^(?:[^\W_]|[' -])+\*?$", re.UNICODE)
 
 
 @dataclass(frozen=True)
@@ -62,15 +63,28 @@ class Match:
     quoted: str  # the text matched, as written
 
 
+class _FoldTable(dict):
+    """str.translate's table for `fold`, filled one character at a time as texts need it
+    (a few hundred distinct characters in practice), so folding runs at C speed."""
+
+    def __missing__(self, code: int) -> str:
+        char = chr(code)
+        base = unicodedata.normalize("NFKD", char)[:1] or char
+        lowered = base.lower()
+        folded = lowered[0] if lowered else base
+        self[code] = folded
+        return folded
+
+
+_FOLD = _FoldTable()
+
+
 def fold(text: str) -> str:
     """The text in lower case without accents, one character for each of the original's (a
     character that would become several keeps its first), so offsets carry over."""
-    out = []
-    for char in text:
-        base = unicodedata.normalize("NFKD", char)[:1] or char
-        lowered = base.lower()
-        out.append(lowered[0] if lowered else base)
-    return "".join(out)
+    if text.isascii():
+        return text.lower()  # the same length, and the common case
+    return text.translate(_FOLD)
 
 
 def check_term(text: str) -> str:
@@ -105,10 +119,36 @@ def _pattern(term: Term) -> str:
     return f"(?<![{WORD_CHARS}]){body}{ending}"
 
 
+# What the quick look (`Matcher._candidates`) reads a text as: each sign as the letter it may
+# stand for (where a sign stands for two letters, the terms are read the same way: "l" as
+# "i"), letters repeated for emphasis once, so that a word a term could match is that term's
+# own reading, or starts with it.
+_READING = str.maketrans(
+    {"@": "a", "4": "a", "3": "e", "1": "i", "!": "i", "|": "i", "l": "i", "0": "o",
+     "v": "u", "$": "s", "5": "s", "z": "s", "7": "t", "+": "t", "8": "b", "9": "g",
+     "_": " "}
+)  # fmt: skip
+_REPEATS = re.compile(r"(.)\1+")
+_WORDS = re.compile(rf"[{WORD_CHARS}]+")
+_MASKED = re.compile(f"[{re.escape(MASKS)}]")
+_TERM_PARTS = re.compile(r"[\s'\-]+")
+_SIGN_AT_END = re.compile(rf"[{re.escape(SIGNS)}]+(?!\w)")
+
+
+def _reading(word: str) -> str:
+    return _REPEATS.sub(r"\1", word.translate(_READING))
+
+
 class Matcher:
     """A compiled word list: `find(text)` gives every match, leftmost first, not overlapping
     (a longer term wins where two start at the same place); a term listed under several
-    categories gives a match for each."""
+    categories gives a match for each.
+
+    Most comments break no list: a quick look at the text's words (`_candidates`: each read
+    as `_reading` reads it, looked up in dicts) says which terms could match at all, and only
+    those are tried (none, most often), instead of every term at every position. The look
+    is at least as lenient as the expression: it never drops a term that would match (a
+    property test compares the two on disguised terms)."""
 
     def __init__(self, terms: list[Term]):
         by_text: dict[str, list[Term]] = {}
@@ -121,12 +161,66 @@ class Matcher:
         if self.texts:
             alternatives = (f"(?P<t{i}>{_pattern(group[0])})" for i, group in enumerate(self.terms))
             self._regex = re.compile("|".join(alternatives))
+        # The quick look: each term's reading as a whole word, or as the start of one (by
+        # length), to the terms that read so (by index); a phrase by all its words.
+        self._whole: dict[str, set[int]] = {}
+        self._starts: dict[int, dict[str, set[int]]] = {}
+        self._phrases: list[tuple[int, frozenset[str], str]] = []
+        for i, text in enumerate(self.texts):
+            # Split where the text's words split: spaces, hyphens, apostrophes.
+            words = [_reading(word) for word in _TERM_PARTS.split(text.rstrip("*")) if word]
+            if len(words) > 1:
+                *whole, last = words
+                if not text.endswith("*"):
+                    whole, last = [*whole, last], ""
+                self._phrases.append((i, frozenset(whole), last))
+            elif text.endswith("*"):
+                self._starts.setdefault(len(words[0]), {}).setdefault(words[0], set()).add(i)
+            else:
+                self._whole.setdefault(words[0], set()).add(i)
+        self._everything = frozenset(range(len(self.texts)))
+
+    def _candidates(self, folded: str) -> frozenset[int]:
+        """The terms that may match somewhere in the text (by index): those whose reading
+        one of its words has (a phrase: all of them); every term if a letter is masked
+        (f*ck). A few set operations on the text's words, read once."""
+        if _MASKED.search(folded):
+            return self._everything  # only the expression can tell
+        words = set(_WORDS.findall(_reading(folded)))
+        if _SIGN_AT_END.search(folded):
+            # A word may end in signs that are punctuation there ("ass!"): read both ways.
+            words |= set(_WORDS.findall(_reading(_SIGN_AT_END.sub("", folded))))
+        found: set[int] = set()
+        whole = self._whole
+        for word in whole.keys() & words:
+            found |= whole[word]
+        for n, prefixes in self._starts.items():
+            for start in prefixes.keys() & {word[:n] for word in words}:
+                found |= prefixes[start]
+        for i, needed, last in self._phrases:
+            if needed <= words and (not last or any(w.startswith(last) for w in words)):
+                found.add(i)
+        return frozenset(found)
+
+    @lru_cache(maxsize=256)  # noqa: B019 (a matcher lives as long as its list version)
+    def _expression(self, candidates: frozenset[int]) -> re.Pattern:
+        """The alternation of the candidate terms only, in the same order as the whole
+        list's: it finds what the whole one would (a term that cannot match changes
+        nothing), trying a few terms at each place instead of every one."""
+        if candidates == self._everything:
+            return self._regex
+        alternatives = (f"(?P<t{i}>{_pattern(self.terms[i][0])})" for i in sorted(candidates))
+        return re.compile("|".join(alternatives))
 
     def find(self, text: str) -> list[Match]:
         if self._regex is None or not text:
             return []
+        folded = fold(text)
+        candidates = self._candidates(folded)
+        if not candidates:
+            return []
         matches = []
-        for found in self._regex.finditer(fold(text)):
+        for found in self._expression(candidates).finditer(folded):
             start, end = found.span()
             for term in self.terms[int(found.lastgroup[1:])]:
                 matches.append(Match(start, end, term, text[start:end]))

@@ -8,6 +8,7 @@ own.
 
 from collections import Counter
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -52,7 +53,8 @@ def open_states(comments) -> int:
         batch_size=BATCH,
     )
     queue_counts.opened(Counter(article for _, _, article, _, _ in rows))
-    scoring.score_comments([pk for pk, _, _, _, _ in rows])
+    if settings.SCREENING_AT_IMPORT:
+        scoring.score_comments([pk for pk, _, _, _, _ in rows])
     return len(rows)
 
 
@@ -71,7 +73,8 @@ def open_imported(site, comments: list, commenters: list[Commenter]) -> None:
         ],
     )
     queue_counts.opened(Counter(c.article_id for c in comments))
-    scoring.score_texts([(c.pk, site.pk, c.body_text) for c in comments], fresh=True)
+    if settings.SCREENING_AT_IMPORT:
+        scoring.score_texts([(c.pk, site.pk, c.body_text) for c in comments], fresh=True)
     CommenterRecord.objects.bulk_create(
         (CommenterRecord(commenter_id=c.pk) for c in commenters), batch_size=BATCH
     )

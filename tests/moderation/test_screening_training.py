@@ -133,3 +133,23 @@ def test_an_admin_reads_the_quality_page_and_retrains(admin_client, moderator, s
     html = admin_client.get(url).content.decode()
     assert "learned model v1</th>" in html
     assert "cross-validated when trained" in html
+
+
+def test_the_fast_character_features_are_scikit_learn_s_own():
+    import numpy as np
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from moderation.screening.words import fold
+
+    train = [f"{o} you absolute {i}, said Ani" for o in OPENERS for i in ODD_INSULTS]
+    texts = [*train[:5], "", "Évidemment, ÇA suffit", "new words entirely"]
+    theirs = TfidfVectorizer(
+        preprocessor=fold, analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True
+    ).fit(train)
+    ours = training.CharTfidf(2, 5, max_features=10**6).fit(train)
+    assert set(ours.vocabulary_) == set(theirs.vocabulary_)
+    order = [
+        theirs.vocabulary_[gram] for gram in sorted(ours.vocabulary_, key=ours.vocabulary_.get)
+    ]
+    expected = theirs.transform(texts).toarray()[:, order]
+    assert np.allclose(ours.transform(texts).toarray(), expected)

@@ -95,3 +95,51 @@ def test_a_bad_term_is_refused_with_the_reason(term, problem):
 def test_a_term_is_kept_folded_and_single_spaced():
     assert check_term("  Shut   UP ") == "shut up"
     assert check_term("Idiot*") == "idiot*"
+
+
+# The quick look never hides a match: on disguised terms among other words, `find` (which
+# looks first) finds what the regular expression alone finds.
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from moderation.screening.seeds import default_terms  # noqa: E402
+from moderation.screening.words import LOOK_ALIKES, MASKS  # noqa: E402
+
+SEEDED = Matcher(
+    [Term(*term) for term in default_terms()]
+    + [Term("personal-attack", BANNED, "you're"), Term("personal-attack", BANNED, "dim-wit")]
+)
+
+
+@st.composite
+def disguised(draw):
+    text = draw(st.sampled_from([t for _, _, t in default_terms()] + ["you're", "dim-wit"]))
+    text = text.rstrip("*")
+    out = []
+    for char in text:
+        choices = [char, char.upper(), char * 3, *LOOK_ALIKES.get(char, "")]
+        if char in "aeiou":
+            choices += list(MASKS)
+        out.append(draw(st.sampled_from(choices)))
+    ending = draw(st.sampled_from(["", "s", "ing", "!", "?", ".", "!!", "ed"]))
+    return "".join(out) + ending
+
+
+FILLER = st.sampled_from(
+    ["the", "class", "assess", "budget", "you", "u", "Scunthorpe", "—", ",", "_", "-", "."]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.one_of(disguised(), FILLER), min_size=1, max_size=8),
+    st.sampled_from([" ", "_", "-", ".", "  "]),
+)
+def test_the_quick_look_never_hides_a_match(words, separator):
+    text = separator.join(words)
+    found = [(m.start, m.end) for m in SEEDED.find(text)]
+    expected = []
+    for match in SEEDED._regex.finditer(fold(text)):
+        expected += [match.span()] * len(SEEDED.terms[int(match.lastgroup[1:])])
+    assert found == expected
