@@ -4,7 +4,8 @@
 
 Builds a database of its own (a temporary SQLite file, or a PostgreSQL database it creates
 and drops: `--pg-url`, `--pg-database`), migrates it and fills it with
-`manage.py generate_corpus --comments N`. Then requests each page with Django's test Client,
+`manage.py generate_corpus --comments N --screen`. Then requests each
+page with Django's test Client,
 in this process (server time: no network, no browser), interleaved with its admin
 equivalent (ours, admin, ours, admin… for `--rounds` rounds), counting queries with
 `CaptureQueriesContext`, and prints per page: the median and 90th percentile in ms, the
@@ -126,7 +127,7 @@ def build(args) -> None:
     started = time.perf_counter()
     call_command("migrate", verbosity=0)
     print(f"{database()}: migrated in {time.perf_counter() - started:.1f} s")
-    call_command("generate_corpus", comments=args.comments, seed=args.seed)
+    call_command("generate_corpus", comments=args.comments, seed=args.seed, screen=True)
 
 
 def database() -> str:
@@ -215,6 +216,7 @@ def pages() -> list[Page]:
             f"{queue}?moderator={moderator}",
             f"/admin/moderation/decision/?moderator__id__exact={moderator}",
         ),
+        Page("queue: flagged (likely violations first)", f"{queue}?status=flagged", None),
         Page("queue: commenter", f"{queue}?commenter={commenter}", None),
         Page("queue: article", f"{queue}?article={article}", None),
         Page(

@@ -18,6 +18,7 @@ built to be read on the same scale, a probability that the comment breaks the ca
 
 import io
 import re
+from array import array
 from functools import lru_cache
 
 from moderation.screening.words import fold
@@ -76,13 +77,47 @@ NEAR = 4  # words between a second-person word and an insult, at most
 _TOKEN = re.compile(r"[a-z0-9']+")
 
 
+@lru_cache(maxsize=1)
+def _profanity_model():
+    """alt-profanity-check's vectorizer (word TF-IDF, English stop words left out) and
+    calibrated classifier, loaded on first use: (token pattern, vocabulary, idf, model)."""
+    from profanity_check import profanity_check as package
+
+    vectorizer = package.vectorizer
+    return (
+        re.compile(vectorizer.token_pattern),
+        vectorizer.vocabulary_,
+        vectorizer.idf_,
+        package.model,
+    )
+
+
 def profanity_scores(texts: list[str]) -> list[float]:
-    """alt-profanity-check's probability for each text (loaded on first use)."""
+    """alt-profanity-check's probability for each text, as its `predict_prob` gives it,
+    with its vectorizer's transform done here: each word looked up in its vocabulary (a
+    stop word is not in it), counted, weighted by idf and scaled to unit length, which is
+    what `TfidfVectorizer.transform` computes, four times as fast (a test compares the two)."""
     if not texts:
         return []
-    from profanity_check import predict_prob
+    import numpy as np
+    from scipy.sparse import csr_matrix
+    from sklearn.preprocessing import normalize
 
-    return [float(p) for p in predict_prob(texts)]
+    token, vocabulary, idf, model = _profanity_model()
+    get = vocabulary.get
+    columns, ends = array("i"), array("q", [0])
+    for text in texts:
+        found = [get(word) for word in token.findall(text.lower())]
+        columns.extend([i for i in found if i is not None])
+        ends.append(len(columns))
+    indices = np.frombuffer(columns, dtype=np.int32) if columns else np.zeros(0, np.int32)
+    counts = csr_matrix(
+        (np.ones(len(indices)), indices, np.frombuffer(ends, dtype=np.int64)),
+        shape=(len(texts), len(vocabulary)),
+    )
+    counts.sum_duplicates()
+    counts.data *= idf[counts.indices]
+    return [float(p) for p in model.predict_proba(normalize(counts))[:, 1]]
 
 
 def baseline_attack_scores(texts: list[str], insults: frozenset[str]) -> list[float]:

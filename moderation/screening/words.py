@@ -179,27 +179,57 @@ class Matcher:
             else:
                 self._whole.setdefault(words[0], set()).add(i)
         self._everything = frozenset(range(len(self.texts)))
+        self._phrase_words = {w for _, needed, _ in self._phrases for w in needed}
+        self._phrase_ends = {last for _, _, last in self._phrases if last}
+        self._prefixes = sorted((p for group in self._starts.values() for p in group), key=len)
+        # word as written (folded) -> (the terms it may stand for, the phrase words it
+        # reads as): words repeat, so most of a comment is dictionary hits.
+        self._seen: dict[str, tuple[frozenset[int], frozenset[str]]] = {}
+
+    WORDS_KEPT = 300_000
+
+    def _word(self, word: str) -> tuple[frozenset[int], frozenset[str]]:
+        """What one word of a text may stand for (see `_candidates`), worked out once."""
+        known = self._seen.get(word)
+        if known is not None:
+            return known
+        terms: set[int] = set()
+        parts: set[str] = set()
+        # A word may end in signs that are punctuation there ("ass!"): read both ways.
+        for read in {_reading(word), _reading(word.rstrip(SIGNS))}:
+            for piece in read.split():  # "_" reads as a space: "shut_up" is two words
+                terms |= self._whole.get(piece, set())
+                for prefix in self._prefixes:
+                    if piece.startswith(prefix):
+                        terms |= self._starts[len(prefix)][prefix]
+                if piece in self._phrase_words:
+                    parts.add(piece)
+                parts.update(f"*{end}" for end in self._phrase_ends if piece.startswith(end))
+        known = (frozenset(terms), frozenset(parts))
+        if len(self._seen) >= self.WORDS_KEPT:
+            self._seen.clear()
+        self._seen[word] = known
+        return known
 
     def _candidates(self, folded: str) -> frozenset[int]:
         """The terms that may match somewhere in the text (by index): those whose reading
         one of its words has (a phrase: all of them); every term if a letter is masked
-        (f*ck). A few set operations on the text's words, read once."""
+        (f*ck)."""
         if _MASKED.search(folded):
             return self._everything  # only the expression can tell
-        words = set(_WORDS.findall(_reading(folded)))
-        if _SIGN_AT_END.search(folded):
-            # A word may end in signs that are punctuation there ("ass!"): read both ways.
-            words |= set(_WORDS.findall(_reading(_SIGN_AT_END.sub("", folded))))
         found: set[int] = set()
-        whole = self._whole
-        for word in whole.keys() & words:
-            found |= whole[word]
-        for n, prefixes in self._starts.items():
-            for start in prefixes.keys() & {word[:n] for word in words}:
-                found |= prefixes[start]
-        for i, needed, last in self._phrases:
-            if needed <= words and (not last or any(w.startswith(last) for w in words)):
-                found.add(i)
+        parts: set[str] = set()
+        word = self._word
+        for each in set(_WORDS.findall(folded)):
+            terms, pieces = word(each)
+            if terms:
+                found |= terms
+            if pieces:
+                parts |= pieces
+        if parts:
+            for i, needed, last in self._phrases:
+                if needed <= parts and (not last or f"*{last}" in parts):
+                    found.add(i)
         return frozenset(found)
 
     @lru_cache(maxsize=256)  # noqa: B019 (a matcher lives as long as its list version)

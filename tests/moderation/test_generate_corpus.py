@@ -377,3 +377,28 @@ def test_the_shape_options_are_obeyed():
     assert longest["n"] == 100
     assert Comment.objects.aggregate(m=Max("posted_at"))["m"].year == 2024
     assert Decision.objects.values("moderator").distinct().count() <= 4  # 3 and the admin
+
+
+def test_screen_scores_the_generated_comments_for_the_flagged_tab():
+    from moderation.models import FLAG_THRESHOLD, ScreeningScore
+
+    said = generate(comments=500, seed=3, screen=True)
+    assert "Screened 500 comments in" in said
+    flagged = ModerationState.objects.filter(flag_score__gte=FLAG_THRESHOLD)
+    assert flagged.exists()
+    # The generator's violations are what the lists find: every flagged comment has a
+    # score from a source that flags (the word lists or the rule).
+    sources = set(
+        ScreeningScore.objects.filter(
+            comment__in=flagged.values("comment"), score__gte=FLAG_THRESHOLD
+        ).values_list("source", flat=True)
+    )
+    assert sources <= {"words", "baseline", "profanity"}
+    assert sources & {"words", "baseline"}
+
+
+def test_without_screen_nothing_is_scored():
+    from moderation.models import ScreeningScore
+
+    generate(comments=300, seed=3)
+    assert not ScreeningScore.objects.exists()

@@ -13,10 +13,12 @@ well under a minute on SQLite). It refuses a database that already has comments 
 """
 
 import sys
+import time
 from datetime import UTC, datetime
 
 from django.core.management.base import BaseCommand, CommandError
 
+from archive.models import Site
 from moderation.corpus import Corpus, Options
 from moderation.corpus.build import (
     CHUNK,
@@ -26,6 +28,7 @@ from moderation.corpus.build import (
     UNTIL,
     CorpusError,
 )
+from moderation.screening import scoring
 
 
 def _date(value: str) -> datetime:
@@ -58,6 +61,12 @@ class Command(BaseCommand):
             type=int,
             default=CHUNK,
             help=f"Comments made and written at a time (default {CHUNK:,}).",
+        )
+        parser.add_argument(
+            "--screen",
+            action="store_true",
+            help="Then screen every comment (as an import does; slower): the Flagged tab "
+            "and the export's screening columns need it.",
         )
         shape = parser.add_argument_group("shape (defaults scale with --comments)")
         shape.add_argument("--sites", type=int, help="Default 20.")
@@ -107,6 +116,18 @@ class Command(BaseCommand):
             self.stdout.write(phases)
             self.stdout.write(cpu)
         self.stdout.write(self.style.SUCCESS(speed))
+        if options["screen"]:
+            started = time.perf_counter()
+            scored = sum(
+                scoring.rescore_site(site) for site in Site.objects.values_list("pk", flat=True)
+            )
+            seconds = time.perf_counter() - started
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Screened {options['comments']:,} comments in {seconds:.1f} s: "
+                    f"{scored:,} with a suggestion."
+                )
+            )
 
     def _progress(self, verbosity: int):
         if verbosity < 1 or not sys.stderr.isatty():
