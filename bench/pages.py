@@ -4,9 +4,8 @@
 
 Builds a database of its own (a temporary SQLite file, or a PostgreSQL database it creates
 and drops: `--pg-url`, `--pg-database`), migrates it and fills it with
-`manage.py generate_corpus --comments N --screen`. Then requests each
-page with Django's test Client,
-in this process (server time: no network, no browser), interleaved with its admin
+`manage.py generate_corpus --comments N --screen`. Then requests each page with Django's
+test Client, in this process (server time: no network, no browser), interleaved with its admin
 equivalent (ours, admin, ours, admin… for `--rounds` rounds), counting queries with
 `CaptureQueriesContext`, and prints per page: the median and 90th percentile in ms, the
 query count, the admin equivalent's median and query count, and the ratio ours / admin
