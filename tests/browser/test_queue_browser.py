@@ -192,26 +192,34 @@ def test_slash_goes_to_the_queue(page, live_server, log_in, moderator, article):
 
 def select_words(page, comment, words):
     """Drag the mouse over `words` in the comment's shown text, as a person would (from the
-    first letter's line to the last one's, should a narrow screen wrap them)."""
+    first letter's line to the last one's, should a narrow screen wrap them; across marks
+    the page put inside the words, such as screening's)."""
     box = page.evaluate(
         """([id, words]) => {
             const body = document.querySelector(`#comment-${id} .comment-body`);
             body.scrollIntoView({block: "center"});
             const walker = document.createTreeWalker(body, NodeFilter.SHOW_TEXT);
-            while (walker.nextNode()) {
-                const node = walker.currentNode, at = node.data.indexOf(words);
-                if (at === -1) continue;
-                const range = document.createRange();
-                range.setStart(node, at);
-                range.setEnd(node, at + words.length);
-                const rects = range.getClientRects();
-                const first = rects[0], last = rects[rects.length - 1];
-                return {
-                    left: first.left, top: first.top + first.height / 2,
-                    right: last.right, bottom: last.top + last.height / 2,
-                };
-            }
-            return null;
+            const nodes = [];
+            while (walker.nextNode()) nodes.push(walker.currentNode);
+            const whole = nodes.map((n) => n.data).join("");
+            const at = whole.indexOf(words);
+            if (at === -1) return null;
+            const place = (offset) => {
+                for (const node of nodes) {
+                    if (offset <= node.data.length) return [node, offset];
+                    offset -= node.data.length;
+                }
+                return null;
+            };
+            const range = document.createRange();
+            range.setStart(...place(at));
+            range.setEnd(...place(at + words.length));
+            const rects = Array.from(range.getClientRects()).filter((r) => r.width > 0);
+            const first = rects[0], last = rects[rects.length - 1];
+            return {
+                left: first.left, top: first.top + first.height / 2,
+                right: last.right, bottom: last.top + last.height / 2,
+            };
         }""",
         [comment.pk, words],
     )
@@ -454,7 +462,7 @@ def test_the_flagged_tab_shows_the_banned_word_and_s_tags_that_passage(
     expect(rows).to_have_count(1)
     row = rows.first
     expect(row.locator("mark.suggested")).to_have_text("moron")
-    expect(row.locator(".suggestion")).to_contain_text("Suggested: Personal attack")
+    expect(row.locator(".suggestion.flags")).to_contain_text("Suggested: Personal attack")
     page.keyboard.press("j")
     page.keyboard.press("s")
     expect(page.locator("[data-live]")).to_have_text(
