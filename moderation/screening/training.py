@@ -56,8 +56,9 @@ class Labelled:
         return min(self.positives, self.negatives) >= MIN_LABELS
 
 
-def labelled(category: Category) -> Labelled:
-    """The site's moderators' labels for `category` (see the module's docstring), by id."""
+def labelled(category: Category, *, latest: int | None = None) -> Labelled:
+    """The site's moderators' labels for `category` (see the module's docstring), by id;
+    with `latest`, only that many, the most recent comments' (a page's figures)."""
     site = category.site_id
     tagged = Tag.objects.current().filter(comment__article__site=site)
     positives = set(tagged.filter(category=category).values_list("comment_id", flat=True))
@@ -73,6 +74,8 @@ def labelled(category: Category) -> Labelled:
     )
     reviewed |= set(tagged.values_list("comment_id", flat=True))
     ids = sorted(reviewed | positives)
+    if latest is not None:
+        ids = ids[-latest:]
     from archive.models import Comment
 
     texts = dict(Comment.objects.filter(pk__in=ids).values_list("pk", "body_text"))
@@ -248,12 +251,18 @@ def source_scores(
     return found
 
 
-def evaluate(category: Category, *, cross_validate: bool = True) -> dict:
-    """Every source's figures for `category` against its moderators' labels. Without
-    `cross_validate` (a page), the learned model is not refitted: its figures are the ones
-    of its last training (`model`, with when), and "combined" leaves it out."""
-    data = labelled(category)
-    result = {"positives": data.positives, "negatives": data.negatives, "sources": {}}
+def evaluate(category: Category, *, cross_validate: bool = True, latest: int | None = None) -> dict:
+    """Every source's figures for `category` against its moderators' labels (with `latest`,
+    the most recent that many). Without `cross_validate` (a page), the learned model is not
+    refitted: its figures are the ones of its last training (`model`, with when), and
+    "combined" leaves it out."""
+    data = labelled(category, latest=latest)
+    result = {
+        "positives": data.positives,
+        "negatives": data.negatives,
+        "sources": {},
+        "latest": latest if latest is not None and len(data.y) >= latest else None,
+    }
     if not data.y:
         return result
     for name, scores in source_scores(category, data, cross_validate=cross_validate).items():

@@ -161,6 +161,8 @@ def _category_page(request, category, form, status=200):
 
 # Screening word lists
 
+PAGE_LABELS = 5_000  # labels a category's figures on the quality page rest on, at most
+
 
 @permissions.require(permissions.EDIT_POLICY)
 @require_http_methods(["GET", "POST"])
@@ -251,7 +253,11 @@ def screening_quality(request, site_id):
         "moderation/screening_quality.html",
         {
             "site": site,
-            "results": [(c, training.evaluate(c, cross_validate=False)) for c in categories],
+            # A page reads the latest labels only: the command reads them all.
+            "results": [
+                (c, training.evaluate(c, cross_validate=False, latest=PAGE_LABELS))
+                for c in categories
+            ],
             "threshold": FLAG_THRESHOLD,
             "min_labels": training.MIN_LABELS,
             "folds": training.FOLDS,

@@ -153,3 +153,13 @@ def test_the_fast_character_features_are_scikit_learn_s_own():
     ]
     expected = theirs.transform(texts).toarray()[:, order]
     assert np.allclose(ours.transform(texts).toarray(), expected)
+
+
+def test_the_quality_page_reads_the_latest_labels_only(admin_client, moderator, site, monkeypatch):
+    from django.urls import reverse
+
+    monkeypatch.setattr("moderation.views.policy.PAGE_LABELS", 10)
+    build_labelled_set(site, moderator, n=8)  # 16 labels
+    html = admin_client.get(reverse("moderation:screening", args=[site.pk])).content.decode()
+    assert "The latest 10 labels" in html
+    assert "5 positive and 5 negative labels" in html  # the newest 10, alternating
