@@ -207,3 +207,12 @@ def test_researchers_get_a_screening_column_per_category_and_its_recipe(
     assert recipe["word_lists"] == [{"site": article.site.name, "version": 0}]
     assert recipe["models"] == []
     assert "screening_personal-attack" in codebook["files"]["comments"]["category_columns"]
+
+
+def test_an_unknown_site_is_refused_with_the_sites_there_are(site):
+    import pytest
+    from django.core.management.base import CommandError
+
+    for command in ("screen_comments", "train_screening", "evaluate_screening"):
+        with pytest.raises(CommandError, match=f"No site named 'Nowhere'. Sites: {site.name}."):
+            call_command(command, "--site", "Nowhere")

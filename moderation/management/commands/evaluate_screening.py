@@ -3,9 +3,9 @@ per category, against the site's moderators' labels: precision, recall and F1 of
 (score >= the threshold), average precision, and the labels behind each figure. The learned
 model's figures are cross-validated (it never scores a comment it was trained on)."""
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
-from archive.models import Site
+from moderation.management.sites import chosen_sites
 from moderation.models import Category
 from moderation.screening import training
 
@@ -17,11 +17,7 @@ class Command(BaseCommand):
         parser.add_argument("--site", help="a site's name (default: every site)")
 
     def handle(self, *args, site=None, **options):
-        sites = Site.objects.order_by("name")
-        if site is not None:
-            sites = sites.filter(name=site)
-            if not sites.exists():
-                raise CommandError(f"No site named {site!r}.")
+        sites = chosen_sites(site)
         header = (
             f"{'source':<10} {'precision':>9} {'recall':>7} {'F1':>6} {'avg prec':>8} "
             f"{'labels':>7} {'pos':>5}"

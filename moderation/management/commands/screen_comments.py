@@ -3,9 +3,9 @@ against its site's word lists in force, as a list edit does in the background. N
 are screened as they are stored; this is for comments stored before screening existed, or
 after lists were changed past the services."""
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
-from archive.models import Site
+from moderation.management.sites import chosen_sites
 from moderation.screening import scoring
 
 
@@ -16,12 +16,7 @@ class Command(BaseCommand):
         parser.add_argument("--site", help="a site's name (default: every site)")
 
     def handle(self, *args, site=None, **options):
-        sites = Site.objects.order_by("name")
-        if site is not None:
-            sites = sites.filter(name=site)
-            if not sites.exists():
-                names = ", ".join(Site.objects.order_by("name").values_list("name", flat=True))
-                raise CommandError(f"No site named {site!r}. Sites: {names or 'none yet'}.")
+        sites = chosen_sites(site)
         for each in sites:
             scored = scoring.rescore_site(each.pk)
             version, _ = scoring.current_list(each.pk)

@@ -3,9 +3,9 @@ from its moderators' labels, once it has enough (moderation.screening.training.M
 each class), print the cross-validated figures, and screen the site's comments again with
 the new models. The background task `retrain_site` does the same for one site."""
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
-from archive.models import Site
+from moderation.management.sites import chosen_sites
 from moderation.screening import scoring, training
 
 
@@ -19,11 +19,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, site=None, no_rescore=False, **options):
-        sites = Site.objects.order_by("name")
-        if site is not None:
-            sites = sites.filter(name=site)
-            if not sites.exists():
-                raise CommandError(f"No site named {site!r}.")
+        sites = chosen_sites(site)
         for each in sites:
             trained = False
             for category, model in training.train_site(each.pk):
