@@ -33,6 +33,11 @@ class Action(models.TextChoices):
     CATEGORY_ADD = "category.add", "Category added"
     CATEGORY_EDIT = "category.edit", "Category edited"
     WORDS_EDIT = "screening.words", "Word lists edited"
+    REVIEW = "review", "Review recorded"
+    REVIEW_PLAN = "review.plan", "Second-review plan set"
+    GOLD_SET = "review.gold", "Gold item set"
+    GOLD_RETIRE = "review.gold_retire", "Gold item retired"
+    ADJUDICATE = "review.adjudicate", "Disagreement adjudicated"
     IMPORT = "import", "Import"
     IMPORT_UPLOAD = "import.upload", "File uploaded for import"
     IMPORT_FAILED = "import.failed", "Import failed"
@@ -93,6 +98,8 @@ def _decision(before, after):
         text += f" ({', '.join(after['reasons'])})"
     if after.get("assignee_name"):
         text += f", assigned to {after['assignee_name']}"
+    if after.get("sampled"):
+        text += ", drawn for a second review"
     return text
 
 
@@ -160,6 +167,46 @@ def _words_edit(before, after):
         parts.append(f"removed {', '.join(removed[:8])}{' …' if len(removed) > 8 else ''}")
     text = f"version {before.get('version', 0)} → {after.get('version', '?')}"
     return f"{text}: {'; '.join(parts)}" if parts else text
+
+
+def _labels(labels: dict) -> str:
+    positive = [slug for slug, label in labels.items() if label]
+    return ", ".join(positive) if positive else "no violation"
+
+
+@describes(Action.REVIEW)
+def _review(before, after):
+    route = {"second": "second review", "gold": "review"}.get(after.get("route"), "review")
+    text = f"{route}: {_labels(after.get('labels') or {})}"
+    if after.get("sample") in ("agreed", "disagreed"):
+        text += f" ({after['sample']})"
+    if after.get("sampled"):
+        text += ", drawn for a second review"
+    return text
+
+
+@describes(Action.REVIEW_PLAN)
+def _review_plan(before, after):
+    text = f"second review {before.get('share', 0)}% → {after.get('share', '?')}%"
+    if before.get("seed") and before.get("seed") != after.get("seed"):
+        text += ", new seed"
+    return text
+
+
+@describes(Action.GOLD_SET)
+def _gold_set(before, after):
+    verb = "gold labels changed" if before else "made a gold item"
+    return f"{verb}: {len(after.get('labels') or {})} reference labels"
+
+
+@describes(Action.GOLD_RETIRE)
+def _gold_retire(before, after):
+    return "gold item retired"
+
+
+@describes(Action.ADJUDICATE)
+def _adjudicate(before, after):
+    return f"adjudicated: {_labels(after.get('labels') or {})}"
 
 
 @describes(Action.CATEGORY_EDIT)

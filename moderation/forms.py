@@ -246,3 +246,62 @@ class ApprovePendingForm(forms.Form):
 
     through = forms.IntegerField(min_value=1)
     expected = forms.IntegerField(min_value=1, help_text="how many the confirmation showed")
+
+
+class ReviewForm(forms.Form):
+    """A review: the categories the comment breaks, or "no violation" (none ticked)."""
+
+    verdict = forms.ChoiceField(choices=[("breaks", "breaks"), ("none", "no violation")])
+    categories = forms.ModelMultipleChoiceField(
+        queryset=Category.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    note = forms.CharField(
+        required=False, max_length=NOTE_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, categories, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["categories"].queryset = categories
+        self.fields["categories"].label_from_instance = lambda c: f"{c.order} · {c.name}"
+
+    def clean(self):
+        data = super().clean()
+        ticked = data.get("categories")
+        if data.get("verdict") == "breaks" and not ticked:
+            raise forms.ValidationError("Tick the categories it breaks, or choose No violation.")
+        if data.get("verdict") == "none" and ticked:
+            raise forms.ValidationError(
+                "You ticked categories but chose No violation: untick them, or save the "
+                "categories it breaks."
+            )
+        return data
+
+
+class PlanForm(forms.Form):
+    share = forms.IntegerField(
+        min_value=0, max_value=100, label="Share for second review (percent)"
+    )
+    seed = forms.CharField(required=False, max_length=64, label="Seed")
+
+
+class GoldForm(forms.Form):
+    """A gold item's reference labels: ticked categories are 1, the others 0."""
+
+    categories = forms.ModelMultipleChoiceField(
+        queryset=Category.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="It breaks",
+    )
+    note = forms.CharField(max_length=NOTE_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, categories, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["categories"].queryset = categories
+        self.fields["categories"].label_from_instance = lambda c: f"{c.order} · {c.name}"
+
+
+class AdjudicationForm(GoldForm):
+    note = forms.CharField(
+        required=False, max_length=NOTE_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 2})
+    )

@@ -681,3 +681,127 @@ class ScreeningModel(models.Model):
 
     def __str__(self):
         return f"{self.category} model v{self.version}"
+
+
+class ReviewRoute(models.TextChoices):
+    DIRECT = "direct", "Review"  # a moderator's own review, asked for from a comment
+    SECOND = "second", "Second review"  # the blind second review of a sampled comment
+    GOLD = "gold", "Gold item"  # a gold item met, unannounced, in the second-review stream
+
+
+class CommentReview(models.Model):
+    """One moderator's judgement of a comment recorded as a review: a label for each category
+    they had (`available`: the site's active categories when they reviewed; `positives` those
+    they said it breaks; none is "no violation"), whatever the comment's status. A review is
+    not a decision: it never changes the comment's status. Reviews are kept: a moderator who
+    reviews again adds a newer one, and the export reads each moderator's latest."""
+
+    comment = models.ForeignKey(Comment, on_delete=models.PROTECT, related_name="reviews")
+    moderator = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="reviews")
+    policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="+")
+    route = models.CharField(max_length=10, choices=ReviewRoute.choices)
+    available = models.JSONField(default=list, help_text="The category ids they had.")
+    positives = models.ManyToManyField(Category, blank=True, related_name="+")
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["comment", "created_at", "pk"]
+        indexes = [
+            models.Index(fields=["moderator", "route", "-created_at"], name="review_by_moderator")
+        ]
+
+    def __str__(self):
+        return f"review of {self.comment_id} by {self.moderator_id}"
+
+
+class SecondReviewPlan(models.Model):
+    """A site's designed overlap: the share (in percent) of comments drawn, when first
+    judged, for a blind second review, and the seed of the draw. A comment is drawn when
+    HMAC-SHA256(seed, "comment:<id>"), read as a fraction of 2**64 from its first 16 hex
+    digits, is below share / 100: reproducible by anyone holding the seed, and the same
+    comment is drawn whoever judges it first."""
+
+    site = models.OneToOneField(Site, on_delete=models.PROTECT, related_name="review_plan")
+    share = models.PositiveSmallIntegerField(default=0, help_text="Percent, 0 to 100.")
+    seed = models.CharField(max_length=64)
+    updated_at = models.DateTimeField(default=timezone.now)
+    updated_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(share__lte=100), name="review_plan_share_percent")
+        ]
+
+    def __str__(self):
+        return f"{self.site}: {self.share}% second review"
+
+
+class Sample(models.Model):
+    """A comment drawn for a blind second review, from its first judgement (by
+    `first_reviewer`) on. Open until a second moderator reviews it; their labels and the
+    first reviewer's, as compared then, are kept; a disagreement waits for adjudication."""
+
+    class State(models.TextChoices):
+        OPEN = "open", "Waiting for a second review"
+        AGREED = "agreed", "Agreed"
+        DISAGREED = "disagreed", "Waiting for adjudication"
+        ADJUDICATED = "adjudicated", "Adjudicated"
+
+    comment = models.OneToOneField(Comment, on_delete=models.PROTECT, related_name="sample")
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+", db_index=False)
+    reason = models.CharField(max_length=10, default="share")
+    share = models.PositiveSmallIntegerField(help_text="The plan's share when drawn.")
+    first_reviewer = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    drawn_at = models.DateTimeField(default=timezone.now)
+    state = models.CharField(max_length=12, choices=State.choices, default=State.OPEN)
+    second_reviewer = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    # {category id: label} of each, on the categories both had, as compared.
+    first_labels = models.JSONField(null=True, blank=True)
+    second_labels = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            # The stream (open, oldest first) and the adjudication list (disagreed), per site.
+            models.Index(fields=["state", "site", "drawn_at", "id"], name="sample_stream"),
+            models.Index(fields=["site", "-reviewed_at"], name="sample_reviewed"),
+        ]
+
+    def __str__(self):
+        return f"sample {self.comment_id} ({self.state})"
+
+
+class GoldItem(models.Model):
+    """A comment with reference labels ({category id: 0 or 1}) set by an Admin, mixed
+    unannounced into every moderator's second-review stream to measure their accuracy."""
+
+    comment = models.OneToOneField(Comment, on_delete=models.PROTECT, related_name="gold")
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
+    labels = models.JSONField(default=dict)
+    note = models.TextField()
+    created_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"gold {self.comment_id}"
+
+
+class Adjudication(models.Model):
+    """The final labels ({category id: 0 or 1}) an Admin gave a sample its two reviewers
+    disagreed on. Recorded beside the reviews, which stay as they were."""
+
+    sample = models.OneToOneField(Sample, on_delete=models.PROTECT, related_name="adjudication")
+    comment = models.ForeignKey(Comment, on_delete=models.PROTECT, related_name="+")
+    adjudicator = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    labels = models.JSONField(default=dict)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"adjudication of {self.comment_id}"

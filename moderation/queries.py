@@ -128,6 +128,7 @@ def prepare(comments, *, categories: bool = True) -> dict[int, list[Category]]:
     decide_url, tag_url = url_maker("moderation:decide"), url_maker("moderation:tag")
     thread_url, commenter_url = url_maker("moderation:thread"), url_maker("moderation:commenter")
     context_url = url_maker("moderation:context")
+    review_url, gold_url = url_maker("moderation:review"), url_maker("moderation:gold_edit")
     for comment in comments:
         comment.status_label = Status(comment.status).label
         comment.decision = last_decision(comment)
@@ -139,6 +140,7 @@ def prepare(comments, *, categories: bool = True) -> dict[int, list[Category]]:
         comment.decide_url, comment.tag_url = decide_url(comment.pk), tag_url(comment.pk)
         comment.thread_url = thread_url(comment.article_id)
         comment.context_url = context_url(comment.pk)
+        comment.review_url, comment.gold_url = review_url(comment.pk), gold_url(comment.pk)
         comment.commenter_url = commenter_url(comment.commenter_id) if comment.commenter_id else ""
     return by_site
 

@@ -12,6 +12,7 @@ from moderation.views import (
     imports,
     policy,
     queue,
+    reviews,
     threads,
     users,
 )
@@ -42,6 +43,16 @@ moderation_patterns = [
         name="approve_pending",
     ),
     path("blocks/<int:pk>/unblock/", commenters.unblock, name="unblock"),
+    # /review/…: blind second reviews (moderators); plans, gold, adjudication, quality (admins)
+    path("review/", reviews.second_review, name="second_review"),
+    path("review/comments/<int:pk>/", reviews.review_comment, name="review"),
+    path("review/plans/", reviews.plans, name="review_plans"),
+    path("review/gold/", reviews.gold_list, name="gold_list"),
+    path("review/gold/comments/<int:comment_pk>/", reviews.gold_edit, name="gold_edit"),
+    path("review/gold/<int:pk>/retire/", reviews.gold_retire, name="gold_retire"),
+    path("review/adjudication/", reviews.adjudication_list, name="adjudication_list"),
+    path("review/adjudication/<int:pk>/", reviews.adjudicate, name="adjudicate"),
+    path("review/quality/", reviews.review_quality, name="review_quality"),
     # /audit/: the audit history
     path("audit/", audit.audit_list, name="audit"),
     # /users/…: dashboard accounts and roles (admins)

@@ -32,6 +32,7 @@ from moderation.export.forms import ExportFilter
 from moderation.export.keys import KEY_VARIABLE, PseudonymKey, Pseudonyms, pseudonym_key
 from moderation.export.reviews import (
     DECISION_FIELDS,
+    REVIEW_FIELDS,
     TAG_FIELDS,
     CategoryInfo,
     Figures,
@@ -54,7 +55,16 @@ from moderation.export.writers import (
     write_jsonl,
     write_zip,
 )
-from moderation.models import AuditEvent, Category, Decision, Policy, Tag
+from moderation.models import (
+    AuditEvent,
+    Category,
+    CommentReview,
+    Decision,
+    GoldItem,
+    Policy,
+    Sample,
+    Tag,
+)
 
 CHUNK = 1000  # comments per chunk; also under SQLite's limit on query parameters
 
@@ -155,7 +165,7 @@ class Export:
             # Which categories a reviewer has a label for depends on the policy version of
             # their latest judgement (a JSON snapshot), so the labels are counted as they are
             # made: the reviews read from two ordered streams, as `summary` reads them.
-            return sum(len(review.votes) for review in self._reviews())
+            return sum(len(review.votes) for _, review in self._reviews())
         raise ValueError(f"no table {table!r}")
 
     # Reading comments with their reviews, a chunk at a time
@@ -195,6 +205,7 @@ class Export:
             chunk.tags.get(comment_id, ()),
             chunk.decisions.get(comment_id, ()),
             self.policies,
+            chunk.reviews.get(comment_id, ()),
         )
 
     def comment_rows(self) -> Iterator[list[dict]]:
@@ -283,7 +294,11 @@ class Export:
         for chunk in self.chunks():
             rows = []
             for comment_id, article_id, *_ in chunk.comments:
-                if comment_id not in chunk.tags and comment_id not in chunk.decisions:
+                if not (
+                    comment_id in chunk.tags
+                    or comment_id in chunk.decisions
+                    or comment_id in chunk.reviews
+                ):
                     continue
                 article = chunk.articles[article_id]
                 review = self._review(comment_id, article.site_id, chunk)
@@ -324,9 +339,12 @@ class Export:
             last=Max("posted_at"),
             undated=Count("pk", filter=Q(posted_at__isnull=True)),
         )
-        agreement = Agreement()
+        agreement, designed = Agreement(), Agreement()
         reviewed = negatives = labels = 0
-        for review in self._reviews():
+        sampled = {}
+        drawn = self._designed()
+        upcoming = next(drawn, None)
+        for comment_id, review in self._reviews():
             if not review.reviewed:  # only escalations or returns to pending
                 continue
             reviewed += 1
@@ -334,6 +352,11 @@ class Export:
             if not any(vote.label for vote in review.votes.values()):
                 negatives += 1
             agreement.add(review.labels())
+            while upcoming is not None and upcoming[0] < comment_id:
+                upcoming = next(drawn, None)
+            if upcoming is not None and upcoming[0] == comment_id:
+                designed.add(review.labels())
+                sampled[upcoming[1]] = sampled.get(upcoming[1], 0) + 1
         return Summary(
             comments=totals["n"],
             reviewed=reviewed,
@@ -343,6 +366,8 @@ class Export:
             last_posted=totals["last"],
             agreement=agreement,
             undated=totals["undated"],
+            designed=designed,
+            sampled=sampled,
         )
 
     def figures(self, *, refresh: bool = False) -> Figures:
@@ -365,9 +390,10 @@ class Export:
         cache.set(key, figures, timeout=max(settings.EXPORT_FIGURES_MAX_AGE, 1) * 10)
         return figures
 
-    def _reviews(self) -> Iterator[Review]:
-        """The Review of every filtered comment with a tag or a decision, one at a time, from
-        two queries ordered by comment and read as streams."""
+    def _reviews(self) -> Iterator[tuple[Review, str | None]]:
+        """(Review, why it is in the designed overlap or None) of every filtered comment with
+        a tag, a decision or a review, one at a time, from ordered queries (tags, decisions,
+        reviews, samples, gold items) read as streams."""
         ids = self.comments.values("pk")
         tags = (
             Tag.objects.filter(comment__in=ids)
@@ -381,16 +407,43 @@ class Export:
             .values_list(*DECISION_FIELDS, "comment__article__site_id")
             .iterator(chunk_size=CHUNK)
         )
-        for tag_rows, decision_rows in _merge_by_comment(tags, decisions):
-            # A decision row carries the comment's site; a tag row only its category.
-            site_id = decision_rows[0][-1] if decision_rows else self._by_id[tag_rows[0][2]].site_id
-            yield Review(
+        reviews = (
+            CommentReview.objects.filter(comment__in=ids)
+            .order_by("comment_id", "created_at", "pk")
+            .values_list(*REVIEW_FIELDS, "policy__site_id")
+            .iterator(chunk_size=CHUNK)
+        )
+        for comment_id, tag_rows, decision_rows, review_rows in _merge_by_comment(
+            tags, decisions, reviews
+        ):
+            # A decision row and a review row carry the comment's site; a tag row its category.
+            if decision_rows:
+                site_id = decision_rows[0][-1]
+            elif review_rows:
+                site_id = review_rows[0][-1]
+            else:
+                site_id = self._by_id[tag_rows[0][2]].site_id
+            review = Review(
                 site_id,
                 self._by_site.get(site_id, []),
                 tag_rows,
                 [row[: len(DECISION_FIELDS)] for row in decision_rows],
                 self.policies,
+                [row[: len(REVIEW_FIELDS)] for row in review_rows],
             )
+            yield comment_id, review
+
+    def _designed(self) -> Iterator[tuple[int, str]]:
+        """(comment id, why it is in the designed overlap) of the filtered comments drawn for a
+        second review (`share`) or made gold items (`gold`), in comment order."""
+        ids = self.comments.values("pk")
+        samples = Sample.objects.filter(comment__in=ids).values_list("comment_id", "reason")
+        gold = GoldItem.objects.filter(comment__in=ids).values_list("comment_id")
+        for comment_id, found, _gold in _merge_by_comment(
+            samples.order_by("comment_id").iterator(chunk_size=CHUNK),
+            gold.order_by("comment_id").iterator(chunk_size=CHUNK),
+        ):
+            yield comment_id, found[0][1] if found else "gold"
 
     def agreement_figures(self, agreement: Agreement) -> dict:
         """Alpha for every category, kappa for every pair of moderators who share comments."""
@@ -629,21 +682,18 @@ def _majority(fraction: float | None) -> int | None:
     return None if fraction is None else int(fraction > 0.5)
 
 
-def _merge_by_comment(
-    first: Iterator[tuple], second: Iterator[tuple]
-) -> Iterator[tuple[list[tuple], list[tuple]]]:
-    """Two row streams ordered by comment id (their first value) → (rows of the first, rows of
-    the second) per comment id present in either."""
-    groups_a = ((key, list(rows)) for key, rows in groupby(first, key=itemgetter(0)))
-    groups_b = ((key, list(rows)) for key, rows in groupby(second, key=itemgetter(0)))
-    a, b = next(groups_a, None), next(groups_b, None)
-    while a is not None or b is not None:
-        if b is None or (a is not None and a[0] < b[0]):
-            yield a[1], []
-            a = next(groups_a, None)
-        elif a is None or b[0] < a[0]:
-            yield [], b[1]
-            b = next(groups_b, None)
-        else:
-            yield a[1], b[1]
-            a, b = next(groups_a, None), next(groups_b, None)
+def _merge_by_comment(*streams: Iterator[tuple]) -> Iterator[tuple]:
+    """Row streams ordered by comment id (their first value) → (comment id, rows of each
+    stream) per comment id present in any."""
+    groups = [((key, list(rows)) for key, rows in groupby(s, key=itemgetter(0))) for s in streams]
+    heads = [next(g, None) for g in groups]
+    while any(head is not None for head in heads):
+        key = min(head[0] for head in heads if head is not None)
+        rows = []
+        for i, head in enumerate(heads):
+            if head is not None and head[0] == key:
+                rows.append(head[1])
+                heads[i] = next(groups[i], None)
+            else:
+                rows.append([])
+        yield key, *rows

@@ -4,7 +4,7 @@ query (`judging_decisions`) for counts and filters; the policy version in force 
 the Summary of a whole export."""
 
 from bisect import bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import groupby
 from operator import itemgetter
@@ -13,7 +13,7 @@ from typing import NamedTuple
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from moderation.agreement import Agreement
-from moderation.models import Decision, Policy, Status
+from moderation.models import Category, CommentReview, Decision, Policy, Status, Tag
 
 # A decision that is a judgement of the comment. Escalating ("needs a senior look") and
 # sending back to pending (an undo, among others) judge nothing.
@@ -102,6 +102,43 @@ TAG_FIELDS = (
     "policy__version",
 )
 DECISION_FIELDS = ("comment_id", "moderator_id", "created_at", "pk", "status", "reasons")
+# The values read for each review (one row per review and positive category).
+REVIEW_FIELDS = (
+    "comment_id",
+    "moderator_id",
+    "created_at",
+    "pk",
+    "policy__version",
+    "available",
+    "positives",
+)
+
+
+class Reviewed(NamedTuple):
+    """A moderator's latest review of a comment: when, under which policy version, the
+    categories they had and those they said it breaks."""
+
+    at: datetime
+    pk: int
+    policy_version: int | None
+    available: frozenset[int]
+    positives: frozenset[int]
+
+
+def latest_reviews(rows) -> dict[int, Reviewed]:
+    """Each moderator's latest review, moderator -> Reviewed, from REVIEW_FIELDS rows of one
+    comment in any order."""
+    reviews: dict[int, tuple] = {}
+    positives: dict[int, set[int]] = {}
+    for _, mod, created, pk, version, available, positive in rows:
+        if positive is not None:
+            positives.setdefault(pk, set()).add(positive)
+        if mod not in reviews or (created, pk) > reviews[mod][:2]:
+            reviews[mod] = (created, pk, version, available)
+    return {
+        mod: Reviewed(at, pk, version, frozenset(available or ()), frozenset(positives.get(pk, ())))
+        for mod, (at, pk, version, available) in reviews.items()
+    }
 
 
 def _latest_decisions(decisions, last):
@@ -129,16 +166,22 @@ class Review:
     version; their latest decision, if a judgement, in the version in force at its time),
     plus any category they hold a positive vote for. `votes` holds only those labels."""
 
-    def __init__(self, site_id, categories, tags, decisions, policies):
+    def __init__(self, site_id, categories, tags, decisions, policies, reviews=()):
         self.site_id = site_id
         self.categories: list[CategoryInfo] = categories
-        # Each reviewer's latest judging action: (time, policy version).
-        judged: dict[int, tuple[datetime, int | None]] = {}
+        # Each reviewer's latest judging action: (time, policy version, the categories they
+        # had when it is a review, else None).
+        judged: dict[int, tuple[datetime, int | None, frozenset[int] | None]] = {}
         self.span_tags = []
         current, retracted, last = self._read_tags(tags, judged)
         latest, last = _latest_decisions(decisions, last)
         removal = self._read_judgements(latest, judged, policies)
-        # Reviewers: a tag (retracted or not) or a judgement as their latest decision.
+        self.reviews = latest_reviews(reviews)
+        for mod, review in self.reviews.items():
+            last = max(last or review.at, review.at)
+            if mod not in judged or review.at >= judged[mod][0]:
+                judged[mod] = (review.at, review.policy_version, review.available)
+        # Reviewers: a tag (retracted or not), a judgement as their latest decision, a review.
         self.reviewers = sorted(judged)
         self.last_action = last
         self.policy_version = policies.at(site_id, last)
@@ -157,7 +200,7 @@ class Review:
         for _, mod, cat, start, end, quote, created, retracted_at, version in tags:
             last = max(last or created, created, retracted_at or created)
             if mod not in judged or created >= judged[mod][0]:
-                judged[mod] = (created, version)
+                judged[mod] = (created, version, None)
             if retracted_at is None:
                 current.setdefault((mod, cat), (created, version))
                 if start is not None:
@@ -177,25 +220,33 @@ class Review:
             if status not in JUDGEMENTS:
                 continue
             if mod not in judged or created >= judged[mod][0]:
-                judged[mod] = (created, policies.at(self.site_id, created))
+                judged[mod] = (created, policies.at(self.site_id, created), None)
             if status == Status.REMOVED:
                 for reason in reasons:
                     removal[mod, reason] = created
         return removal
 
     def _cast_votes(self, mod, judged, current, removal, retracted, policies) -> None:
-        """A reviewer's vote on each category they could apply: a tag in force or a removal
-        for it is a positive vote, else a retracted tag or the judgement itself a negative
-        one. `judged` is their latest judging action (time, policy version)."""
-        judged_at, judged_version = judged
+        """A reviewer's vote on each category they could apply: a tag in force, their latest
+        review's positive or a removal for it is a positive vote, else a retracted tag or the
+        judgement itself a negative one. `judged` is their latest judging action (time,
+        policy version, and the categories they had when it is a review)."""
+        judged_at, judged_version, had = judged
         active = policies.active(self.site_id, judged_version)
+        review = self.reviews.get(mod)
         for category in self.categories:
             key = (mod, category.id)
             if key in current:
                 created, version = current[key]
                 vote = Vote(1, "tag", created, version)
+            elif review is not None and category.id in review.positives:
+                vote = Vote(1, "review", review.at, review.policy_version)
             elif key in removal:
                 vote = Vote(1, "removal", removal[key], policies.at(self.site_id, removal[key]))
+            elif had is not None:
+                if category.id not in had:
+                    continue  # not a category they had when they reviewed
+                vote = Vote(0, "review", judged_at, judged_version)
             elif not (category.slug in active if active is not None else category.active):
                 continue  # not a category they could apply when they judged
             elif key in retracted:
@@ -244,6 +295,10 @@ class Summary:
     last_posted: datetime | None
     agreement: Agreement
     undated: int = 0  # comments without a posting time
+    # Agreement on the designed overlap only (comments drawn or gold), and how many
+    # reviewed comments each reason put there.
+    designed: Agreement = field(default_factory=Agreement)
+    sampled: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -255,3 +310,26 @@ class Figures:
     as_of: datetime
     head: int
     actions_since: int = 0
+
+
+def review_of(comment) -> Review:
+    """One comment's Review now, read with a query for each kind of action (the export
+    reads a chunk of comments at once instead)."""
+    site_id = comment.article.site_id
+    categories = [
+        CategoryInfo(*row)
+        for row in Category.objects.filter(site_id=site_id)
+        .order_by("order", "pk")
+        .values_list("pk", "site_id", "slug", "name", "order", "definition", "active")
+    ]
+    tags = Tag.objects.filter(comment=comment).order_by("created_at", "pk")
+    decisions = Decision.objects.filter(comment=comment).order_by("version", "pk")
+    reviews = CommentReview.objects.filter(comment=comment).order_by("created_at", "pk")
+    return Review(
+        site_id,
+        categories,
+        tags.values_list(*TAG_FIELDS),
+        decisions.values_list(*DECISION_FIELDS),
+        PolicyHistory(),
+        reviews.values_list(*REVIEW_FIELDS),
+    )

@@ -47,7 +47,7 @@ from moderation.export.times import (
     times_in_sql,
 )
 from moderation.export.writers import _cell, _iso, csv_row
-from moderation.models import Decision, Policy, Tag
+from moderation.models import CommentReview, Decision, Policy, Tag
 
 if TYPE_CHECKING:  # build imports this module, not the other way round
     from moderation.export.build import Export
@@ -93,6 +93,7 @@ class Chunk(NamedTuple):
     tags: dict[int, list[tuple]]
     decisions: dict[int, list[tuple]]
     screening: dict[int, dict[int, float]]  # comment -> category -> combined score
+    reviews: dict[int, list[tuple]] = {}  # comment -> REVIEW_FIELDS rows (never changed)
 
 
 def read_chunks(comments, size: int) -> Iterator[Chunk]:
@@ -128,8 +129,8 @@ def read_chunks(comments, size: int) -> Iterator[Chunk]:
                 articles.clear()
                 missing = {row[1] for row in chunk}
             articles.update(_articles(connection, missing))
-        tags, decisions = _actions(connection, ids, in_sql)
-        yield Chunk(chunk, articles, tags, decisions, _screening(comments.db, ids))
+        tags, decisions, reviews = _actions(connection, ids, in_sql)
+        yield Chunk(chunk, articles, tags, decisions, _screening(comments.db, ids), reviews)
 
 
 def _screening(db: str, ids: list[int]) -> dict[int, dict[int, float]]:
@@ -190,8 +191,9 @@ def _articles(connection, ids: set[int]) -> dict[int, ArticleInfo]:
 
 
 def _actions(connection, ids: list[int], in_sql: bool):
-    """Tags and decisions (one row per decision and reason) of these comments, grouped by
-    comment, in the comment's order, as TAG_FIELDS and DECISION_FIELDS. Their times are
+    """Tags, decisions (one row per decision and reason) and reviews (one row per review
+    and positive category) of these comments, grouped by comment, in the comment's order,
+    as TAG_FIELDS, DECISION_FIELDS and REVIEW_FIELDS. Their times are
     read as `iso_sql` writes them when the database does (`in_sql`) and every one has the
     shape `_iso` writes; else as stored, through Django's converter."""
     if ids[-1] - ids[0] < 2 * len(ids):
@@ -202,21 +204,25 @@ def _actions(connection, ids: list[int], in_sql: bool):
         among = f"IN ({', '.join(['%s'] * len(ids))})"
     with connection.cursor() as cursor:
         if in_sql:
-            tags, decisions = _action_rows(cursor, among, ids, partial(iso_sql, connection))
+            rows = _action_rows(cursor, among, ids, partial(iso_sql, connection))
+            tags, decisions, reviews = rows
             times = [t for row in tags for t in row[6:8] if t is not None]
-            times += [row[2] for row in decisions]
+            times += [row[2] for row in decisions] + [row[2] for row in reviews]
             if not checked(connection) or all_iso(times):
-                return _grouped(tags, decisions, from_iso)
-        tags, decisions = _action_rows(cursor, among, ids, lambda column: column)
-        return _grouped(tags, decisions, datetime_reader(connection))
+                return _grouped(*rows, from_iso)
+        rows = _action_rows(cursor, among, ids, lambda column: column)
+        return _grouped(*rows, datetime_reader(connection))
 
 
-def _action_rows(cursor, among: str, ids: list, time: Callable) -> tuple[list, list]:
-    """The rows of the tags and decisions, their times selected as `time(column)`."""
+def _action_rows(cursor, among: str, ids: list, time: Callable) -> tuple[list, list, list]:
+    """The rows of the tags, decisions and reviews, their times selected as
+    `time(column)`."""
     quote = cursor.db.ops.quote_name
     tag, policy = quote(Tag._meta.db_table), quote(Policy._meta.db_table)
     decision = quote(Decision._meta.db_table)
     reason = quote(Decision.reasons.through._meta.db_table)
+    review = quote(CommentReview._meta.db_table)
+    positive = quote(CommentReview.positives.through._meta.db_table)
     cursor.execute(
         f"SELECT t.comment_id, t.moderator_id, t.category_id, t.span_start, t.span_end, "
         f"t.quoted_text, {time('t.created_at')}, {time('t.retracted_at')}, p.version "
@@ -231,10 +237,25 @@ def _action_rows(cursor, among: str, ids: list, time: Callable) -> tuple[list, l
         f"WHERE d.comment_id {among} ORDER BY d.comment_id, d.version, d.id",
         ids,
     )
-    return tags, cursor.fetchall()
+    decisions = cursor.fetchall()
+    cursor.execute(
+        f"SELECT r.comment_id, r.moderator_id, {time('r.created_at')}, r.id, p.version, "
+        f"r.available, rp.category_id FROM {review} r INNER JOIN {policy} p "
+        f"ON p.id = r.policy_id LEFT OUTER JOIN {positive} rp ON rp.commentreview_id = r.id "
+        f"WHERE r.comment_id {among} ORDER BY r.comment_id, r.created_at, r.id",
+        ids,
+    )
+    return tags, decisions, cursor.fetchall()
 
 
-def _grouped(tags: list, decisions: list, to_datetime: Callable) -> tuple[dict, dict]:
+def _grouped(tags: list, decisions: list, reviews: list, to_datetime: Callable) -> tuple:
+    by_comment_reviews = defaultdict(list)
+    for comment, mod, created, pk, version, available, category in reviews:
+        if isinstance(available, str):  # JSON as text (SQLite; PostgreSQL through Django)
+            available = json.loads(available)
+        by_comment_reviews[comment].append(
+            (comment, mod, to_datetime(created), pk, version, available, category)
+        )
     by_comment_tags, by_comment_decisions = defaultdict(list), defaultdict(list)
     for *row, created, retracted, version in tags:
         by_comment_tags[row[0]].append(
@@ -242,7 +263,7 @@ def _grouped(tags: list, decisions: list, to_datetime: Callable) -> tuple[dict, 
         )
     for comment, mod, created, *rest in decisions:
         by_comment_decisions[comment].append((comment, mod, to_datetime(created), *rest))
-    return by_comment_tags, by_comment_decisions
+    return by_comment_tags, by_comment_decisions, by_comment_reviews
 
 
 def _inner(values: dict) -> str:
@@ -280,10 +301,13 @@ class CommentTable:
         """(key, Review): the Review is None for a comment without tags or decisions."""
         tags = chunk.tags.get(comment_id, ())
         decisions = chunk.decisions.get(comment_id, ())
-        if not tags and not decisions:
+        reviews = chunk.reviews.get(comment_id, ())
+        if not tags and not decisions and not reviews:
             return (site_id,), None
         export = self.export
-        review = Review(site_id, export._by_site.get(site_id, []), tags, decisions, export.policies)
+        review = Review(
+            site_id, export._by_site.get(site_id, []), tags, decisions, export.policies, reviews
+        )
         # A site's categories are always the same, in the same order: their ids go without.
         key = (site_id, len(review.reviewers), review.policy_version, *review.fractions().values())
         return key, review

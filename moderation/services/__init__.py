@@ -11,6 +11,8 @@ actions and commands call these; nothing else writes moderation models.
 - `commenters`: blocks and notes on commenters;
 - `users`: dashboard accounts and roles;
 - `records`: imports and exports put on the record;
+- `reviews`: reviews, each site's plan for blind second reviews, samples, gold items and
+  adjudication;
 - `imports`: files uploaded to import, queued for a background worker;
 - `marks`: which comments each category's and each moderator's queue holds;
 - `queue_counts`: each article's pending and escalated counts, for the article list;
@@ -18,7 +20,7 @@ actions and commands call these; nothing else writes moderation models.
 
 Locks, in one order in every service (so two transactions may wait, never deadlock):
 
-    site → category → commenter → block → comment → moderation state → tag → queue marks
+    site → category → commenter → block → comment → sample → moderation state → tag → queue marks
     → article queue → user → commenter record → audit head, last, taken by the audit append
     that ends every service
 
@@ -50,6 +52,8 @@ from moderation.services.policy import (
     sync_posted_policy,
 )
 from moderation.services.records import record_export, record_import
+from moderation.services.reviews import adjudicate, retire_gold, review, set_gold
+from moderation.services.reviews import set_plan as set_review_plan
 from moderation.services.users import (
     create_user,
     lift_lockout,
@@ -67,6 +71,7 @@ __all__ = [
     "NotAllowed",
     "add_category",
     "add_commenter_note",
+    "adjudicate",
     "approve_pending",
     "block",
     "create_user",
@@ -80,8 +85,12 @@ __all__ = [
     "record_export",
     "record_import",
     "record_password_link",
+    "retire_gold",
     "retract",
+    "review",
     "set_active",
+    "set_gold",
+    "set_review_plan",
     "set_roles",
     "state_of",
     "sync_posted_policy",

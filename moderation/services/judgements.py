@@ -14,7 +14,7 @@ from moderation import permissions, queries
 from moderation.actions import UNDOABLE, Action
 from moderation.audit import Context
 from moderation.models import AuditEvent, Category, Decision, ModerationState, Status, Tag
-from moderation.services import marks, queue_counts
+from moderation.services import marks, queue_counts, reviews
 from moderation.services._common import (
     append,
     change_record,
@@ -233,6 +233,7 @@ def decide(
             after["assignee_name"] = assignee.get_username()
         if undoes:
             after["undoes"] = undoes
+        after.update(reviews.sampled_on_judgement(comment, user, status))
         decision.audit_event = append(
             actor=user,
             action=DECISION_ACTIONS[status],
