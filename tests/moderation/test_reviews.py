@@ -1,0 +1,328 @@
+"""Reviews, the designed overlap (blind second reviews), gold items, adjudication and the
+per-moderator quality page, through the pages and services a person uses."""
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from moderation import services
+from moderation.models import (
+    AuditEvent,
+    CommentReview,
+    GoldItem,
+    ReviewRoute,
+    Sample,
+    Status,
+)
+from moderation.services import reviews
+from tests import factories
+from tests.moderation.export_helpers import (
+    LABELS_JSONL,
+    jsonl,
+    labels_of,
+)
+
+STREAM = reverse("moderation:second_review")
+
+
+def review_url(comment):
+    return reverse("moderation:review", args=[comment.pk])
+
+
+def seed_drawing(comment_ids, share):
+    """A seed under which exactly the first of `comment_ids` is drawn at `share` percent
+    (found by trying seeds, as anyone holding a seed can check a draw)."""
+    first, *rest = comment_ids
+    for n in range(10_000):
+        seed = f"test-seed-{n}"
+        if reviews.draw_value(seed, first) < share / 100 and all(
+            reviews.draw_value(seed, other) >= share / 100 for other in rest
+        ):
+            return seed
+    raise AssertionError("no seed found")
+
+
+@pytest.fixture
+def attack(site):
+    return factories.category(site, "personal-attack")
+
+
+@pytest.fixture
+def profanity(site):
+    return factories.category(site, "profanity")
+
+
+# A review is not a decision
+
+
+def test_a_moderator_reviews_a_comment_another_approved_and_both_reviews_are_exported(
+    comment, moderator, other_moderator, client_for, admin_client, attack, pseudonym_key
+):
+    services.decide(moderator, comment, Status.APPROVED, expected_version=0)
+    response = client_for(other_moderator).post(
+        review_url(comment), {"verdict": "breaks", "categories": [attack.pk], "note": "An insult."}
+    )
+    assert response.status_code == 302
+    comment.moderation.refresh_from_db()
+    assert comment.moderation.status == Status.APPROVED  # the review decided nothing
+    event = AuditEvent.objects.filter(action="review").get()
+    assert event.actor == other_moderator and event.after["labels"]["personal-attack"] == 1
+    rows = jsonl(admin_client.get(LABELS_JSONL))
+    first = labels_of(rows, comment, moderator, "personal-attack")
+    second = labels_of(rows, comment, other_moderator, "personal-attack")
+    assert (first["label"], first["basis"]) == (0, "reviewed")
+    assert (second["label"], second["basis"]) == (1, "review")
+    assert labels_of(rows, comment, other_moderator, "profanity")["label"] == 0
+
+
+def test_no_violation_is_a_review_with_every_label_zero(comment, moderator, client_for):
+    client = client_for(moderator)
+    assert client.post(review_url(comment), {"verdict": "none"}).status_code == 302
+    made = CommentReview.objects.get()
+    assert list(made.positives.all()) == [] and len(made.available) == 3
+
+
+def test_a_review_form_that_contradicts_itself_is_refused_with_a_reason(
+    comment, moderator, client_for, attack
+):
+    client = client_for(moderator)
+    response = client.post(review_url(comment), {"verdict": "none", "categories": [attack.pk]})
+    assert response.status_code == 400
+    assert "untick them" in response.content.decode()
+    response = client.post(review_url(comment), {"verdict": "breaks"})
+    assert response.status_code == 400 and "Tick the categories" in response.content.decode()
+    assert not CommentReview.objects.exists()
+
+
+def test_a_review_cannot_cite_another_sites_category(comment, moderator):
+    elsewhere = factories.make_site("Elsewhere")
+    with pytest.raises(services.Invalid, match="not an active category"):
+        services.review(moderator, comment, positives=[factories.category(elsewhere, "profanity")])
+
+
+def test_a_researcher_cannot_review(comment, researcher_client):
+    assert researcher_client.post(review_url(comment), {"verdict": "none"}).status_code == 403
+
+
+# The draw
+
+
+def test_the_plan_draws_the_share_of_comments_its_seed_says(
+    article, site, moderator, admin, admin_client
+):
+    comments = [factories.make_comment(article, f"Comment {i}") for i in range(40)]
+    response = admin_client.post(
+        reverse("moderation:review_plans"), {"site": site.pk, "share": 20, "seed": "fixed"}
+    )
+    assert response.status_code == 302
+    for c in comments:
+        services.decide(moderator, c, Status.APPROVED, expected_version=0)
+    expected = {c.pk for c in comments if reviews.draw_value("fixed", c.pk) < 0.2}
+    assert set(Sample.objects.values_list("comment_id", flat=True)) == expected
+    assert 0 < len(expected) < 40
+    sample = Sample.objects.first()
+    assert (sample.share, sample.first_reviewer, sample.state) == (20, moderator, "open")
+    event = AuditEvent.objects.get(comment_id=sample.comment_id, action="comment.approved")
+    assert event.after["sampled"] is True
+    plan_event = AuditEvent.objects.get(action="review.plan")
+    assert plan_event.after == {"share": 20, "seed": "fixed"}
+
+
+def test_the_share_must_be_a_percentage(site, admin_client):
+    response = admin_client.post(reverse("moderation:review_plans"), {"site": site.pk, "share": 150})
+    assert response.status_code == 400
+    assert not AuditEvent.objects.filter(action="review.plan").exists()
+
+
+def test_an_escalation_draws_nothing(site, article, admin, moderator):
+    services.set_review_plan(admin, site, share=100)
+    c = factories.make_comment(article)
+    services.decide(moderator, c, Status.ESCALATED, expected_version=0)
+    assert not Sample.objects.exists()
+
+
+def test_a_moderator_cannot_set_the_plan(site, moderator_client):
+    response = moderator_client.post(
+        reverse("moderation:review_plans"), {"site": site.pk, "share": 50}
+    )
+    assert response.status_code == 403
+
+
+# Blind second review
+
+
+@pytest.fixture
+def drawn(site, article, admin, moderator, attack):
+    """Comment 1 tagged personal-attack and removed by mona, drawn for a second review."""
+    services.set_review_plan(admin, site, share=100, seed="s")
+    c = factories.make_comment(article, "You utter clown, go away.", author="Karo")
+    services.tag(moderator, c, attack, note="FIRST-REVIEW-NOTE")
+    services.decide(
+        moderator, c, Status.REMOVED, expected_version=0, reasons=[attack], note="FIRST-DECISION"
+    )
+    return c
+
+
+def test_the_second_reviewers_page_shows_no_trace_of_the_first_review(
+    drawn, moderator, other_moderator, client_for
+):
+    client = client_for(other_moderator)
+    stream = client.get(STREAM).content.decode()
+    assert f'href="{review_url(drawn)}' in stream
+    html = client.get(review_url(drawn)).content.decode()
+    assert "You utter clown" in html
+    # Not the first moderator's name, tag, note, decision or status anywhere in the page.
+    for trace in ("mona", "FIRST-REVIEW-NOTE", "FIRST-DECISION", "Removed", "removed", "status"):
+        assert trace not in html, trace
+    assert "tag" not in re.sub(r"<(script|style)[^>]*>.*?</\1>", "", html, flags=re.S).lower()
+    # Nor in the stream.
+    for trace in ("mona", "FIRST", "Removed", "removed"):
+        assert trace not in stream, trace
+
+
+def test_the_first_reviewer_does_not_get_their_own_comment_to_review(drawn, moderator_client):
+    assert f'href="{review_url(drawn)}' not in moderator_client.get(STREAM).content.decode()
+
+
+def test_a_second_review_closes_the_sample_and_a_disagreement_waits_for_adjudication(
+    drawn, moderator, other_moderator, admin, admin_client, client_for, attack
+):
+    client_for(other_moderator).post(review_url(drawn), {"verdict": "none"})
+    sample = Sample.objects.get(comment=drawn)
+    assert sample.state == "disagreed" and sample.second_reviewer == other_moderator
+    assert sample.first_labels[str(attack.pk)] == 1 and sample.second_labels[str(attack.pk)] == 0
+    assert CommentReview.objects.get().route == ReviewRoute.SECOND
+    waiting = admin_client.get(reverse("moderation:adjudication_list")).content.decode()
+    assert reverse("moderation:adjudicate", args=[sample.pk]) in waiting
+    page = admin_client.get(reverse("moderation:adjudicate", args=[sample.pk])).content.decode()
+    assert "mona" in page and "bob" in page  # the adjudicator sees both
+    response = admin_client.post(
+        reverse("moderation:adjudicate", args=[sample.pk]),
+        {"categories": [attack.pk], "note": "It is an insult."},
+    )
+    assert response.status_code == 302
+    sample.refresh_from_db()
+    assert sample.state == "adjudicated"
+    assert sample.adjudication.labels[str(attack.pk)] == 1
+    # Both reviews stay as they were.
+    assert reviews.labels_of(other_moderator.pk, drawn)[attack.pk] == 0
+    assert reviews.labels_of(moderator.pk, drawn)[attack.pk] == 1
+    assert admin_client.post(
+        reverse("moderation:adjudicate", args=[sample.pk]), {"categories": []}
+    ).status_code in (200, 400)
+    assert AuditEvent.objects.filter(action="review.adjudicate").count() == 1
+
+
+def test_agreeing_reviews_need_no_adjudication(drawn, other_moderator, client_for, attack):
+    client_for(other_moderator).post(
+        review_url(drawn), {"verdict": "breaks", "categories": [attack.pk]}
+    )
+    assert Sample.objects.get(comment=drawn).state == "agreed"
+
+
+def test_a_moderator_who_judged_the_comment_reviews_it_directly_not_blind(
+    drawn, moderator, client_for
+):
+    client_for(moderator).post(review_url(drawn), {"verdict": "none"})
+    assert CommentReview.objects.get().route == ReviewRoute.DIRECT
+    assert Sample.objects.get(comment=drawn).state == "open"
+
+
+# Gold items
+
+
+def test_gold_items_come_up_unannounced_and_accuracy_is_computed(
+    site, article, admin, admin_client, moderator, other_moderator, client_for, attack, profanity
+):
+    insult = factories.make_comment(article, "You are a clown.")
+    fine = factories.make_comment(article, "Thanks for the article.")
+    other = factories.category(site, "other-inappropriate")
+    response = admin_client.post(
+        reverse("moderation:gold_edit", args=[insult.pk]),
+        {"categories": [attack.pk], "note": "A plain insult."},
+    )
+    assert response.status_code == 302
+    services.set_gold(
+        admin, fine, labels={attack: 0, profanity: 0, other: 0}, note="Harmless thanks."
+    )
+    mona, bob = client_for(moderator), client_for(other_moderator)
+    stream = mona.get(STREAM).content.decode()
+    assert review_url(insult) in stream and review_url(fine) in stream
+    assert "gold" not in stream.lower()  # unannounced
+    assert "gold" not in mona.get(review_url(insult)).content.decode().lower()
+    # mona: insult right (attack 1, others 0: 3 of 3), fine wrong on profanity (2 of 3).
+    mona.post(review_url(insult), {"verdict": "breaks", "categories": [attack.pk]})
+    mona.post(review_url(fine), {"verdict": "breaks", "categories": [profanity.pk]})
+    # bob: insult missed (attack 0: 2 of 3).
+    bob.post(review_url(insult), {"verdict": "none"})
+    assert set(CommentReview.objects.values_list("route", flat=True)) == {"gold"}
+    assert review_url(insult) not in mona.get(STREAM).content.decode()  # met once
+    page = admin_client.get(reverse("moderation:review_quality")).content.decode()
+    mona_row = _row(page, "mona")
+    assert "83 %" in mona_row and "n=6 labels, 2 items" in mona_row  # 5 of 6
+    bob_row = _row(page, "bob")
+    assert "67 %" in bob_row and "n=3 labels, 1 item" in bob_row  # 2 of 3
+
+
+def test_a_gold_item_needs_a_note_and_the_admin_never_meets_their_own(
+    comment, admin, admin_client, attack
+):
+    response = admin_client.post(
+        reverse("moderation:gold_edit", args=[comment.pk]), {"categories": [attack.pk]}
+    )
+    assert response.status_code == 400 and not GoldItem.objects.exists()
+    admin_client.post(
+        reverse("moderation:gold_edit", args=[comment.pk]),
+        {"categories": [attack.pk], "note": "Insult."},
+    )
+    assert review_url(comment) not in admin_client.get(STREAM).content.decode()
+
+
+def test_a_retired_gold_item_leaves_the_stream(comment, admin, admin_client, moderator_client):
+    gold = services.set_gold(
+        admin,
+        comment,
+        labels={c: 0 for c in comment.article.site.categories.all()},
+        note="Fine.",
+    )
+    assert review_url(comment) in moderator_client.get(STREAM).content.decode()
+    admin_client.post(reverse("moderation:gold_retire", args=[gold.pk]))
+    assert review_url(comment) not in moderator_client.get(STREAM).content.decode()
+
+
+# Per-moderator quality
+
+
+def _row(page: str, username: str) -> str:
+    (row,) = re.findall(rf'<tr>\s*<th scope="row">{username}</th>.*?</tr>', page, flags=re.S)
+    return row
+
+
+def test_per_moderator_kappa_on_a_built_scenario_equals_the_hand_computed_value(
+    site, article, admin, admin_client, client_for, attack
+):
+    """Six samples on personal-attack, first reviewer ann, second ben:
+    (ann, ben) = (1,1) (1,1) (1,0) (0,0) (0,0) (0,1): p_o = 4/6; each says 1 three times in
+    six, p_e = .5·.5 + .5·.5 = .5; kappa = (4/6 - .5) / .5 = 1/3; disagreements 2 of 6."""
+    ann, ben = factories.make_moderator("ann"), factories.make_moderator("ben")
+    services.set_review_plan(admin, site, share=100, seed="k")
+    pairs = [(1, 1), (1, 1), (1, 0), (0, 0), (0, 0), (0, 1)]
+    for i, (a, b) in enumerate(pairs):
+        c = factories.make_comment(article, f"Comment {i}")
+        if a:
+            services.decide(ann, c, Status.REMOVED, expected_version=0, reasons=[attack])
+        else:
+            services.decide(ann, c, Status.APPROVED, expected_version=0)
+        services.review(ben, c, positives=[attack] if b else [])
+    page = admin_client.get(reverse("moderation:review_quality")).content.decode()
+    for name in ("ann", "ben"):
+        row = _row(page, name)
+        assert "0.333 <span class=\"n\">n=6</span>" in row  # Personal attack
+        assert "33 % <span class=\"n\">n=6</span>" in row  # disagreement rate
+    assert Sample.objects.filter(state="disagreed").count() == 2
+
+
+def test_the_quality_pages_are_for_admins(moderator_client):
+    for name in ("review_quality", "adjudication_list", "gold_list", "review_plans"):
+        assert moderator_client.get(reverse(f"moderation:{name}")).status_code == 403
