@@ -10,7 +10,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from moderation import services
-from moderation.models import ImportJob, Status
+from moderation.models import ImportJob, Sample, Status
 from tests import factories
 
 ANONYMOUS, NOBODY, RESEARCHER, MODERATOR, ADMIN = (
@@ -69,6 +69,15 @@ RULES = {
     "moderation:category_edit": ADMINS,
     "moderation:words": ADMINS,
     "moderation:screening": ADMINS,
+    "moderation:second_review": MODERATORS,
+    "moderation:review": MODERATORS,
+    "moderation:review_plans": ADMINS,
+    "moderation:gold_list": ADMINS,
+    "moderation:gold_edit": ADMINS,
+    "moderation:gold_retire": ADMINS,
+    "moderation:adjudication_list": ADMINS,
+    "moderation:adjudicate": ADMINS,
+    "moderation:review_quality": ADMINS,
     "login": PUBLIC,
     "logout": LOGGED_IN,
     "password_change": LOGGED_IN,
@@ -126,6 +135,12 @@ def world(site, article, comment, other_moderator):
     job = ImportJob.objects.create(
         uploaded_by=target, kind="wxr", file_name="export.xml", size=1, sha256="0" * 64
     )
+    curator = factories.make_member("curator", "Admin")
+    labels = {c: int(c == attack) for c in site.categories.all()}
+    gold = services.set_gold(curator, comment, labels=labels, note="An insult.")
+    sample = Sample.objects.create(
+        comment=comment, site=site, share=100, first_reviewer=other_moderator
+    )
     return {
         "pk": {
             "moderation:decide": comment.pk,
@@ -150,7 +165,11 @@ def world(site, article, comment, other_moderator):
             "moderation:import_status": job.pk,
             "moderation:import_retry": job.pk,
             "moderation:import_give_up": job.pk,
+            "moderation:review": comment.pk,
+            "moderation:gold_retire": gold.pk,
+            "moderation:adjudicate": sample.pk,
         },
+        "comment_pk": comment.pk,
         "site_id": site.pk,
     }
 
@@ -168,6 +187,8 @@ def url_of(name, pattern, route, world):
             kwargs["pk"] = world["pk"][name]
         elif key == "site_id":
             kwargs["site_id"] = world["site_id"]
+        elif key == "comment_pk":
+            kwargs["comment_pk"] = world["comment_pk"]
         elif key in ("uidb64", "token"):
             kwargs[key] = "x"
         elif key == "fmt":
