@@ -33,7 +33,7 @@ class Action(models.TextChoices):
     CATEGORY_ADD = "category.add", "Category added"
     CATEGORY_EDIT = "category.edit", "Category edited"
     WORDS_EDIT = "screening.words", "Word lists edited"
-    REVIEW = "review", "Review recorded"
+    REVIEW = "review.record", "Review recorded"
     REVIEW_PLAN = "review.plan", "Second-review plan set"
     GOLD_SET = "review.gold", "Gold item set"
     GOLD_RETIRE = "review.gold_retire", "Gold item retired"

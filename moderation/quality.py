@@ -23,7 +23,7 @@ from django.contrib.auth import get_user_model
 from moderation.agreement import Figure, Kappa
 from moderation.models import Category, CommentReview, GoldItem, ReviewRoute, Sample
 
-LATEST = 5000
+LATEST = 5_000
 MIN_ITEMS = 30  # below this a figure is shown greyed: too few items to rely on
 
 

@@ -40,6 +40,7 @@ from moderation.export.reviews import (
     Review,
     Summary,
 )
+from moderation.export.sampling import sampling_codebook
 from moderation.export.statement import data_statement, data_statement_markdown, software_version
 from moderation.export.table import (
     COMMENT_VALUES,
@@ -610,6 +611,7 @@ class Export:
                 "Lines (UTF-8, one object per line).",
             },
             "screening": screening_codebook(site_ids),
+            "sampling": sampling_codebook(self._site_names, summary.sampled),
             "agreement": self.agreement_figures(summary.agreement),
             "data_statement": data_statement(self, summary),
         }

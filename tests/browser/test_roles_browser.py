@@ -6,8 +6,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 NAVIGATION = {
     "researcher": ["Articles", "Export", "Policy"],  # read-only: the definitions they export
-    "moderator": ["Queue", "Articles", "Audit", "Policy"],  # read-only: what they apply
-    "admin": ["Queue", "Articles", "Audit", "Export", "Imports", "Users", "Policy"],
+    "moderator": ["Queue", "Reviews", "Articles", "Audit", "Policy"],  # read-only: what they apply
+    "admin": ["Queue", "Reviews", "Articles", "Audit", "Export", "Imports", "Users", "Policy"],
 }
 
 

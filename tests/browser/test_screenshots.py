@@ -2,8 +2,8 @@
 them over the seed captures: no console error and no sideways scrolling on any of them.
 
 `make screenshots` runs this file with SCREENSHOTS_DIR set, and the pictures are kept there
-(queue, the queue with its side panel, thread, commenter, audit, policy, export and
-users, at both sizes); in the suite they go to a
+(queue, the queue with its side panel, thread, commenter, audit, policy, export, users
+and the review pages, at both sizes); in the suite they go to a
 temporary directory.
 """
 
@@ -35,19 +35,25 @@ OVERFLOWING = """width => Array.from(document.querySelectorAll("body *"))
 
 
 @pytest.fixture
-def seeded(moderator, other_moderator):
-    """The seed captures, with a morning's moderation on the longest thread."""
+def seeded(moderator, other_moderator, admin):
+    """The seed captures, with a morning's moderation on the longest thread, every judged
+    comment drawn for a second review, one gold item and one disagreement to adjudicate."""
     call_command("load_seeds", verbosity=0)
     article = Article.objects.annotate(n=Count("comments")).order_by("-n", "pk").first()
     comments = list(Comment.objects.filter(article=article).order_by("thread_order")[:8])
     attack = Category.objects.get(site=article.site, slug="personal-attack")
     profanity = Category.objects.get(site=article.site, slug="profanity")
+    services.set_review_plan(admin, article.site, share=100, seed="screenshots")
     services.tag(moderator, comments[0], attack)
     services.decide(moderator, comments[0], Status.REMOVED, expected_version=0, reasons=[attack])
     services.tag(other_moderator, comments[0], attack)
     services.tag(moderator, comments[1], profanity)
     services.decide(moderator, comments[2], Status.ESCALATED, expected_version=0)
     services.decide(other_moderator, comments[3], Status.APPROVED, expected_version=0)
+    services.decide(moderator, comments[4], Status.APPROVED, expected_version=0)
+    services.review(admin, comments[3], positives=[attack])  # disagrees with bob's approval
+    labels = {c: int(c == profanity) for c in Category.objects.filter(site=article.site)}
+    services.set_gold(admin, comments[5], labels=labels, note="Profanity, masked.")
     return article, comments
 
 
@@ -65,6 +71,12 @@ def pages(article, comments):
         ("policy", "mona", "/policy/"),
         ("export", "rhea", "/export/"),
         ("users", "ada", "/users/"),
+        ("second-review", "bob", "/review/"),
+        ("review", "bob", f"/review/comments/{comments[4].pk}/"),
+        ("adjudication", "ada", "/review/adjudication/"),
+        ("review-quality", "ada", "/review/quality/"),
+        ("sampling", "ada", "/review/plans/"),
+        ("gold", "ada", "/review/gold/"),
     ]
 
 

@@ -66,8 +66,9 @@ def test_a_moderator_reviews_a_comment_another_approved_and_both_reviews_are_exp
     assert response.status_code == 302
     comment.moderation.refresh_from_db()
     assert comment.moderation.status == Status.APPROVED  # the review decided nothing
-    event = AuditEvent.objects.filter(action="review").get()
-    assert event.actor == other_moderator and event.after["labels"]["personal-attack"] == 1
+    event = AuditEvent.objects.filter(action="review.record").get()
+    assert event.actor == other_moderator
+    assert event.after["labels"]["personal-attack"] == 1
     rows = jsonl(admin_client.get(LABELS_JSONL))
     first = labels_of(rows, comment, moderator, "personal-attack")
     second = labels_of(rows, comment, other_moderator, "personal-attack")
@@ -80,7 +81,8 @@ def test_no_violation_is_a_review_with_every_label_zero(comment, moderator, clie
     client = client_for(moderator)
     assert client.post(review_url(comment), {"verdict": "none"}).status_code == 302
     made = CommentReview.objects.get()
-    assert list(made.positives.all()) == [] and len(made.available) == 3
+    assert list(made.positives.all()) == []
+    assert len(made.available) == 3
 
 
 def test_a_review_form_that_contradicts_itself_is_refused_with_a_reason(
@@ -91,7 +93,8 @@ def test_a_review_form_that_contradicts_itself_is_refused_with_a_reason(
     assert response.status_code == 400
     assert "untick them" in response.content.decode()
     response = client.post(review_url(comment), {"verdict": "breaks"})
-    assert response.status_code == 400 and "Tick the categories" in response.content.decode()
+    assert response.status_code == 400
+    assert "Tick the categories" in response.content.decode()
     assert not CommentReview.objects.exists()
 
 
@@ -130,7 +133,8 @@ def test_the_plan_draws_the_share_of_comments_its_seed_says(
 
 
 def test_the_share_must_be_a_percentage(site, admin_client):
-    response = admin_client.post(reverse("moderation:review_plans"), {"site": site.pk, "share": 150})
+    plans = reverse("moderation:review_plans")
+    response = admin_client.post(plans, {"site": site.pk, "share": 150})
     assert response.status_code == 400
     assert not AuditEvent.objects.filter(action="review.plan").exists()
 
@@ -190,13 +194,16 @@ def test_a_second_review_closes_the_sample_and_a_disagreement_waits_for_adjudica
 ):
     client_for(other_moderator).post(review_url(drawn), {"verdict": "none"})
     sample = Sample.objects.get(comment=drawn)
-    assert sample.state == "disagreed" and sample.second_reviewer == other_moderator
-    assert sample.first_labels[str(attack.pk)] == 1 and sample.second_labels[str(attack.pk)] == 0
+    assert sample.state == "disagreed"
+    assert sample.second_reviewer == other_moderator
+    assert sample.first_labels[str(attack.pk)] == 1
+    assert sample.second_labels[str(attack.pk)] == 0
     assert CommentReview.objects.get().route == ReviewRoute.SECOND
     waiting = admin_client.get(reverse("moderation:adjudication_list")).content.decode()
     assert reverse("moderation:adjudicate", args=[sample.pk]) in waiting
     page = admin_client.get(reverse("moderation:adjudicate", args=[sample.pk])).content.decode()
-    assert "mona" in page and "bob" in page  # the adjudicator sees both
+    assert "mona" in page
+    assert "bob" in page
     response = admin_client.post(
         reverse("moderation:adjudicate", args=[sample.pk]),
         {"categories": [attack.pk], "note": "It is an insult."},
@@ -248,7 +255,8 @@ def test_gold_items_come_up_unannounced_and_accuracy_is_computed(
     )
     mona, bob = client_for(moderator), client_for(other_moderator)
     stream = mona.get(STREAM).content.decode()
-    assert review_url(insult) in stream and review_url(fine) in stream
+    assert review_url(insult) in stream
+    assert review_url(fine) in stream
     assert "gold" not in stream.lower()  # unannounced
     assert "gold" not in mona.get(review_url(insult)).content.decode().lower()
     # mona: insult right (attack 1, others 0: 3 of 3), fine wrong on profanity (2 of 3).
@@ -260,9 +268,11 @@ def test_gold_items_come_up_unannounced_and_accuracy_is_computed(
     assert review_url(insult) not in mona.get(STREAM).content.decode()  # met once
     page = admin_client.get(reverse("moderation:review_quality")).content.decode()
     mona_row = _row(page, "mona")
-    assert "83 %" in mona_row and "n=6 labels, 2 items" in mona_row  # 5 of 6
+    assert "83 %" in mona_row
+    assert "n=6 labels, 2 items" in mona_row
     bob_row = _row(page, "bob")
-    assert "67 %" in bob_row and "n=3 labels, 1 item" in bob_row  # 2 of 3
+    assert "67 %" in bob_row
+    assert "n=3 labels, 1 item" in bob_row
 
 
 def test_a_gold_item_needs_a_note_and_the_admin_never_meets_their_own(
@@ -271,7 +281,8 @@ def test_a_gold_item_needs_a_note_and_the_admin_never_meets_their_own(
     response = admin_client.post(
         reverse("moderation:gold_edit", args=[comment.pk]), {"categories": [attack.pk]}
     )
-    assert response.status_code == 400 and not GoldItem.objects.exists()
+    assert response.status_code == 400
+    assert not GoldItem.objects.exists()
     admin_client.post(
         reverse("moderation:gold_edit", args=[comment.pk]),
         {"categories": [attack.pk], "note": "Insult."},
@@ -318,8 +329,8 @@ def test_per_moderator_kappa_on_a_built_scenario_equals_the_hand_computed_value(
     page = admin_client.get(reverse("moderation:review_quality")).content.decode()
     for name in ("ann", "ben"):
         row = _row(page, name)
-        assert "0.333 <span class=\"n\">n=6</span>" in row  # Personal attack
-        assert "33 % <span class=\"n\">n=6</span>" in row  # disagreement rate
+        assert '0.333 <span class="n">n=6</span>' in row  # Personal attack
+        assert '33 % <span class="n">n=6</span>' in row  # disagreement rate
     assert Sample.objects.filter(state="disagreed").count() == 2
 
 
