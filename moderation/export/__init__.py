@@ -54,11 +54,17 @@ The package, by capability (everything public is re-exported here, so
   query that reads the comments (`IsoTime`);
 * `build`: `Export`, which makes the rows, the downloads and the codebook;
 * `statement`: the data statement and the software version;
-* `writers`: CSV, JSON Lines and streamed ZIP output, and how times are written.
+* `writers`: CSV, JSON Lines and streamed ZIP output, and how times are written;
+* `recompute`: the agreement statistics and the script the bundle ships as `agreement.py`
+  (no Django; `moderation.agreement` loads it by its path and re-exports it).
 
 Dependencies run one way: `build` imports the others, and none imports `build` (`statement`
 and `table` only for a type hint).
 """
+
+# Imported so that it is an attribute of the package, which it would not be if
+# moderation.agreement, loading it by its path, came first.
+from moderation.export import recompute
 
 # Export reads build.CHUNK: a test that shrinks the chunks patches `export.build.CHUNK`, since
 # setting this re-exported copy would change nothing.
@@ -144,6 +150,7 @@ __all__ = [
     "data_statement",
     "data_statement_markdown",
     "pseudonym_key",
+    "recompute",
     "reviewed_q",
     "software_version",
     "write_csv",

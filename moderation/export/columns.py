@@ -4,6 +4,8 @@ carries (and docs/export.md repeats)."""
 from collections.abc import Iterable
 from typing import NamedTuple
 
+from moderation.export.recompute import BOOTSTRAP_DRAWS, BOOTSTRAP_SEED, MIN_ITEMS
+
 TABLES = ("comments", "labels")
 REVIEW_ROUTES = {
     "queue": "reviewed from the moderation queue or a moderated thread (every review today)",
@@ -184,7 +186,11 @@ DEFINITIONS = {
     "for each pair of moderators over the comments both reviewed with the category "
     "available to both. `items` is the number of comments a figure rests on; a "
     "figure is null, with a reason, when undefined (no comment with two reviewers, or no "
-    "variation).",
+    "variation). `low` and `high`: its 95 % percentile bootstrap interval over comments "
+    f"({BOOTSTRAP_DRAWS} draws, seed {BOOTSTRAP_SEED}; `undefined_draws` draws without "
+    "variation left out), null when the figure is undefined or rests on one comment. "
+    f"`too_few`: fewer than {MIN_ITEMS} comments, too few to cite. The bundle's agreement.py "
+    "recomputes them from the labels (Python 3 and numpy).",
     "pseudonyms": "c-/m- followed by the first 16 hex digits of HMAC-SHA256(key, "
     '"commenter:<site>:<display name>") or (key, "moderator:<user id>"). The key is kept '
     "out of the database: the same key gives the same pseudonyms in every export.",

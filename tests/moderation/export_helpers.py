@@ -94,6 +94,11 @@ def moderator_pseudonym(user, key=KEY):
     return export.Pseudonyms(export.PseudonymKey(key.encode())).moderator(user.pk)
 
 
+def point(figure: dict) -> dict:
+    """An agreement figure's value, items and reason, without its interval."""
+    return {key: figure[key] for key in ("value", "items", "reason")}
+
+
 def labels_of(rows, comment, user, category):
     """The one label row of `user` for (`comment`, `category`)."""
     (row,) = [
