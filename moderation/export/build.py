@@ -612,7 +612,10 @@ class Export:
             },
             "screening": screening_codebook(site_ids),
             "sampling": sampling_codebook(self._site_names, summary.sampled),
-            "agreement": self.agreement_figures(summary.agreement),
+            "agreement": {
+                **self.agreement_figures(summary.agreement),
+                "designed": self.agreement_figures(summary.designed),
+            },
             "data_statement": data_statement(self, summary),
         }
 

@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from archive.models import Comment
+from moderation.agreement import MIN_ITEMS
 from moderation import audit, export, permissions, services
 
 REAL_NAMES_NEED_POST = (
@@ -82,6 +83,7 @@ def export_page(request):
     summary = figures.summary
     params = _params(request.GET, prepared.filterset)
     agreement = prepared.agreement_figures(summary.agreement)
+    designed = prepared.agreement_figures(summary.designed)
     return _page(
         request,
         prepared.filterset,
@@ -89,6 +91,8 @@ def export_page(request):
         summary=summary,
         figures=figures,
         agreement=agreement,
+        designed=designed,
+        min_items=MIN_ITEMS,
         pairs=Paginator(agreement["kappa"], PAIRS_PER_PAGE).get_page(request.GET.get("pairs")),
         categories=prepared.categories,
         downloads=[
