@@ -70,7 +70,7 @@ def test_second_review_blind_then_adjudicated_then_exported(
     page.context.clear_cookies()
     log_in(admin.username)
     page.get_by_role("link", name="Reviews").click()
-    page.get_by_role("link", name="Adjudication").click()
+    page.get_by_role("link", name="Adjudication", exact=True).click()
     page.locator("li", has_text="You clown").get_by_role("link", name="Adjudicate").click()
     expect(page.get_by_text("(differs)")).to_be_visible()
     page.get_by_label(re.compile("Personal attack")).check()
