@@ -200,14 +200,31 @@ class Export:
             yield rows
 
     def _review(self, comment_id: int, site_id: int, chunk: Chunk) -> Review:
+        mine = self.mine
         return Review(
             site_id,
             self._by_site.get(site_id, []),
-            chunk.tags.get(comment_id, ()),
-            chunk.decisions.get(comment_id, ()),
+            mine(chunk.tags.get(comment_id, ())),
+            mine(chunk.decisions.get(comment_id, ())),
             self.policies,
-            chunk.reviews.get(comment_id, ()),
+            mine(chunk.reviews.get(comment_id, ())),
         )
+
+    @cached_property
+    def only_moderator(self) -> int | None:
+        """The moderator filtered for: the export is then their coding alone (their labels,
+        their fractions), of the comments they reviewed."""
+        self.filterset.is_valid()
+        chosen = self.filterset.form.cleaned_data.get("moderator")
+        return chosen.pk if chosen is not None else None
+
+    def mine(self, rows):
+        """Tag, decision or review rows (the moderator second), those of the moderator
+        filtered for when there is one."""
+        only = self.only_moderator
+        if only is None or not rows:
+            return rows
+        return [row for row in rows if row[1] == only]
 
     def comment_rows(self) -> Iterator[list[dict]]:
         """The comments table as dicts, a chunk at a time: what a download holds (which
@@ -424,13 +441,14 @@ class Export:
                 site_id = review_rows[0][-1]
             else:
                 site_id = self._by_id[tag_rows[0][2]].site_id
+            mine = self.mine
             review = Review(
                 site_id,
                 self._by_site.get(site_id, []),
-                tag_rows,
-                [row[: len(DECISION_FIELDS)] for row in decision_rows],
+                mine(tag_rows),
+                mine([row[: len(DECISION_FIELDS)] for row in decision_rows]),
                 self.policies,
-                [row[: len(REVIEW_FIELDS)] for row in review_rows],
+                mine([row[: len(REVIEW_FIELDS)] for row in review_rows]),
             )
             yield comment_id, review
 

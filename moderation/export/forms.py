@@ -3,19 +3,47 @@ its options form."""
 
 import django_filters
 from django import forms
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 
-from moderation.export.reviews import judging_decisions
+from moderation.export.reviews import judging_decisions, latest_reviews_by_moderator
 from moderation.export.writers import _iso
 from moderation.filters import QueueFilter
-from moderation.models import Tag
+from moderation.models import CommentReview, Status, Tag
 
 
 def reviewed_q() -> Q:
-    """A comment is reviewed when it has a reviewer: any tag (retracted ones included), or a
-    moderator whose own latest decision on it is an approval or a removal."""
-    return Q(Exists(Tag.objects.filter(comment=OuterRef("pk")))) | Q(
-        Exists(judging_decisions().filter(comment=OuterRef("pk")))
+    """A comment is reviewed when it has a reviewer: any tag (retracted ones included), a
+    moderator whose own latest decision on it is an approval or a removal, or a review."""
+    return (
+        Q(Exists(Tag.objects.filter(comment=OuterRef("pk"))))
+        | Q(Exists(judging_decisions().filter(comment=OuterRef("pk"))))
+        | Q(Exists(CommentReview.objects.filter(comment=OuterRef("pk"))))
+    )
+
+
+def positive_q(category, moderator=None) -> Q:
+    """The comments with a positive label in `category` (by `moderator`, when given), by the
+    export's rules: a tag in force, a moderator's own latest decision removing it for the
+    category, a moderator's latest review citing it. Each is a set of comment ids read
+    along an index on the category, so the cost follows the positives, not the comments."""
+    by = {"moderator": moderator} if moderator is not None else {}
+    tags = Tag.objects.current().filter(category=category, **by)
+    removals = judging_decisions().filter(status=Status.REMOVED, reasons=category, **by)
+    reviews = latest_reviews_by_moderator().filter(positives=category, **by)
+    return (
+        Q(pk__in=tags.values("comment_id"))
+        | Q(pk__in=removals.values("comment_id"))
+        | Q(pk__in=reviews.values("comment_id"))
+    )
+
+
+def reviewer_q(moderator) -> Q:
+    """The comments `moderator` reviewed (the export's rule: a tag, retracted or not; their
+    own latest decision an approval or a removal; a review). An escalation alone is not."""
+    return (
+        Q(pk__in=Tag.objects.filter(moderator=moderator).values("comment_id"))
+        | Q(pk__in=judging_decisions().filter(moderator=moderator).values("comment_id"))
+        | Q(pk__in=CommentReview.objects.filter(moderator=moderator).values("comment_id"))
     )
 
 
@@ -49,6 +77,24 @@ class ExportFilter(QueueFilter):
             self.filters.pop("moderator")
             if data.get("moderator"):
                 self.ignored.append("moderator")
+
+    def _lead_table(self) -> dict:
+        # The comments' states always lead: category and moderator are the export's own
+        # rules (labels), not the queue's marks.
+        return {
+            "lead_at": F("moderation__queued_at"),
+            "lead_id": F("moderation__comment_id"),
+            "lead_status": F("moderation__status"),
+        }
+
+    def filter_category(self, queryset, name, value):
+        """Every comment with a positive label in the category (by the moderator filtered
+        for, if one is), whatever its status and whoever decided it."""
+        return queryset.filter(positive_q(value, self._cleaned("moderator")))
+
+    def filter_moderator(self, queryset, name, value):
+        """The comments the moderator reviewed; their labels alone are exported."""
+        return queryset.filter(reviewer_q(value))
 
     def filter_reviewed(self, queryset, name, value):
         return queryset.filter(reviewed_q()) if value else queryset

@@ -31,6 +31,17 @@ def judging_decisions() -> QuerySet[Decision]:
     return Decision.objects.filter(status__in=JUDGEMENTS).exclude(Exists(later))
 
 
+def latest_reviews_by_moderator() -> QuerySet[CommentReview]:
+    """Each moderator's latest review of a comment (as `latest_reviews` reads them)."""
+    later = CommentReview.objects.filter(
+        Q(created_at__gt=OuterRef("created_at"))
+        | Q(created_at=OuterRef("created_at"), pk__gt=OuterRef("pk")),
+        comment=OuterRef("comment"),
+        moderator=OuterRef("moderator"),
+    )
+    return CommentReview.objects.exclude(Exists(later))
+
+
 class CategoryInfo(NamedTuple):
     id: int
     site_id: int

@@ -299,12 +299,12 @@ class CommentTable:
 
     def _review(self, comment_id: int, site_id: int, chunk: Chunk) -> tuple:
         """(key, Review): the Review is None for a comment without tags or decisions."""
-        tags = chunk.tags.get(comment_id, ())
-        decisions = chunk.decisions.get(comment_id, ())
-        reviews = chunk.reviews.get(comment_id, ())
+        export = self.export
+        tags = export.mine(chunk.tags.get(comment_id, ()))
+        decisions = export.mine(chunk.decisions.get(comment_id, ()))
+        reviews = export.mine(chunk.reviews.get(comment_id, ()))
         if not tags and not decisions and not reviews:
             return (site_id,), None
-        export = self.export
         review = Review(
             site_id, export._by_site.get(site_id, []), tags, decisions, export.policies, reviews
         )

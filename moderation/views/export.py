@@ -22,8 +22,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from archive.models import Comment
-from moderation.agreement import MIN_ITEMS
 from moderation import audit, export, permissions, services
+from moderation.agreement import MIN_ITEMS
 
 REAL_NAMES_NEED_POST = (
     "Real-name exports must be requested with the form on the export page (tick the box, "

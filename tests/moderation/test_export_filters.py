@@ -122,3 +122,42 @@ def test_researcher_codebook_has_no_moderator_filter_and_no_username(
     for username in ("zelda_mod", "yorick_mod", researcher.username):
         assert username.encode() not in response.content
     assert AuditEvent.objects.get(action="export").after["filters"]["moderator"] is None
+
+
+# The filters follow the export's own definitions (labels), not the queue's marks
+
+
+def test_the_category_filter_returns_every_comment_with_a_positive_label(
+    researcher_client, tagged
+):
+    """c1 and c3 carry personal-attack tags; c6 was removed for it by one moderator and then
+    approved by another (the queue no longer lists it under the category, the remover's
+    label is still 1); c7 has a review citing it; c2, c4 and c5 have no positive label."""
+    attack = factories.category(tagged.site, "personal-attack")
+    c6 = factories.make_comment(tagged.article, "Overruled.")
+    services.decide(tagged.yorick, c6, "removed", expected_version=0, reasons=[attack])
+    services.decide(tagged.zelda, c6, "approved", expected_version=1)
+    c7 = factories.make_comment(tagged.article, "Reviewed only.")
+    services.review(tagged.zelda, c7, positives=[attack])
+    c1, c2, c3, c4, c5 = tagged.comments
+    rows = jsonl(researcher_client.get(COMMENTS_JSONL, {"category": attack.pk}))
+    assert [row["comment_id"] for row in rows] == [c1.pk, c3.pk, c6.pk, c7.pk]
+    # Every comment with a positive vote in the category in the unfiltered export is there.
+    every = jsonl(researcher_client.get(COMMENTS_JSONL))
+    positive = [r["comment_id"] for r in every if (r["fraction_personal_attack"] or 0) > 0]
+    assert positive == [row["comment_id"] for row in rows]
+
+
+def test_the_moderator_filter_keeps_what_they_reviewed_and_their_labels_alone(
+    admin_client, tagged
+):
+    c1, c2, c3, c4, c5 = tagged.comments
+    services.decide(tagged.yorick, c4, "escalated", expected_version=0)  # judges nothing
+    query = {"moderator": tagged.yorick.pk}
+    rows = jsonl(admin_client.get(COMMENTS_JSONL, query))
+    assert [row["comment_id"] for row in rows] == [c1.pk, c3.pk]
+    labels = jsonl(admin_client.get(LABELS_CSV.replace(".csv", ".jsonl"), query))
+    assert {row["moderator"] for row in labels} == {moderator_pseudonym(tagged.yorick)}
+    assert {row["comment_id"] for row in labels} == {c1.pk, c3.pk}
+    # The comments' figures are theirs too: one reviewer each.
+    assert [row["reviewers"] for row in rows] == [1, 1]
