@@ -767,9 +767,12 @@ class Sample(models.Model):
 
     class Meta:
         indexes = [
-            # The stream (open, oldest first) and the adjudication list (disagreed), per site.
-            models.Index(fields=["state", "site", "drawn_at", "id"], name="sample_stream"),
-            models.Index(fields=["site", "-reviewed_at"], name="sample_reviewed"),
+            # The stream (open, oldest first) and the adjudication list (disagreed), of every
+            # site or one; the quality page's latest second reviews, likewise.
+            models.Index(fields=["state", "drawn_at", "id"], name="sample_stream"),
+            models.Index(fields=["site", "state", "drawn_at", "id"], name="sample_site_stream"),
+            models.Index(fields=["reviewed_at", "id"], name="sample_reviewed"),
+            models.Index(fields=["site", "reviewed_at", "id"], name="sample_site_reviewed"),
         ]
 
     def __str__(self):
