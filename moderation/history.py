@@ -26,6 +26,11 @@ class Row:
     change: str
     targets: list[Link] = field(default_factory=list)
     problem: str = ""
+    redacted: bool = False  # shown without its target, change and note (ADMIN_ONLY)
+
+
+# Events whose content only Admins (policy editors) read: gold items.
+ADMIN_ONLY = frozenset({Action.GOLD_SET, Action.GOLD_RETIRE})
 
 
 def describe(user, events, *, linked=False) -> list[Row]:
@@ -34,12 +39,20 @@ def describe(user, events, *, linked=False) -> list[Row]:
     first, and each must also point at the hash of the one after it."""
     events = list(events)
     rows = []
+    redact = not permissions.can(user, permissions.EDIT_POLICY)
     for i, event in enumerate(events):
         problem = ""
         if audit.compute_hash(event) != event.hash:
             problem = "its content does not match its hash"
         elif linked and i + 1 < len(events) and event.prev_hash != events[i + 1].hash:
             problem = "it does not follow the event listed below it"
+        if redact and event.action in ADMIN_ONLY:
+            # Which comments are gold items, and why, would let moderators recognise them
+            # in their Second review stream: the event is listed, its content is not.
+            rows.append(
+                Row(event, _label(event.action), "for Admins", problem=problem, redacted=True)
+            )
+            continue
         rows.append(
             Row(
                 event=event,

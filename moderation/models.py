@@ -749,11 +749,13 @@ class Sample(models.Model):
         AGREED = "agreed", "Agreed"
         DISAGREED = "disagreed", "Waiting for adjudication"
         ADJUDICATED = "adjudicated", "Adjudicated"
+        VOID = "void", "First judgement withdrawn"
 
     comment = models.OneToOneField(Comment, on_delete=models.PROTECT, related_name="sample")
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+", db_index=False)
     reason = models.CharField(max_length=10, default="share")
     share = models.PositiveSmallIntegerField(help_text="The plan's share when drawn.")
+    seed = models.CharField(max_length=64, help_text="The plan's seed when drawn.")
     first_reviewer = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
     drawn_at = models.DateTimeField(default=timezone.now)
     state = models.CharField(max_length=12, choices=State.choices, default=State.OPEN)

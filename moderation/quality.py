@@ -8,8 +8,11 @@ items, each figure with the number of items it rests on.
   over peers; n = those samples.
 * **Disagreement rate**: of those samples, the share whose two reviews disagreed on a
   category (adjudicated ones included); n = the samples.
-* **Gold accuracy**: of the (gold item, category) pairs a moderator labelled in the stream
-  (their gold reviews), the share equal to the reference label; n = the pairs (and items).
+* **Gold accuracy**: of the (gold item, category) pairs a moderator labelled blind in the
+  stream, the share equal to the reference label; n = the pairs (and items).
+
+Samples whose first judgement was withdrawn before their second review (`void`) count in
+none of these.
 
 Read from the site's latest LATEST compared samples and every gold review (gold items are
 few): a page whose cost does not grow with a site's history.
@@ -51,7 +54,7 @@ class Quality:
 def moderator_quality(site=None) -> tuple[list[Quality], list, int]:
     """(one Quality per moderator with any of these figures, by username; the categories the
     kappa columns cover; how many samples were read)."""
-    samples = Sample.objects.filter(reviewed_at__isnull=False)
+    samples = Sample.objects.filter(reviewed_at__isnull=False).exclude(state=Sample.State.VOID)
     golds = GoldItem.objects.all()
     if site is not None:
         samples, golds = samples.filter(site=site), golds.filter(site=site)
@@ -97,7 +100,10 @@ def _gold(golds, of) -> None:
     reference = dict(golds.values_list("comment_id", "labels"))
     if not reference:
         return
-    reviews = CommentReview.objects.filter(route=ReviewRoute.GOLD, comment_id__in=reference)
+    # Blind reviews of gold items: met as gold, or as a sample that was (or became) gold.
+    reviews = CommentReview.objects.filter(
+        route__in=[ReviewRoute.GOLD, ReviewRoute.SECOND], comment_id__in=reference
+    )
     positives: dict[int, set[int]] = defaultdict(set)
     seen: dict[int, tuple] = {}
     for pk, comment_id, mod, available, positive in reviews.values_list(

@@ -16,6 +16,7 @@ import hmac
 import secrets
 from collections.abc import Iterable, Mapping
 
+from django.core import signing
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
@@ -28,20 +29,22 @@ from moderation.models import (
     Adjudication,
     Category,
     CommentReview,
-    Decision,
     GoldItem,
+    ModeratorMark,
     ReviewRoute,
     Sample,
     SecondReviewPlan,
-    Tag,
 )
 from moderation.services._common import append, clean_note, comment_refs, require, who
 from moderation.services.errors import Conflict, Invalid
 from moderation.services.locks import lock, retried
 from moderation.services.policy import current_policy, sync_posted_policy
 
-# Gold items shown among a page of samples: at most one in GOLD_EVERY rows.
+# Gold items shown among a page of samples: at most one in GOLD_EVERY rows, none without
+# samples (a stream of gold items alone would announce them).
 GOLD_EVERY = 5
+TOKEN_SALT = "moderation.second-review"
+TOKEN_AGE = 7 * 24 * 3600  # a stream link is good for a week
 
 
 # The plan and the draw
@@ -106,7 +109,11 @@ def drawn(comment: Comment, first_reviewer) -> Sample | None:
     if Sample.objects.filter(comment=comment).exists():
         return None
     return Sample.objects.create(
-        comment=comment, site_id=site_id, share=plan.share, first_reviewer=first_reviewer
+        comment=comment,
+        site_id=site_id,
+        share=plan.share,
+        seed=plan.seed,
+        first_reviewer=first_reviewer,
     )
 
 
@@ -121,11 +128,12 @@ def sampled_on_judgement(comment: Comment, user, status: str) -> dict:
 
 
 def _judged_by(user, comment_ref) -> Q:
-    """The user tagged, decided or reviewed the comment (any of it: they are not blind)."""
-    return (
-        Q(Exists(Tag.objects.filter(comment=comment_ref, moderator=user)))
-        | Q(Exists(Decision.objects.filter(comment=comment_ref, moderator=user)))
-        | Q(Exists(CommentReview.objects.filter(comment=comment_ref, moderator=user)))
+    """The user tagged, decided or reviewed the comment (any of it: they are not blind).
+    A moderator's marks (one per comment they tagged or decided, `services.marks`) are
+    probed by (comment, moderator), the reviews along the comment: a few index reads per
+    comment, whatever the moderator's history."""
+    return Q(Exists(ModeratorMark.objects.filter(comment=comment_ref, moderator=user))) | Q(
+        Exists(CommentReview.objects.filter(comment=comment_ref, moderator=user))
     )
 
 
@@ -133,16 +141,39 @@ def has_judged(user, comment: Comment) -> bool:
     return Comment.objects.filter(pk=comment.pk).filter(_judged_by(user, comment.pk)).exists()
 
 
-def route_for(user, comment: Comment) -> tuple[str, Sample | GoldItem | None]:
-    """How a review by `user` of `comment` now counts: a second review of an open sample, a
-    gold item's, or a direct review; with the sample or gold item."""
-    if has_judged(user, comment):
+def stream_token(user, comment_id: int) -> str:
+    """What a Second review stream link carries: that this user was given this comment
+    from their stream, blind (signed: a review opened elsewhere, say from a thread that
+    shows the first decision, cannot claim it)."""
+    return signing.dumps([user.pk, comment_id], salt=TOKEN_SALT, compress=False)
+
+
+def from_stream(user, comment_id: int, token: str) -> bool:
+    try:
+        return signing.loads(token or "", salt=TOKEN_SALT, max_age=TOKEN_AGE) == [
+            user.pk,
+            comment_id,
+        ]
+    except signing.BadSignature:
+        return False
+
+
+def may_meet_gold(user) -> bool:
+    """Admins (policy editors) read the reference labels: gold items are not for them."""
+    return not permissions.can(user, permissions.EDIT_POLICY)
+
+
+def route_for(user, comment: Comment, *, blind: bool) -> tuple[str, Sample | GoldItem | None]:
+    """How a review by `user` of `comment` now counts: a second review of an open sample or
+    a gold item's, when it was given to them blind from their stream and they never judged
+    the comment; else a direct review. With the sample or gold item."""
+    if not blind or has_judged(user, comment):
         return ReviewRoute.DIRECT, None
     sample = Sample.objects.filter(comment=comment, state=Sample.State.OPEN).first()
     if sample is not None and sample.first_reviewer_id != user.pk:
         return ReviewRoute.SECOND, sample
     gold = GoldItem.objects.filter(comment=comment, retired_at__isnull=True).first()
-    if gold is not None and gold.created_by_id != user.pk:
+    if gold is not None and gold.created_by_id != user.pk and may_meet_gold(user):
         return ReviewRoute.GOLD, gold
     return ReviewRoute.DIRECT, None
 
@@ -154,7 +185,8 @@ def stream(user, *, site=None, limit: int = 25) -> list[tuple[int, object]]:
     """A moderator's Second review stream: (comment id, when it joined) of the open samples
     they may review blind (first judged by someone else, never judged by them), oldest
     first, with the gold items they have not met mixed in at places fixed per moderator
-    (at most one in GOLD_EVERY rows). Two queries, each bounded by `limit`."""
+    (at most one in GOLD_EVERY rows, none without samples, none for Admins). Two queries,
+    each bounded by `limit`."""
     samples = (
         Sample.objects.filter(state=Sample.State.OPEN)
         .exclude(first_reviewer=user)
@@ -163,12 +195,13 @@ def stream(user, *, site=None, limit: int = 25) -> list[tuple[int, object]]:
     gold = (
         GoldItem.objects.filter(retired_at__isnull=True)
         .exclude(created_by=user)
+        .exclude(Exists(Sample.objects.filter(comment=OuterRef("comment_id"), state="open")))
         .exclude(_judged_by(user, OuterRef("comment_id")))
     )
     if site is not None:
         samples, gold = samples.filter(site=site), gold.filter(site=site)
     rows = list(samples.order_by("drawn_at", "id").values_list("comment_id", "drawn_at")[:limit])
-    room = max(1, len(rows) // GOLD_EVERY) if rows else limit
+    room = len(rows) // (GOLD_EVERY - 1) if may_meet_gold(user) else 0
     golden = list(gold.order_by("created_at", "id").values_list("comment_id", "created_at")[:room])
     for comment_id, at in golden:
         key = hmac.new(b"gold-place", f"{user.pk}:{comment_id}".encode(), "sha256").digest()
@@ -212,12 +245,14 @@ def review(
     *,
     positives: Iterable[Category] = (),
     note: str = "",
+    blind: bool = False,
     context: Context | None = None,
 ) -> CommentReview:
     """Record a moderator's review: the site's active categories are the ones they had,
     `positives` those the comment breaks (none: no violation). The comment's status does not
-    change. A second review of an open sample closes it: the two are compared on the
-    categories both had, and a disagreement waits for adjudication."""
+    change. `blind`: given from their Second review stream (`from_stream`); then a review
+    of an open sample they never judged is its second review, which closes it: the two are
+    compared on the categories both had, and a disagreement waits for adjudication."""
     require(user, permissions.MODERATE)
     note = clean_note(note)
     site = comment.article.site
@@ -227,7 +262,7 @@ def review(
     with transaction.atomic():
         policy = current_policy(site) or sync_posted_policy(site)
         lock(Comment.objects.filter(pk=comment.pk)).get()
-        route, item = route_for(user, comment)
+        route, item = route_for(user, comment, blind=blind)
         made = CommentReview.objects.create(
             comment=comment,
             moderator=user,
@@ -265,8 +300,14 @@ def _compare(sample: Sample, second, second_labels: dict[int, int]) -> None:
     both = sorted(first.keys() & second_labels.keys())
     sample.first_labels = {str(c): first[c] for c in both}
     sample.second_labels = {str(c): second_labels[c] for c in both}
-    agreed = all(first[c] == second_labels[c] for c in both)
-    sample.state = Sample.State.AGREED if agreed else Sample.State.DISAGREED
+    if not both:
+        # The first judgement was withdrawn (an undone decision judges nothing): nothing to
+        # compare, and no agreement to count.
+        sample.state = Sample.State.VOID
+    elif all(first[c] == second_labels[c] for c in both):
+        sample.state = Sample.State.AGREED
+    else:
+        sample.state = Sample.State.DISAGREED
     sample.second_reviewer, sample.reviewed_at = second, timezone.now()
     sample.save()
 
@@ -276,6 +317,8 @@ def _compare(sample: Sample, second, second_labels: dict[int, int]) -> None:
 
 def _reference(site_id: int, labels: Mapping[Category, int]) -> dict[str, int]:
     active = {c.pk: c for c in Category.objects.filter(site_id=site_id, active=True)}
+    if not active:
+        raise Invalid("This site has no active category: a gold item needs some.")
     reference = {}
     for category, label in labels.items():
         if category.pk not in active:

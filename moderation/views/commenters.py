@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from archive.models import Commenter
 from moderation import audit, permissions, protocol, queries, services
 from moderation.forms import ApprovePendingForm, BlockForm, NoteForm, UnblockForm
-from moderation.history import comment_url, describe
+from moderation.history import ADMIN_ONLY, comment_url, describe
 from moderation.models import AuditEvent, CommenterBlock, ModerationState, Status, Tag
 from moderation.services import judgements
 
@@ -190,7 +190,10 @@ def _page(request, commenter, *, block_form=None, unblock_form=None, note_form=N
     for comment in comments.object_list:
         comment.url = comment_url(comment)
     blocks = list(commenter.blocks.select_related("created_by", "lifted_by"))
-    events = list(AuditEvent.objects.for_list().filter(commenter=commenter)[: EVENTS_SHOWN + 1])
+    events = AuditEvent.objects.for_list().filter(commenter=commenter)
+    if not permissions.can(request.user, permissions.EDIT_POLICY):
+        events = events.exclude(action__in=ADMIN_ONLY)  # would say which comments are gold
+    events = list(events[: EVENTS_SHOWN + 1])
     return render(
         request,
         "moderation/commenter.html",

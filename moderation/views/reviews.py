@@ -8,6 +8,7 @@ it is done, so the next ones come up; there is no paging through them.
 """
 
 from django.contrib import messages
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
@@ -24,7 +25,7 @@ WORK_LIST = 50  # rows of the adjudication list
 def _site(request):
     """The site chosen with ?site=, or None for every site."""
     value = request.GET.get("site", "")
-    return Site.objects.filter(pk=value).first() if value.isdigit() else None
+    return Site.objects.filter(pk=value).first() if value.isascii() and value.isdigit() else None
 
 
 # Moderators
@@ -37,6 +38,8 @@ def second_review(request):
     rows = reviews.stream(request.user, site=site)
     found = Comment.objects.select_related("article__site").in_bulk([pk for pk, _ in rows])
     comments = [found[pk] for pk, _ in rows if pk in found]
+    for comment in comments:
+        comment.token = reviews.stream_token(request.user, comment.pk)
     admin = permissions.can(request.user, permissions.EDIT_POLICY)
     return render(
         request,
@@ -70,6 +73,7 @@ def review_comment(request, pk):
         "order", "pk"
     )
     form = ReviewForm(request.POST or None, categories=categories)
+    token = request.POST.get("token") or request.GET.get("token") or ""
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -79,6 +83,7 @@ def review_comment(request, pk):
                     comment,
                     positives=form.cleaned_data["categories"],
                     note=form.cleaned_data["note"],
+                    blind=reviews.from_stream(request.user, comment.pk, token),
                     context=audit.Context.from_request(request),
                 )
             except services.ModerationError as exc:
@@ -99,6 +104,7 @@ def review_comment(request, pk):
             "categories": categories,
             "own": own,
             "ticked": set(request.POST.getlist("categories")),
+            "token": token,
             "next": _back(request),
         },
         status=status,
@@ -125,7 +131,15 @@ def plans(request):
     status = 200
     failed = None
     if request.method == "POST":
-        site = get_object_or_404(Site, pk=request.POST.get("site", "0") or 0)
+        wanted = request.POST.get("site", "")
+        site = (
+            Site.objects.filter(pk=wanted).first()
+            if wanted.isascii() and wanted.isdigit()
+            else None
+        )
+        if site is None:
+            messages.error(request, "Choose a site: the form named none that exists.")
+            return redirect("moderation:review_plans")
         form = PlanForm(request.POST)
         if form.is_valid():
             try:
@@ -271,6 +285,10 @@ def adjudicate(request, pk):
         ),
         pk=pk,
     )
+    if sample.state == Sample.State.OPEN:
+        # Waiting for its second review: its first reviewer's name and labels are not shown
+        # to anyone who might still get it blind.
+        raise Http404("This comment is waiting for its second review.")
     compared = [int(c) for c in sample.first_labels or {}]
     categories = Category.objects.filter(pk__in=compared).order_by("order", "pk")
     form = AdjudicationForm(request.POST or None, categories=categories)

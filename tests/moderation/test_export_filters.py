@@ -127,9 +127,7 @@ def test_researcher_codebook_has_no_moderator_filter_and_no_username(
 # The filters follow the export's own definitions (labels), not the queue's marks
 
 
-def test_the_category_filter_returns_every_comment_with_a_positive_label(
-    researcher_client, tagged
-):
+def test_the_category_filter_returns_every_comment_with_a_positive_label(researcher_client, tagged):
     """c1 and c3 carry personal-attack tags; c6 was removed for it by one moderator and then
     approved by another (the queue no longer lists it under the category, the remover's
     label is still 1); c7 has a review citing it; c2, c4 and c5 have no positive label."""
@@ -139,7 +137,7 @@ def test_the_category_filter_returns_every_comment_with_a_positive_label(
     services.decide(tagged.zelda, c6, "approved", expected_version=1)
     c7 = factories.make_comment(tagged.article, "Reviewed only.")
     services.review(tagged.zelda, c7, positives=[attack])
-    c1, c2, c3, c4, c5 = tagged.comments
+    c1, _c2, c3, _c4, _c5 = tagged.comments
     rows = jsonl(researcher_client.get(COMMENTS_JSONL, {"category": attack.pk}))
     assert [row["comment_id"] for row in rows] == [c1.pk, c3.pk, c6.pk, c7.pk]
     # Every comment with a positive vote in the category in the unfiltered export is there.
@@ -148,10 +146,8 @@ def test_the_category_filter_returns_every_comment_with_a_positive_label(
     assert positive == [row["comment_id"] for row in rows]
 
 
-def test_the_moderator_filter_keeps_what_they_reviewed_and_their_labels_alone(
-    admin_client, tagged
-):
-    c1, c2, c3, c4, c5 = tagged.comments
+def test_the_moderator_filter_keeps_what_they_reviewed_and_their_labels_alone(admin_client, tagged):
+    c1, _c2, c3, c4, _c5 = tagged.comments
     services.decide(tagged.yorick, c4, "escalated", expected_version=0)  # judges nothing
     query = {"moderator": tagged.yorick.pk}
     rows = jsonl(admin_client.get(COMMENTS_JSONL, query))

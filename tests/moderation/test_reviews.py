@@ -30,6 +30,22 @@ def review_url(comment):
     return reverse("moderation:review", args=[comment.pk])
 
 
+def stream_link(client, comment) -> str:
+    """The Review link of `comment` in the client's Second review stream (it carries the
+    token that makes the review a blind one)."""
+    stream = client.get(STREAM).content.decode()
+    found = re.search(rf'href="({re.escape(review_url(comment))}\?token=[^"]+)"', stream)
+    assert found, f"comment {comment.pk} is not in the stream"
+    return found.group(1).replace("&amp;", "&")
+
+
+def review_blind(client, comment, data):
+    """Review `comment` as given from the stream: open its link, send the page's form."""
+    page = client.get(stream_link(client, comment)).content.decode()
+    token = re.search(r'name="token" value="([^"]*)"', page).group(1)
+    return client.post(review_url(comment), {**data, "token": token})
+
+
 def seed_drawing(comment_ids, share):
     """A seed under which exactly the first of `comment_ids` is drawn at `share` percent
     (found by trying seeds, as anyone holding a seed can check a draw)."""
@@ -192,7 +208,7 @@ def test_the_first_reviewer_does_not_get_their_own_comment_to_review(drawn, mode
 def test_a_second_review_closes_the_sample_and_a_disagreement_waits_for_adjudication(
     drawn, moderator, other_moderator, admin, admin_client, client_for, attack
 ):
-    client_for(other_moderator).post(review_url(drawn), {"verdict": "none"})
+    review_blind(client_for(other_moderator), drawn, {"verdict": "none"})
     sample = Sample.objects.get(comment=drawn)
     assert sample.state == "disagreed"
     assert sample.second_reviewer == other_moderator
@@ -222,8 +238,8 @@ def test_a_second_review_closes_the_sample_and_a_disagreement_waits_for_adjudica
 
 
 def test_agreeing_reviews_need_no_adjudication(drawn, other_moderator, client_for, attack):
-    client_for(other_moderator).post(
-        review_url(drawn), {"verdict": "breaks", "categories": [attack.pk]}
+    review_blind(
+        client_for(other_moderator), drawn, {"verdict": "breaks", "categories": [attack.pk]}
     )
     assert Sample.objects.get(comment=drawn).state == "agreed"
 
@@ -242,6 +258,12 @@ def test_a_moderator_who_judged_the_comment_reviews_it_directly_not_blind(
 def test_gold_items_come_up_unannounced_and_accuracy_is_computed(
     site, article, admin, admin_client, moderator, other_moderator, client_for, attack, profanity
 ):
+    # Eight samples first judged by cy: room for two gold items in a stream (one in five).
+    cy = factories.make_moderator("cy")
+    services.set_review_plan(admin, site, share=100, seed="g")
+    for i in range(8):
+        c = factories.make_comment(article, f"Sampled {i}")
+        services.decide(cy, c, Status.APPROVED, expected_version=0)
     insult = factories.make_comment(article, "You are a clown.")
     fine = factories.make_comment(article, "Thanks for the article.")
     other = factories.category(site, "other-inappropriate")
@@ -257,22 +279,52 @@ def test_gold_items_come_up_unannounced_and_accuracy_is_computed(
     stream = mona.get(STREAM).content.decode()
     assert review_url(insult) in stream
     assert review_url(fine) in stream
+    assert stream.count('class="button"') == 10
     assert "gold" not in stream.lower()  # unannounced
-    assert "gold" not in mona.get(review_url(insult)).content.decode().lower()
+    assert "gold" not in mona.get(stream_link(mona, insult)).content.decode().lower()
     # mona: insult right (attack 1, others 0: 3 of 3), fine wrong on profanity (2 of 3).
-    mona.post(review_url(insult), {"verdict": "breaks", "categories": [attack.pk]})
-    mona.post(review_url(fine), {"verdict": "breaks", "categories": [profanity.pk]})
+    review_blind(mona, insult, {"verdict": "breaks", "categories": [attack.pk]})
+    review_blind(mona, fine, {"verdict": "breaks", "categories": [profanity.pk]})
     # bob: insult missed (attack 0: 2 of 3).
-    bob.post(review_url(insult), {"verdict": "none"})
+    review_blind(bob, insult, {"verdict": "none"})
     assert set(CommentReview.objects.values_list("route", flat=True)) == {"gold"}
     assert review_url(insult) not in mona.get(STREAM).content.decode()  # met once
     page = admin_client.get(reverse("moderation:review_quality")).content.decode()
     mona_row = _row(page, "mona")
-    assert "83 %" in mona_row
+    assert "83 %" in mona_row  # 5 of 6
     assert "n=6 labels, 2 items" in mona_row
     bob_row = _row(page, "bob")
-    assert "67 %" in bob_row
+    assert "67 %" in bob_row  # 2 of 3
     assert "n=3 labels, 1 item" in bob_row
+
+
+def test_gold_items_never_come_alone_nor_to_admins(
+    comment, site, article, admin, moderator, moderator_client, client_for
+):
+    other_admin = factories.make_admin("adele")
+    labels = {c: 0 for c in site.categories.all()}
+    services.set_gold(admin, comment, labels=labels, note="Fine.")
+    assert review_url(comment) not in moderator_client.get(STREAM).content.decode()  # alone
+    services.set_review_plan(admin, site, share=100, seed="x")
+    for i in range(4):
+        services.decide(
+            moderator, factories.make_comment(article, f"S{i}"), Status.APPROVED, expected_version=0
+        )
+    bob = factories.make_moderator("bobby")
+    assert review_url(comment) in client_for(bob).get(STREAM).content.decode()
+    assert review_url(comment) not in client_for(other_admin).get(STREAM).content.decode()
+
+
+def test_a_gold_item_that_is_also_a_sample_comes_up_once(
+    site, article, admin, moderator, other_moderator, client_for
+):
+    services.set_review_plan(admin, site, share=100, seed="x")
+    made = [factories.make_comment(article, f"S{i}") for i in range(5)]
+    for c in made:
+        services.decide(moderator, c, Status.APPROVED, expected_version=0)
+    services.set_gold(admin, made[0], labels={c: 0 for c in site.categories.all()}, note="Fine.")
+    stream = client_for(other_moderator).get(STREAM).content.decode()
+    assert stream.count(f'href="{review_url(made[0])}?') == 1
 
 
 def test_a_gold_item_needs_a_note_and_the_admin_never_meets_their_own(
@@ -290,7 +342,13 @@ def test_a_gold_item_needs_a_note_and_the_admin_never_meets_their_own(
     assert review_url(comment) not in admin_client.get(STREAM).content.decode()
 
 
-def test_a_retired_gold_item_leaves_the_stream(comment, admin, admin_client, moderator_client):
+def test_a_retired_gold_item_leaves_the_stream(
+    comment, site, article, admin, admin_client, moderator_client, other_moderator
+):
+    services.set_review_plan(admin, site, share=100, seed="r")
+    for i in range(4):
+        c = factories.make_comment(article, f"S{i}")
+        services.decide(other_moderator, c, Status.APPROVED, expected_version=0)
     gold = services.set_gold(
         admin,
         comment,
@@ -325,7 +383,7 @@ def test_per_moderator_kappa_on_a_built_scenario_equals_the_hand_computed_value(
             services.decide(ann, c, Status.REMOVED, expected_version=0, reasons=[attack])
         else:
             services.decide(ann, c, Status.APPROVED, expected_version=0)
-        services.review(ben, c, positives=[attack] if b else [])
+        services.review(ben, c, positives=[attack] if b else [], blind=True)
     page = admin_client.get(reverse("moderation:review_quality")).content.decode()
     for name in ("ann", "ben"):
         row = _row(page, name)
@@ -337,3 +395,64 @@ def test_per_moderator_kappa_on_a_built_scenario_equals_the_hand_computed_value(
 def test_the_quality_pages_are_for_admins(moderator_client):
     for name in ("review_quality", "adjudication_list", "gold_list", "review_plans"):
         assert moderator_client.get(reverse(f"moderation:{name}")).status_code == 403
+
+
+# What a review page's link, an undo or the audit log must not do to the measurement
+
+
+def test_a_review_opened_from_the_thread_is_not_a_blind_second_review(
+    drawn, other_moderator, client_for
+):
+    """The thread shows the first decision beside its Review… link: a review made there
+    is a direct one, and the sample waits for a blind one."""
+    client = client_for(other_moderator)
+    assert client.post(review_url(drawn), {"verdict": "none"}).status_code == 302
+    assert CommentReview.objects.get().route == ReviewRoute.DIRECT
+    assert Sample.objects.get(comment=drawn).state == "open"
+    forged = reviews.stream_token(other_moderator, drawn.pk + 1)  # another comment's token
+    client.post(review_url(drawn), {"verdict": "none", "token": forged})
+    assert Sample.objects.get(comment=drawn).state == "open"
+
+
+def test_a_withdrawn_first_judgement_voids_the_sample_instead_of_agreeing(
+    site, article, admin, moderator, other_moderator, client_for, admin_client, attack
+):
+    """An undone removal (back to pending) judges nothing: no labels to compare with."""
+    services.set_review_plan(admin, site, share=100, seed="v")
+    c = factories.make_comment(article, "Drawn, then undone.")
+    services.decide(moderator, c, Status.REMOVED, expected_version=0, reasons=[attack])
+    services.decide(moderator, c, Status.PENDING, expected_version=1)
+    review_blind(client_for(other_moderator), c, {"verdict": "none"})
+    assert Sample.objects.get(comment=c).state == "void"
+    page = admin_client.get(reverse("moderation:review_quality")).content.decode()
+    assert "No second review" in page  # a void sample counts in no figure
+
+
+def test_a_sample_waiting_for_its_second_review_is_not_shown_to_adjudicators(drawn, admin_client):
+    sample = Sample.objects.get(comment=drawn)
+    assert admin_client.get(reverse("moderation:adjudicate", args=[sample.pk])).status_code == 404
+
+
+def test_moderators_cannot_find_gold_items_in_the_audit_log(
+    comment, admin, admin_client, moderator_client
+):
+    labels = {c: 0 for c in comment.article.site.categories.all()}
+    services.set_gold(admin, comment, labels=labels, note="SECRET-GOLD-NOTE")
+    audit = moderator_client.get(reverse("moderation:audit")).content.decode()
+    assert "SECRET-GOLD-NOTE" not in audit
+    assert f"/comments/{comment.pk}/history/" not in audit
+    filtered = moderator_client.get(reverse("moderation:audit"), {"action": "review.gold"})
+    assert "Gold item set" not in filtered.content.decode().split("</form>")[-1]
+    history = reverse("moderation:comment_history", args=[comment.pk])
+    assert "Gold item" not in moderator_client.get(history).content.decode()
+    commenter = reverse("moderation:commenter", args=[comment.commenter_id])
+    assert "Gold item" not in moderator_client.get(commenter).content.decode()
+    assert "SECRET-GOLD-NOTE" in admin_client.get(history).content.decode()
+
+
+def test_odd_site_parameters_are_no_error(admin_client, moderator_client):
+    for name in ("review_quality", "adjudication_list"):
+        assert admin_client.get(reverse(f"moderation:{name}"), {"site": "²"}).status_code == 200
+    assert moderator_client.get(STREAM, {"site": "²"}).status_code == 200
+    response = admin_client.post(reverse("moderation:review_plans"), {"site": "x", "share": 5})
+    assert response.status_code == 302
