@@ -31,6 +31,7 @@ from moderation.export.columns import (
 from moderation.export.forms import ExportFilter
 from moderation.export.keys import KEY_VARIABLE, PseudonymKey, Pseudonyms, pseudonym_key
 from moderation.export.reviews import (
+    DECIDED,
     DECISION_FIELDS,
     TAG_FIELDS,
     CategoryInfo,
@@ -219,7 +220,7 @@ class Export:
             "source_status": c["source_status"],
             "text": text,
             "text_sha256": hashlib.sha256(text.encode()).hexdigest(),
-            **self._review_columns(review, c["status"], _iso(c["decided_at"])),
+            **self._review_columns(review, c["status"], _decided_at(c["status"], c["decided_at"])),
             **self.screening_columns(c["site_id"], c["screening"]),
         }
 
@@ -623,6 +624,12 @@ def screening_codebook(site_ids) -> dict:
 
 def _datetime(text: str | None) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text)
+
+
+def _decided_at(status: str, moment: datetime | None) -> str | None:
+    """The time of the decision that left the comment approved or removed; None while it is
+    pending or escalated (its latest decision then decided nothing: an undo, an escalation)."""
+    return _iso(moment) if status in DECIDED else None
 
 
 def _majority(fraction: float | None) -> int | None:

@@ -57,7 +57,9 @@ COMMENT_COLUMNS = [
     Column(
         "decided_at",
         "datetime|null",
-        "Time of its last decision of any kind, UTC; null if none.",
+        "When the decision that left it approved or removed was made, UTC; null while it "
+        "is pending or escalated (an undo or an escalation is no decision on it), and for a "
+        "comment never decided.",
     ),
     Column("reviewers", "integer", "Number of reviewers (see definitions)."),
     Column(

@@ -18,6 +18,9 @@ from moderation.models import Decision, Policy, Status
 # A decision that is a judgement of the comment. Escalating ("needs a senior look") and
 # sending back to pending (an undo, among others) judge nothing.
 JUDGEMENTS = (Status.APPROVED, Status.REMOVED)
+# A comment's own state is decided when it ended approved or removed: its `decided_at` is
+# that decision's time. Pending (an undo, say) and escalated are open, whatever came before.
+DECIDED = frozenset(status.value for status in JUDGEMENTS)
 
 
 def judging_decisions() -> QuerySet[Decision]:

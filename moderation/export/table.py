@@ -35,7 +35,7 @@ from django.db import connections
 from django.db.models.sql.constants import MULTI
 
 from archive.models import Article, Comment, Site
-from moderation.export.reviews import Review
+from moderation.export.reviews import DECIDED, Review
 from moderation.export.times import (
     IsoTime,
     all_iso,
@@ -384,6 +384,8 @@ class CommentTable:
             append = lines.append
             tags, decisions, comments = chunk.tags, chunk.decisions, chunk.comments
             for cid, art, parent, pos, posted, text, source, status, name, decided in comments:
+                if status not in DECIDED:  # pending or escalated: no decided_at
+                    decided = None
                 article = articles.get(art) or self._article(art, chunk, articles)
                 columns, author, site_id, plain = article
                 review = None
@@ -419,6 +421,8 @@ class CommentTable:
             rows = []
             comments = chunk.comments
             for cid, art, parent, pos, posted, text, source, status, name, decided in comments:
+                if status not in DECIDED:  # pending or escalated: no decided_at
+                    decided = None
                 _, author, site_id, _ = self._article(art, chunk, articles)
                 article = chunk.articles[art]
                 # The csv module writes None as an empty cell, as _cell does.

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import pytest
 
 from moderation import export, services
+from moderation.models import AuditEvent, Status
 from tests import factories
 from tests.moderation.export_helpers import (
     CATEGORIES,
@@ -52,6 +53,30 @@ def test_posted_at_and_decided_at_are_utc(researcher_client, tagged):
     row = by_id(jsonl(researcher_client.get(COMMENTS_JSONL)))[c1.pk]
     assert row["posted_at"] == "2024-03-01T21:30:05Z"
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z", row["decided_at"])
+
+
+def test_decided_at_is_only_for_approved_or_removed_comments(researcher_client, tagged):
+    """An undo sends a comment back to pending and an escalation leaves it open: their
+    times are no decision on the comment, so decided_at stays null (in both formats)."""
+    c1, c2, _, c4, c5 = tagged.comments
+    profanity = factories.category(tagged.site, "profanity")
+    services.decide(tagged.zelda, c4, Status.REMOVED, expected_version=0, reasons=[profanity])
+    services.undo(tagged.zelda, AuditEvent.objects.get(action="comment.removed", comment=c4))
+    services.decide(tagged.yorick, c5, Status.ESCALATED, expected_version=1)
+    rows = by_id(jsonl(researcher_client.get(COMMENTS_JSONL)))
+    cells = by_id(csv_rows(researcher_client.get(COMMENTS_CSV)))
+    assert [rows[c.pk]["status"] for c in (c1, c2, c4, c5)] == [
+        "removed",
+        "approved",
+        "pending",
+        "escalated",
+    ]
+    for decided in (c1, c2):
+        assert rows[decided.pk]["decided_at"].endswith("Z")
+        assert cells[str(decided.pk)]["decided_at"] == rows[decided.pk]["decided_at"]
+    for still_open in (c4, c5):
+        assert rows[still_open.pk]["decided_at"] is None
+        assert cells[str(still_open.pk)]["decided_at"] == ""
 
 
 def test_vote_fractions_and_majorities(researcher_client, tagged):

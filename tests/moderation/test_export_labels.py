@@ -109,7 +109,7 @@ def test_an_escalation_alone_is_not_a_review(researcher_client, tagged):
     assert [row[f"majority_{slug}"] for slug in CATEGORIES] == [None, None, None]
     # The comment's state is still what it is.
     assert row["status"] == "escalated"
-    assert row["decided_at"] is not None
+    assert row["decided_at"] is None  # escalated is still open: no decision on it yet
     assert not [r for r in jsonl(researcher_client.get(LABELS_JSONL)) if r["comment_id"] == c4.pk]
     reviewed_only = jsonl(researcher_client.get(COMMENTS_JSONL, {"reviewed": "on"}))
     assert c4.pk not in [r["comment_id"] for r in reviewed_only]
