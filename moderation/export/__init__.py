@@ -71,6 +71,7 @@ from moderation.export.columns import (
     REVIEW_ROUTES,
     TABLES,
     Column,
+    category_column,
     comment_columns,
 )
 from moderation.export.forms import ExportFilter, OptionsForm, reviewed_q
@@ -139,6 +140,7 @@ __all__ = [
     "Review",
     "Summary",
     "Vote",
+    "category_column",
     "codebook_bytes",
     "comment_columns",
     "data_statement",

@@ -26,6 +26,7 @@ from moderation.export.columns import (
     LABEL_COLUMN_NAMES,
     LABEL_COLUMNS,
     TABLES,
+    category_column,
     comment_columns,
 )
 from moderation.export.forms import ExportFilter
@@ -81,7 +82,8 @@ class Export:
         self.real_names = real_names
         self.pseudonyms = Pseudonyms(key, real_names=real_names)
         self.exported_at = now or timezone.now()
-        self._screening_ids: dict[int, dict[str, int]] = {}  # site -> slug -> category id
+        # site -> category column name -> category id
+        self._screening_ids: dict[int, dict[str, int]] = {}
 
     @classmethod
     def from_query(cls, data, *, real_names=False, key=None, now=None) -> "Export":
@@ -133,6 +135,23 @@ class Export:
         for c in self.categories:
             order[c.slug] = min(order.get(c.slug, (c.order, c.slug)), (c.order, c.slug))
         return sorted(order, key=order.__getitem__)
+
+    @cached_property
+    def category_keys(self) -> list[str]:
+        """How the per-category columns name the categories (`columns.category_column` of
+        each slug: fraction_personal_attack), distinct, in keyboard order. Two sites'
+        categories whose slugs differ only in - and _ share their columns, as two sites'
+        categories of one slug do (a comment has one site's); one site's two cannot share
+        them (`services.add_category` refuses the second), and an export refuses them."""
+        seen: dict[tuple[int, str], str] = {}
+        for c in self.categories:
+            slug = seen.setdefault((c.site_id, category_column(c.slug)), c.slug)
+            if slug != c.slug:
+                raise ValueError(
+                    f"site {c.site_id} has categories {slug!r} and {c.slug!r}, which would "
+                    f"share the columns named {category_column(slug)!r}"
+                )
+        return list(dict.fromkeys(category_column(slug) for slug in self.slugs))
 
     @cached_property
     def policies(self) -> PolicyHistory:
@@ -225,17 +244,17 @@ class Export:
         }
 
     def screening_columns(self, site_id: int, scores: dict[int, float] | None) -> dict:
-        """`screening_<slug>` for every slug of the export: the comment's combined score for
-        its site's categories (0 without one), null for other sites' categories."""
+        """`screening_<category>` for every category of the export: the comment's combined
+        score for its site's categories (0 without one), null for other sites' categories."""
         ids = self._screening_ids.get(site_id)
         if ids is None:
             ids = self._screening_ids[site_id] = {
-                c.slug: c.id for c in self._by_site.get(site_id, [])
+                category_column(c.slug): c.id for c in self._by_site.get(site_id, [])
             }
         scores = scores or {}
         return {
-            f"screening_{slug}": (scores.get(ids[slug], 0.0) if slug in ids else None)
-            for slug in self.slugs
+            f"screening_{key}": (scores.get(ids[key], 0.0) if key in ids else None)
+            for key in self.category_keys
         }
 
     def _review_columns(self, review: Review, status: str, decided_at: str | None) -> dict:
@@ -244,23 +263,23 @@ class Export:
         vote fractions and policy version: a column that depends on anything else must be
         added to its key."""
         reviewed = review.reviewed
-        # By slug, for the comment's site's categories only: (reviewers who had the category,
-        # vote fraction, None when nobody had it). Other sites' categories stay null.
+        # By column name, for the comment's site's categories only: (reviewers who had the
+        # category, vote fraction, None when nobody had it). Other sites' stay null.
         by_id = review.fractions()
-        per_category = {category.slug: by_id[category.id] for category in review.categories}
+        per_category = {
+            category_column(category.slug): by_id[category.id] for category in review.categories
+        }
         none = (None, None)
+        keys = self.category_keys
         return {
             "reviewed": reviewed,
             "review_route": "queue" if reviewed else None,
             "status": status,
             "decided_at": decided_at,
             "reviewers": len(review.reviewers),
-            **{f"reviewers_{slug}": per_category.get(slug, none)[0] for slug in self.slugs},
-            **{f"fraction_{slug}": per_category.get(slug, none)[1] for slug in self.slugs},
-            **{
-                f"majority_{slug}": _majority(per_category.get(slug, none)[1])
-                for slug in self.slugs
-            },
+            **{f"reviewers_{key}": per_category.get(key, none)[0] for key in keys},
+            **{f"fraction_{key}": per_category.get(key, none)[1] for key in keys},
+            **{f"majority_{key}": _majority(per_category.get(key, none)[1]) for key in keys},
             "spans": self._spans(review),
             "policy_version": review.policy_version,
         }
@@ -542,6 +561,7 @@ class Export:
                 {
                     "site": self._site_names.get(c.site_id, ""),
                     "slug": c.slug,
+                    "column_name": category_column(c.slug),  # fraction_<column_name>…
                     "name": c.name,
                     "definition": c.definition,
                     "active": c.active,

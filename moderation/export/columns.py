@@ -65,23 +65,24 @@ COMMENT_COLUMNS = [
     Column(
         "reviewers_<category>",
         "integer|null",
-        "One per category slug: the reviewers who had the category when they judged (it was "
-        "active in the policy version of their latest judgement, or they voted for it): the "
-        "denominator of fraction_<category>, so it can differ between categories. 0 when "
-        "unreviewed or nobody had it; null when the category is not one of the comment's "
-        "site.",
+        "One per category, named by its slug with _ for - (reviewers_personal_attack): the "
+        "reviewers who had the category when they judged (it was active in the policy "
+        "version of their latest judgement, or they voted for it): the denominator of "
+        "fraction_<category>, so it can differ between categories. 0 when unreviewed or "
+        "nobody had it; null when the category is not one of the comment's site.",
     ),
     Column(
         "fraction_<category>",
         "number|null",
-        "One per category slug: positive labels / reviewers_<category>. Null when "
-        "unreviewed, when no reviewer had the category (added after, or retired before, "
-        "their judgements: not a 0), or when it is not one of the comment's site.",
+        "One per category (its slug with _ for -): positive labels / reviewers_<category>. "
+        "Null when unreviewed, when no reviewer had the category (added after, or retired "
+        "before, their judgements: not a 0), or when it is not one of the comment's site.",
     ),
     Column(
         "majority_<category>",
         "integer|null",
-        "One per category slug: 1 when fraction_<category> > 0.5, else 0; null as above.",
+        "One per category (its slug with _ for -): 1 when fraction_<category> > 0.5, else 0; "
+        "null as above.",
     ),
     Column(
         "spans",
@@ -99,11 +100,11 @@ COMMENT_COLUMNS = [
     Column(
         "screening_<category>",
         "number|null",
-        "One per category slug: the machine's combined screening score in [0, 1] that the "
-        "comment breaks the category (the strongest of its sources, weighted: see the "
-        "codebook's `screening`), as stored when exported. 0 when every source scored it "
-        "below 0.2 (lower scores are not kept); null when the category is not one of the "
-        "comment's site. A suggestion shown to moderators, never a label.",
+        "One per category (its slug with _ for -): the machine's combined screening score in "
+        "[0, 1] that the comment breaks the category (the strongest of its sources, "
+        "weighted: see the codebook's `screening`), as stored when exported. 0 when every "
+        "source scored it below 0.2 (lower scores are not kept); null when the category is "
+        "not one of the comment's site. A suggestion shown to moderators, never a label.",
     ),
 ]
 
@@ -195,17 +196,25 @@ DEFINITIONS = {
 }
 
 
+def category_column(slug: str) -> str:
+    """How a category is named in its columns' names (fraction_<category>…): its slug with
+    underscores for hyphens, so that each column name is an identifier in pandas, R or SQL
+    (`fraction_personal_attack`). The labels table's `category` keeps the slug."""
+    return slug.replace("-", "_")
+
+
+PER_CATEGORY = ("reviewers_", "fraction_", "majority_", "screening_")
+
+
 def comment_columns(slugs: Iterable[str]) -> list[str]:
+    """The comments table's column names for these category slugs (their order): one of each
+    per-category column per distinct `category_column` of them."""
+    keys = list(dict.fromkeys(category_column(slug) for slug in slugs))
     names = []
     for column in COMMENT_COLUMNS:
-        if column.name == "reviewers_<category>":
-            names += [f"reviewers_{slug}" for slug in slugs]
-        elif column.name == "fraction_<category>":
-            names += [f"fraction_{slug}" for slug in slugs]
-        elif column.name == "majority_<category>":
-            names += [f"majority_{slug}" for slug in slugs]
-        elif column.name == "screening_<category>":
-            names += [f"screening_{slug}" for slug in slugs]
+        prefix = column.name.removesuffix("<category>")
+        if prefix != column.name and prefix in PER_CATEGORY:
+            names += [f"{prefix}{key}" for key in keys]
         else:
             names.append(column.name)
     return names

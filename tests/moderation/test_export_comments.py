@@ -15,8 +15,10 @@ from moderation.models import AuditEvent, Status
 from tests import factories
 from tests.moderation.export_helpers import (
     CATEGORIES,
+    CATEGORY_COLUMNS,
     COMMENTS_CSV,
     COMMENTS_JSONL,
+    LABELS_JSONL,
     by_id,
     content,
     csv_rows,
@@ -83,19 +85,19 @@ def test_vote_fractions_and_majorities(researcher_client, tagged):
     c1, _, c3, _, c5 = tagged.comments
     rows = by_id(jsonl(researcher_client.get(COMMENTS_JSONL)))
     assert rows[c1.pk]["reviewers"] == 2
-    assert rows[c1.pk]["fraction_personal-attack"] == 1.0
-    assert rows[c1.pk]["majority_personal-attack"] == 1
+    assert rows[c1.pk]["fraction_personal_attack"] == 1.0
+    assert rows[c1.pk]["majority_personal_attack"] == 1
     assert rows[c1.pk]["fraction_profanity"] == 0.5  # one of two: not a majority
     assert rows[c1.pk]["majority_profanity"] == 0
-    assert rows[c1.pk]["fraction_other-inappropriate"] == 0.0
+    assert rows[c1.pk]["fraction_other_inappropriate"] == 0.0
     assert (rows[c1.pk]["status"], rows[c1.pk]["review_route"]) == ("removed", "queue")
     # c3: zelda's tag was retracted, so only yorick's counts.
     assert rows[c3.pk]["reviewers"] == 2
-    assert rows[c3.pk]["fraction_personal-attack"] == 0.5
-    assert rows[c3.pk]["majority_personal-attack"] == 0
+    assert rows[c3.pk]["fraction_personal_attack"] == 0.5
+    assert rows[c3.pk]["majority_personal_attack"] == 0
     # c5: removed for a reason without a tag: the removal is the vote.
-    assert rows[c5.pk]["fraction_other-inappropriate"] == 1.0
-    assert rows[c5.pk]["majority_other-inappropriate"] == 1
+    assert rows[c5.pk]["fraction_other_inappropriate"] == 1.0
+    assert rows[c5.pk]["majority_other_inappropriate"] == 1
 
 
 def test_approved_without_tags_is_a_reviewed_negative(researcher_client, tagged):
@@ -104,8 +106,8 @@ def test_approved_without_tags_is_a_reviewed_negative(researcher_client, tagged)
     assert row["reviewers"] == 1
     assert row["status"] == "approved"
     assert row["decided_at"] is not None
-    assert [row[f"fraction_{slug}"] for slug in CATEGORIES] == [0.0, 0.0, 0.0]
-    assert [row[f"majority_{slug}"] for slug in CATEGORIES] == [0, 0, 0]
+    assert [row[f"fraction_{name}"] for name in CATEGORY_COLUMNS] == [0.0, 0.0, 0.0]
+    assert [row[f"majority_{name}"] for name in CATEGORY_COLUMNS] == [0, 0, 0]
 
 
 def test_unreviewed_comment_is_marked_unreviewed_not_negative(researcher_client, tagged):
@@ -113,8 +115,8 @@ def test_unreviewed_comment_is_marked_unreviewed_not_negative(researcher_client,
     assert row["reviewed"] is False
     assert row["review_route"] is None
     assert (row["reviewers"], row["status"], row["decided_at"]) == (0, "pending", None)
-    assert [row[f"fraction_{slug}"] for slug in CATEGORIES] == [None, None, None]
-    assert [row[f"majority_{slug}"] for slug in CATEGORIES] == [None, None, None]
+    assert [row[f"fraction_{name}"] for name in CATEGORY_COLUMNS] == [None, None, None]
+    assert [row[f"majority_{name}"] for name in CATEGORY_COLUMNS] == [None, None, None]
     assert row["policy_version"] is None
 
 
@@ -155,6 +157,33 @@ def test_policy_version_is_the_one_in_force_at_the_last_review(researcher_client
     assert rows[tagged.comments[0].pk]["policy_version"] == 1
 
 
+def test_per_category_columns_name_the_category_with_underscores(researcher_client, tagged):
+    """fraction_personal_attack, not fraction_personal-attack: an identifier in pandas, R or
+    SQL. The labels table's category is still the slug."""
+    row = jsonl(researcher_client.get(COMMENTS_JSONL))[0]
+    header = content(researcher_client.get(COMMENTS_CSV)).decode().splitlines()[0].split(",")
+    per_category = [
+        f"{prefix}_{name}"
+        for prefix in ("reviewers", "fraction", "majority", "screening")
+        for name in CATEGORY_COLUMNS
+    ]
+    assert set(per_category) <= set(row) == set(header)
+    assert [name for name in header if not name.isidentifier()] == []
+    labels = jsonl(researcher_client.get(LABELS_JSONL))
+    assert {label["category"] for label in labels} == set(CATEGORIES)
+
+
+def test_a_site_cannot_have_two_categories_that_would_share_columns(admin, tagged):
+    with pytest.raises(services.Conflict, match="only in - and _"):
+        services.add_category(admin, tagged.site, name="Personal_attack", definition="Again.")
+    assert (
+        export.comment_columns(["personal-attack", "personal_attack"]).count(
+            "fraction_personal_attack"
+        )
+        == 1
+    )
+
+
 def test_csv_has_a_header_and_the_same_values(researcher_client, tagged):
     response = researcher_client.get(COMMENTS_CSV)
     text = content(response).decode()
@@ -167,7 +196,7 @@ def test_csv_has_a_header_and_the_same_values(researcher_client, tagged):
     assert rows[str(c4.pk)]["reviewed"] == "false"
     assert rows[str(c4.pk)]["fraction_profanity"] == ""
     assert rows[str(c4.pk)]["author"] == ""
-    assert rows[str(c2.pk)]["majority_personal-attack"] == "0"
+    assert rows[str(c2.pk)]["majority_personal_attack"] == "0"
     assert json.loads(rows[str(c1.pk)]["spans"])[0]["text"] == "b*****d"
     assert rows[str(c1.pk)]["text"] == "You are an idiot, you b*****d."
 
