@@ -260,8 +260,8 @@ class Export:
     def _review_columns(self, review: Review, status: str, decided_at: str | None) -> dict:
         """The comment row's columns from `reviewed` on, in order. `table.CommentTable`
         keeps those other than status, decided_at and spans by site, number of reviewers,
-        vote fractions and policy version: a column that depends on anything else must be
-        added to its key."""
+        vote fractions, any_violation and policy version: a column that depends on anything
+        else must be added to its key."""
         reviewed = review.reviewed
         # By column name, for the comment's site's categories only: (reviewers who had the
         # category, vote fraction, None when nobody had it). Other sites' stay null.
@@ -280,6 +280,7 @@ class Export:
             **{f"reviewers_{key}": per_category.get(key, none)[0] for key in keys},
             **{f"fraction_{key}": per_category.get(key, none)[1] for key in keys},
             **{f"majority_{key}": _majority(per_category.get(key, none)[1]) for key in keys},
+            "any_violation": review.any_violation(),
             "spans": self._spans(review),
             "policy_version": review.policy_version,
         }

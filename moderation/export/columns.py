@@ -85,6 +85,12 @@ COMMENT_COLUMNS = [
         "null as above.",
     ),
     Column(
+        "any_violation",
+        "number|null",
+        "The share of its reviewers who gave at least one positive label, in any category "
+        "(see definitions: any_violation): 0 for a reviewed negative; null when unreviewed.",
+    ),
+    Column(
         "spans",
         "list",
         "Passages tagged with a non-retracted tag: {start, end, category, text, moderator}, "
@@ -175,12 +181,16 @@ DEFINITIONS = {
     "(reviewers_<category>; it can differ between categories). Null when no reviewer had it.",
     "majority_label": "1 when the vote fraction is greater than 0.5 (a tie is 0); null when "
     "the fraction is.",
+    "any_violation": "Per comment: the reviewers who gave at least one positive label, in "
+    "any category, / all its reviewers (`reviewers`). A reviewer counts once however many "
+    "categories they marked, so it is not a sum or a maximum of the vote fractions; 0 for a "
+    "reviewed negative, null when the comment is unreviewed.",
     "reviewed_negative": "A reviewed comment with no positive label in any category (e.g. "
     "approved without tags): a negative example, not missing data.",
     "unreviewed": "Nobody reviewed the comment: reviewed is false, reviewers and "
-    "reviewers_<category> 0, fractions, majorities and review_route null, and it has no "
-    "label rows. status, decided_at and policy_version still describe the comment (an "
-    "escalated comment may be unreviewed).",
+    "reviewers_<category> 0, fractions, majorities, any_violation and review_route null, "
+    "and it has no label rows. status, decided_at and policy_version still describe the "
+    "comment (an escalated comment may be unreviewed).",
     "review_route": REVIEW_ROUTES,
     "agreement": "Per category, Krippendorff's alpha (nominal) over the labels of the "
     "reviewers who had the category, on the comments with two or more of them; Cohen's kappa "

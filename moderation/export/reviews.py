@@ -220,6 +220,14 @@ class Review:
             labels.setdefault(cat, {})[mod] = vote.label
         return labels
 
+    def any_violation(self) -> float | None:
+        """The share of the reviewers who gave at least one positive label, in any category:
+        0.0 for a reviewed negative, None when nobody reviewed the comment."""
+        if not self.reviewers:
+            return None
+        positive = {mod for (mod, _), vote in self.votes.items() if vote.label}
+        return len(positive) / len(self.reviewers)
+
     def fractions(self) -> dict[int, tuple[int, float | None]]:
         """(raters, vote fraction) per category id of the comment's site: raters are the
         reviewers who had the category; the fraction is None when there are none. Made

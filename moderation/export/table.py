@@ -256,10 +256,11 @@ class CommentTable:
 
     The review columns other than `status`, `decided_at` and `spans` (the comment's own:
     passages quote it) are a function of the comment's site, its number of reviewers, its
-    vote fractions and its policy version: they are made once per such key, encoded, and
-    kept (up to REVIEWS_KEPT keys); only a comment's passages are encoded for it. A comment
-    without tags or decisions, most of them, needs no Review: its key is its site, and
-    without a decision time its whole review part is kept by site and status."""
+    vote fractions, its any_violation and its policy version: they are made once per such
+    key, encoded, and kept (up to REVIEWS_KEPT keys); only a comment's passages are encoded
+    for it. A comment without tags or decisions, most of them, needs no Review: its key is
+    its site, and without a decision time its whole review part is kept by site and
+    status."""
 
     def __init__(self, export: "Export"):
         self.export = export
@@ -285,7 +286,15 @@ class CommentTable:
         export = self.export
         review = Review(site_id, export._by_site.get(site_id, []), tags, decisions, export.policies)
         # A site's categories are always the same, in the same order: their ids go without.
-        key = (site_id, len(review.reviewers), review.policy_version, *review.fractions().values())
+        # any_violation is not a function of the fractions (two positives may be one
+        # reviewer's or two reviewers'), so it is part of the key.
+        key = (
+            site_id,
+            len(review.reviewers),
+            review.policy_version,
+            review.any_violation(),
+            *review.fractions().values(),
+        )
         return key, review
 
     def _around(self, key: tuple, site_id: int, review: Review | None, encode: Callable):

@@ -100,6 +100,45 @@ def test_vote_fractions_and_majorities(researcher_client, tagged):
     assert rows[c5.pk]["majority_other_inappropriate"] == 1
 
 
+def test_any_violation_is_the_share_of_reviewers_with_a_positive_label(researcher_client, tagged):
+    c1, c2, c3, c4, c5 = tagged.comments
+    rows = by_id(jsonl(researcher_client.get(COMMENTS_JSONL)))
+    # c1 both reviewers; c2 approved; c3 one of two (a retracted tag is a 0); c4 unreviewed.
+    assert [rows[c.pk]["any_violation"] for c in tagged.comments] == [1.0, 0.0, 0.5, None, 1.0]
+    cells = by_id(csv_rows(researcher_client.get(COMMENTS_CSV)))
+    assert [cells[str(c.pk)]["any_violation"] for c in (c1, c2, c3, c4, c5)] == [
+        "1.0",
+        "0.0",
+        "0.5",
+        "",
+        "1.0",
+    ]
+
+
+def test_any_violation_counts_each_reviewer_once_not_each_category(researcher_client, tagged):
+    """Two comments with the same vote fractions (one half in two categories): one reviewer
+    marked both on the first, each reviewer one on the second. The table writer keeps the
+    review columns of equal fractions: any_violation must still be each comment's own."""
+    site, zelda, yorick = tagged.site, tagged.zelda, tagged.yorick
+    profanity = factories.category(site, "profanity")
+    attack = factories.category(site, "personal-attack")
+    one = factories.make_comment(tagged.article, "One reviewer marks both.")
+    services.tag(zelda, one, profanity)
+    services.tag(zelda, one, attack)
+    services.decide(yorick, one, Status.APPROVED, expected_version=0, note="Fine.")
+    two = factories.make_comment(tagged.article, "Each reviewer marks one.")
+    services.tag(zelda, two, profanity)
+    services.tag(yorick, two, attack)
+    services.decide(yorick, two, Status.APPROVED, expected_version=0, note="Fine.")
+    rows = by_id(jsonl(researcher_client.get(COMMENTS_JSONL)))
+    cells = by_id(csv_rows(researcher_client.get(COMMENTS_CSV)))
+    for comment, share in ((one, 0.5), (two, 1.0)):
+        row = rows[comment.pk]
+        assert (row["fraction_profanity"], row["fraction_personal_attack"]) == (0.5, 0.5)
+        assert row["any_violation"] == share
+        assert cells[str(comment.pk)]["any_violation"] == str(share)
+
+
 def test_approved_without_tags_is_a_reviewed_negative(researcher_client, tagged):
     row = by_id(jsonl(researcher_client.get(COMMENTS_JSONL)))[tagged.comments[1].pk]
     assert row["reviewed"] is True
