@@ -575,8 +575,9 @@ class Export:
                     "category_columns": comment_columns(self.slugs),
                 },
                 "labels": {"columns": [column._asdict() for column in LABEL_COLUMNS]},
-                "formats": "CSV (UTF-8, header row, RFC 4180 quoting; lists as JSON) and JSON "
-                "Lines (UTF-8, one object per line).",
+                "formats": "CSV (UTF-8, header row, RFC 4180; every text cell quoted, numbers, "
+                "true / false and null, an empty cell, bare: see definitions.csv_quoting; lists "
+                "as JSON) and JSON Lines (UTF-8, one object per line).",
             },
             "screening": screening_codebook(site_ids),
             "agreement": self.agreement_figures(summary.agreement),

@@ -159,6 +159,14 @@ CSV_TEXT_RULE = (
     "always the hash of the exact text)."
 )
 
+CSV_QUOTING_RULE = (
+    'In CSV files every text cell is quoted, an empty text as ""; numbers and the booleans '
+    "true and false are not, and a null is an empty cell without quotes. So a position "
+    'such as "2.10" is text, and an empty text is not a null: a reader that keeps quoted '
+    "cells as text (or reads the types from datapackage.json) gets both right. Lists are "
+    "JSON, quoted like any text."
+)
+
 DEFINITIONS = {
     "reviewers": "The distinct moderators who judged the comment: who tagged it (tags later "
     "retracted included: they looked and withdrew it), or whose own latest decision on it is "
@@ -203,6 +211,7 @@ DEFINITIONS = {
     "out of the database: the same key gives the same pseudonyms in every export.",
     "times": "UTC, ISO 8601 with a Z suffix.",
     "csv_text": CSV_TEXT_RULE,
+    "csv_quoting": CSV_QUOTING_RULE,
 }
 
 

@@ -21,7 +21,6 @@ Why it is shaped so (see docs/decisions.md, "Scale (issue 9)"):
   module's own string encoder, so a line is the one `json.dumps` wrote.
 """
 
-import csv
 import hashlib
 import io
 import json
@@ -46,7 +45,7 @@ from moderation.export.times import (
     iso_sql,
     times_in_sql,
 )
-from moderation.export.writers import _cell, _iso, csv_row
+from moderation.export.writers import _cell, _iso, csv_header, csv_row, csv_writer
 from moderation.models import Decision, Policy, Tag
 
 if TYPE_CHECKING:  # build imports this module, not the other way round
@@ -345,7 +344,7 @@ class CommentTable:
         key, review = self._review(cid, site_id, chunk)
         before, between, after = self._around(key, site_id, review, _cells)
         spans = self.export._spans(review) if review else []
-        # The csv module writes None as an empty cell, as _cell does.
+        # csv_row writes None as the null cell, as _cell does.
         cells = (*before, status, decided, *between, _cell(spans), *after)
         if plain:
             self._plain[site_id][status] = cells
@@ -418,11 +417,11 @@ class CommentTable:
                 yield "".join(lines).encode()
 
     def csv(self, chunks: Iterator[Chunk], columns: list[str]) -> Iterator[bytes]:
+        """CSV as `writers.write_csv` writes it, a block of rows per chunk."""
         sha256 = hashlib.sha256
+        yield csv_header(columns)
         buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(csv_row(columns))
-        yield buffer.getvalue().encode()
+        writer = csv_writer(buffer)
         articles: dict[int, tuple] = {}
         for chunk in chunks:
             buffer.seek(0)
@@ -434,7 +433,7 @@ class CommentTable:
                     decided = None
                 _, author, site_id, _ = self._article(art, chunk, articles)
                 article = chunk.articles[art]
-                # The csv module writes None as an empty cell, as _cell does.
+                # csv_row writes None as the null cell, as _cell does.
                 rows.append(
                     csv_row(
                         (

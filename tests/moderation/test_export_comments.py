@@ -18,6 +18,7 @@ from tests.moderation.export_helpers import (
     CATEGORY_COLUMNS,
     COMMENTS_CSV,
     COMMENTS_JSONL,
+    LABELS_CSV,
     LABELS_JSONL,
     by_id,
     content,
@@ -238,6 +239,42 @@ def test_csv_has_a_header_and_the_same_values(researcher_client, tagged):
     assert rows[str(c2.pk)]["majority_personal_attack"] == "0"
     assert json.loads(rows[str(c1.pk)]["spans"])[0]["text"] == "b*****d"
     assert rows[str(c1.pk)]["text"] == "You are an idiot, you b*****d."
+
+
+def raw_cells(line: str) -> list[str]:
+    """A CSV line's cells as written, quotes kept (for a line without quoted newlines)."""
+    return re.findall(r'(?:^|,)("(?:[^"]|"")*"|[^,]*)', line)
+
+
+def test_csv_quotes_every_text_and_leaves_numbers_booleans_and_null_bare(
+    researcher_client, article
+):
+    """ "2.10" is a position, not a number; "" is an empty text, not a null (an empty cell)."""
+    comment = factories.make_comment(article, "", position="2.10")
+    text = content(researcher_client.get(COMMENTS_CSV)).decode()
+    header, line = text.splitlines()
+    cells = dict(zip(header.split(","), raw_cells(line), strict=True))
+    assert cells["comment_id"] == str(comment.pk)
+    assert cells["position"] == '"2.10"'
+    assert cells["text"] == '""'
+    assert cells["author"] == ""  # anonymous: null
+    assert cells["parent_id"] == cells["decided_at"] == cells["any_violation"] == ""
+    assert (cells["depth"], cells["reviewers"], cells["reviewed"]) == ("1", "0", "false")
+    assert cells["status"] == '"pending"'
+    assert cells["spans"] == '"[]"'
+    assert cells["site"].startswith('"')
+    assert cells["article_title"].startswith('"')
+
+
+def test_label_csv_quotes_every_text_too(researcher_client, tagged):
+    text = content(researcher_client.get(LABELS_CSV)).decode()
+    header, *lines = text.splitlines()
+    rows = [dict(zip(header.split(","), raw_cells(line), strict=True)) for line in lines]
+    assert {row["category"] for row in rows} == {f'"{slug}"' for slug in CATEGORIES}
+    assert {row["retracted"] for row in rows} == {"true", "false"}
+    assert all(row["comment_id"].isdigit() for row in rows)
+    assert {row["label"] for row in rows} == {"0", "1"}
+    assert {row["retracted_at"] for row in rows if row["retracted"] == "false"} == {""}
 
 
 def test_text_with_commas_quotes_newlines_and_non_ascii_survives(researcher_client, article):
