@@ -178,6 +178,17 @@ class Export:
             return sum(len(review.votes) for review in self._reviews())
         raise ValueError(f"no table {table!r}")
 
+    def rows(self, what: str, summary: Summary | None = None) -> dict[str, int]:
+        """The rows of each table a download covers, for its audit event: a table's own
+        count (`count`); for the bundle (both tables) and the codebook (which counts both),
+        the summary's, which they write (pass the one made for them, or one is made)."""
+        if what in TABLES:
+            return {what: self.count(what)}
+        if what not in ("bundle", "codebook"):
+            raise ValueError(f"no export {what!r}")
+        summary = summary or self.summary()
+        return {"comments": summary.comments, "labels": summary.labels}
+
     # Reading comments with their reviews, a chunk at a time
 
     def chunks(self) -> Iterator[Chunk]:
@@ -454,10 +465,13 @@ class Export:
 
     # Writing
 
-    def stream(self, what: str, fmt: str, *, event=None) -> Iterator[bytes]:
-        """The bytes of one download: comments or labels as csv or jsonl, or the bundle."""
+    def stream(
+        self, what: str, fmt: str, *, event=None, summary: Summary | None = None
+    ) -> Iterator[bytes]:
+        """The bytes of one download: comments or labels as csv or jsonl, or the bundle (whose
+        codebook uses `summary`, when the caller made one for the audit: see `rows`)."""
         if what == "bundle" and fmt == "zip":
-            return self.bundle(event=event)
+            return self.bundle(event=event, summary=summary)
         if what not in TABLES or fmt not in FORMATS:
             raise ValueError(f"no export {what}.{fmt}")
         if what == "comments":
@@ -469,13 +483,14 @@ class Export:
             return write_csv(LABEL_COLUMN_NAMES, self.label_rows())
         return write_jsonl(self.label_rows())
 
-    def bundle(self, *, event=None) -> Iterator[bytes]:
+    def bundle(self, *, event=None, summary: Summary | None = None) -> Iterator[bytes]:
         """A ZIP of both tables in both formats, the codebook and the data statement. The
-        codebook is written last, so the archive starts streaming at once."""
+        codebook is written last, so the archive starts streaming at once; it uses `summary`
+        when given (the counts the audit event recorded), else makes one then."""
         codebook = {}
 
         def codebook_json():
-            codebook.update(self.codebook(event=event))
+            codebook.update(self.codebook(event=event, summary=summary))
             yield codebook_bytes(codebook)
 
         files: list[tuple[str, Callable[[], Iterable[bytes]]]] = [
