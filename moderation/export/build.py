@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from functools import cached_property
+from functools import cached_property, partial
 from itertools import groupby
 from operator import itemgetter
 
@@ -20,6 +20,7 @@ from django.utils import timezone
 from archive.models import Comment, Site
 from moderation import audit, checkpoints
 from moderation.agreement import Agreement, Figure
+from moderation.export import schema
 from moderation.export.columns import (
     COMMENT_COLUMNS,
     DEFINITIONS,
@@ -59,6 +60,8 @@ from moderation.export.writers import (
 from moderation.models import AuditEvent, Category, Decision, Policy, Tag
 
 CHUNK = 1000  # comments per chunk; also under SQLite's limit on query parameters
+# The tables of a bundle, in its order.
+BUNDLE_TABLES = (("comments", "jsonl"), ("comments", "csv"), ("labels", "jsonl"), ("labels", "csv"))
 
 
 class Export:
@@ -484,27 +487,75 @@ class Export:
         return write_jsonl(self.label_rows())
 
     def bundle(self, *, event=None, summary: Summary | None = None) -> Iterator[bytes]:
-        """A ZIP of both tables in both formats, the codebook and the data statement. The
-        codebook is written last, so the archive starts streaming at once; it uses `summary`
-        when given (the counts the audit event recorded), else makes one then."""
+        """A ZIP of both tables in both formats, the codebook, the data statement, and what
+        reads the tables with their types: datapackage.json and a dataset card (README.md).
+        The codebook is written after the tables, so the archive starts streaming at once;
+        it uses `summary` when given (the counts the audit event recorded), else makes one
+        then."""
         codebook = {}
+        tables = [(what, fmt, self.filename(what, fmt)) for what, fmt in BUNDLE_TABLES]
+        codebook_name = self.filename("codebook", "json")
+        statement_name = f"data-statement-{self.date_stamp()}.md"
 
         def codebook_json():
             codebook.update(self.codebook(event=event, summary=summary))
             yield codebook_bytes(codebook)
 
         files: list[tuple[str, Callable[[], Iterable[bytes]]]] = [
-            (self.filename("comments", "jsonl"), lambda: self.stream("comments", "jsonl")),
-            (self.filename("comments", "csv"), lambda: self.stream("comments", "csv")),
-            (self.filename("labels", "jsonl"), lambda: self.stream("labels", "jsonl")),
-            (self.filename("labels", "csv"), lambda: self.stream("labels", "csv")),
-            (self.filename("codebook", "json"), codebook_json),
+            (path, partial(self.stream, what, fmt)) for what, fmt, path in tables
+        ]
+        files += [
+            (codebook_name, codebook_json),
+            (statement_name, lambda: [data_statement_markdown(codebook).encode()]),
             (
-                f"data-statement-{self.date_stamp()}.md",
-                lambda: [data_statement_markdown(codebook).encode()],
+                "datapackage.json",
+                lambda: [
+                    schema.datapackage_bytes(
+                        self.datapackage(tables, codebook_name, statement_name)
+                    )
+                ],
+            ),
+            (
+                "README.md",
+                lambda: [
+                    schema.dataset_card(
+                        title=f"Discussion moderation export {self.date_stamp()}",
+                        slugs=self.slugs,
+                        tables=tables,
+                        codebook=codebook_name,
+                        statement=statement_name,
+                    ).encode()
+                ],
             ),
         ]
         return write_zip(files, self.exported_at)
+
+    def datapackage(self, tables: list[tuple[str, str, str]], codebook: str, statement: str):
+        """datapackage.json of a bundle holding these tables ((table, format, file name)),
+        this codebook and this data statement."""
+        return schema.datapackage(
+            name=f"discussion-moderation-export-{self.date_stamp()}",
+            created=_iso(self.exported_at),
+            slugs=self.slugs,
+            tables=tables,
+            others=[
+                {
+                    "name": "codebook",
+                    "path": codebook,
+                    "format": "json",
+                    "mediatype": "application/json",
+                    "description": "Counts, definitions, policies, categories, the column "
+                    "dictionary, agreement figures, provenance.",
+                },
+                {
+                    "name": "data-statement",
+                    "path": statement,
+                    "format": "md",
+                    "mediatype": "text/markdown",
+                    "description": "The data statement, for the researcher to complete.",
+                },
+            ],
+        )
 
     def codebook(self, *, event=None, summary: Summary | None = None) -> dict:
         """Everything a reader needs to use the files, and where they came from."""
@@ -593,6 +644,10 @@ class Export:
                 "formats": "CSV (UTF-8, header row, RFC 4180; every text cell quoted, numbers, "
                 "true / false and null, an empty cell, bare: see definitions.csv_quoting; lists "
                 "as JSON) and JSON Lines (UTF-8, one object per line).",
+                "types": "The bundle's datapackage.json gives each table's Table Schema "
+                "(types, nulls, keys) and the pandas and datasets arguments that read each "
+                "file with them; its README.md is a Hugging Face dataset card over the JSON "
+                "Lines files (docs/export.md, Loading).",
             },
             "screening": screening_codebook(site_ids),
             "agreement": self.agreement_figures(summary.agreement),

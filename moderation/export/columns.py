@@ -222,21 +222,47 @@ def category_column(slug: str) -> str:
     return slug.replace("-", "_")
 
 
-PER_CATEGORY = ("reviewers_", "fraction_", "majority_", "screening_")
+def table_columns(table: str, slugs: Iterable[str] = ()) -> list[tuple[str, Column]]:
+    """A table's columns in order, each (name, the Column that defines it): for the comments
+    table, a `<prefix>_<category>` column gives one of each per distinct `category_column`
+    of these slugs. What the files, the codebook, datapackage.json and the dataset card
+    are all made from."""
+    if table == "labels":
+        return [(column.name, column) for column in LABEL_COLUMNS]
+    if table != "comments":
+        raise ValueError(f"no table {table!r}")
+    keys = list(dict.fromkeys(category_column(slug) for slug in slugs))
+    columns = []
+    for column in COMMENT_COLUMNS:
+        prefix = column.name.removesuffix("<category>")
+        if prefix != column.name:
+            columns += [(f"{prefix}{key}", column) for key in keys]
+        else:
+            columns.append((column.name, column))
+    return columns
 
 
 def comment_columns(slugs: Iterable[str]) -> list[str]:
-    """The comments table's column names for these category slugs (their order): one of each
-    per-category column per distinct `category_column` of them."""
-    keys = list(dict.fromkeys(category_column(slug) for slug in slugs))
-    names = []
-    for column in COMMENT_COLUMNS:
-        prefix = column.name.removesuffix("<category>")
-        if prefix != column.name and prefix in PER_CATEGORY:
-            names += [f"{prefix}{key}" for key in keys]
-        else:
-            names.append(column.name)
-    return names
+    """The comments table's column names for these category slugs (their order)."""
+    return [name for name, _ in table_columns("comments", slugs)]
+
+
+def column_type(column: Column) -> tuple[str, bool]:
+    """(integer, number, string, boolean, datetime or list; whether it may be null)."""
+    kind, _, null = column.type.partition("|")
+    return kind, null == "null"
+
+
+# The objects of `spans`, in the order Export._spans writes their keys.
+SPAN_FIELDS = (
+    ("start", "integer"),
+    ("end", "integer"),
+    ("category", "string"),
+    ("text", "string"),
+    ("moderator", "string"),
+)
+# Each table's primary key: a comment; a reviewer's label of it in one category.
+PRIMARY_KEYS = {"comments": ["comment_id"], "labels": ["comment_id", "moderator", "category"]}
 
 
 LABEL_COLUMN_NAMES = [column.name for column in LABEL_COLUMNS]

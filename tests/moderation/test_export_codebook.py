@@ -133,6 +133,8 @@ def test_bundle_holds_both_tables_in_both_formats_a_codebook_and_a_data_statemen
         "labels-DATE.csv",
         "codebook-DATE.json",
         "data-statement-DATE.md",
+        "datapackage.json",
+        "README.md",
     ]
     assert archive.testzip() is None
     files = dict(zip(names, archive.namelist(), strict=True))
