@@ -219,9 +219,12 @@ def _export_rows(rows) -> str:
     if isinstance(rows, int):
         return f"{rows:,} row{'' if rows == 1 else 's'}"
     if isinstance(rows, dict) and rows and all(isinstance(n, int) for n in rows.values()):
+        # In the tables' order: PostgreSQL's jsonb keeps keys in an order of its own.
+        order = list(EXPORT_TABLE_WORDS)
+        tables = sorted(rows, key=lambda t: (order.index(t) if t in order else len(order), t))
         return ", ".join(
-            f"{n:,} {EXPORT_TABLE_WORDS.get(table, table)} row{'' if n == 1 else 's'}"
-            for table, n in rows.items()
+            f"{rows[t]:,} {EXPORT_TABLE_WORDS.get(t, t)} row{'' if rows[t] == 1 else 's'}"
+            for t in tables
         )
     return "? rows"
 
