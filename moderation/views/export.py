@@ -68,7 +68,8 @@ DOWNLOADS = [
     (
         "Everything",
         [("moderation:export_bundle", [], "ZIP")],
-        "with the codebook and a data statement",
+        "with the codebook, a data statement and datapackage.json (the types, for pandas "
+        "and Hugging Face datasets)",
     ),
 ]
 
