@@ -144,8 +144,14 @@ class Export:
         """How the per-category columns name the categories (`columns.category_column` of
         each slug: fraction_personal_attack), distinct, in keyboard order. Two sites'
         categories whose slugs differ only in - and _ share their columns, as two sites'
-        categories of one slug do (a comment has one site's); one site's two cannot share
-        them (`services.add_category` refuses the second), and an export refuses them."""
+        categories of one slug do (a comment has one site's); see `check_columns`."""
+        self.check_columns()
+        return list(dict.fromkeys(category_column(slug) for slug in self.slugs))
+
+    def check_columns(self) -> None:
+        """Raise ValueError when one site has two categories whose slugs differ only in - and
+        _: they would share their columns. `services.add_category` refuses the second; data
+        made otherwise is refused here, before an export is recorded (`rows`)."""
         seen: dict[tuple[int, str], str] = {}
         for c in self.categories:
             slug = seen.setdefault((c.site_id, category_column(c.slug)), c.slug)
@@ -154,7 +160,6 @@ class Export:
                     f"site {c.site_id} has categories {slug!r} and {c.slug!r}, which would "
                     f"share the columns named {category_column(slug)!r}"
                 )
-        return list(dict.fromkeys(category_column(slug) for slug in self.slugs))
 
     @cached_property
     def policies(self) -> PolicyHistory:
@@ -185,6 +190,7 @@ class Export:
         """The rows of each table a download covers, for its audit event: a table's own
         count (`count`); for the bundle (both tables) and the codebook (which counts both),
         the summary's, which they write (pass the one made for them, or one is made)."""
+        self.check_columns()  # before any record or byte
         if what in TABLES:
             return {what: self.count(what)}
         if what not in ("bundle", "codebook"):

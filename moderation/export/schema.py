@@ -24,13 +24,7 @@ import json
 import re
 from collections.abc import Iterable
 
-from moderation.export.columns import (
-    PRIMARY_KEYS,
-    SPAN_FIELDS,
-    Column,
-    column_type,
-    table_columns,
-)
+from moderation.export.columns import PRIMARY_KEYS, SPAN_FIELDS, column_type, table_columns
 
 PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
 MEDIA_TYPES = {"csv": "text/csv", "jsonl": "application/x-ndjson"}
@@ -115,8 +109,8 @@ def datasets_features(table: str, fmt: str, slugs: Iterable[str]) -> dict:
             features[name] = {
                 "_type": "List",
                 "feature": {
-                    key: {"_type": "Value", "dtype": DATASETS_DTYPES[kind]}
-                    for key, kind in SPAN_FIELDS
+                    key: {"_type": "Value", "dtype": DATASETS_DTYPES[key_kind]}
+                    for key, key_kind in SPAN_FIELDS
                 },
             }
         elif fmt == "csv" and (kind == "list" or (kind == "integer" and nullable)):
@@ -276,15 +270,3 @@ def _yaml(value, indent: int = 0) -> list[str]:
         else:
             lines.append(f"{pad}- {json.dumps(item, ensure_ascii=False)}")
     return lines
-
-
-__all__ = [
-    "Column",
-    "datapackage",
-    "datapackage_bytes",
-    "dataset_card",
-    "datasets_features",
-    "datasets_options",
-    "pandas_arguments",
-    "table_schema",
-]

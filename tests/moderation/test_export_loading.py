@@ -21,7 +21,7 @@ import yaml
 from archive.models import Comment
 from moderation import export, services
 from moderation.export import schema
-from moderation.models import Status
+from moderation.models import Category, Status
 from tests import factories
 from tests.moderation.export_helpers import BUNDLE, content
 
@@ -349,10 +349,21 @@ def test_the_dataset_card_holds_the_json_lines_features(bundle, hf):
     assert "datapackage.json" in card
 
 
-def test_an_export_with_hyphen_and_underscore_slugs_on_two_sites_shares_the_columns():
+def test_slugs_that_differ_in_hyphen_and_underscore_share_their_columns():
+    """Two sites' categories: a comment has one site's, so one column holds both."""
     assert export.comment_columns(["a-b", "a_b"]).count("fraction_a_b") == 1
     fields = schema.table_schema("comments", ["a-b", "a_b"])["fields"]
     assert [f["name"] for f in fields].count("majority_a_b") == 1
+
+
+def test_an_export_refuses_one_sites_categories_that_would_share_columns(tagged):
+    """add_category refuses them; data made otherwise is refused before the audit event."""
+    Category.objects.create(
+        site=tagged.site, slug="personal_attack", name="Personal_attack", definition="!", order=9
+    )
+    prepared = export.Export.from_query({})
+    with pytest.raises(ValueError, match="share the columns named 'personal_attack'"):
+        prepared.rows("comments")
 
 
 def test_yaml_keys_that_yaml_would_misread_are_quoted():
