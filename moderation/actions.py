@@ -256,10 +256,29 @@ def _import_retry(before, after):
     return f"{after.get('file', '?')} ({after.get('kind', '?')}), queued again"
 
 
+# An export's tables, as its rows are counted ("2 comment rows, 9 label rows").
+EXPORT_TABLE_WORDS = {"comments": "comment", "labels": "label"}
+
+
+def _export_rows(rows) -> str:
+    """An export's row counts: {table: rows} per file it covers, or (events recorded before
+    each table was counted) one number."""
+    if isinstance(rows, int):
+        return f"{rows:,} row{'' if rows == 1 else 's'}"
+    if isinstance(rows, dict) and rows and all(isinstance(n, int) for n in rows.values()):
+        # In the tables' order: PostgreSQL's jsonb keeps keys in an order of its own.
+        order = list(EXPORT_TABLE_WORDS)
+        tables = sorted(rows, key=lambda t: (order.index(t) if t in order else len(order), t))
+        return ", ".join(
+            f"{rows[t]:,} {EXPORT_TABLE_WORDS.get(t, t)} row{'' if rows[t] == 1 else 's'}"
+            for t in tables
+        )
+    return "? rows"
+
+
 @describes(Action.EXPORT)
 def _export(before, after):
-    rows = after.get("rows")
-    count = f"{rows:,} row{'' if rows == 1 else 's'}" if isinstance(rows, int) else "? rows"
+    count = _export_rows(after.get("rows"))
     names = "real names" if after.get("real_names") else "pseudonyms"
     text = f"{after.get('what', '?')}: {count}, {names}"
     filters = after.get("filters") or {}

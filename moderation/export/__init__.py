@@ -31,7 +31,11 @@ What a label is (also written into every codebook, see DEFINITIONS):
   reviewers who had the category;
 * a comment is reviewed when it has a reviewer; a reviewed comment without a single positive
   label is a reviewed negative, not missing data; a comment nobody reviewed has `reviewed`
-  false and nulls for its labels (its status and decision time are still its own).
+  false and nulls for its labels (its status and decision time are still its own);
+* any_violation = the reviewers with at least one positive label, in any category / all
+  reviewers (each reviewer once); null when unreviewed;
+* decided_at is the time of the decision that left a comment approved or removed: null while
+  it is pending or escalated, whatever decisions came before.
 
 `Review` applies these rules in Python to one comment's rows, with `PolicyHistory` (each
 site's policy versions, their times and active categories); `judging_decisions()` is the same
@@ -52,14 +56,18 @@ The package, by capability (everything public is re-exported here, so
   bytes as the rows `Export.comment_rows()` makes, several times faster;
 * `times`: the text every time is written as (`writers._iso`), made by the database in the
   query that reads the comments (`IsoTime`);
+* `schema`: what reads the tables with their types, made from `columns`: the bundle's
+  datapackage.json (Table Schemas, and per file the pandas and `datasets` arguments) and
+  its dataset card (README.md);
 * `build`: `Export`, which makes the rows, the downloads and the codebook;
 * `statement`: the data statement and the software version;
-* `writers`: CSV, JSON Lines and streamed ZIP output, and how times are written;
+* `writers`: CSV (every text quoted, null an empty cell), JSON Lines and streamed ZIP
+  output, and how times are written;
 * `recompute`: the agreement statistics and the script the bundle ships as `agreement.py`
   (no Django; `moderation.agreement` loads it by its path and re-exports it).
 
 Dependencies run one way: `build` imports the others, and none imports `build` (`statement`
-and `table` only for a type hint).
+and `table` only for a type hint); `schema` imports only `columns`.
 """
 
 # Imported so that it is an attribute of the package, which it would not be if
@@ -77,6 +85,7 @@ from moderation.export.columns import (
     REVIEW_ROUTES,
     TABLES,
     Column,
+    category_column,
     comment_columns,
 )
 from moderation.export.forms import ExportFilter, OptionsForm, reviewed_q
@@ -145,6 +154,7 @@ __all__ = [
     "Review",
     "Summary",
     "Vote",
+    "category_column",
     "codebook_bytes",
     "comment_columns",
     "data_statement",

@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from functools import cached_property
+from functools import cached_property, partial
 from itertools import groupby
 from operator import itemgetter
 
@@ -20,17 +20,20 @@ from django.utils import timezone
 from archive.models import Comment, Site
 from moderation import audit, checkpoints
 from moderation.agreement import Agreement, Figure
+from moderation.export import schema
 from moderation.export.columns import (
     COMMENT_COLUMNS,
     DEFINITIONS,
     LABEL_COLUMN_NAMES,
     LABEL_COLUMNS,
     TABLES,
+    category_column,
     comment_columns,
 )
 from moderation.export.forms import ExportFilter
 from moderation.export.keys import KEY_VARIABLE, PseudonymKey, Pseudonyms, pseudonym_key
 from moderation.export.reviews import (
+    DECIDED,
     DECISION_FIELDS,
     REVIEW_FIELDS,
     TAG_FIELDS,
@@ -68,6 +71,8 @@ from moderation.models import (
 )
 
 CHUNK = 1000  # comments per chunk; also under SQLite's limit on query parameters
+# The tables of a bundle, in its order.
+BUNDLE_TABLES = (("comments", "jsonl"), ("comments", "csv"), ("labels", "jsonl"), ("labels", "csv"))
 
 
 class Export:
@@ -91,7 +96,8 @@ class Export:
         self.real_names = real_names
         self.pseudonyms = Pseudonyms(key, real_names=real_names)
         self.exported_at = now or timezone.now()
-        self._screening_ids: dict[int, dict[str, int]] = {}  # site -> slug -> category id
+        # site -> category column name -> category id
+        self._screening_ids: dict[int, dict[str, int]] = {}
 
     @classmethod
     def from_query(cls, data, *, real_names=False, key=None, now=None) -> "Export":
@@ -145,6 +151,28 @@ class Export:
         return sorted(order, key=order.__getitem__)
 
     @cached_property
+    def category_keys(self) -> list[str]:
+        """How the per-category columns name the categories (`columns.category_column` of
+        each slug: fraction_personal_attack), distinct, in keyboard order. Two sites'
+        categories whose slugs differ only in - and _ share their columns, as two sites'
+        categories of one slug do (a comment has one site's); see `check_columns`."""
+        self.check_columns()
+        return list(dict.fromkeys(category_column(slug) for slug in self.slugs))
+
+    def check_columns(self) -> None:
+        """Raise ValueError when one site has two categories whose slugs differ only in - and
+        _: they would share their columns. `services.add_category` refuses the second; data
+        made otherwise is refused here, before an export is recorded (`rows`)."""
+        seen: dict[tuple[int, str], str] = {}
+        for c in self.categories:
+            slug = seen.setdefault((c.site_id, category_column(c.slug)), c.slug)
+            if slug != c.slug:
+                raise ValueError(
+                    f"site {c.site_id} has categories {slug!r} and {c.slug!r}, which would "
+                    f"share the columns named {category_column(slug)!r}"
+                )
+
+    @cached_property
     def policies(self) -> PolicyHistory:
         return PolicyHistory()
 
@@ -168,6 +196,18 @@ class Export:
             # made: the reviews read from two ordered streams, as `summary` reads them.
             return sum(len(review.votes) for _, review in self._reviews())
         raise ValueError(f"no table {table!r}")
+
+    def rows(self, what: str, summary: Summary | None = None) -> dict[str, int]:
+        """The rows of each table a download covers, for its audit event: a table's own
+        count (`count`); for the bundle (both tables) and the codebook (which counts both),
+        the summary's, which they write (pass the one made for them, or one is made)."""
+        self.check_columns()  # before any record or byte
+        if what in TABLES:
+            return {what: self.count(what)}
+        if what not in ("bundle", "codebook"):
+            raise ValueError(f"no export {what!r}")
+        summary = summary or self.summary()
+        return {"comments": summary.comments, "labels": summary.labels}
 
     # Reading comments with their reviews, a chunk at a time
 
@@ -248,47 +288,48 @@ class Export:
             "source_status": c["source_status"],
             "text": text,
             "text_sha256": hashlib.sha256(text.encode()).hexdigest(),
-            **self._review_columns(review, c["status"], _iso(c["decided_at"])),
+            **self._review_columns(review, c["status"], _decided_at(c["status"], c["decided_at"])),
             **self.screening_columns(c["site_id"], c["screening"]),
         }
 
     def screening_columns(self, site_id: int, scores: dict[int, float] | None) -> dict:
-        """`screening_<slug>` for every slug of the export: the comment's combined score for
-        its site's categories (0 without one), null for other sites' categories."""
+        """`screening_<category>` for every category of the export: the comment's combined
+        score for its site's categories (0 without one), null for other sites' categories."""
         ids = self._screening_ids.get(site_id)
         if ids is None:
             ids = self._screening_ids[site_id] = {
-                c.slug: c.id for c in self._by_site.get(site_id, [])
+                category_column(c.slug): c.id for c in self._by_site.get(site_id, [])
             }
         scores = scores or {}
         return {
-            f"screening_{slug}": (scores.get(ids[slug], 0.0) if slug in ids else None)
-            for slug in self.slugs
+            f"screening_{key}": (scores.get(ids[key], 0.0) if key in ids else None)
+            for key in self.category_keys
         }
 
     def _review_columns(self, review: Review, status: str, decided_at: str | None) -> dict:
         """The comment row's columns from `reviewed` on, in order. `table.CommentTable`
         keeps those other than status, decided_at and spans by site, number of reviewers,
-        vote fractions and policy version: a column that depends on anything else must be
-        added to its key."""
+        vote fractions, any_violation and policy version: a column that depends on anything
+        else must be added to its key."""
         reviewed = review.reviewed
-        # By slug, for the comment's site's categories only: (reviewers who had the category,
-        # vote fraction, None when nobody had it). Other sites' categories stay null.
+        # By column name, for the comment's site's categories only: (reviewers who had the
+        # category, vote fraction, None when nobody had it). Other sites' stay null.
         by_id = review.fractions()
-        per_category = {category.slug: by_id[category.id] for category in review.categories}
+        per_category = {
+            category_column(category.slug): by_id[category.id] for category in review.categories
+        }
         none = (None, None)
+        keys = self.category_keys
         return {
             "reviewed": reviewed,
             "review_route": "queue" if reviewed else None,
             "status": status,
             "decided_at": decided_at,
             "reviewers": len(review.reviewers),
-            **{f"reviewers_{slug}": per_category.get(slug, none)[0] for slug in self.slugs},
-            **{f"fraction_{slug}": per_category.get(slug, none)[1] for slug in self.slugs},
-            **{
-                f"majority_{slug}": _majority(per_category.get(slug, none)[1])
-                for slug in self.slugs
-            },
+            **{f"reviewers_{key}": per_category.get(key, none)[0] for key in keys},
+            **{f"fraction_{key}": per_category.get(key, none)[1] for key in keys},
+            **{f"majority_{key}": _majority(per_category.get(key, none)[1]) for key in keys},
+            "any_violation": review.any_violation(),
             "spans": self._spans(review),
             "policy_version": review.policy_version,
         }
@@ -505,10 +546,13 @@ class Export:
 
     # Writing
 
-    def stream(self, what: str, fmt: str, *, event=None) -> Iterator[bytes]:
-        """The bytes of one download: comments or labels as csv or jsonl, or the bundle."""
+    def stream(
+        self, what: str, fmt: str, *, event=None, summary: Summary | None = None
+    ) -> Iterator[bytes]:
+        """The bytes of one download: comments or labels as csv or jsonl, or the bundle (whose
+        codebook uses `summary`, when the caller made one for the audit: see `rows`)."""
         if what == "bundle" and fmt == "zip":
-            return self.bundle(event=event)
+            return self.bundle(event=event, summary=summary)
         if what not in TABLES or fmt not in FORMATS:
             raise ValueError(f"no export {what}.{fmt}")
         if what == "comments":
@@ -520,27 +564,76 @@ class Export:
             return write_csv(LABEL_COLUMN_NAMES, self.label_rows())
         return write_jsonl(self.label_rows())
 
-    def bundle(self, *, event=None) -> Iterator[bytes]:
-        """A ZIP of both tables in both formats, the codebook and the data statement. The
-        codebook is written last, so the archive starts streaming at once."""
+    def bundle(self, *, event=None, summary: Summary | None = None) -> Iterator[bytes]:
+        """A ZIP of both tables in both formats, the codebook, the data statement, and what
+        reads the tables with their types: datapackage.json and a dataset card (README.md).
+        The codebook is written after the tables, so the archive starts streaming at once;
+        it uses `summary` when given (the counts the audit event recorded), else makes one
+        then."""
         codebook = {}
+        tables = [(what, fmt, self.filename(what, fmt)) for what, fmt in BUNDLE_TABLES]
+        codebook_name = self.filename("codebook", "json")
+        statement_name = f"data-statement-{self.date_stamp()}.md"
 
         def codebook_json():
-            codebook.update(self.codebook(event=event))
+            codebook.update(self.codebook(event=event, summary=summary))
             yield codebook_bytes(codebook)
 
         files: list[tuple[str, Callable[[], Iterable[bytes]]]] = [
-            (self.filename("comments", "jsonl"), lambda: self.stream("comments", "jsonl")),
-            (self.filename("comments", "csv"), lambda: self.stream("comments", "csv")),
-            (self.filename("labels", "jsonl"), lambda: self.stream("labels", "jsonl")),
-            (self.filename("labels", "csv"), lambda: self.stream("labels", "csv")),
-            (self.filename("codebook", "json"), codebook_json),
+            (path, partial(self.stream, what, fmt)) for what, fmt, path in tables
+        ]
+        files += [
+            (codebook_name, codebook_json),
+            (statement_name, lambda: [data_statement_markdown(codebook).encode()]),
             (
-                f"data-statement-{self.date_stamp()}.md",
-                lambda: [data_statement_markdown(codebook).encode()],
+                "datapackage.json",
+                lambda: [
+                    schema.datapackage_bytes(
+                        self.datapackage(tables, codebook_name, statement_name)
+                    )
+                ],
+            ),
+            (
+                "README.md",
+                lambda: [
+                    schema.dataset_card(
+                        title=f"Discussion moderation export {self.date_stamp()}",
+                        slugs=self.slugs,
+                        tables=tables,
+                        codebook=codebook_name,
+                        statement=statement_name,
+                    ).encode()
+                ],
             ),
         ]
         return write_zip(files, self.exported_at)
+
+    def datapackage(self, tables: list[tuple[str, str, str]], codebook: str, statement: str):
+        """datapackage.json of a bundle holding these tables ((table, format, file name)),
+        this codebook and this data statement."""
+        return schema.datapackage(
+            name=f"discussion-moderation-export-{self.date_stamp()}",
+            created=_iso(self.exported_at),
+            slugs=self.slugs,
+            tables=tables,
+            others=[
+                {
+                    "name": "codebook",
+                    "path": codebook,
+                    "format": "json",
+                    "mediatype": "application/json",
+                    "description": "Counts, definitions, policies, categories, the column "
+                    "dictionary, agreement figures, provenance.",
+                },
+                {
+                    "name": "data-statement",
+                    "path": statement,
+                    "format": "md",
+                    "mediatype": "text/markdown",
+                    "description": "The data statement, for the researcher to complete.",
+                },
+            ],
+        )
 
     def codebook(self, *, event=None, summary: Summary | None = None) -> dict:
         """Everything a reader needs to use the files, and where they came from."""
@@ -613,6 +706,7 @@ class Export:
                 {
                     "site": self._site_names.get(c.site_id, ""),
                     "slug": c.slug,
+                    "column_name": category_column(c.slug),  # fraction_<column_name>…
                     "name": c.name,
                     "definition": c.definition,
                     "active": c.active,
@@ -625,8 +719,13 @@ class Export:
                     "category_columns": comment_columns(self.slugs),
                 },
                 "labels": {"columns": [column._asdict() for column in LABEL_COLUMNS]},
-                "formats": "CSV (UTF-8, header row, RFC 4180 quoting; lists as JSON) and JSON "
-                "Lines (UTF-8, one object per line).",
+                "formats": "CSV (UTF-8, header row, RFC 4180; every text cell quoted, numbers, "
+                "true / false and null, an empty cell, bare: see definitions.csv_quoting; lists "
+                "as JSON) and JSON Lines (UTF-8, one object per line).",
+                "types": "The bundle's datapackage.json gives each table's Table Schema "
+                "(types, nulls, keys) and the pandas and datasets arguments that read each "
+                "file with them; its README.md is a Hugging Face dataset card over the JSON "
+                "Lines files (docs/export.md, Loading).",
             },
             "screening": screening_codebook(site_ids),
             "sampling": sampling_codebook(self._site_names, summary.sampled),
@@ -699,6 +798,12 @@ def screening_codebook(site_ids) -> dict:
 
 def _datetime(text: str | None) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text)
+
+
+def _decided_at(status: str, moment: datetime | None) -> str | None:
+    """The time of the decision that left the comment approved or removed; None while it is
+    pending or escalated (its latest decision then decided nothing: an undo, an escalation)."""
+    return _iso(moment) if status in DECIDED else None
 
 
 def _majority(fraction: float | None) -> int | None:

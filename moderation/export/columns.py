@@ -59,29 +59,38 @@ COMMENT_COLUMNS = [
     Column(
         "decided_at",
         "datetime|null",
-        "Time of its last decision of any kind, UTC; null if none.",
+        "When the decision that left it approved or removed was made, UTC; null while it "
+        "is pending or escalated (an undo or an escalation is no decision on it), and for a "
+        "comment never decided.",
     ),
     Column("reviewers", "integer", "Number of reviewers (see definitions)."),
     Column(
         "reviewers_<category>",
         "integer|null",
-        "One per category slug: the reviewers who had the category when they judged (it was "
-        "active in the policy version of their latest judgement, or they voted for it): the "
-        "denominator of fraction_<category>, so it can differ between categories. 0 when "
-        "unreviewed or nobody had it; null when the category is not one of the comment's "
-        "site.",
+        "One per category, named by its slug with _ for - (reviewers_personal_attack): the "
+        "reviewers who had the category when they judged (it was active in the policy "
+        "version of their latest judgement, or they voted for it): the denominator of "
+        "fraction_<category>, so it can differ between categories. 0 when unreviewed or "
+        "nobody had it; null when the category is not one of the comment's site.",
     ),
     Column(
         "fraction_<category>",
         "number|null",
-        "One per category slug: positive labels / reviewers_<category>. Null when "
-        "unreviewed, when no reviewer had the category (added after, or retired before, "
-        "their judgements: not a 0), or when it is not one of the comment's site.",
+        "One per category (its slug with _ for -): positive labels / reviewers_<category>. "
+        "Null when unreviewed, when no reviewer had the category (added after, or retired "
+        "before, their judgements: not a 0), or when it is not one of the comment's site.",
     ),
     Column(
         "majority_<category>",
         "integer|null",
-        "One per category slug: 1 when fraction_<category> > 0.5, else 0; null as above.",
+        "One per category (its slug with _ for -): 1 when fraction_<category> > 0.5, else 0; "
+        "null as above.",
+    ),
+    Column(
+        "any_violation",
+        "number|null",
+        "The share of its reviewers who gave at least one positive label, in any category "
+        "(see definitions: any_violation): 0 for a reviewed negative; null when unreviewed.",
     ),
     Column(
         "spans",
@@ -99,11 +108,11 @@ COMMENT_COLUMNS = [
     Column(
         "screening_<category>",
         "number|null",
-        "One per category slug: the machine's combined screening score in [0, 1] that the "
-        "comment breaks the category (the strongest of its sources, weighted: see the "
-        "codebook's `screening`), as stored when exported. 0 when every source scored it "
-        "below 0.2 (lower scores are not kept); null when the category is not one of the "
-        "comment's site. A suggestion shown to moderators, never a label.",
+        "One per category (its slug with _ for -): the machine's combined screening score in "
+        "[0, 1] that the comment breaks the category (the strongest of its sources, "
+        "weighted: see the codebook's `screening`), as stored when exported. 0 when every "
+        "source scored it below 0.2 (lower scores are not kept); null when the category is "
+        "not one of the comment's site. A suggestion shown to moderators, never a label.",
     ),
 ]
 
@@ -152,6 +161,14 @@ CSV_TEXT_RULE = (
     "always the hash of the exact text)."
 )
 
+CSV_QUOTING_RULE = (
+    'In CSV files every text cell is quoted, an empty text as ""; numbers and the booleans '
+    "true and false are not, and a null is an empty cell without quotes. So a position "
+    'such as "2.10" is text, and an empty text is not a null: a reader that keeps quoted '
+    "cells as text (or reads the types from datapackage.json) gets both right. Lists are "
+    "JSON, quoted like any text."
+)
+
 DEFINITIONS = {
     "reviewers": "The distinct moderators who judged the comment: who tagged it (tags later "
     "retracted included: they looked and withdrew it), or whose own latest decision on it is "
@@ -174,12 +191,16 @@ DEFINITIONS = {
     "(reviewers_<category>; it can differ between categories). Null when no reviewer had it.",
     "majority_label": "1 when the vote fraction is greater than 0.5 (a tie is 0); null when "
     "the fraction is.",
+    "any_violation": "Per comment: the reviewers who gave at least one positive label, in "
+    "any category, / all its reviewers (`reviewers`). A reviewer counts once however many "
+    "categories they marked, so it is not a sum or a maximum of the vote fractions; 0 for a "
+    "reviewed negative, null when the comment is unreviewed.",
     "reviewed_negative": "A reviewed comment with no positive label in any category (e.g. "
     "approved without tags): a negative example, not missing data.",
     "unreviewed": "Nobody reviewed the comment: reviewed is false, reviewers and "
-    "reviewers_<category> 0, fractions, majorities and review_route null, and it has no "
-    "label rows. status, decided_at and policy_version still describe the comment (an "
-    "escalated comment may be unreviewed).",
+    "reviewers_<category> 0, fractions, majorities, any_violation and review_route null, "
+    "and it has no label rows. status, decided_at and policy_version still describe the "
+    "comment (an escalated comment may be unreviewed).",
     "review_route": REVIEW_ROUTES,
     "agreement": "Per category, Krippendorff's alpha (nominal) over the labels of the "
     "reviewers who had the category, on the comments with two or more of them; Cohen's kappa "
@@ -196,23 +217,58 @@ DEFINITIONS = {
     "out of the database: the same key gives the same pseudonyms in every export.",
     "times": "UTC, ISO 8601 with a Z suffix.",
     "csv_text": CSV_TEXT_RULE,
+    "csv_quoting": CSV_QUOTING_RULE,
 }
 
 
-def comment_columns(slugs: Iterable[str]) -> list[str]:
-    names = []
+def category_column(slug: str) -> str:
+    """How a category is named in its columns' names (fraction_<category>…): its slug with
+    underscores for hyphens, so that each column name is an identifier in pandas, R or SQL
+    (`fraction_personal_attack`). The labels table's `category` keeps the slug."""
+    return slug.replace("-", "_")
+
+
+def table_columns(table: str, slugs: Iterable[str] = ()) -> list[tuple[str, Column]]:
+    """A table's columns in order, each (name, the Column that defines it): for the comments
+    table, a `<prefix>_<category>` column gives one of each per distinct `category_column`
+    of these slugs. What the files, the codebook, datapackage.json and the dataset card
+    are all made from."""
+    if table == "labels":
+        return [(column.name, column) for column in LABEL_COLUMNS]
+    if table != "comments":
+        raise ValueError(f"no table {table!r}")
+    keys = list(dict.fromkeys(category_column(slug) for slug in slugs))
+    columns = []
     for column in COMMENT_COLUMNS:
-        if column.name == "reviewers_<category>":
-            names += [f"reviewers_{slug}" for slug in slugs]
-        elif column.name == "fraction_<category>":
-            names += [f"fraction_{slug}" for slug in slugs]
-        elif column.name == "majority_<category>":
-            names += [f"majority_{slug}" for slug in slugs]
-        elif column.name == "screening_<category>":
-            names += [f"screening_{slug}" for slug in slugs]
+        prefix = column.name.removesuffix("<category>")
+        if prefix != column.name:
+            columns += [(f"{prefix}{key}", column) for key in keys]
         else:
-            names.append(column.name)
-    return names
+            columns.append((column.name, column))
+    return columns
+
+
+def comment_columns(slugs: Iterable[str]) -> list[str]:
+    """The comments table's column names for these category slugs (their order)."""
+    return [name for name, _ in table_columns("comments", slugs)]
+
+
+def column_type(column: Column) -> tuple[str, bool]:
+    """(integer, number, string, boolean, datetime or list; whether it may be null)."""
+    kind, _, null = column.type.partition("|")
+    return kind, null == "null"
+
+
+# The objects of `spans`, in the order Export._spans writes their keys.
+SPAN_FIELDS = (
+    ("start", "integer"),
+    ("end", "integer"),
+    ("category", "string"),
+    ("text", "string"),
+    ("moderator", "string"),
+)
+# Each table's primary key: a comment; a reviewer's label of it in one category.
+PRIMARY_KEYS = {"comments": ["comment_id"], "labels": ["comment_id", "moderator", "category"]}
 
 
 LABEL_COLUMN_NAMES = [column.name for column in LABEL_COLUMNS]

@@ -18,6 +18,9 @@ from moderation.models import Category, CommentReview, Decision, Policy, Status,
 # A decision that is a judgement of the comment. Escalating ("needs a senior look") and
 # sending back to pending (an undo, among others) judge nothing.
 JUDGEMENTS = (Status.APPROVED, Status.REMOVED)
+# A comment's own state is decided when it ended approved or removed: its `decided_at` is
+# that decision's time. Pending (an undo, say) and escalated are open, whatever came before.
+DECIDED = frozenset(status.value for status in JUDGEMENTS)
 
 
 def judging_decisions() -> QuerySet[Decision]:
@@ -278,6 +281,14 @@ class Review:
         for (mod, cat), vote in self.votes.items():
             labels.setdefault(cat, {})[mod] = vote.label
         return labels
+
+    def any_violation(self) -> float | None:
+        """The share of the reviewers who gave at least one positive label, in any category:
+        0.0 for a reviewed negative, None when nobody reviewed the comment."""
+        if not self.reviewers:
+            return None
+        positive = {mod for (mod, _), vote in self.votes.items() if vote.label}
+        return len(positive) / len(self.reviewers)
 
     def fractions(self) -> dict[int, tuple[int, float | None]]:
         """(raters, vote fraction) per category id of the comment's site: raters are the

@@ -21,7 +21,6 @@ Why it is shaped so (see docs/decisions.md, "Scale (issue 9)"):
   module's own string encoder, so a line is the one `json.dumps` wrote.
 """
 
-import csv
 import hashlib
 import io
 import json
@@ -35,7 +34,7 @@ from django.db import connections
 from django.db.models.sql.constants import MULTI
 
 from archive.models import Article, Comment, Site
-from moderation.export.reviews import Review
+from moderation.export.reviews import DECIDED, Review
 from moderation.export.times import (
     IsoTime,
     all_iso,
@@ -46,7 +45,7 @@ from moderation.export.times import (
     iso_sql,
     times_in_sql,
 )
-from moderation.export.writers import _cell, _iso, csv_row
+from moderation.export.writers import _cell, _iso, csv_header, csv_row, csv_writer
 from moderation.models import CommentReview, Decision, Policy, Tag
 
 if TYPE_CHECKING:  # build imports this module, not the other way round
@@ -277,10 +276,11 @@ class CommentTable:
 
     The review columns other than `status`, `decided_at` and `spans` (the comment's own:
     passages quote it) are a function of the comment's site, its number of reviewers, its
-    vote fractions and its policy version: they are made once per such key, encoded, and
-    kept (up to REVIEWS_KEPT keys); only a comment's passages are encoded for it. A comment
-    without tags or decisions, most of them, needs no Review: its key is its site, and
-    without a decision time its whole review part is kept by site and status."""
+    vote fractions, its any_violation and its policy version: they are made once per such
+    key, encoded, and kept (up to REVIEWS_KEPT keys); only a comment's passages are encoded
+    for it. A comment without tags or decisions, most of them, needs no Review: its key is
+    its site, and without a decision time its whole review part is kept by site and
+    status."""
 
     def __init__(self, export: "Export"):
         self.export = export
@@ -309,7 +309,15 @@ class CommentTable:
             site_id, export._by_site.get(site_id, []), tags, decisions, export.policies, reviews
         )
         # A site's categories are always the same, in the same order: their ids go without.
-        key = (site_id, len(review.reviewers), review.policy_version, *review.fractions().values())
+        # any_violation is not a function of the fractions (two positives may be one
+        # reviewer's or two reviewers'), so it is part of the key.
+        key = (
+            site_id,
+            len(review.reviewers),
+            review.policy_version,
+            review.any_violation(),
+            *review.fractions().values(),
+        )
         return key, review
 
     def _around(self, key: tuple, site_id: int, review: Review | None, encode: Callable):
@@ -360,7 +368,7 @@ class CommentTable:
         key, review = self._review(cid, site_id, chunk)
         before, between, after = self._around(key, site_id, review, _cells)
         spans = self.export._spans(review) if review else []
-        # The csv module writes None as an empty cell, as _cell does.
+        # csv_row writes None as the null cell, as _cell does.
         cells = (*before, status, decided, *between, _cell(spans), *after)
         if plain:
             self._plain[site_id][status] = cells
@@ -408,6 +416,8 @@ class CommentTable:
             append = lines.append
             tags, decisions, comments = chunk.tags, chunk.decisions, chunk.comments
             for cid, art, parent, pos, posted, text, source, status, name, decided in comments:
+                if status not in DECIDED:  # pending or escalated: no decided_at
+                    decided = None
                 article = articles.get(art) or self._article(art, chunk, articles)
                 columns, author, site_id, plain = article
                 review = None
@@ -431,11 +441,11 @@ class CommentTable:
                 yield "".join(lines).encode()
 
     def csv(self, chunks: Iterator[Chunk], columns: list[str]) -> Iterator[bytes]:
+        """CSV as `writers.write_csv` writes it, a block of rows per chunk."""
         sha256 = hashlib.sha256
+        yield csv_header(columns)
         buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(csv_row(columns))
-        yield buffer.getvalue().encode()
+        writer = csv_writer(buffer)
         articles: dict[int, tuple] = {}
         for chunk in chunks:
             buffer.seek(0)
@@ -443,9 +453,11 @@ class CommentTable:
             rows = []
             comments = chunk.comments
             for cid, art, parent, pos, posted, text, source, status, name, decided in comments:
+                if status not in DECIDED:  # pending or escalated: no decided_at
+                    decided = None
                 _, author, site_id, _ = self._article(art, chunk, articles)
                 article = chunk.articles[art]
-                # The csv module writes None as an empty cell, as _cell does.
+                # csv_row writes None as the null cell, as _cell does.
                 rows.append(
                     csv_row(
                         (

@@ -21,11 +21,32 @@ CONTENT_TYPES = {
 }
 
 
+class _Bare:
+    """A CSV cell written as it is, never quoted. The rows are written with QUOTE_NONNUMERIC,
+    which quotes every cell but numbers and takes for a number whatever converts to float:
+    these do (never called), so null stays an empty cell and a boolean a bare true / false,
+    beside `""`, the empty text (what Python 3.12's QUOTE_STRINGS does, on 3.11 too)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __float__(self) -> float:
+        raise TypeError("a CSV cell written bare, not a number")
+
+
+NULL, TRUE, FALSE = _Bare(""), _Bare("true"), _Bare("false")
+
+
 def _cell(value):
     if value is None:
-        return ""
+        return NULL
     if isinstance(value, bool):
-        return "true" if value else "false"
+        return TRUE if value else FALSE
     if isinstance(value, list | dict):
         return json.dumps(value, ensure_ascii=False)
     return value
@@ -40,15 +61,28 @@ def as_text(value):
 
 
 def csv_row(cells) -> list:
-    return [as_text(cell) for cell in cells]
+    """A row's cells as the CSV writer takes them: None the null cell, text made safe."""
+    return [NULL if cell is None else as_text(cell) for cell in cells]
+
+
+def csv_header(columns: list[str]) -> bytes:
+    """The header row: column names, which need no quotes (csv.writer adds none)."""
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow(csv_row(columns))
+    return buffer.getvalue().encode()
+
+
+def csv_writer(buffer):
+    """The rows' writer (`columns.CSV_QUOTING_RULE`): every text cell quoted, `""` for an
+    empty one; numbers, booleans and null (an empty cell) bare; RFC 4180 doubled quotes."""
+    return csv.writer(buffer, quoting=csv.QUOTE_NONNUMERIC)
 
 
 def write_csv(columns: list[str], batches: Iterable[list[dict]]) -> Iterator[bytes]:
-    """A header row, then one block of lines per batch of rows (the csv module quotes)."""
+    """A header row, then one block of lines per batch of rows."""
+    yield csv_header(columns)
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(csv_row(columns))
-    yield buffer.getvalue().encode()
+    writer = csv_writer(buffer)
     for batch in batches:
         buffer.seek(0)
         buffer.truncate()

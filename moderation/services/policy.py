@@ -12,6 +12,7 @@ from django.utils.text import slugify
 from archive.models import Site
 from moderation import permissions
 from moderation.actions import Action
+from moderation.export.columns import category_column
 from moderation.models import Category, Policy, WordList
 from moderation.screening import scoring
 from moderation.screening.words import KINDS, check_term
@@ -158,6 +159,14 @@ def add_category(user, site: Site, *, name: str, definition: str, context=None) 
         lock(Site.objects.filter(pk=site.pk)).first()
         if Category.objects.filter(site=site, slug=slug).exists():
             raise Conflict(f"{site} already has a category {name!r}.")
+        # The export names a category's columns by its slug with _ for - (fraction_a_b):
+        # two slugs of one site that differ only there would share them.
+        for other in Category.objects.filter(site=site).values_list("slug", flat=True):
+            if category_column(other) == category_column(slug):
+                raise Conflict(
+                    f"{site} already has a category {other!r}, which differs from "
+                    f"{slug!r} only in - and _: research exports could not tell them apart."
+                )
         order = (Category.objects.filter(site=site).aggregate(o=Max("order"))["o"] or 0) + 1
         category = Category.objects.create(
             site=site, slug=slug, name=name, definition=definition, order=order

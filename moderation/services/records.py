@@ -158,12 +158,13 @@ def record_export(
     *,
     what: str,
     filters: dict,
-    rows: int,
+    rows: dict[str, int],
     real_names: bool = False,
     context: Context | None = None,
 ) -> AuditEvent:
-    """Every export is on the record: who, what, with which filters, how many rows. Real
-    names instead of pseudonyms only for an Admin who asks for them explicitly."""
+    """Every export is on the record: who, what, with which filters, and how many rows of
+    each table the file covers (`Export.rows`: {"comments": n, "labels": m} for the bundle).
+    Real names instead of pseudonyms only for an Admin who asks for them explicitly."""
     require(actor, permissions.EXPORT_DATA)
     if real_names and not permissions.can(actor, permissions.MANAGE_USERS):
         raise NotAllowed("Only an Admin may export real names instead of pseudonyms.")
@@ -173,6 +174,10 @@ def record_export(
             action=Action.EXPORT,
             target=None,
             after={"what": what, "filters": filters, "rows": rows, "real_names": real_names},
-            note=f"{what}: {rows} row(s){' with real names' if real_names else ''}",
+            note=f"{what}: {_rows_note(rows)}{' with real names' if real_names else ''}",
             context=context,
         )
+
+
+def _rows_note(rows: dict[str, int]) -> str:
+    return ", ".join(f"{n} {table} row(s)" for table, n in rows.items())

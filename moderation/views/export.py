@@ -2,7 +2,8 @@
 
 The page shows the filter, the counts and the agreement figures for the filtered comments;
 the downloads stream the rows (`moderation.export` does the work). Every download is first
-counted and recorded as an audit event through `services.record_export`, which also refuses
+counted (the rows of each table it covers) and recorded as an audit event through
+`services.record_export`, which also refuses
 real names to anyone but an Admin; only then does the first byte leave.
 
 Two rules keep people's names where they belong:
@@ -68,7 +69,8 @@ DOWNLOADS = [
     (
         "Everything",
         [("moderation:export_bundle", [], "ZIP")],
-        "with the codebook and a data statement",
+        "with the codebook, a data statement and datapackage.json (the types, for pandas "
+        "and Hugging Face datasets)",
     ),
 ]
 
@@ -125,9 +127,10 @@ def codebook_file(request):
     prepared, refusal = _prepare(request, download=True)
     if refusal:
         return refusal
-    event = _record(request, prepared, "codebook.json", prepared.count("comments"))
+    summary = prepared.summary()  # its counts go to the audit, and into the codebook
+    event = _record(request, prepared, "codebook.json", prepared.rows("codebook", summary))
     response = HttpResponse(
-        export.codebook_bytes(prepared.codebook(event=event)),
+        export.codebook_bytes(prepared.codebook(event=event, summary=summary)),
         content_type=export.CONTENT_TYPES["json"],
     )
     return _attachment(response, prepared.filename("codebook", "json"))
@@ -148,10 +151,12 @@ def _download(request, what, fmt):
     prepared, refusal = _prepare(request, download=True)
     if refusal:
         return refusal
-    rows = prepared.count("comments" if what == "bundle" else what)
-    event = _record(request, prepared, f"{what}.{fmt}", rows)
+    # The bundle's rows are its summary's counts, which its codebook writes too: made once.
+    summary = prepared.summary() if what == "bundle" else None
+    event = _record(request, prepared, f"{what}.{fmt}", prepared.rows(what, summary))
     response = StreamingHttpResponse(
-        prepared.stream(what, fmt, event=event), content_type=export.CONTENT_TYPES[fmt]
+        prepared.stream(what, fmt, event=event, summary=summary),
+        content_type=export.CONTENT_TYPES[fmt],
     )
     return _attachment(response, prepared.filename(what, fmt))
 

@@ -28,6 +28,8 @@ KEY = PSEUDONYM_KEY  # what the `pseudonym_key` fixture puts in the environment
 OTHER_KEY = "another-export-key-fedcba9876543210-fedcba9876543210"
 PEOPLE = ["Vartan Hagopian", "Ani Tashjian", "Watch Seller", "zelda_mod", "yorick_mod"]
 CATEGORIES = ["profanity", "personal-attack", "other-inappropriate"]
+# How the comments table's per-category columns name them (fraction_personal_attack).
+CATEGORY_COLUMNS = ["profanity", "personal_attack", "other_inappropriate"]
 
 COMMENTS_JSONL = reverse("moderation:export_comments", args=["jsonl"])
 COMMENTS_CSV = reverse("moderation:export_comments", args=["csv"])

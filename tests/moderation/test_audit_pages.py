@@ -8,7 +8,7 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from moderation import audit, services
+from moderation import actions, audit, services
 from moderation.history import describe
 from moderation.models import AuditEvent, Status
 from tests import factories
@@ -138,8 +138,10 @@ def test_policy_and_block_changes_read_as_words(moderator_client, insult, modera
 
 def test_an_export_reads_as_what_how_many_rows_and_the_filters_chosen(moderator_client, admin):
     filters = {"status": "removed", "site": None, "reviewed_only": False}
-    services.record_export(admin, what="comments.csv", filters=filters, rows=3)
-    services.record_export(admin, what="bundle.zip", filters={}, rows=0, real_names=True)
+    services.record_export(admin, what="comments.csv", filters=filters, rows={"comments": 3})
+    services.record_export(
+        admin, what="bundle.zip", filters={}, rows={"comments": 1, "labels": 0}, real_names=True
+    )
     every = {
         "reviewed_only": True,
         "posted_before": "2026-02-01",
@@ -151,18 +153,23 @@ def test_an_export_reads_as_what_how_many_rows_and_the_filters_chosen(moderator_
         "posted_after": "2026-01-01",
         "shape": "wide",  # a filter added later, not known here: still words, not JSON
     }
-    services.record_export(admin, what="labels.jsonl", filters=every, rows=1_234)
-    services.record_export(admin, what="codebook.json", filters={"status": "all"}, rows=1)
+    services.record_export(admin, what="labels.jsonl", filters=every, rows={"labels": 1_234})
+    # In the tables' order, whatever the stored one (PostgreSQL's jsonb has its own).
+    services.record_export(
+        admin, what="codebook.json", filters={"status": "all"}, rows={"labels": 2, "comments": 1}
+    )
     changes = [row.change for row in moderator_client.get(AUDIT).context["rows"]]
     assert changes[:4] == [
-        "codebook.json: 1 row, pseudonyms",
-        "labels.jsonl: 1,234 rows, pseudonyms; site Asbarez, article #12, category "
+        "codebook.json: 1 comment row, 2 label rows, pseudonyms",
+        "labels.jsonl: 1,234 label rows, pseudonyms; site Asbarez, article #12, category "
         "Asbarez/profanity, moderator #3, posted from 2026-01-01, posted before 2026-02-01, "
         "reviewed comments only, shape wide",
-        "bundle.zip: 0 rows, real names",
-        "comments.csv: 3 rows, pseudonyms; removed comments",
+        "bundle.zip: 1 comment row, 0 label rows, real names",
+        "comments.csv: 3 comment rows, pseudonyms; removed comments",
     ]
     assert not any("{" in change or "_" in change for change in changes[:4])
+    # Events recorded before each table was counted hold one number.
+    assert actions._export_rows(3) == "3 rows"
 
 
 def test_rows_show_request_id_client_address_and_hash(

@@ -15,6 +15,7 @@ from moderation.models import AuditEvent
 from tests.moderation.export_helpers import (
     BUNDLE,
     CATEGORIES,
+    CATEGORY_COLUMNS,
     CODEBOOK,
     content,
     moderator_pseudonym,
@@ -43,6 +44,7 @@ def test_codebook_describes_the_export(researcher_client, tagged):
     assert codebook["policies"][0]["text"] == "No profanity, no personal attacks."
     assert codebook["policies"][0]["version"] == 1
     assert [c["slug"] for c in codebook["categories"]] == CATEGORIES
+    assert [c["column_name"] for c in codebook["categories"]] == CATEGORY_COLUMNS
     assert all(c["definition"] for c in codebook["categories"])
     columns = [c["name"] for c in codebook["files"]["comments"]["columns"]]
     assert "fraction_<category>" in columns
@@ -50,7 +52,17 @@ def test_codebook_describes_the_export(researcher_client, tagged):
     assert [c["name"] for c in codebook["files"]["labels"]["columns"]] == (
         export.LABEL_COLUMN_NAMES
     )
-    for term in ("reviewers", "label", "vote_fraction", "majority_label", "reviewed_negative"):
+    assert "any_violation" in columns
+    assert "datapackage.json" in codebook["files"]["types"]
+    for term in (
+        "reviewers",
+        "label",
+        "vote_fraction",
+        "majority_label",
+        "any_violation",
+        "reviewed_negative",
+        "csv_quoting",
+    ):
         assert codebook["definitions"][term]
     assert set(codebook["definitions"]["review_route"]) == {"queue", "flagged", "sampled"}
     assert set(codebook["data_statement"]) >= {
@@ -137,6 +149,8 @@ def test_bundle_holds_both_tables_in_both_formats_a_codebook_and_a_data_statemen
         "labels-DATE.csv",
         "codebook-DATE.json",
         "data-statement-DATE.md",
+        "datapackage.json",
+        "README.md",
     ]
     assert archive.testzip() is None
     files = dict(zip(names, archive.namelist(), strict=True))

@@ -43,7 +43,7 @@ def test_csv_to_standard_output(tagged, researcher):
             "posted_before": None,
             "reviewed_only": False,
         },
-        "rows": 5,
+        "rows": {"comments": 5},
         "real_names": False,
     }
 
@@ -82,12 +82,18 @@ def test_jsonl_labels_to_a_file(tagged, researcher, tmp_path):
 
 def test_zip_bundle_defaults_to_a_dated_file_name(tagged, researcher, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    run("--user", researcher.username, "--format", "zip")
+    out, _ = run("--user", researcher.username, "--format", "zip")
+    assert "Exported 5 comments and 18 labels row(s) to bundle-" in out
+    event = AuditEvent.objects.get(action="export")
+    assert (event.after["what"], event.after["rows"]) == (
+        "bundle.zip",
+        {"comments": 5, "labels": 18},
+    )
     (bundle,) = tmp_path.iterdir()
     assert bundle.name.startswith("bundle-")
     assert bundle.suffix == ".zip"
     with zipfile.ZipFile(bundle) as archive:
-        assert len(archive.namelist()) == 6
+        assert len(archive.namelist()) == 8
         for name in archive.namelist():
             data = archive.read(name).decode().lower()
             for person in [*PEOPLE, researcher.username]:

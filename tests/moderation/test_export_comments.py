@@ -11,11 +11,15 @@ from datetime import UTC, datetime
 import pytest
 
 from moderation import export, services
+from moderation.models import AuditEvent, Status
 from tests import factories
 from tests.moderation.export_helpers import (
     CATEGORIES,
+    CATEGORY_COLUMNS,
     COMMENTS_CSV,
     COMMENTS_JSONL,
+    LABELS_CSV,
+    LABELS_JSONL,
     by_id,
     content,
     csv_rows,
@@ -54,23 +58,86 @@ def test_posted_at_and_decided_at_are_utc(researcher_client, tagged):
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z", row["decided_at"])
 
 
+def test_decided_at_is_only_for_approved_or_removed_comments(researcher_client, tagged):
+    """An undo sends a comment back to pending and an escalation leaves it open: their
+    times are no decision on the comment, so decided_at stays null (in both formats)."""
+    c1, c2, _, c4, c5 = tagged.comments
+    profanity = factories.category(tagged.site, "profanity")
+    services.decide(tagged.zelda, c4, Status.REMOVED, expected_version=0, reasons=[profanity])
+    services.undo(tagged.zelda, AuditEvent.objects.get(action="comment.removed", comment=c4))
+    services.decide(tagged.yorick, c5, Status.ESCALATED, expected_version=1)
+    rows = by_id(jsonl(researcher_client.get(COMMENTS_JSONL)))
+    cells = by_id(csv_rows(researcher_client.get(COMMENTS_CSV)))
+    assert [rows[c.pk]["status"] for c in (c1, c2, c4, c5)] == [
+        "removed",
+        "approved",
+        "pending",
+        "escalated",
+    ]
+    for decided in (c1, c2):
+        assert rows[decided.pk]["decided_at"].endswith("Z")
+        assert cells[str(decided.pk)]["decided_at"] == rows[decided.pk]["decided_at"]
+    for still_open in (c4, c5):
+        assert rows[still_open.pk]["decided_at"] is None
+        assert cells[str(still_open.pk)]["decided_at"] == ""
+
+
 def test_vote_fractions_and_majorities(researcher_client, tagged):
     c1, _, c3, _, c5 = tagged.comments
     rows = by_id(jsonl(researcher_client.get(COMMENTS_JSONL)))
     assert rows[c1.pk]["reviewers"] == 2
-    assert rows[c1.pk]["fraction_personal-attack"] == 1.0
-    assert rows[c1.pk]["majority_personal-attack"] == 1
+    assert rows[c1.pk]["fraction_personal_attack"] == 1.0
+    assert rows[c1.pk]["majority_personal_attack"] == 1
     assert rows[c1.pk]["fraction_profanity"] == 0.5  # one of two: not a majority
     assert rows[c1.pk]["majority_profanity"] == 0
-    assert rows[c1.pk]["fraction_other-inappropriate"] == 0.0
+    assert rows[c1.pk]["fraction_other_inappropriate"] == 0.0
     assert (rows[c1.pk]["status"], rows[c1.pk]["review_route"]) == ("removed", "queue")
     # c3: zelda's tag was retracted, so only yorick's counts.
     assert rows[c3.pk]["reviewers"] == 2
-    assert rows[c3.pk]["fraction_personal-attack"] == 0.5
-    assert rows[c3.pk]["majority_personal-attack"] == 0
+    assert rows[c3.pk]["fraction_personal_attack"] == 0.5
+    assert rows[c3.pk]["majority_personal_attack"] == 0
     # c5: removed for a reason without a tag: the removal is the vote.
-    assert rows[c5.pk]["fraction_other-inappropriate"] == 1.0
-    assert rows[c5.pk]["majority_other-inappropriate"] == 1
+    assert rows[c5.pk]["fraction_other_inappropriate"] == 1.0
+    assert rows[c5.pk]["majority_other_inappropriate"] == 1
+
+
+def test_any_violation_is_the_share_of_reviewers_with_a_positive_label(researcher_client, tagged):
+    c1, c2, c3, c4, c5 = tagged.comments
+    rows = by_id(jsonl(researcher_client.get(COMMENTS_JSONL)))
+    # c1 both reviewers; c2 approved; c3 one of two (a retracted tag is a 0); c4 unreviewed.
+    assert [rows[c.pk]["any_violation"] for c in tagged.comments] == [1.0, 0.0, 0.5, None, 1.0]
+    cells = by_id(csv_rows(researcher_client.get(COMMENTS_CSV)))
+    assert [cells[str(c.pk)]["any_violation"] for c in (c1, c2, c3, c4, c5)] == [
+        "1.0",
+        "0.0",
+        "0.5",
+        "",
+        "1.0",
+    ]
+
+
+def test_any_violation_counts_each_reviewer_once_not_each_category(researcher_client, tagged):
+    """Two comments with the same vote fractions (one half in two categories): one reviewer
+    marked both on the first, each reviewer one on the second. The table writer keeps the
+    review columns of equal fractions: any_violation must still be each comment's own."""
+    site, zelda, yorick = tagged.site, tagged.zelda, tagged.yorick
+    profanity = factories.category(site, "profanity")
+    attack = factories.category(site, "personal-attack")
+    one = factories.make_comment(tagged.article, "One reviewer marks both.")
+    services.tag(zelda, one, profanity)
+    services.tag(zelda, one, attack)
+    services.decide(yorick, one, Status.APPROVED, expected_version=0, note="Fine.")
+    two = factories.make_comment(tagged.article, "Each reviewer marks one.")
+    services.tag(zelda, two, profanity)
+    services.tag(yorick, two, attack)
+    services.decide(yorick, two, Status.APPROVED, expected_version=0, note="Fine.")
+    rows = by_id(jsonl(researcher_client.get(COMMENTS_JSONL)))
+    cells = by_id(csv_rows(researcher_client.get(COMMENTS_CSV)))
+    for comment, share in ((one, 0.5), (two, 1.0)):
+        row = rows[comment.pk]
+        assert (row["fraction_profanity"], row["fraction_personal_attack"]) == (0.5, 0.5)
+        assert row["any_violation"] == share
+        assert cells[str(comment.pk)]["any_violation"] == str(share)
 
 
 def test_approved_without_tags_is_a_reviewed_negative(researcher_client, tagged):
@@ -79,8 +146,8 @@ def test_approved_without_tags_is_a_reviewed_negative(researcher_client, tagged)
     assert row["reviewers"] == 1
     assert row["status"] == "approved"
     assert row["decided_at"] is not None
-    assert [row[f"fraction_{slug}"] for slug in CATEGORIES] == [0.0, 0.0, 0.0]
-    assert [row[f"majority_{slug}"] for slug in CATEGORIES] == [0, 0, 0]
+    assert [row[f"fraction_{name}"] for name in CATEGORY_COLUMNS] == [0.0, 0.0, 0.0]
+    assert [row[f"majority_{name}"] for name in CATEGORY_COLUMNS] == [0, 0, 0]
 
 
 def test_unreviewed_comment_is_marked_unreviewed_not_negative(researcher_client, tagged):
@@ -88,8 +155,8 @@ def test_unreviewed_comment_is_marked_unreviewed_not_negative(researcher_client,
     assert row["reviewed"] is False
     assert row["review_route"] is None
     assert (row["reviewers"], row["status"], row["decided_at"]) == (0, "pending", None)
-    assert [row[f"fraction_{slug}"] for slug in CATEGORIES] == [None, None, None]
-    assert [row[f"majority_{slug}"] for slug in CATEGORIES] == [None, None, None]
+    assert [row[f"fraction_{name}"] for name in CATEGORY_COLUMNS] == [None, None, None]
+    assert [row[f"majority_{name}"] for name in CATEGORY_COLUMNS] == [None, None, None]
     assert row["policy_version"] is None
 
 
@@ -130,6 +197,33 @@ def test_policy_version_is_the_one_in_force_at_the_last_review(researcher_client
     assert rows[tagged.comments[0].pk]["policy_version"] == 1
 
 
+def test_per_category_columns_name_the_category_with_underscores(researcher_client, tagged):
+    """fraction_personal_attack, not fraction_personal-attack: an identifier in pandas, R or
+    SQL. The labels table's category is still the slug."""
+    row = jsonl(researcher_client.get(COMMENTS_JSONL))[0]
+    header = content(researcher_client.get(COMMENTS_CSV)).decode().splitlines()[0].split(",")
+    per_category = [
+        f"{prefix}_{name}"
+        for prefix in ("reviewers", "fraction", "majority", "screening")
+        for name in CATEGORY_COLUMNS
+    ]
+    assert set(per_category) <= set(row) == set(header)
+    assert [name for name in header if not name.isidentifier()] == []
+    labels = jsonl(researcher_client.get(LABELS_JSONL))
+    assert {label["category"] for label in labels} == set(CATEGORIES)
+
+
+def test_a_site_cannot_have_two_categories_that_would_share_columns(admin, tagged):
+    with pytest.raises(services.Conflict, match="only in - and _"):
+        services.add_category(admin, tagged.site, name="Personal_attack", definition="Again.")
+    assert (
+        export.comment_columns(["personal-attack", "personal_attack"]).count(
+            "fraction_personal_attack"
+        )
+        == 1
+    )
+
+
 def test_csv_has_a_header_and_the_same_values(researcher_client, tagged):
     response = researcher_client.get(COMMENTS_CSV)
     text = content(response).decode()
@@ -142,9 +236,45 @@ def test_csv_has_a_header_and_the_same_values(researcher_client, tagged):
     assert rows[str(c4.pk)]["reviewed"] == "false"
     assert rows[str(c4.pk)]["fraction_profanity"] == ""
     assert rows[str(c4.pk)]["author"] == ""
-    assert rows[str(c2.pk)]["majority_personal-attack"] == "0"
+    assert rows[str(c2.pk)]["majority_personal_attack"] == "0"
     assert json.loads(rows[str(c1.pk)]["spans"])[0]["text"] == "b*****d"
     assert rows[str(c1.pk)]["text"] == "You are an idiot, you b*****d."
+
+
+def raw_cells(line: str) -> list[str]:
+    """A CSV line's cells as written, quotes kept (for a line without quoted newlines)."""
+    return re.findall(r'(?:^|,)("(?:[^"]|"")*"|[^,]*)', line)
+
+
+def test_csv_quotes_every_text_and_leaves_numbers_booleans_and_null_bare(
+    researcher_client, article
+):
+    """ "2.10" is a position, not a number; "" is an empty text, not a null (an empty cell)."""
+    comment = factories.make_comment(article, "", position="2.10")
+    text = content(researcher_client.get(COMMENTS_CSV)).decode()
+    header, line = text.splitlines()
+    cells = dict(zip(header.split(","), raw_cells(line), strict=True))
+    assert cells["comment_id"] == str(comment.pk)
+    assert cells["position"] == '"2.10"'
+    assert cells["text"] == '""'
+    assert cells["author"] == ""  # anonymous: null
+    assert cells["parent_id"] == cells["decided_at"] == cells["any_violation"] == ""
+    assert (cells["depth"], cells["reviewers"], cells["reviewed"]) == ("1", "0", "false")
+    assert cells["status"] == '"pending"'
+    assert cells["spans"] == '"[]"'
+    assert cells["site"].startswith('"')
+    assert cells["article_title"].startswith('"')
+
+
+def test_label_csv_quotes_every_text_too(researcher_client, tagged):
+    text = content(researcher_client.get(LABELS_CSV)).decode()
+    header, *lines = text.splitlines()
+    rows = [dict(zip(header.split(","), raw_cells(line), strict=True)) for line in lines]
+    assert {row["category"] for row in rows} == {f'"{slug}"' for slug in CATEGORIES}
+    assert {row["retracted"] for row in rows} == {"true", "false"}
+    assert all(row["comment_id"].isdigit() for row in rows)
+    assert {row["label"] for row in rows} == {"0", "1"}
+    assert {row["retracted_at"] for row in rows if row["retracted"] == "false"} == {""}
 
 
 def test_text_with_commas_quotes_newlines_and_non_ascii_survives(researcher_client, article):

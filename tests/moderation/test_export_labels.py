@@ -9,7 +9,7 @@ from moderation import export, services
 from moderation.models import AuditEvent, Status
 from tests import factories
 from tests.moderation.export_helpers import (
-    CATEGORIES,
+    CATEGORY_COLUMNS,
     CODEBOOK,
     COMMENTS_JSONL,
     LABELS_CSV,
@@ -73,7 +73,7 @@ def test_a_removal_its_author_takes_back_to_pending_is_no_review(researcher_clie
     c5 = tagged.comments[4]
     services.decide(tagged.zelda, c5, Status.PENDING, expected_version=1)
     row = by_id(jsonl(researcher_client.get(COMMENTS_JSONL)))[c5.pk]
-    assert (row["reviewed"], row["reviewers"], row["fraction_other-inappropriate"]) == (
+    assert (row["reviewed"], row["reviewers"], row["fraction_other_inappropriate"]) == (
         False,
         0,
         None,
@@ -106,11 +106,11 @@ def test_an_escalation_alone_is_not_a_review(researcher_client, tagged):
     )
     row = by_id(jsonl(researcher_client.get(COMMENTS_JSONL)))[c4.pk]
     assert (row["reviewed"], row["reviewers"], row["review_route"]) == (False, 0, None)
-    assert [row[f"fraction_{slug}"] for slug in CATEGORIES] == [None, None, None]
-    assert [row[f"majority_{slug}"] for slug in CATEGORIES] == [None, None, None]
+    assert [row[f"fraction_{name}"] for name in CATEGORY_COLUMNS] == [None, None, None]
+    assert [row[f"majority_{name}"] for name in CATEGORY_COLUMNS] == [None, None, None]
     # The comment's state is still what it is.
     assert row["status"] == "escalated"
-    assert row["decided_at"] is not None
+    assert row["decided_at"] is None  # escalated is still open: no decision on it yet
     assert not [r for r in jsonl(researcher_client.get(LABELS_JSONL)) if r["comment_id"] == c4.pk]
     reviewed_only = jsonl(researcher_client.get(COMMENTS_JSONL, {"reviewed": "on"}))
     assert c4.pk not in [r["comment_id"] for r in reviewed_only]
@@ -156,7 +156,7 @@ def test_an_overruled_removal_keeps_the_removers_vote(researcher_client, tagged)
     services.decide(tagged.yorick, c5, Status.APPROVED, expected_version=1, note="Not spam.")
     row = by_id(jsonl(researcher_client.get(COMMENTS_JSONL)))[c5.pk]
     assert (row["status"], row["reviewers"]) == ("approved", 2)
-    assert (row["fraction_other-inappropriate"], row["majority_other-inappropriate"]) == (0.5, 0)
+    assert (row["fraction_other_inappropriate"], row["majority_other_inappropriate"]) == (0.5, 0)
     labels = jsonl(researcher_client.get(LABELS_JSONL))
     removal = labels_of(labels, c5, tagged.zelda, "other-inappropriate")
     assert (removal["label"], removal["basis"]) == (1, "removal")

@@ -50,10 +50,10 @@ def test_a_category_added_after_a_judgement_gets_no_label_from_it(researcher_cli
     assert (late["label"], late["basis"], late["policy_version"]) == (0, "reviewed", 2)
     rows = by_id(jsonl(researcher_client.get(COMMENTS_JSONL)))
     assert rows[c2.pk]["fraction_profanity"] == 0.0
-    assert rows[c2.pk]["fraction_ethnic-slur"] is None  # nobody could apply it: not a 0
-    assert rows[c2.pk]["majority_ethnic-slur"] is None
-    assert rows[c2.pk]["reviewers_ethnic-slur"] == 0
-    assert (rows[c4.pk]["fraction_ethnic-slur"], rows[c4.pk]["reviewers_ethnic-slur"]) == (0.0, 1)
+    assert rows[c2.pk]["fraction_ethnic_slur"] is None  # nobody could apply it: not a 0
+    assert rows[c2.pk]["majority_ethnic_slur"] is None
+    assert rows[c2.pk]["reviewers_ethnic_slur"] == 0
+    assert (rows[c4.pk]["fraction_ethnic_slur"], rows[c4.pk]["reviewers_ethnic_slur"]) == (0.0, 1)
     prepared = export.Export.from_query({})
     assert prepared.count("labels") == len(labels) == prepared.summary().labels == 18 + 4
     codebook = json.loads(researcher_client.get(CODEBOOK).content)
@@ -90,8 +90,8 @@ def test_per_category_denominators_and_a_tag_always_counts(researcher_client, ta
     row = by_id(jsonl(researcher_client.get(COMMENTS_JSONL)))[c4.pk]
     assert row["reviewers"] == 2
     assert (row["reviewers_profanity"], row["fraction_profanity"]) == (2, 0.5)
-    assert (row["reviewers_ethnic-slur"], row["fraction_ethnic-slur"]) == (1, 0.0)
-    assert row["majority_ethnic-slur"] == 0
+    assert (row["reviewers_ethnic_slur"], row["fraction_ethnic_slur"]) == (1, 0.0)
+    assert row["majority_ethnic_slur"] == 0
     labels = [r for r in jsonl(researcher_client.get(LABELS_JSONL)) if r["comment_id"] == c4.pk]
     zelda = moderator_pseudonym(tagged.zelda)
     assert sorted(r["category"] for r in labels if r["moderator"] == zelda) == sorted(CATEGORIES)
@@ -133,7 +133,7 @@ def test_agreement_counts_only_moderators_who_had_the_category(researcher_client
     services.tag(tagged.zelda, c4, ethnic)
     services.tag(tagged.yorick, c4, ethnic)
     row = by_id(jsonl(researcher_client.get(COMMENTS_JSONL)))[c2.pk]
-    assert (row["reviewers"], row["reviewers_ethnic-slur"], row["fraction_ethnic-slur"]) == (
+    assert (row["reviewers"], row["reviewers_ethnic_slur"], row["fraction_ethnic_slur"]) == (
         2,
         1,
         1.0,

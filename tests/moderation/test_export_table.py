@@ -277,13 +277,14 @@ def test_a_line_holds_exactly_these_fields_in_this_order(tagged):
         '"source_status": "published", "text": "Nice article, thanks.", "text_sha256": '
         '"04fb397226c3eb58fa717508b4f76bb6ee8494b29fb6f310faf3d0d57cddda1a", '
         '"reviewed": false, "review_route": null, "status": "pending", "decided_at": null, '
-        '"reviewers": 0, "reviewers_profanity": 0, "reviewers_personal-attack": 0, '
-        '"reviewers_other-inappropriate": 0, "fraction_profanity": null, '
-        '"fraction_personal-attack": null, "fraction_other-inappropriate": null, '
-        '"majority_profanity": null, "majority_personal-attack": null, '
-        '"majority_other-inappropriate": null, "spans": [], "policy_version": null, '
-        '"screening_profanity": 0.0, "screening_personal-attack": 0.0, '
-        '"screening_other-inappropriate": 0.0}'
+        '"reviewers": 0, "reviewers_profanity": 0, "reviewers_personal_attack": 0, '
+        '"reviewers_other_inappropriate": 0, "fraction_profanity": null, '
+        '"fraction_personal_attack": null, "fraction_other_inappropriate": null, '
+        '"majority_profanity": null, "majority_personal_attack": null, '
+        '"majority_other_inappropriate": null, "any_violation": null, "spans": [], '
+        '"policy_version": null, '
+        '"screening_profanity": 0.0, "screening_personal_attack": 0.0, '
+        '"screening_other_inappropriate": 0.0}'
     )
     assert lines[3] == _fill(expected, SAME=same, ARTICLE=tagged.article.pk, COMMENT=c4.pk)
     decided = queries.with_status(Comment.objects.filter(pk=c1.pk)).values_list(
@@ -296,13 +297,14 @@ def test_a_line_holds_exactly_these_fields_in_this_order(tagged):
         '"80d37393ced37b0d0ba6bd5bcacbae7ea3702a2f8009f4de3d4a857d17e3a270", '
         '"reviewed": true, "review_route": "queue", "status": "removed", '
         '"decided_at": "DECIDED", "reviewers": 2, "reviewers_profanity": 2, '
-        '"reviewers_personal-attack": 2, "reviewers_other-inappropriate": 2, '
-        '"fraction_profanity": 0.5, "fraction_personal-attack": 1.0, '
-        '"fraction_other-inappropriate": 0.0, "majority_profanity": 0, '
-        '"majority_personal-attack": 1, "majority_other-inappropriate": 0, "spans": '
+        '"reviewers_personal_attack": 2, "reviewers_other_inappropriate": 2, '
+        '"fraction_profanity": 0.5, "fraction_personal_attack": 1.0, '
+        '"fraction_other_inappropriate": 0.0, "majority_profanity": 0, '
+        '"majority_personal_attack": 1, "majority_other_inappropriate": 0, '
+        '"any_violation": 1.0, "spans": '
         '[{"start": 22, "end": 29, "category": "profanity", "text": "b*****d", '
         '"moderator": "MODERATOR"}], "policy_version": 1, "screening_profanity": PROFANITY, '
-        '"screening_personal-attack": 1.0, "screening_other-inappropriate": 0.0}'
+        '"screening_personal_attack": 1.0, "screening_other_inappropriate": 0.0}'
     )
     assert lines[0] == _fill(
         expected,

@@ -97,7 +97,9 @@ SERVICES = {
     "password link": lambda w: services.record_password_link(
         w.admin, factories.make_user("lin", email="lin@example.org")
     ),
-    "export": lambda w: services.record_export(w.admin, what="comments", filters={}, rows=3),
+    "export": lambda w: services.record_export(
+        w.admin, what="comments", filters={}, rows={"comments": 3}
+    ),
 }
 
 # Services whose only lock is the audit head.

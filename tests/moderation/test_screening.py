@@ -194,19 +194,19 @@ def test_researchers_get_a_screening_column_per_category_and_its_recipe(
     plain = factories.make_comment(article, "I disagree with the minister.")
     lines = content(researcher_client.get(COMMENTS_JSONL)).decode().splitlines()
     rows = {row["comment_id"]: row for row in map(json.loads, lines)}
-    assert rows[attack.pk]["screening_personal-attack"] == 1.0
-    assert rows[plain.pk]["screening_personal-attack"] == 0.0
+    assert rows[attack.pk]["screening_personal_attack"] == 1.0
+    assert rows[plain.pk]["screening_personal_attack"] == 0.0
     assert 0 <= rows[attack.pk]["screening_profanity"] < FLAG_THRESHOLD  # the model, weighted
     table = list(csv.DictReader(io.StringIO(content(researcher_client.get(COMMENTS_CSV)).decode())))
     by_id = {int(row["comment_id"]): row for row in table}
-    assert by_id[attack.pk]["screening_personal-attack"] == "1.0"
+    assert by_id[attack.pk]["screening_personal_attack"] == "1.0"
     codebook = json.loads(researcher_client.get(CODEBOOK).content)
     recipe = codebook["screening"]
     assert recipe["threshold"] == FLAG_THRESHOLD
     assert set(recipe["sources"]) == {"words", "profanity", "baseline", "model"}
     assert recipe["word_lists"] == [{"site": article.site.name, "version": 0}]
     assert recipe["models"] == []
-    assert "screening_personal-attack" in codebook["files"]["comments"]["category_columns"]
+    assert "screening_personal_attack" in codebook["files"]["comments"]["category_columns"]
 
 
 def test_an_unknown_site_is_refused_with_the_sites_there_are(site):

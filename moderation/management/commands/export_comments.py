@@ -81,7 +81,9 @@ class Command(BaseCommand):
         prepared = export.Export(filterset, key, real_names=options["real_names"])
         fmt = options["format"]
         what = "bundle" if fmt == "zip" else options["table"]
-        rows = prepared.count("comments" if what == "bundle" else what)
+        # The bundle's rows are its summary's counts, which its codebook writes too.
+        summary = prepared.summary() if what == "bundle" else None
+        rows = prepared.rows(what, summary)
         try:
             event = services.record_export(
                 user,
@@ -92,14 +94,15 @@ class Command(BaseCommand):
             )
         except services.ModerationError as error:
             raise CommandError(f"{user.get_username()}: {error}") from None
-        chunks = prepared.stream(what, fmt, event=event)
+        chunks = prepared.stream(what, fmt, event=event, summary=summary)
         out = options["out"] or (prepared.filename(what, fmt) if fmt == "zip" else None)
+        counted = " and ".join(f"{n} {table}" for table, n in rows.items())
         if out is None:
             _write_to(self.stdout, chunks)
-            self.stderr.write(self.style.SUCCESS(f"Exported {rows} {what} row(s)."))
+            self.stderr.write(self.style.SUCCESS(f"Exported {counted} row(s)."))
             return
         _write_atomically(Path(out), chunks)
-        self.stdout.write(self.style.SUCCESS(f"Exported {rows} {what} row(s) to {out}."))
+        self.stdout.write(self.style.SUCCESS(f"Exported {counted} row(s) to {out}."))
 
     def _user(self, username):
         try:
