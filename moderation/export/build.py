@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cached_property, partial
 from itertools import groupby
 from operator import itemgetter
+from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import cache
@@ -20,7 +21,7 @@ from django.utils import timezone
 from archive.models import Comment, Site
 from moderation import audit, checkpoints
 from moderation.agreement import Agreement, Figure
-from moderation.export import schema
+from moderation.export import recompute, schema
 from moderation.export.columns import (
     COMMENT_COLUMNS,
     DEFINITIONS,
@@ -66,6 +67,7 @@ from moderation.models import (
     Decision,
     GoldItem,
     Policy,
+    ReviewRoute,
     Sample,
     Tag,
 )
@@ -241,7 +243,7 @@ class Export:
 
     def _review(self, comment_id: int, site_id: int, chunk: Chunk) -> Review:
         mine = self.mine
-        return Review(
+        review = Review(
             site_id,
             self._by_site.get(site_id, []),
             mine(chunk.tags.get(comment_id, ())),
@@ -249,6 +251,9 @@ class Export:
             self.policies,
             mine(chunk.reviews.get(comment_id, ())),
         )
+        if comment_id in chunk.designed:
+            review.sample, review.designed = chunk.designed[comment_id]
+        return review
 
     @cached_property
     def only_moderator(self) -> int | None:
@@ -322,7 +327,8 @@ class Export:
         keys = self.category_keys
         return {
             "reviewed": reviewed,
-            "review_route": "queue" if reviewed else None,
+            "review_route": ("sampled" if review.sample else "queue") if reviewed else None,
+            "sample": review.sample,
             "status": status,
             "decided_at": decided_at,
             "reviewers": len(review.reviewers),
@@ -358,7 +364,7 @@ class Export:
                     or comment_id in chunk.decisions
                     or comment_id in chunk.reviews
                 ):
-                    continue
+                    continue  # no reviewer: no labels (a gold item nobody reviewed yet)
                 article = chunk.articles[article_id]
                 review = self._review(comment_id, article.site_id, chunk)
                 rows += self._labels(comment_id, article.site_name, review)
@@ -384,6 +390,7 @@ class Export:
                         "policy_version": vote.policy_version,
                         "retracted": vote.retracted_at is not None,
                         "retracted_at": _iso(vote.retracted_at),
+                        "designed": mod in review.designed,
                     }
                 )
         return rows
@@ -414,7 +421,8 @@ class Export:
             while upcoming is not None and upcoming[0] < comment_id:
                 upcoming = next(drawn, None)
             if upcoming is not None and upcoming[0] == comment_id:
-                designed.add(review.labels())
+                review.designed = upcoming[2]
+                designed.add(review.designed_labels())
                 sampled[upcoming[1]] = sampled.get(upcoming[1], 0) + 1
         return Summary(
             comments=totals["n"],
@@ -493,17 +501,30 @@ class Export:
             )
             yield comment_id, review
 
-    def _designed(self) -> Iterator[tuple[int, str]]:
-        """(comment id, why it is in the designed overlap) of the filtered comments drawn for a
-        second review (`share`) or made gold items (`gold`), in comment order."""
+    def _designed(self) -> Iterator[tuple[int, str, frozenset[int]]]:
+        """(comment id, why it is in the designed overlap, its designed reviewers) of the
+        filtered comments drawn for a second review (`share`: its first and blind second
+        reviewers) or made gold items (`gold`: their blind reviewers), in comment order, as
+        `table._designed_rows` reads a chunk's."""
         ids = self.comments.values("pk")
-        samples = Sample.objects.filter(comment__in=ids).values_list("comment_id", "reason")
+        samples = Sample.objects.filter(comment__in=ids).values_list(
+            "comment_id", "reason", "first_reviewer_id", "second_reviewer_id"
+        )
         gold = GoldItem.objects.filter(comment__in=ids).values_list("comment_id")
-        for comment_id, found, _gold in _merge_by_comment(
+        blind = CommentReview.objects.filter(
+            comment__in=GoldItem.objects.filter(comment__in=ids).values("comment_id"),
+            route__in=[ReviewRoute.GOLD, ReviewRoute.SECOND],
+        ).values_list("comment_id", "moderator_id")
+        for comment_id, drawn, golden, reviews in _merge_by_comment(
             samples.order_by("comment_id").iterator(chunk_size=CHUNK),
             gold.order_by("comment_id").iterator(chunk_size=CHUNK),
+            blind.order_by("comment_id").iterator(chunk_size=CHUNK),
         ):
-            yield comment_id, found[0][1] if found else "gold"
+            if not drawn and not golden:
+                continue
+            moderators = {m for row in drawn for m in row[2:] if m is not None}
+            moderators |= {row[1] for row in reviews}
+            yield comment_id, "share" if drawn else "gold", frozenset(moderators)
 
     def agreement_figures(self, agreement: Agreement) -> dict:
         """Alpha for every category, kappa for every pair of moderators who share comments."""
@@ -605,6 +626,9 @@ class Export:
                     ).encode()
                 ],
             ),
+            # The agreement figures' recipe as a program: `python agreement.py .` in the
+            # unzipped bundle prints every alpha and kappa of the codebook again.
+            ("agreement.py", lambda: [Path(recompute.__file__).read_bytes()]),
         ]
         return write_zip(files, self.exported_at)
 

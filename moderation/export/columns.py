@@ -8,9 +8,15 @@ from moderation.export.recompute import BOOTSTRAP_DRAWS, BOOTSTRAP_SEED, MIN_ITE
 
 TABLES = ("comments", "labels")
 REVIEW_ROUTES = {
-    "queue": "reviewed from the moderation queue or a moderated thread (every review today)",
+    "queue": "reviewed in the moderators' everyday work: the queue, a thread, a review",
+    "sampled": "in the designed overlap (see `sample`): drawn for a blind second review, or "
+    "a gold item",
     "flagged": "reserved: reported by a reader before review (not collected yet)",
-    "sampled": "reserved: drawn into a review sample (not collected yet)",
+}
+SAMPLES = {
+    "share": "drawn for a blind second review under its site's share when first judged "
+    "(see the codebook's sampling)",
+    "gold": "a gold item: reference labels set by an Admin, met blind in the Second review stream",
 }
 
 
@@ -48,7 +54,15 @@ COMMENT_COLUMNS = [
     Column(
         "review_route",
         "string|null",
-        "How it reached review: queue; flagged and sampled are reserved. Null if unreviewed.",
+        "How it reached review: queue, or sampled (in the designed overlap); flagged is "
+        "reserved. Null if unreviewed.",
+    ),
+    Column(
+        "sample",
+        "string|null",
+        "Why it is in the designed overlap: share (drawn for a blind second review) or gold "
+        "(a gold item); null if it is not. Agreement on the designed overlap uses these "
+        "comments' designed labels only (labels: designed).",
     ),
     Column(
         "status",
@@ -125,8 +139,10 @@ LABEL_COLUMNS = [
     Column(
         "basis",
         "string",
-        "tag: a non-retracted tag; removal: the moderator's own latest decision on the "
-        "comment, a removal citing the category; retracted_tag: tagged, then every such tag "
+        "tag: a non-retracted tag; review: the moderator's latest review (1: it cites the "
+        "category; 0: it does not, when the review is their latest judgement); removal: the "
+        "moderator's own latest decision on the comment, a removal citing the category; "
+        "retracted_tag: tagged, then every such tag "
         "retracted (label 0); reviewed: a reviewer who had the category but neither tagged "
         "it nor removed it for it (label 0), e.g. their latest decision is an approval. No row "
         "for a category they did not have (see definitions: label).",
@@ -147,6 +163,14 @@ LABEL_COLUMNS = [
     ),
     Column("retracted", "boolean", "Whether this moderator's tag was later retracted."),
     Column("retracted_at", "datetime|null", "When it was retracted, UTC."),
+    Column(
+        "designed",
+        "boolean",
+        "Whether the label is one of the designed overlap's independent judgements: the "
+        "first reviewer's of a comment drawn for a second review, its blind second "
+        "reviewer's, or a gold item's blind reviewer's. Other reviewers of such a comment "
+        "(who saw earlier judgements) are false.",
+    ),
 ]
 
 # Spreadsheets run a cell that starts with one of these as a formula (OWASP, CSV injection).
@@ -202,6 +226,7 @@ DEFINITIONS = {
     "and it has no label rows. status, decided_at and policy_version still describe the "
     "comment (an escalated comment may be unreviewed).",
     "review_route": REVIEW_ROUTES,
+    "sample": SAMPLES,
     "agreement": "Per category, Krippendorff's alpha (nominal) over the labels of the "
     "reviewers who had the category, on the comments with two or more of them; Cohen's kappa "
     "for each pair of moderators over the comments both reviewed with the category "

@@ -345,19 +345,24 @@ def sampled_comments(path: Path) -> set[int]:
         return {int(row["comment_id"]) for row in rows if row["sample"]}
 
 
-def _labels_of(rows: Iterable[dict]) -> dict:
-    """labels[(site, category)][moderator] for one comment's rows."""
+def _labels_of(rows: Iterable[dict]) -> tuple[dict, dict]:
+    """labels[(site, category)][moderator] for one comment's rows; and the same of the rows
+    that are the designed overlap's independent judgements (`designed` true; every row when
+    the file has no `designed` column)."""
     labels: dict = {}
+    designed: dict = {}
     for row in rows:
         key = (_text(row["site"]), _text(row["category"]))
         labels.setdefault(key, {})[_text(row["moderator"])] = int(row["label"])
-    return labels
+        if row.get("designed", "true") == "true":
+            designed.setdefault(key, {})[_text(row["moderator"])] = int(row["label"])
+    return labels, designed
 
 
 LABEL_COLUMNS = ("comment_id", "site", "category", "moderator", "label")
 
 
-def comments_in_file(path: Path) -> Iterator[tuple[int, dict]]:
+def comments_in_file(path: Path) -> Iterator[tuple[int, dict, dict]]:
     """(comment id, labels) per comment, streamed: labels.csv as exported lists a comment's
     rows together, in comment id order. OutOfOrder when a comment comes back."""
     done: set[int] = set()
@@ -367,27 +372,28 @@ def comments_in_file(path: Path) -> Iterator[tuple[int, dict]]:
         if number in done:
             raise OutOfOrder(comment_id)
         done.add(number)
-        yield number, _labels_of(group)
+        yield number, *_labels_of(group)
 
 
-def comments_in_memory(path: Path) -> Iterator[tuple[int, dict]]:
+def comments_in_memory(path: Path) -> Iterator[tuple[int, dict, dict]]:
     """The same for rows in any order, read into memory first."""
     by_comment: defaultdict[int, list[dict]] = defaultdict(list)
     for row in _reader(path, LABEL_COLUMNS):
         by_comment[int(row["comment_id"])].append(row)
     for number in sorted(by_comment):
-        yield number, _labels_of(by_comment[number])
+        yield number, *_labels_of(by_comment[number])
 
 
-def figures(comments: Iterable[tuple[int, dict]], sampled: set[int]) -> dict:
+def figures(comments: Iterable[tuple[int, dict, dict]], sampled: set[int]) -> dict:
     """Alpha per category on all comments and on the designed overlap (the `sampled`
-    comments), kappa per category and pair, as JSON-ready dicts."""
+    comments, their designed labels only: the first reviewer's and the blind second
+    reviewer's, or the gold reviews), kappa per category and pair, as JSON-ready dicts."""
     agreement = Agreement()
     designed: defaultdict[tuple[str, str], Alpha] = defaultdict(Alpha)
-    for comment_id, labels in comments:
+    for comment_id, labels, independent in comments:
         agreement.add(labels)
         if comment_id in sampled:
-            for category, by_moderator in labels.items():
+            for category, by_moderator in independent.items():
                 designed[category].add(by_moderator.values())
     alphas = agreement.alphas()
     return {

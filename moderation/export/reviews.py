@@ -201,6 +201,10 @@ class Review:
         self.policy_version = policies.at(site_id, last)
         self.votes: dict[tuple[int, int], Vote] = {}
         self._fractions = None
+        # Set by the reader when the comment is in the designed overlap: why (share, gold),
+        # and whose labels are its designed ones (first and blind second reviewers).
+        self.sample: str | None = None
+        self.designed: frozenset[int] = frozenset()
         for mod in self.reviewers:
             self._cast_votes(mod, judged[mod], current, removal, retracted, policies)
 
@@ -273,6 +277,13 @@ class Review:
     @property
     def reviewed(self) -> bool:
         return bool(self.reviewers)
+
+    def designed_labels(self) -> dict[int, dict[int, int]]:
+        """`labels()` of the designed reviewers only: what designed-overlap agreement uses."""
+        return {
+            cat: {mod: label for mod, label in by_mod.items() if mod in self.designed}
+            for cat, by_mod in self.labels().items()
+        }
 
     def labels(self) -> dict[int, dict[int, int]]:
         """labels[category id][moderator id] for the reviewers who had the category (a

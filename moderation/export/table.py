@@ -46,7 +46,15 @@ from moderation.export.times import (
     times_in_sql,
 )
 from moderation.export.writers import _cell, _iso, csv_header, csv_row, csv_writer
-from moderation.models import CommentReview, Decision, Policy, Tag
+from moderation.models import (
+    CommentReview,
+    Decision,
+    GoldItem,
+    Policy,
+    ReviewRoute,
+    Sample,
+    Tag,
+)
 
 if TYPE_CHECKING:  # build imports this module, not the other way round
     from moderation.export.build import Export
@@ -93,6 +101,9 @@ class Chunk(NamedTuple):
     decisions: dict[int, list[tuple]]
     screening: dict[int, dict[int, float]]  # comment -> category -> combined score
     reviews: dict[int, list[tuple]] = {}  # comment -> REVIEW_FIELDS rows (never changed)
+    # comment -> (why it is in the designed overlap, the moderators whose labels are its
+    # designed ones)
+    designed: dict[int, tuple[str, frozenset[int]]] = {}
 
 
 def read_chunks(comments, size: int) -> Iterator[Chunk]:
@@ -128,8 +139,10 @@ def read_chunks(comments, size: int) -> Iterator[Chunk]:
                 articles.clear()
                 missing = {row[1] for row in chunk}
             articles.update(_articles(connection, missing))
-        tags, decisions, reviews = _actions(connection, ids, in_sql)
-        yield Chunk(chunk, articles, tags, decisions, _screening(comments.db, ids), reviews)
+        tags, decisions, reviews, designed = _actions(connection, ids, in_sql)
+        yield Chunk(
+            chunk, articles, tags, decisions, _screening(comments.db, ids), reviews, designed
+        )
 
 
 def _screening(db: str, ids: list[int]) -> dict[int, dict[int, float]]:
@@ -202,15 +215,40 @@ def _actions(connection, ids: list[int], in_sql: bool):
     else:
         among = f"IN ({', '.join(['%s'] * len(ids))})"
     with connection.cursor() as cursor:
+        designed = _designed_rows(cursor, among, ids)
         if in_sql:
             rows = _action_rows(cursor, among, ids, partial(iso_sql, connection))
             tags, decisions, reviews = rows
             times = [t for row in tags for t in row[6:8] if t is not None]
             times += [row[2] for row in decisions] + [row[2] for row in reviews]
             if not checked(connection) or all_iso(times):
-                return _grouped(*rows, from_iso)
+                return *_grouped(*rows, from_iso), designed
         rows = _action_rows(cursor, among, ids, lambda column: column)
-        return _grouped(*rows, datetime_reader(connection))
+        return *_grouped(*rows, datetime_reader(connection)), designed
+
+
+def _designed_rows(cursor, among: str, ids: list) -> dict[int, tuple[str, frozenset[int]]]:
+    """The chunk's comments in the designed overlap (one query): drawn ones with their
+    first and blind second reviewers, gold items with their blind reviewers. A comment both
+    drawn and gold is `share`, its designed reviewers those of both."""
+    quote = cursor.db.ops.quote_name
+    sample, gold = quote(Sample._meta.db_table), quote(GoldItem._meta.db_table)
+    review = quote(CommentReview._meta.db_table)
+    cursor.execute(
+        f"SELECT s.comment_id, 'share', s.first_reviewer_id, s.second_reviewer_id "
+        f"FROM {sample} s WHERE s.comment_id {among} "
+        f"UNION ALL SELECT g.comment_id, 'gold', NULL, r.moderator_id FROM {gold} g "
+        f"LEFT OUTER JOIN {review} r ON r.comment_id = g.comment_id "
+        f"AND r.route IN ('{ReviewRoute.GOLD}', '{ReviewRoute.SECOND}') "
+        f"WHERE g.comment_id {among}",
+        ids + ids,
+    )
+    found: dict[int, tuple[str, set[int]]] = {}
+    for comment_id, reason, first, second in cursor.fetchall():
+        was, moderators = found.get(comment_id, (reason, set()))
+        moderators.update(m for m in (first, second) if m is not None)
+        found[comment_id] = ("share" if "share" in (was, reason) else reason, moderators)
+    return {pk: (reason, frozenset(mods)) for pk, (reason, mods) in found.items()}
 
 
 def _action_rows(cursor, among: str, ids: list, time: Callable) -> tuple[list, list, list]:
@@ -303,11 +341,13 @@ class CommentTable:
         tags = export.mine(chunk.tags.get(comment_id, ()))
         decisions = export.mine(chunk.decisions.get(comment_id, ()))
         reviews = export.mine(chunk.reviews.get(comment_id, ()))
-        if not tags and not decisions and not reviews:
+        designed = chunk.designed.get(comment_id)
+        if not tags and not decisions and not reviews and designed is None:
             return (site_id,), None
         review = Review(
             site_id, export._by_site.get(site_id, []), tags, decisions, export.policies, reviews
         )
+        review.sample = designed[0] if designed else None
         # A site's categories are always the same, in the same order: their ids go without.
         # any_violation is not a function of the fractions (two positives may be one
         # reviewer's or two reviewers'), so it is part of the key.
@@ -316,6 +356,7 @@ class CommentTable:
             len(review.reviewers),
             review.policy_version,
             review.any_violation(),
+            review.sample,
             *review.fractions().values(),
         )
         return key, review
@@ -341,10 +382,21 @@ class CommentTable:
                 self._kept.popitem(last=False)
         return around
 
+    @staticmethod
+    def _plain_in(cid: int, chunk: Chunk) -> bool:
+        """Whether a comment has nothing of its own in its review columns: no tag, decision
+        or review, and not in the designed overlap."""
+        return (
+            cid not in chunk.tags
+            and cid not in chunk.decisions
+            and cid not in chunk.reviews
+            and cid not in chunk.designed
+        )
+
     def _review_json(self, cid: int, status: str, decided: str | None, site_id: int, chunk):
         """The comment's review columns, encoded, from `reviewed` to the end."""
         # No tag, no decision, no decision time: the part is its site's and status'.
-        plain = decided is None and cid not in chunk.tags and cid not in chunk.decisions
+        plain = decided is None and self._plain_in(cid, chunk)
         if plain and status in self._plain[site_id]:
             return self._plain[site_id][status]
         key, review = self._review(cid, site_id, chunk)
@@ -362,7 +414,7 @@ class CommentTable:
 
     def _review_cells(self, cid: int, status: str, decided: str | None, site_id: int, chunk):
         """The comment's review cells, from `reviewed` to the end."""
-        plain = decided is None and cid not in chunk.tags and cid not in chunk.decisions
+        plain = decided is None and self._plain_in(cid, chunk)
         if plain and status in self._plain[site_id]:
             return self._plain[site_id][status]
         key, review = self._review(cid, site_id, chunk)
@@ -414,14 +466,14 @@ class CommentTable:
         for chunk in chunks:
             lines = []
             append = lines.append
-            tags, decisions, comments = chunk.tags, chunk.decisions, chunk.comments
+            comments, plain_in = chunk.comments, self._plain_in
             for cid, art, parent, pos, posted, text, source, status, name, decided in comments:
                 if status not in DECIDED:  # pending or escalated: no decided_at
                     decided = None
                 article = articles.get(art) or self._article(art, chunk, articles)
                 columns, author, site_id, plain = article
                 review = None
-                if decided is None and cid not in tags and cid not in decisions:
+                if decided is None and plain_in(cid, chunk):
                     review = plain.get(status)
                 if review is None:
                     review = self._review_json(cid, status, decided, site_id, chunk)

@@ -151,6 +151,7 @@ def test_bundle_holds_both_tables_in_both_formats_a_codebook_and_a_data_statemen
         "data-statement-DATE.md",
         "datapackage.json",
         "README.md",
+        "agreement.py",
     ]
     assert archive.testzip() is None
     files = dict(zip(names, archive.namelist(), strict=True))

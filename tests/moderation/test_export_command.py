@@ -93,7 +93,7 @@ def test_zip_bundle_defaults_to_a_dated_file_name(tagged, researcher, tmp_path, 
     assert bundle.name.startswith("bundle-")
     assert bundle.suffix == ".zip"
     with zipfile.ZipFile(bundle) as archive:
-        assert len(archive.namelist()) == 8
+        assert len(archive.namelist()) == 9
         for name in archive.namelist():
             data = archive.read(name).decode().lower()
             for person in [*PEOPLE, researcher.username]:

@@ -128,7 +128,7 @@ def test_download_queries_grow_per_chunk_not_per_row(researcher_client, tagged, 
     factories.make_comment(tagged.article, "Sixth.")
     assert queries_to_stream(researcher_client, COMMENTS_JSONL) == three_chunks
     factories.make_comment(tagged.article, "Seventh.")
-    # A fourth chunk: its tags, its decisions, its reviews and its screening scores. The
-    # comments themselves come from one cursor (fetchmany on SQLite, a server-side cursor on
-    # PostgreSQL).
-    assert queries_to_stream(researcher_client, COMMENTS_JSONL) == three_chunks + 4
+    # A fourth chunk: its tags, its decisions, its reviews, its designed overlap and its
+    # screening scores. The comments themselves come from one cursor (fetchmany on SQLite, a
+    # server-side cursor on PostgreSQL).
+    assert queries_to_stream(researcher_client, COMMENTS_JSONL) == three_chunks + 5

@@ -71,7 +71,7 @@ def test_no_real_name_or_username_anywhere_in_the_bundle(researcher_client, rese
     assert response["Content-Type"] == "application/zip"
     archive = zipfile.ZipFile(io.BytesIO(content(response)))
     names = archive.namelist()
-    assert len(names) == 8  # with datapackage.json and README.md
+    assert len(names) == 9  # with datapackage.json, README.md and agreement.py
     for name in names:
         data = archive.read(name).decode()
         for person in [*PEOPLE, researcher.username]:

@@ -50,13 +50,18 @@ def figures_of(directory: Path) -> dict:
 def write_bundle(directory: Path, comments: int, seed: int, *, sample_column: bool = True):
     """labels.csv and comments.csv as the export writes them (write_csv: formula guard,
     booleans), for `comments` comments reviewed by 1 to 4 moderators who mostly agree; about
-    a third carry a sample reason. Returns {comment id: labels[(site, category)][moderator]}
-    and the sampled ids."""
+    a third carry a sample reason, and of those the first two reviewers' labels are the
+    designed ones (a third reviewer saw their work: `designed` false). Returns {comment id:
+    labels[(site, category)][moderator]}, the sampled ids, and each sampled comment's
+    designed reviewers."""
     rng = random.Random(seed)
     by_comment, sampled, label_rows, comment_rows = {}, set(), [], []
+    designated = {}
     for comment_id in range(1, comments + 1):
         site = rng.choice(sorted(SITES))
         reviewers = rng.sample(MODERATORS, rng.choice([1, 2, 2, 3, 4]))
+        reason = rng.choice(["share", "gold", None, None, None, None])
+        designated[comment_id] = set(reviewers[:2]) if reason else set()
         labels = defaultdict(dict)
         for category in SITES[site]:
             truth = int(rng.random() < 0.3)
@@ -77,10 +82,11 @@ def write_bundle(directory: Path, comments: int, seed: int, *, sample_column: bo
                         "policy_version": 1,
                         "retracted": False,
                         "retracted_at": None,
+                        "designed": moderator in designated[comment_id],
                     }
                 )
         by_comment[comment_id] = dict(labels)
-        reason = rng.choice(["share", "gold", None, None, None, None]) if labels else None
+        reason = reason if labels else None
         if reason:
             sampled.add(comment_id)
         comment_rows.append(
@@ -89,18 +95,19 @@ def write_bundle(directory: Path, comments: int, seed: int, *, sample_column: bo
     (directory / "labels.csv").write_bytes(b"".join(write_csv(LABEL_COLUMN_NAMES, [label_rows])))
     columns = ["comment_id", "site", "text"] + (["sample"] if sample_column else [])
     (directory / "comments.csv").write_bytes(b"".join(write_csv(columns, [comment_rows])))
-    return by_comment, sampled
+    return by_comment, sampled, designated
 
 
-def in_process(by_comment: dict, sampled: set) -> tuple[dict, dict, dict]:
+def in_process(by_comment: dict, sampled: set, designated: dict) -> tuple[dict, dict, dict]:
     """What moderation.agreement gives for the same comments: alphas, kappas, and alphas on
-    the sampled comments."""
+    the sampled comments' designed labels."""
     agreement, designed = Agreement(), defaultdict(Alpha)
     for comment_id, labels in by_comment.items():
         agreement.add(labels)
         if comment_id in sampled:
             for category, by_moderator in labels.items():
-                designed[category].add(by_moderator.values())
+                independent = [v for m, v in by_moderator.items() if m in designated[comment_id]]
+                designed[category].add(independent)
     return agreement.alphas(), agreement.kappas(), designed
 
 
@@ -120,8 +127,8 @@ def test_the_script_needs_only_python_and_numpy():
 
 
 def test_the_script_prints_what_agreement_computes(tmp_path):
-    by_comment, sampled = write_bundle(tmp_path, 400, seed=1)
-    alphas, kappas, designed = in_process(by_comment, sampled)
+    by_comment, sampled, designated = write_bundle(tmp_path, 400, seed=1)
+    alphas, kappas, designed = in_process(by_comment, sampled, designated)
     printed = figures_of(tmp_path)
 
     assert printed["method"]["seed"] == recompute.BOOTSTRAP_SEED

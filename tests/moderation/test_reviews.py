@@ -456,3 +456,64 @@ def test_odd_site_parameters_are_no_error(admin_client, moderator_client):
     assert moderator_client.get(STREAM, {"site": "²"}).status_code == 200
     response = admin_client.post(reverse("moderation:review_plans"), {"site": "x", "share": 5})
     assert response.status_code == 302
+
+
+# The export's designed overlap
+
+
+def test_designed_overlap_agreement_uses_the_blind_labels_only_and_the_bundle_recomputes_it(
+    site, article, admin, moderator, other_moderator, client_for, researcher_client, attack,
+    pseudonym_key, tmp_path,
+):  # fmt: skip
+    """Drawn c1: mona removes it for a personal attack, bob reviews it blind (none), then cy
+    approves it from the queue, having seen mona's removal: cy's labels are no designed
+    judgement. Drawn c2: mona approves, bob says attack, blind. Designed units (1, 0) and
+    (0, 1): alpha = 1 - 3 * 4 / 8 = -0.5; with cy, (1, 0, 0) and (0, 1): -1/3."""
+    import io
+    import json
+    import subprocess
+    import sys
+    import zipfile
+
+    from tests.moderation.export_helpers import BUNDLE, content, moderator_pseudonym
+
+    cy = factories.make_moderator("cy")
+    services.set_review_plan(admin, site, share=100, seed="d")
+    c1 = factories.make_comment(article, "You clown.")
+    c2 = factories.make_comment(article, "Fair point.")
+    services.decide(moderator, c1, Status.REMOVED, expected_version=0, reasons=[attack])
+    services.decide(moderator, c2, Status.APPROVED, expected_version=0)
+    bob = client_for(other_moderator)
+    review_blind(bob, c1, {"verdict": "none"})
+    review_blind(bob, c2, {"verdict": "breaks", "categories": [attack.pk]})
+    services.decide(cy, c1, Status.APPROVED, expected_version=1, note="Not an attack.")
+
+    archive = zipfile.ZipFile(io.BytesIO(content(researcher_client.get(BUNDLE))))
+    archive.extractall(tmp_path)
+    (codebook,) = tmp_path.glob("codebook-*.json")
+    agreement = json.loads(codebook.read_text())["agreement"]
+    designed = {r["category"]: r["alpha"] for r in agreement["designed"]["alpha"]}
+    every = {r["category"]: r["alpha"] for r in agreement["alpha"]}
+    assert designed["personal-attack"]["items"] == 2
+    assert designed["personal-attack"]["value"] == pytest.approx(-0.5)
+    assert every["personal-attack"]["items"] == 2
+    assert every["personal-attack"]["value"] == pytest.approx(-1 / 3)
+    (labels,) = tmp_path.glob("labels-*.jsonl")
+    rows = [json.loads(line) for line in labels.read_text().splitlines()]
+    flags = {(r["comment_id"], r["moderator"]): r["designed"] for r in rows}
+    assert flags[c1.pk, moderator_pseudonym(moderator)] is True
+    assert flags[c1.pk, moderator_pseudonym(other_moderator)] is True
+    assert flags[c1.pk, moderator_pseudonym(cy)] is False
+    (comments,) = tmp_path.glob("comments-*.jsonl")
+    samples = {
+        json.loads(line)["comment_id"]: json.loads(line)["sample"]
+        for line in comments.read_text().splitlines()
+    }
+    assert samples == {c1.pk: "share", c2.pk: "share"}
+    # The bundle's own script gives the codebook's designed figures again.
+    result = subprocess.run(
+        [sys.executable, "-I", str(tmp_path / "agreement.py"), "--json", str(tmp_path)],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    printed = {r["category"]: r["alpha_designed"] for r in json.loads(result.stdout)["alpha"]}
+    assert printed["personal-attack"] == designed["personal-attack"]
