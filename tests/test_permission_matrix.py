@@ -139,7 +139,14 @@ def world(site, article, comment, other_moderator):
     labels = {c: int(c == attack) for c in site.categories.all()}
     gold = services.set_gold(curator, comment, labels=labels, note="An insult.")
     sample = Sample.objects.create(
-        comment=comment, site=site, share=100, first_reviewer=other_moderator
+        comment=comment,
+        site=site,
+        share=100,
+        seed="s",
+        first_reviewer=other_moderator,
+        state=Sample.State.DISAGREED,  # an open one is not shown to adjudicators at all
+        first_labels={str(attack.pk): 1},
+        second_labels={str(attack.pk): 0},
     )
     return {
         "pk": {

@@ -195,8 +195,10 @@ class Matcher:
             return known
         terms: set[int] = set()
         parts: set[str] = set()
-        # A word may end in signs that are punctuation there ("ass!"): read both ways.
-        for read in {_reading(word), _reading(word.rstrip(SIGNS))}:
+        # A word may end in signs that are punctuation there ("ass!"), or letters ("shi+!"
+        # is "shit" and "!"): read with every tail of its closing signs dropped.
+        bare = word.rstrip(SIGNS)
+        for read in {_reading(word[:end]) for end in range(len(bare), len(word) + 1)}:
             for piece in read.split():  # "_" reads as a space: "shut_up" is two words
                 terms |= self._whole.get(piece, set())
                 for prefix in self._prefixes:
