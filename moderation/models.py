@@ -708,7 +708,9 @@ class CommentReview(models.Model):
     class Meta:
         ordering = ["comment", "created_at", "pk"]
         indexes = [
-            models.Index(fields=["moderator", "route", "-created_at"], name="review_by_moderator")
+            models.Index(fields=["moderator", "route", "-created_at"], name="review_by_moderator"),
+            # "Has this moderator reviewed this comment?", asked of every row of a stream.
+            models.Index(fields=["comment", "moderator"], name="review_by_comment"),
         ]
 
     def __str__(self):

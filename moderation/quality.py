@@ -84,7 +84,7 @@ def moderator_quality(site=None) -> tuple[list[Quality], list, int]:
         Category.objects.filter(pk__in={c for _, c in kappas}).order_by("site", "order", "pk")
     )
     for (me, category), kappa in kappas.items():
-        by[me].kappa[category] = kappa.result()
+        by[me].kappa[category] = kappa.result(interval=False)  # the page shows value and n
     users = get_user_model().objects.in_bulk(list(by))
     for quality in by.values():
         quality.moderator = users.get(quality.moderator)

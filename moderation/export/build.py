@@ -526,8 +526,12 @@ class Export:
             moderators |= {row[1] for row in reviews}
             yield comment_id, "share" if drawn else "gold", frozenset(moderators)
 
-    def agreement_figures(self, agreement: Agreement) -> dict:
-        """Alpha for every category, kappa for every pair of moderators who share comments."""
+    def agreement_figures(
+        self, agreement: Agreement, *, kappas: bool = True, lazy: bool = False
+    ) -> dict:
+        """Alpha for every category, kappa for every pair of moderators who share comments
+        (none without `kappas`). With `lazy`, a kappa is computed (with its bootstrap
+        interval) when read: a page shows a hundred pairs of thousands."""
         alphas = agreement.alphas()
         no_reviews = Figure(None, 0, "no comment was reviewed by two or more moderators")
         sites = self._site_names
@@ -542,7 +546,8 @@ class Export:
         ]
         place = {c.id: i for i, c in enumerate(self.categories)}  # site, then keyboard order
         pairs = []
-        for (cat, a, b), figure in agreement.kappas().items():
+        for (cat, a, b), kappa in agreement.kappa.items() if kappas else ():
+            figure = _LazyFigure(kappa) if lazy else kappa.result().as_dict()
             category = self._by_id[cat]
             first, second = sorted([self.pseudonyms.moderator(a), self.pseudonyms.moderator(b)])
             pairs.append(
@@ -554,7 +559,7 @@ class Export:
                         "name": category.name,
                         "moderator_a": first,
                         "moderator_b": second,
-                        "kappa": figure.as_dict(),
+                        "kappa": figure,
                     },
                 )
             )
@@ -828,6 +833,20 @@ def _decided_at(status: str, moment: datetime | None) -> str | None:
     """The time of the decision that left the comment approved or removed; None while it is
     pending or escalated (its latest decision then decided nothing: an undo, an escalation)."""
     return _iso(moment) if status in DECIDED else None
+
+
+class _LazyFigure:
+    """A kappa's figure as a dict, computed when first read (`agreement_figures(lazy=True)`)."""
+
+    def __init__(self, kappa):
+        self._kappa = kappa
+
+    @cached_property
+    def _figure(self) -> dict:
+        return self._kappa.result().as_dict()
+
+    def __getitem__(self, key):
+        return self._figure[key]
 
 
 def _majority(fraction: float | None) -> int | None:

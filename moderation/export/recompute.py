@@ -184,13 +184,14 @@ def bootstrap(
 
 
 def estimate(
-    statistic: Statistic, counts: np.ndarray
+    statistic: Statistic, counts: np.ndarray, interval: bool = True
 ) -> tuple[float | None, float | None, float | None, int]:
-    """(value, low, high, undefined draws) for the observed pattern counts."""
+    """(value, low, high, undefined draws) for the observed pattern counts; without
+    `interval`, the value alone (low and high None)."""
     (value,) = statistic(counts[np.newaxis, :])
     if np.isnan(value):
         return None, None, None, 0
-    if counts.sum() < 2:
+    if counts.sum() < 2 or not interval:
         return float(value), None, None, 0
     return (float(value), *bootstrap(statistic, counts))
 
@@ -269,14 +270,16 @@ class Kappa:
     def items(self) -> int:
         return sum(self.table.values())
 
-    def result(self) -> Figure:
+    def result(self, interval: bool = True) -> Figure:
+        """The figure, with its bootstrap interval unless `interval` is false (a page that
+        shows the value and n alone need not draw a thousand samples)."""
         n = self.items
         if not n:
             return Figure(None, 0, NO_SHARED)
         pairs = canonical_cells(self.table)
         cells = [cell for cell, _ in pairs]
         counts = np.array([count for _, count in pairs], dtype=np.int64)
-        value, low, high, undefined = estimate(kappa_statistic(cells), counts)
+        value, low, high, undefined = estimate(kappa_statistic(cells), counts, interval)
         if value is None:
             only = cells[0][0]
             return Figure(None, n, f"no variation: both gave every comment the label {only}")

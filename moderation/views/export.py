@@ -84,8 +84,10 @@ def export_page(request):
     figures = prepared.figures(refresh=request.GET.get("refresh") == "1")
     summary = figures.summary
     params = _params(request.GET, prepared.filterset)
-    agreement = prepared.agreement_figures(summary.agreement)
-    designed = prepared.agreement_figures(summary.designed)
+    # Only what the page shows: the designed overlap's alphas; all overlap's alphas, and
+    # the kappas of the page of pairs shown (computed when the template reads them).
+    agreement = prepared.agreement_figures(summary.agreement, lazy=True)
+    designed = prepared.agreement_figures(summary.designed, kappas=False)
     return _page(
         request,
         prepared.filterset,

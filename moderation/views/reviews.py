@@ -127,7 +127,7 @@ def _back(request) -> str:
 def plans(request):
     """Each site's share of comments drawn for a blind second review, and its seed."""
     sites = list(Site.objects.order_by("name"))
-    by_site = {p.site_id: p for p in SecondReviewPlan.objects.all()}
+    by_site = {p.site_id: p for p in SecondReviewPlan.objects.select_related("updated_by")}
     status = 200
     failed = None
     if request.method == "POST":
