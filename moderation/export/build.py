@@ -848,6 +848,11 @@ class _LazyFigure:
     def __getitem__(self, key):
         return self._figure[key]
 
+    def __eq__(self, other):
+        return self._figure == (other._figure if isinstance(other, _LazyFigure) else other)
+
+    __hash__ = None
+
 
 def _majority(fraction: float | None) -> int | None:
     return None if fraction is None else int(fraction > 0.5)
