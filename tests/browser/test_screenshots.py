@@ -16,7 +16,7 @@ from django.db.models import Count
 
 from archive.models import Article, Comment
 from moderation import services
-from moderation.models import Category, Status
+from moderation.models import Category, Sample, Status
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -51,7 +51,7 @@ def seeded(moderator, other_moderator, admin):
     services.decide(moderator, comments[2], Status.ESCALATED, expected_version=0)
     services.decide(other_moderator, comments[3], Status.APPROVED, expected_version=0)
     services.decide(moderator, comments[4], Status.APPROVED, expected_version=0)
-    services.review(admin, comments[3], positives=[attack])  # disagrees with bob's approval
+    services.review(admin, comments[3], positives=[attack], blind=True)  # disagrees with bob
     labels = {c: int(c == profanity) for c in Category.objects.filter(site=article.site)}
     services.set_gold(admin, comments[5], labels=labels, note="Profanity, masked.")
     return article, comments
@@ -59,6 +59,7 @@ def seeded(moderator, other_moderator, admin):
 
 def pages(article, comments):
     commenter = next(c.commenter_id for c in comments if c.commenter_id)
+    disagreed = Sample.objects.get(comment=comments[3]).pk  # bob approved, ada said attack
     return [
         ("queue", "mona", "/queue/"),
         ("queue-context", "mona", "/queue/"),  # with the side panel open on a row (`c`)
@@ -74,6 +75,11 @@ def pages(article, comments):
         ("second-review", "bob", "/review/"),
         ("review", "bob", f"/review/comments/{comments[4].pk}/"),
         ("adjudication", "ada", "/review/adjudication/"),
+        (
+            "adjudicate",
+            "ada",
+            f"/review/adjudication/{disagreed}/",
+        ),
         ("review-quality", "ada", "/review/quality/"),
         ("sampling", "ada", "/review/plans/"),
         ("gold", "ada", "/review/gold/"),
