@@ -209,14 +209,6 @@ def stream(user, *, site=None, limit: int = 25) -> list[tuple[int, object]]:
     return rows[:limit]
 
 
-def waiting_count(site=None, *, at_most: int = 1000) -> int:
-    """Open samples (bounded: the count stops at `at_most`)."""
-    samples = Sample.objects.filter(state=Sample.State.OPEN)
-    if site is not None:
-        samples = samples.filter(site=site)
-    return samples.order_by()[:at_most].count()
-
-
 # Reviews
 
 
