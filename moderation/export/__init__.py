@@ -11,16 +11,16 @@ set (`Export.summary`, `Export.count`).
 
 What a label is (also written into every codebook, see DEFINITIONS):
 
-* a moderator's judgement of a comment comes from their own actions only: their tags and
-  their own latest decision on it;
+* a moderator's judgement of a comment comes from their own actions only: their tags, their
+  own latest decision on it and their latest review of it;
 * the reviewers of a comment are the distinct moderators who tagged it (tags later retracted
-  included: they looked and changed their mind) or whose latest decision on it is an
-  approval or a removal; escalating ("needs a senior look") or sending back to pending (an
-  undone removal) judges nothing;
+  included: they looked and changed their mind), whose latest decision on it is an
+  approval or a removal, or who reviewed it; escalating ("needs a senior look") or sending
+  back to pending (an undone removal) judges nothing;
 * a reviewer's label for (comment, category) is 1 when they hold a non-retracted tag of that
-  category on it, or their latest decision on it is a removal citing that category;
-  otherwise 0. Another moderator's later decision does not change it: an overruled removal
-  stays a 1 against the approver's 0;
+  category on it, their latest review cites it, or their latest decision on it is a removal
+  citing that category; otherwise 0. Another moderator's later decision does not change it:
+  an overruled removal stays a 1 against the approver's 0;
 * a reviewer has a label for a category only if it was active in the policy version of their
   latest judging action on the comment (a tag, retracted or not, in its own version; their
   latest decision, when a judgement, in the site's version in force at its time): a category

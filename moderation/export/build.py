@@ -15,6 +15,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connections
 from django.db.models import Count, Exists, Max, Min, OuterRef, Q
 from django.utils import timezone
 
@@ -50,6 +51,7 @@ from moderation.export.table import (
     COMMENT_VALUES,
     Chunk,
     CommentTable,
+    designed_of,
     read_chunks,
 )
 from moderation.export.writers import (
@@ -65,10 +67,7 @@ from moderation.models import (
     Category,
     CommentReview,
     Decision,
-    GoldItem,
     Policy,
-    ReviewRoute,
-    Sample,
     Tag,
 )
 
@@ -390,7 +389,7 @@ class Export:
                         "policy_version": vote.policy_version,
                         "retracted": vote.retracted_at is not None,
                         "retracted_at": _iso(vote.retracted_at),
-                        "designed": mod in review.designed,
+                        "designed_label": review.designed_label(mod, category.id),
                     }
                 )
         return rows
@@ -407,23 +406,25 @@ class Export:
         )
         agreement, designed = Agreement(), Agreement()
         reviewed = negatives = labels = 0
-        sampled = {}
-        drawn = self._designed()
-        upcoming = next(drawn, None)
-        for comment_id, review in self._reviews():
-            if not review.reviewed:  # only escalations or returns to pending
-                continue
-            reviewed += 1
-            labels += len(review.votes)
-            if not any(vote.label for vote in review.votes.values()):
-                negatives += 1
-            agreement.add(review.labels())
-            while upcoming is not None and upcoming[0] < comment_id:
-                upcoming = next(drawn, None)
-            if upcoming is not None and upcoming[0] == comment_id:
-                review.designed = upcoming[2]
-                designed.add(review.designed_labels())
-                sampled[upcoming[1]] = sampled.get(upcoming[1], 0) + 1
+        sampled: dict[str, int] = {}
+        connection = connections[self.comments.db]
+        for batch in _batches(self._reviews(), CHUNK):
+            # The designed overlap as the label rows read it (`table.designed_of`).
+            overlap = designed_of(connection, [comment_id for comment_id, _ in batch])
+            for comment_id, review in batch:
+                if not review.reviewed:  # only escalations or returns to pending
+                    continue
+                reviewed += 1
+                labels += len(review.votes)
+                if not any(vote.label for vote in review.votes.values()):
+                    negatives += 1
+                agreement.add(review.labels())
+                if comment_id in overlap:
+                    review.sample, review.designed = overlap[comment_id]
+                    independent = review.designed_labels()
+                    designed.add(independent)
+                    if independent:
+                        sampled[review.sample] = sampled.get(review.sample, 0) + 1
         return Summary(
             comments=totals["n"],
             reviewed=reviewed,
@@ -457,10 +458,10 @@ class Export:
         cache.set(key, figures, timeout=max(settings.EXPORT_FIGURES_MAX_AGE, 1) * 10)
         return figures
 
-    def _reviews(self) -> Iterator[tuple[Review, str | None]]:
-        """(Review, why it is in the designed overlap or None) of every filtered comment with
-        a tag, a decision or a review, one at a time, from ordered queries (tags, decisions,
-        reviews, samples, gold items) read as streams."""
+    def _reviews(self) -> Iterator[tuple[int, Review]]:
+        """(comment id, Review) of every filtered comment with a tag, a decision or a review,
+        one at a time, from three ordered queries (tags, decisions, reviews) read as
+        streams."""
         ids = self.comments.values("pk")
         tags = (
             Tag.objects.filter(comment__in=ids)
@@ -500,31 +501,6 @@ class Export:
                 mine([row[: len(REVIEW_FIELDS)] for row in review_rows]),
             )
             yield comment_id, review
-
-    def _designed(self) -> Iterator[tuple[int, str, frozenset[int]]]:
-        """(comment id, why it is in the designed overlap, its designed reviewers) of the
-        filtered comments drawn for a second review (`share`: its first and blind second
-        reviewers) or made gold items (`gold`: their blind reviewers), in comment order, as
-        `table._designed_rows` reads a chunk's."""
-        ids = self.comments.values("pk")
-        samples = Sample.objects.filter(comment__in=ids).values_list(
-            "comment_id", "reason", "first_reviewer_id", "second_reviewer_id"
-        )
-        gold = GoldItem.objects.filter(comment__in=ids).values_list("comment_id")
-        blind = CommentReview.objects.filter(
-            comment__in=GoldItem.objects.filter(comment__in=ids).values("comment_id"),
-            route__in=[ReviewRoute.GOLD, ReviewRoute.SECOND],
-        ).values_list("comment_id", "moderator_id")
-        for comment_id, drawn, golden, reviews in _merge_by_comment(
-            samples.order_by("comment_id").iterator(chunk_size=CHUNK),
-            gold.order_by("comment_id").iterator(chunk_size=CHUNK),
-            blind.order_by("comment_id").iterator(chunk_size=CHUNK),
-        ):
-            if not drawn and not golden:
-                continue
-            moderators = {m for row in drawn for m in row[2:] if m is not None}
-            moderators |= {row[1] for row in reviews}
-            yield comment_id, "share" if drawn else "gold", frozenset(moderators)
 
     def agreement_figures(
         self, agreement: Agreement, *, kappas: bool = True, lazy: bool = False
@@ -760,7 +736,8 @@ class Export:
             "sampling": sampling_codebook(self._site_names, summary.sampled),
             "agreement": {
                 **self.agreement_figures(summary.agreement),
-                "designed": self.agreement_figures(summary.designed),
+                # Alphas only: what the bundle's agreement.py recomputes on this overlap.
+                "designed": self.agreement_figures(summary.designed, kappas=False),
             },
             "data_statement": data_statement(self, summary),
         }
@@ -856,6 +833,17 @@ class _LazyFigure:
 
 def _majority(fraction: float | None) -> int | None:
     return None if fraction is None else int(fraction > 0.5)
+
+
+def _batches(items: Iterator, size: int) -> Iterator[list]:
+    batch = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def _merge_by_comment(*streams: Iterator[tuple]) -> Iterator[tuple]:

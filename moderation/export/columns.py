@@ -117,7 +117,7 @@ COMMENT_COLUMNS = [
         "policy_version",
         "integer|null",
         "The site's policy version in force at the comment's last moderation action (a tag, "
-        "a retraction or a decision of any kind).",
+        "a retraction, a decision of any kind or a review).",
     ),
     Column(
         "screening_<category>",
@@ -164,12 +164,14 @@ LABEL_COLUMNS = [
     Column("retracted", "boolean", "Whether this moderator's tag was later retracted."),
     Column("retracted_at", "datetime|null", "When it was retracted, UTC."),
     Column(
-        "designed",
-        "boolean",
-        "Whether the label is one of the designed overlap's independent judgements: the "
-        "first reviewer's of a comment drawn for a second review, its blind second "
-        "reviewer's, or a gold item's blind reviewer's. Other reviewers of such a comment "
-        "(who saw earlier judgements) are false.",
+        "designed_label",
+        "integer|null",
+        "On a comment in the designed overlap (comments: sample), this reviewer's label as one "
+        "of its independent judgements: for a drawn comment, what its first reviewer and its "
+        "blind second reviewer gave when the two were compared (a later change of mind is in "
+        "label, not here); for a gold item, the blind review's. Null for a label that is not "
+        "one of them (another reviewer, who could see earlier judgements). Designed-overlap "
+        "agreement is computed from this column.",
     ),
 ]
 
@@ -195,22 +197,26 @@ CSV_QUOTING_RULE = (
 
 DEFINITIONS = {
     "reviewers": "The distinct moderators who judged the comment: who tagged it (tags later "
-    "retracted included: they looked and withdrew it), or whose own latest decision on it is "
-    "an approval or a removal. A moderator who only escalated it or sent it back to pending "
-    "(an undone removal, say) is not a reviewer of it.",
+    "retracted included: they looked and withdrew it), whose own latest decision on it is "
+    "an approval or a removal, or who reviewed it (a review: labels recorded without a "
+    "decision, see the codebook's sampling). A moderator who only escalated it or sent it "
+    "back to pending (an undone removal, say) is not a reviewer of it.",
     "reviewed": "A comment is reviewed when it has at least one reviewer.",
     "label": "A reviewer's label for (comment, category) comes from their own actions only: 1 "
-    "when they hold a non-retracted tag of that category on the comment, or when their own "
-    "latest decision on it is a removal citing that category as a reason; otherwise 0 (an "
-    "approval is a judgement with no positive label). Retracted tags and a moderator's "
+    "when they hold a non-retracted tag of that category on the comment, when their latest "
+    "review of it cites the category, or when their own latest decision on it is a removal "
+    "citing that category as a reason; otherwise 0 (an approval, or a review not citing it, "
+    "is a judgement with no positive label). A review never cancels their own tag in force "
+    "or removal. Retracted tags and a moderator's "
     "earlier decisions are not positive votes; another moderator's later decision does not "
     "change theirs, so a removal overruled by someone else's approval is a disagreement. "
     "A reviewer has a label only for the categories they could apply: those active in the "
     "policy version in force when they made their latest judgement of the comment (a tag, "
     "retracted or not, in the tag's own version; a decision in the version in force at its "
-    "time). A category added after that judgement, or retired before it, gets no label from "
-    "them (no row, not a 0); a category they hold a non-retracted tag of or removed the "
-    "comment for is always their 1.",
+    "time; a review, the categories it offered). A category added after that judgement, or "
+    "retired before it, gets no label from them (no row, not a 0); a category they hold a "
+    "non-retracted tag of, cited in their latest review or removed the comment for is always "
+    "their 1.",
     "vote_fraction": "Per category: positive labels / the reviewers who had the category "
     "(reviewers_<category>; it can differ between categories). Null when no reviewer had it.",
     "majority_label": "1 when the vote fraction is greater than 0.5 (a tie is 0); null when "

@@ -349,16 +349,17 @@ def sampled_comments(path: Path) -> set[int]:
 
 
 def _labels_of(rows: Iterable[dict]) -> tuple[dict, dict]:
-    """labels[(site, category)][moderator] for one comment's rows; and the same of the rows
-    that are the designed overlap's independent judgements (`designed` true; every row when
-    the file has no `designed` column)."""
+    """labels[(site, category)][moderator] for one comment's rows; and the designed overlap's
+    independent judgements the same way, from `designed_label` (the label itself when the
+    file has no such column)."""
     labels: dict = {}
     designed: dict = {}
     for row in rows:
         key = (_text(row["site"]), _text(row["category"]))
         labels.setdefault(key, {})[_text(row["moderator"])] = int(row["label"])
-        if row.get("designed", "true") == "true":
-            designed.setdefault(key, {})[_text(row["moderator"])] = int(row["label"])
+        independent = row.get("designed_label", row["label"])
+        if independent not in ("", None):
+            designed.setdefault(key, {})[_text(row["moderator"])] = int(independent)
     return labels, designed
 
 
@@ -389,8 +390,9 @@ def comments_in_memory(path: Path) -> Iterator[tuple[int, dict, dict]]:
 
 def figures(comments: Iterable[tuple[int, dict, dict]], sampled: set[int]) -> dict:
     """Alpha per category on all comments and on the designed overlap (the `sampled`
-    comments, their designed labels only: the first reviewer's and the blind second
-    reviewer's, or the gold reviews), kappa per category and pair, as JSON-ready dicts."""
+    comments, their designed labels only: the first and the blind second reviewer's as
+    compared, or the blind gold reviews'), kappa per category and pair, as JSON-ready
+    dicts."""
     agreement = Agreement()
     designed: defaultdict[tuple[str, str], Alpha] = defaultdict(Alpha)
     for comment_id, labels, independent in comments:

@@ -202,9 +202,9 @@ class Review:
         self.votes: dict[tuple[int, int], Vote] = {}
         self._fractions = None
         # Set by the reader when the comment is in the designed overlap: why (share, gold),
-        # and whose labels are its designed ones (first and blind second reviewers).
+        # and its designed labels, {moderator: {category id: label}} (`table.Designed`).
         self.sample: str | None = None
-        self.designed: frozenset[int] = frozenset()
+        self.designed: dict[int, dict[int, int]] = {}
         for mod in self.reviewers:
             self._cast_votes(mod, judged[mod], current, removal, retracted, policies)
 
@@ -278,12 +278,23 @@ class Review:
     def reviewed(self) -> bool:
         return bool(self.reviewers)
 
+    def designed_label(self, mod: int, cat: int) -> int | None:
+        """A reviewer's designed label for a category (the labels table's designed_label):
+        the one compared or given blind, on a category they have a label row for."""
+        if (mod, cat) not in self.votes:
+            return None
+        return self.designed.get(mod, {}).get(cat)
+
     def designed_labels(self) -> dict[int, dict[int, int]]:
-        """`labels()` of the designed reviewers only: what designed-overlap agreement uses."""
-        return {
-            cat: {mod: label for mod, label in by_mod.items() if mod in self.designed}
-            for cat, by_mod in self.labels().items()
-        }
+        """labels[category id][moderator] of the designed labels: what designed-overlap
+        agreement is computed from (as the labels table carries them)."""
+        labels: dict[int, dict[int, int]] = {}
+        for mod, by_category in self.designed.items():
+            for cat in by_category:
+                label = self.designed_label(mod, cat)
+                if label is not None:
+                    labels.setdefault(cat, {})[mod] = label
+        return labels
 
     def labels(self) -> dict[int, dict[int, int]]:
         """labels[category id][moderator id] for the reviewers who had the category (a

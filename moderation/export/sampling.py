@@ -8,9 +8,10 @@ from moderation.models import AuditEvent, SecondReviewPlan
 
 RECIPE = (
     "A comment is drawn for a blind second review when it is first judged (approved or "
-    "removed, or reviewed) and int(HMAC-SHA256(key=seed, msg='comment:<comment_id>') as hex, "
-    "first 16 digits, base 16) / 2**64 < share / 100, with the share and seed in force then. "
-    "In Python: int(hmac.new(seed.encode(), f'comment:{comment_id}'.encode(), "
+    "removed, or reviewed, while nobody else has tagged, decided or reviewed it) and "
+    "int(HMAC-SHA256(key=seed, msg='comment:<comment_id>') as hex, first 16 digits, base 16) "
+    "/ 2**64 < share / 100, with the share and seed in force then. In Python: "
+    "int(hmac.new(seed.encode(), f'comment:{comment_id}'.encode(), "
     "hashlib.sha256).hexdigest()[:16], 16) / 2**64 < share / 100."
 )
 SAMPLE_VALUES = {

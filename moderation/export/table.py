@@ -73,6 +73,8 @@ COMMENT_VALUES = (
     "commenter__name",
     "decided_at",
 )
+# A sample's states in which its two reviews were compared.
+COMPARED = ("agreed", "disagreed", "adjudicated")
 # Articles (with their site's name) kept between chunks; past this many, forgotten, so
 # memory does not grow with the export.
 ARTICLES_KEPT = 256
@@ -101,9 +103,7 @@ class Chunk(NamedTuple):
     decisions: dict[int, list[tuple]]
     screening: dict[int, dict[int, float]]  # comment -> category -> combined score
     reviews: dict[int, list[tuple]] = {}  # comment -> REVIEW_FIELDS rows (never changed)
-    # comment -> (why it is in the designed overlap, the moderators whose labels are its
-    # designed ones)
-    designed: dict[int, tuple[str, frozenset[int]]] = {}
+    designed: dict[int, "Designed"] = {}  # comment -> its designed overlap (see Designed)
 
 
 def read_chunks(comments, size: int) -> Iterator[Chunk]:
@@ -227,28 +227,74 @@ def _actions(connection, ids: list[int], in_sql: bool):
         return *_grouped(*rows, datetime_reader(connection)), designed
 
 
-def _designed_rows(cursor, among: str, ids: list) -> dict[int, tuple[str, frozenset[int]]]:
-    """The chunk's comments in the designed overlap (one query): drawn ones with their
-    first and blind second reviewers, gold items with their blind reviewers. A comment both
-    drawn and gold is `share`, its designed reviewers those of both."""
+# A comment in the designed overlap: why (its sample's reason, or gold), and its designed
+# labels, {moderator: {category id: label}}: what the first and the blind second reviewer
+# gave, as compared when the second review was recorded (later changes of mind are in the
+# labels, not here); each blind gold review's own labels. Empty while a sample waits, and
+# for a void one (its first judgement withdrawn: nothing compared).
+Designed = tuple[str, dict[int, dict[int, int]]]
+
+
+def designed_of(connection, ids: list[int]) -> dict[int, Designed]:
+    """`_designed_rows` for these comments (any order), in their own query."""
+    ids = sorted(ids)
+    if not ids:
+        return {}
+    with connection.cursor() as cursor:
+        return _designed_rows(cursor, f"IN ({', '.join(['%s'] * len(ids))})", ids)
+
+
+def _designed_rows(cursor, among: str, ids: list) -> dict[int, Designed]:
+    """The comments in the designed overlap among these (one query): drawn ones with the
+    labels their two reviews were compared on, gold items with their blind reviews' labels.
+    A comment both drawn and gold keeps its sample's reason, and the labels of both."""
     quote = cursor.db.ops.quote_name
     sample, gold = quote(Sample._meta.db_table), quote(GoldItem._meta.db_table)
     review = quote(CommentReview._meta.db_table)
+    positive = quote(CommentReview.positives.through._meta.db_table)
+    routes = f"'{ReviewRoute.GOLD}', '{ReviewRoute.SECOND}'"
     cursor.execute(
-        f"SELECT s.comment_id, 'share', s.first_reviewer_id, s.second_reviewer_id "
+        f"SELECT s.comment_id, s.reason, s.state, s.first_reviewer_id, s.second_reviewer_id, "
+        f"s.first_labels, s.second_labels, NULL, NULL, NULL, NULL "
         f"FROM {sample} s WHERE s.comment_id {among} "
-        f"UNION ALL SELECT g.comment_id, 'gold', NULL, r.moderator_id FROM {gold} g "
-        f"LEFT OUTER JOIN {review} r ON r.comment_id = g.comment_id "
-        f"AND r.route IN ('{ReviewRoute.GOLD}', '{ReviewRoute.SECOND}') "
+        f"UNION ALL SELECT g.comment_id, 'gold', NULL, NULL, NULL, NULL, NULL, "
+        f"r.moderator_id, r.id, r.available, rp.category_id FROM {gold} g "
+        f"LEFT OUTER JOIN {review} r ON r.comment_id = g.comment_id AND r.route IN ({routes}) "
+        f"LEFT OUTER JOIN {positive} rp ON rp.commentreview_id = r.id "
         f"WHERE g.comment_id {among}",
         ids + ids,
     )
-    found: dict[int, tuple[str, set[int]]] = {}
-    for comment_id, reason, first, second in cursor.fetchall():
-        was, moderators = found.get(comment_id, (reason, set()))
-        moderators.update(m for m in (first, second) if m is not None)
-        found[comment_id] = ("share" if "share" in (was, reason) else reason, moderators)
-    return {pk: (reason, frozenset(mods)) for pk, (reason, mods) in found.items()}
+    found: dict[int, Designed] = {}
+    gold_reviews: dict[int, tuple] = {}  # review id -> (comment, moderator, available, cited)
+    for row in cursor.fetchall():
+        comment_id, reason, state, first, second, first_labels, second_labels = row[:7]
+        moderator, review_id, available, category = row[7:]
+        was = found.get(comment_id)
+        labels = was[1] if was else {}
+        if was is None or was[0] == "gold":
+            found[comment_id] = (reason, labels)
+        if reason != "gold":
+            if state in COMPARED:
+                labels[first] = _labels(first_labels)
+                labels[second] = _labels(second_labels)
+        elif review_id is not None:
+            kept = gold_reviews.setdefault(review_id, (comment_id, moderator, available, set()))
+            if category is not None:
+                kept[3].add(category)
+    for comment_id, moderator, available, cited in gold_reviews.values():
+        if isinstance(available, str):
+            available = json.loads(available)
+        found[comment_id][1].setdefault(
+            moderator, {category: int(category in cited) for category in available or ()}
+        )
+    return found
+
+
+def _labels(stored) -> dict[int, int]:
+    """A sample's compared labels, stored as JSON {category id: label}."""
+    if isinstance(stored, str):
+        stored = json.loads(stored)
+    return {int(category): label for category, label in (stored or {}).items()}
 
 
 def _action_rows(cursor, among: str, ids: list, time: Callable) -> tuple[list, list, list]:

@@ -98,8 +98,10 @@ def set_plan(
 
 
 def drawn(comment: Comment, first_reviewer) -> Sample | None:
-    """Draw a comment being judged for a second review, under its site's plan, if it has
-    no sample yet; inside the caller's transaction, which holds the comment's lock."""
+    """Draw a comment at its first judgement for a second review, under its site's plan:
+    only while nobody else has tagged, decided or reviewed it (whoever did would be a first
+    reviewer who had seen nothing, or one who had); inside the caller's transaction, which
+    holds the comment's lock."""
     site_id = comment.article.site_id
     plan = plan_of(site_id)
     if plan is None or plan.share == 0:
@@ -108,6 +110,12 @@ def drawn(comment: Comment, first_reviewer) -> Sample | None:
         return None
     if Sample.objects.filter(comment=comment).exists():
         return None
+    others = ~Q(moderator=first_reviewer)
+    if (
+        ModeratorMark.objects.filter(others, comment=comment).exists()
+        or CommentReview.objects.filter(others, comment=comment).exists()
+    ):
+        return None  # not its first judgement
     return Sample.objects.create(
         comment=comment,
         site_id=site_id,

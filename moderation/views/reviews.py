@@ -22,9 +22,10 @@ from moderation.services import reviews
 WORK_LIST = 50  # rows of the adjudication list
 
 
-def _site(request):
-    """The site chosen with ?site=, or None for every site."""
-    value = request.GET.get("site", "")
+def _site(request, value=None):
+    """The site chosen with ?site= (or named by `value`), or None for every site (or none
+    that exists)."""
+    value = request.GET.get("site", "") if value is None else value
     return Site.objects.filter(pk=value).first() if value.isascii() and value.isdigit() else None
 
 
@@ -131,12 +132,7 @@ def plans(request):
     status = 200
     failed = None
     if request.method == "POST":
-        wanted = request.POST.get("site", "")
-        site = (
-            Site.objects.filter(pk=wanted).first()
-            if wanted.isascii() and wanted.isdigit()
-            else None
-        )
+        site = _site(request, request.POST.get("site", ""))
         if site is None:
             messages.error(request, "Choose a site: the form named none that exists.")
             return redirect("moderation:review_plans")
@@ -183,10 +179,13 @@ def gold_list(request):
         if Comment.objects.filter(pk=wanted).exists():
             return redirect("moderation:gold_edit", comment_pk=int(wanted))
         messages.error(request, f"There is no comment #{wanted}.")
-    items = GoldItem.objects.select_related("comment__article__site", "created_by").order_by(
-        "retired_at", "-created_at"
-    )[:200]
-    categories = dict(Category.objects.values_list("pk", "name"))
+    items = list(
+        GoldItem.objects.select_related("comment__article__site", "created_by").order_by(
+            "retired_at", "-created_at"
+        )[:200]
+    )
+    wanted = {int(c) for item in items for c in item.labels}
+    categories = dict(Category.objects.filter(pk__in=wanted).values_list("pk", "name"))
     rows = [
         {
             "item": item,

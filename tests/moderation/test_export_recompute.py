@@ -51,7 +51,7 @@ def write_bundle(directory: Path, comments: int, seed: int, *, sample_column: bo
     """labels.csv and comments.csv as the export writes them (write_csv: formula guard,
     booleans), for `comments` comments reviewed by 1 to 4 moderators who mostly agree; about
     a third carry a sample reason, and of those the first two reviewers' labels are the
-    designed ones (a third reviewer saw their work: `designed` false). Returns {comment id:
+    designed ones (a third reviewer saw their work: `designed_label` null). Returns {comment id:
     labels[(site, category)][moderator]}, the sampled ids, and each sampled comment's
     designed reviewers."""
     rng = random.Random(seed)
@@ -82,7 +82,7 @@ def write_bundle(directory: Path, comments: int, seed: int, *, sample_column: bo
                         "policy_version": 1,
                         "retracted": False,
                         "retracted_at": None,
-                        "designed": moderator in designated[comment_id],
+                        "designed_label": label if moderator in designated[comment_id] else None,
                     }
                 )
         by_comment[comment_id] = dict(labels)

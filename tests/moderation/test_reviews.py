@@ -500,10 +500,14 @@ def test_designed_overlap_agreement_uses_the_blind_labels_only_and_the_bundle_re
     assert every["personal-attack"]["value"] == pytest.approx(-1 / 3)
     (labels,) = tmp_path.glob("labels-*.jsonl")
     rows = [json.loads(line) for line in labels.read_text().splitlines()]
-    flags = {(r["comment_id"], r["moderator"]): r["designed"] for r in rows}
-    assert flags[c1.pk, moderator_pseudonym(moderator)] is True
-    assert flags[c1.pk, moderator_pseudonym(other_moderator)] is True
-    assert flags[c1.pk, moderator_pseudonym(cy)] is False
+    flags = {
+        (r["comment_id"], r["moderator"]): r["designed_label"]
+        for r in rows
+        if r["category"] == "personal-attack"
+    }
+    assert flags[c1.pk, moderator_pseudonym(moderator)] == 1
+    assert flags[c1.pk, moderator_pseudonym(other_moderator)] == 0
+    assert flags[c1.pk, moderator_pseudonym(cy)] is None
     (comments,) = tmp_path.glob("comments-*.jsonl")
     samples = {
         json.loads(line)["comment_id"]: json.loads(line)["sample"]
@@ -517,3 +521,61 @@ def test_designed_overlap_agreement_uses_the_blind_labels_only_and_the_bundle_re
     )  # fmt: skip
     printed = {r["category"]: r["alpha_designed"] for r in json.loads(result.stdout)["alpha"]}
     assert printed["personal-attack"] == designed["personal-attack"]
+
+
+def test_designed_labels_are_those_compared_whatever_comes_later(
+    site, article, admin, moderator, other_moderator, client_for, researcher_client, attack,
+    pseudonym_key,
+):  # fmt: skip
+    """mona approves, bob says attack blind: they disagree. mona then tags an attack: her
+    label becomes 1, her designed label stays the 0 that was compared."""
+    from tests.moderation.export_helpers import (
+        LABELS_JSONL,
+        jsonl,
+        labels_of,
+    )
+
+    services.set_review_plan(admin, site, share=100, seed="late")
+    c = factories.make_comment(article, "Compared, then changed.")
+    services.decide(moderator, c, Status.APPROVED, expected_version=0)
+    review_blind(client_for(other_moderator), c, {"verdict": "breaks", "categories": [attack.pk]})
+    services.tag(moderator, c, attack)
+    rows = jsonl(researcher_client.get(LABELS_JSONL))
+    mona = labels_of(rows, c, moderator, "personal-attack")
+    assert (mona["label"], mona["designed_label"]) == (1, 0)
+
+
+def test_a_void_sample_has_no_designed_labels(
+    site, article, admin, moderator, other_moderator, client_for, researcher_client, attack,
+    pseudonym_key,
+):  # fmt: skip
+    from tests.moderation.export_helpers import CODEBOOK
+
+    services.set_review_plan(admin, site, share=100, seed="void")
+    c = factories.make_comment(article, "Drawn, undone, judged again.")
+    services.decide(moderator, c, Status.REMOVED, expected_version=0, reasons=[attack])
+    services.decide(moderator, c, Status.PENDING, expected_version=1)
+    review_blind(client_for(other_moderator), c, {"verdict": "none"})
+    services.decide(moderator, c, Status.APPROVED, expected_version=2)
+    import json
+
+    codebook = json.loads(researcher_client.get(CODEBOOK).content)
+    assert codebook["sampling"]["reviewed_in_overlap"] == {}
+    designed = {r["category"]: r["alpha"] for r in codebook["agreement"]["designed"]["alpha"]}
+    assert designed["personal-attack"]["items"] == 0
+
+
+def test_a_comment_is_drawn_only_at_its_first_judgement(
+    site, article, admin, moderator, other_moderator, attack
+):
+    """Judged before the share was set: whoever judges it next has seen that, and it is not
+    drawn then."""
+    c = factories.make_comment(article, "Judged before the plan.")
+    services.decide(moderator, c, Status.REMOVED, expected_version=0, reasons=[attack])
+    services.set_review_plan(admin, site, share=100, seed="late")
+    services.review(other_moderator, c, positives=[])
+    services.decide(other_moderator, c, Status.APPROVED, expected_version=1, note="Fine.")
+    assert not Sample.objects.exists()
+    fresh = factories.make_comment(article, "Judged after.")
+    services.decide(moderator, fresh, Status.APPROVED, expected_version=0)
+    assert Sample.objects.get().comment == fresh
