@@ -379,8 +379,11 @@ def report(all_pages: list[Page], timeout: float) -> None:
         print(f"  {page.name}: {page.ours} ⇢ {page.admin or 'n/a'}")
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def arguments(description: str, database: str) -> argparse.ArgumentParser:
+    """The options of a page bench (this one, bench/reviews.py): size, database, rounds,
+    budgets, a database to keep or reuse, pages to measure. `database`: the PostgreSQL
+    database's name without the process id."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--comments", type=int, default=100_000)
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--rounds", type=int, default=5)
@@ -398,7 +401,7 @@ def main(argv=None) -> int:
         help="seconds a query may run before the page is reported as timed out",
     )
     parser.add_argument("--pg-url", default="postgres://postgres@127.0.0.1:5432/")
-    parser.add_argument("--pg-database", default=f"bench_pages_{os.getpid()}")
+    parser.add_argument("--pg-database", default=f"{database}_{os.getpid()}")
     parser.add_argument("--keep", action="store_true", help="keep the database")
     parser.add_argument(
         "--reuse",
@@ -408,6 +411,11 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--only", action="append", default=[], help="pages whose name contains this (repeatable)"
     )
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = arguments(__doc__.split("\n\n")[0], "bench_pages")
     args = parser.parse_args(argv)
 
     if args.reuse:

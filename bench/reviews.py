@@ -32,9 +32,7 @@ pages as `corpus-admin`, the export page with `?refresh=1` (its figures computed
 and without (kept in the cache since the first). Django's admin as a superuser.
 """
 
-import argparse
 import hashlib
-import os
 import random
 import statistics
 import sys
@@ -353,34 +351,7 @@ def clients(users: dict) -> dict:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--comments", type=int, default=100_000)
-    parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument(
-        "--page-budget",
-        type=float,
-        default=60.0,
-        help="seconds a page (with its admin equivalent) may take over all rounds",
-    )
-    parser.add_argument(
-        "--timeout",
-        type=float,
-        default=120.0,
-        help="seconds a query may run before the page is reported as timed out",
-    )
-    parser.add_argument("--pg-url", default="postgres://postgres@127.0.0.1:5432/")
-    parser.add_argument("--pg-database", default=f"bench_reviews_{os.getpid()}")
-    parser.add_argument("--keep", action="store_true", help="keep the database")
-    parser.add_argument(
-        "--reuse",
-        metavar="DATABASE_URL",
-        help="measure a database a --keep run left (neither built nor dropped)",
-    )
-    parser.add_argument(
-        "--only", action="append", default=[], help="pages whose name contains this (repeatable)"
-    )
+    parser = bench_pages.arguments(__doc__.split("\n\n")[0], "bench_reviews")
     args = parser.parse_args(argv)
 
     if args.reuse:

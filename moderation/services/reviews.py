@@ -220,8 +220,13 @@ def stream(user, *, site=None, limit: int = 25) -> list[tuple[int, object]]:
 # Reviews
 
 
+def active_categories(site_id: int):
+    """A site's active categories, in keyboard order: what a review or a gold item labels."""
+    return Category.objects.active().filter(site_id=site_id).order_by("order", "pk")
+
+
 def _checked_labels(site_id: int, positives: Iterable[Category]) -> tuple[list, list[Category]]:
-    active = list(Category.objects.filter(site_id=site_id, active=True).order_by("order", "pk"))
+    active = list(active_categories(site_id))
     positives = list(positives)
     ids = {c.pk for c in active}
     for category in positives:
@@ -316,7 +321,7 @@ def _compare(sample: Sample, second, second_labels: dict[int, int]) -> None:
 
 
 def _reference(site_id: int, labels: Mapping[Category, int]) -> dict[str, int]:
-    active = {c.pk: c for c in Category.objects.filter(site_id=site_id, active=True)}
+    active = {c.pk: c for c in active_categories(site_id)}
     if not active:
         raise Invalid("This site has no active category: a gold item needs some.")
     reference = {}

@@ -59,6 +59,23 @@ def second_review(request):
     )
 
 
+def _submitted(request, form, act, done: str, to: str):
+    """A review page's form, on a POST, handed to its service: (a redirect to `to`, 302)
+    when the service did it, saying `done`; (None, 400) when the form or the service
+    refused (the page shows why again, with what was typed); (None, 200) on a GET."""
+    if request.method != "POST":
+        return None, 200
+    if not form.is_valid():
+        return None, 400
+    try:
+        act(form.cleaned_data)
+    except services.ModerationError as exc:
+        messages.error(request, str(exc))
+        return None, 400
+    messages.success(request, done)
+    return redirect(to), 302
+
+
 def _on(site):
     return {"site": site} if site is not None else {}
 
@@ -70,31 +87,25 @@ def review_comment(request, pk):
     comment = get_object_or_404(
         Comment.objects.select_related("article__site", "parent", "commenter"), pk=pk
     )
-    categories = Category.objects.filter(site=comment.article.site, active=True).order_by(
-        "order", "pk"
-    )
+    categories = reviews.active_categories(comment.article.site_id)
     form = ReviewForm(request.POST or None, categories=categories)
     token = request.POST.get("token") or request.GET.get("token") or ""
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                services.review(
-                    request.user,
-                    comment,
-                    positives=form.cleaned_data["categories"],
-                    note=form.cleaned_data["note"],
-                    blind=reviews.from_stream(request.user, comment.pk, token),
-                    context=audit.Context.from_request(request),
-                )
-            except services.ModerationError as exc:
-                messages.error(request, str(exc))
-                status = 400
-            else:
-                messages.success(request, f"Your review of comment #{comment.pk} is recorded.")
-                return redirect(_back(request))
-        else:
-            status = 400
+    done, status = _submitted(
+        request,
+        form,
+        lambda data: services.review(
+            request.user,
+            comment,
+            positives=data["categories"],
+            note=data["note"],
+            blind=reviews.from_stream(request.user, comment.pk, token),
+            context=audit.Context.from_request(request),
+        ),
+        f"Your review of comment #{comment.pk} is recorded.",
+        _back(request),
+    )
+    if done:
+        return done
     own = comment.reviews.filter(moderator=request.user).order_by("-created_at").first()
     return render(
         request,
@@ -201,9 +212,7 @@ def gold_list(request):
 def gold_edit(request, comment_pk):
     """Make a comment a gold item, or change its reference labels."""
     comment = get_object_or_404(Comment.objects.select_related("article__site"), pk=comment_pk)
-    categories = Category.objects.filter(site=comment.article.site, active=True).order_by(
-        "order", "pk"
-    )
+    categories = reviews.active_categories(comment.article.site_id)
     gold = GoldItem.objects.filter(comment=comment).first()
     initial = {}
     if gold:
@@ -212,26 +221,21 @@ def gold_edit(request, comment_pk):
             "note": gold.note,
         }
     form = GoldForm(request.POST or None, categories=categories, initial=initial)
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            ticked = set(form.cleaned_data["categories"])
-            try:
-                services.set_gold(
-                    request.user,
-                    comment,
-                    labels={c: int(c in ticked) for c in categories},
-                    note=form.cleaned_data["note"],
-                    context=audit.Context.from_request(request),
-                )
-            except services.ModerationError as exc:
-                messages.error(request, str(exc))
-                status = 400
-            else:
-                messages.success(request, f"Comment #{comment.pk} is a gold item.")
-                return redirect("moderation:gold_list")
-        else:
-            status = 400
+    done, status = _submitted(
+        request,
+        form,
+        lambda data: services.set_gold(
+            request.user,
+            comment,
+            labels={c: int(c in set(data["categories"])) for c in categories},
+            note=data["note"],
+            context=audit.Context.from_request(request),
+        ),
+        f"Comment #{comment.pk} is a gold item.",
+        reverse("moderation:gold_list"),
+    )
+    if done:
+        return done
     return render(
         request,
         "moderation/gold_edit.html",
@@ -291,25 +295,21 @@ def adjudicate(request, pk):
     compared = [int(c) for c in sample.first_labels or {}]
     categories = Category.objects.filter(pk__in=compared).order_by("order", "pk")
     form = AdjudicationForm(request.POST or None, categories=categories)
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                services.adjudicate(
-                    request.user,
-                    sample,
-                    positives=form.cleaned_data["categories"],
-                    note=form.cleaned_data["note"],
-                    context=audit.Context.from_request(request),
-                )
-            except services.ModerationError as exc:
-                messages.error(request, str(exc))
-                status = 400
-            else:
-                messages.success(request, f"Comment #{sample.comment_id} is adjudicated.")
-                return redirect("moderation:adjudication_list")
-        else:
-            status = 400
+    done, status = _submitted(
+        request,
+        form,
+        lambda data: services.adjudicate(
+            request.user,
+            sample,
+            positives=data["categories"],
+            note=data["note"],
+            context=audit.Context.from_request(request),
+        ),
+        f"Comment #{sample.comment_id} is adjudicated.",
+        reverse("moderation:adjudication_list"),
+    )
+    if done:
+        return done
     rows = [
         {
             "category": c,
