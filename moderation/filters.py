@@ -14,7 +14,14 @@ from archive.models import Article, Comment, Commenter, Site
 from moderation import pagination, permissions
 from moderation.actions import Action
 from moderation.forms import ROLE_CHOICES
-from moderation.models import FLAG_THRESHOLD, AuditEvent, Category, ModeratorMark, Status
+from moderation.models import (
+    FLAG_THRESHOLD,
+    AuditEvent,
+    Category,
+    InsightDay,
+    ModeratorMark,
+    Status,
+)
 from moderation.widgets import QuickSelect
 
 # SQLite: below how many matches the words searched lead a count or a page (`_matches_lead`).
@@ -461,3 +468,51 @@ class ArticleQueueFilter(ArticleFilter):
         if value in ("pending", "escalated"):
             return queryset.order_by(F(value).desc(), "pk")
         return queryset
+
+
+# The insights' range: a site (or every site) and the days, at most MAX_INSIGHT_DAYS.
+MAX_INSIGHT_DAYS = 366
+
+
+class InsightFilter(django_filters.FilterSet):
+    """/insights/: the site and the days the figures cover (`insights.Scope`). The roll-ups
+    are read by the figures' own queries; this checks and names what was asked for."""
+
+    site = django_filters.ModelChoiceFilter(
+        queryset=Site.objects.order_by("name"), empty_label="Every site", method="keep"
+    )
+    start = django_filters.DateFilter(
+        label="From", method="keep", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end = django_filters.DateFilter(
+        label="To", method="keep", widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    class Meta:
+        model = InsightDay
+        fields = []
+
+    def keep(self, queryset, name, value):
+        return queryset
+
+    @property
+    def form(self):
+        form = super().form
+        if not getattr(form, "_range_checked", False):
+            form._range_checked = True
+            original = form.clean
+
+            def clean():
+                data = original()
+                start, end = data.get("start"), data.get("end")
+                if start and end and start > end:
+                    form.add_error("end", f"“To” ({end}) is before “From” ({start}).")
+                elif start and end and (end - start).days + 1 > MAX_INSIGHT_DAYS:
+                    form.add_error(
+                        "end", f"Choose at most {MAX_INSIGHT_DAYS} days; this is "
+                        f"{(end - start).days + 1}."
+                    )  # fmt: skip
+                return data
+
+            form.clean = clean
+        return form

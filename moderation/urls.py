@@ -10,6 +10,7 @@ from moderation.views import (
     export,
     home,
     imports,
+    insights,
     policy,
     queue,
     reviews,
@@ -53,6 +54,9 @@ moderation_patterns = [
     path("review/adjudication/", reviews.adjudication_list, name="adjudication_list"),
     path("review/adjudication/<int:pk>/", reviews.adjudicate, name="adjudicate"),
     path("review/quality/", reviews.review_quality, name="review_quality"),
+    # /insights/: charts of how moderation is going (team-level; per moderator for admins)
+    path("insights/", insights.insights_page, name="insights"),
+    path("insights/<str:chart>.csv", insights.insights_csv, name="insights_csv"),
     # /audit/: the audit history
     path("audit/", audit.audit_list, name="audit"),
     # /users/…: dashboard accounts and roles (admins)

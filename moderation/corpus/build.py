@@ -51,7 +51,7 @@ from moderation.models import (
     ModeratorMark,
     Tag,
 )
-from moderation.services import marks, queue_counts
+from moderation.services import insights, marks, queue_counts
 
 UNTIL = datetime(2026, 1, 1, tzinfo=UTC)
 DAY = 24 * 3600
@@ -245,7 +245,17 @@ class Clock:
     """Where the load's time goes: every moment belongs to one phase (the one last
     switched to), so the phases add up to the whole."""
 
-    PHASES = ["setup", "generate", "insert", "indexes", "audit", "marks", "commit", "analyze"]
+    PHASES = [
+        "setup",
+        "generate",
+        "insert",
+        "indexes",
+        "audit",
+        "marks",
+        "insights",
+        "commit",
+        "analyze",
+    ]
 
     def __init__(self):
         self.phases = dict.fromkeys(self.PHASES, 0.0)
@@ -365,6 +375,8 @@ class Corpus:
             clock.switch("marks")
             marks.rebuild()  # the queues of each category and moderator, from the rows above
             queue_counts.recount(fix=True)  # each article's pending and escalated counts
+            clock.switch("insights")
+            insights.recount(fix=True)  # the insights' roll-ups, from the rows above
             self._count_appended()
             self.bulk.reset_sequences(EXPLICIT_IDS)
             self._imports()

@@ -13,8 +13,16 @@ from archive.models import Comment
 from moderation import permissions, queries
 from moderation.actions import UNDOABLE, Action
 from moderation.audit import Context
-from moderation.models import AuditEvent, Category, Decision, ModerationState, Status, Tag
-from moderation.services import marks, queue_counts, reviews
+from moderation.models import (
+    FLAG_THRESHOLD,
+    AuditEvent,
+    Category,
+    Decision,
+    ModerationState,
+    Status,
+    Tag,
+)
+from moderation.services import insights, marks, queue_counts, reviews
 from moderation.services._common import (
     append,
     change_record,
@@ -94,6 +102,7 @@ def tag(
             note=note,
         )
         marks.sync(comment.pk)
+        insights.tagged(new, category.site_id, +1)
         after = {
             "category": category.slug,
             "span": [start, end] if span else None,
@@ -134,6 +143,7 @@ def retract(
         tag_.retracted_by = user
         tag_.save(update_fields=["retracted_at", "retracted_by"])
         marks.sync(tag_.comment_id)
+        insights.tagged(tag_, tag_.category.site_id, -1)
         after = {"retracted": True}
         if undoes:
             after["undoes"] = undoes
@@ -202,6 +212,7 @@ def decide(
             and Tag.objects.current().filter(comment=comment).exists()
         ):
             raise Invalid("This comment carries tags: approving it needs a note saying why.")
+        replaced = state.decision_id
         decision = Decision.objects.create(
             comment=comment,
             status=status,
@@ -210,8 +221,12 @@ def decide(
             note=note,
             version=state.version + 1,
             assignee=assignee,
+            # An undo undoes the decision that set the state (its version is checked above).
+            undoes_id=replaced if undoes else None,
+            flagged=state.flag_score is not None and state.flag_score >= FLAG_THRESHOLD,
         )
         decision.reasons.set(reasons)
+        insights.decided(state, decision, reasons)
         before = {"status": state.status, "version": state.version}
         if state.assignee_id:
             before["assignee"] = state.assignee_id

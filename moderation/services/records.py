@@ -19,7 +19,7 @@ from moderation.actions import Action
 from moderation.audit import Context
 from moderation.models import AuditEvent, CommenterRecord, ModerationState, Status
 from moderation.screening import scoring
-from moderation.services import queue_counts
+from moderation.services import insights, queue_counts
 from moderation.services._common import append, change_record, require
 from moderation.services.errors import NotAllowed
 from moderation.services.locks import retried
@@ -53,6 +53,7 @@ def open_states(comments) -> int:
         batch_size=BATCH,
     )
     queue_counts.opened(Counter(article for _, _, article, _, _ in rows))
+    insights.arrived((site, posted or now) for _, site, _, _, posted in rows)
     if settings.SCREENING_AT_IMPORT:
         scoring.score_comments([pk for pk, _, _, _, _ in rows])
     return len(rows)
@@ -73,6 +74,7 @@ def open_imported(site, comments: list, commenters: list[Commenter]) -> None:
         ],
     )
     queue_counts.opened(Counter(c.article_id for c in comments))
+    insights.arrived((site.pk, c.posted_at or now) for c in comments)
     if settings.SCREENING_AT_IMPORT:
         scoring.score_texts([(c.pk, site.pk, c.body_text) for c in comments], fresh=True)
     CommenterRecord.objects.bulk_create(
