@@ -20,7 +20,9 @@ X_LABELS = 6  # at most
 def _nice(top: float) -> float:
     """A round axis maximum at or above `top`."""
     if top <= 0:
-        return 1
+        return 2
+    if top <= 10:
+        return 2 * math.ceil(top / 2)  # whole numbers at every tick (0, half, top)
     power = 10 ** math.floor(math.log10(top))
     for step in (1, 2, 2.5, 5, 10):
         if step * power >= top:

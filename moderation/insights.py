@@ -140,8 +140,9 @@ def waits(scope: Scope) -> tuple[list[Wait], list[Wait]]:
     )
     by_week, by_site = defaultdict(lambda: defaultdict(int)), defaultdict(lambda: defaultdict(int))
     for site, week, b, n in rows:
-        by_week[week][b] += n
-        by_site[site][b] += n
+        if n:  # a row whose first decisions were all undone counts none
+            by_week[week][b] += n
+            by_site[site][b] += n
     first, last = scope.weeks
     weekly, week = [], first
     while week <= last:
@@ -345,10 +346,13 @@ def per_moderator(scope: Scope) -> list[ModeratorFigures]:
         return found.setdefault(pk, ModeratorFigures(None))
 
     sums = {f: Sum(f) for f in (*STATUSES, "undone")}
+    # A day counts when a decision of theirs made that day still counts (a row can be left
+    # with only an undone one, or nothing: rows are never deleted).
+    active = Q(approved__gt=0) | Q(removed__gt=0) | Q(escalated__gt=0) | Q(reopened__gt=0)
     for row in (
         scope.of(InsightModeratorDay.objects)
         .values("moderator_id")
-        .annotate(days=Count("day", distinct=True), **sums)
+        .annotate(days=Count("day", distinct=True, filter=active), **sums)
     ):
         figures = of(row["moderator_id"])
         for f in (*STATUSES, "undone", "days"):
@@ -358,7 +362,8 @@ def per_moderator(scope: Scope) -> list[ModeratorFigures]:
         .values_list("moderator_id", "bucket")
         .annotate(n=Sum("n"))
     ):
-        of(moderator).wait[b] = n
+        if n:  # a row whose first decisions were all undone counts none
+            of(moderator).wait[b] = n
     samples = Sample.objects.filter(
         reviewed_at__gte=_midnight(scope.start),
         reviewed_at__lt=_midnight(scope.end + timedelta(days=1)),

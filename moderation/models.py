@@ -957,7 +957,7 @@ class InsightFirstDecision(models.Model):
     itself an undo), counted by the
     week they were made, who made them, the outcome, whether screening had flagged the
     comment then, and the wait since its arrival as a bucket of a log scale
-    (`services.insights.bucket`: 16 buckets per doubling, each under 4.4 % wide)."""
+    (`services.insights.bucket`: 16 buckets per doubling, each 4.43 % wide)."""
 
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+", db_index=False)
     week = models.DateField()

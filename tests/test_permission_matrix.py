@@ -78,6 +78,10 @@ RULES = {
     "moderation:adjudication_list": ADMINS,
     "moderation:adjudicate": ADMINS,
     "moderation:review_quality": ADMINS,
+    # Insights: the page and each chart's CSV (which charts each role sees is tested in
+    # tests/moderation/test_insights.py; the matrix reads the daily one, open to all three).
+    "moderation:insights": READERS,
+    "moderation:insights_csv": READERS,
     "login": PUBLIC,
     "logout": LOGGED_IN,
     "password_change": LOGGED_IN,
@@ -200,6 +204,8 @@ def url_of(name, pattern, route, world):
             kwargs[key] = "x"
         elif key == "fmt":
             kwargs[key] = "csv"
+        elif key == "chart":
+            kwargs[key] = "daily"
         elif key == "app_label":
             kwargs[key] = "auth"
         else:  # Django admin's object ids, app labels…: any value reaches the login check

@@ -29,8 +29,9 @@ rows come with the article queue's counters, before the audit head). Days are in
 dashboard's time zone (`TIME_ZONE`); a week is named by its Monday.
 
 **Wait buckets.** A wait is kept as its bucket on a log scale: bucket 0 is under a second,
-bucket k ≥ 1 holds waits in [2^((k-1)/16), 2^(k/16)) seconds, each under 4.4 % wide, so a
-percentile is exact to its bucket (`percentile` gives the bucket's bounds).
+bucket k ≥ 1 holds waits in [2^((k-1)/16), 2^(k/16)) seconds, each 2^(1/16) - 1 = 4.43 %
+wide, so a percentile is exact to its bucket (`percentile` gives the bucket's bounds), and
+its middle is within 2.2 % of every wait in it.
 """
 
 import math
@@ -218,6 +219,26 @@ def tagged(tag: Tag, site_id: int, change: int) -> None:
     tally.save()
 
 
+def commenter_changed(removed) -> None:
+    """Removed comments whose author changed at a re-import (`records.follow_comments`),
+    each (its removal decision's id, site id, old commenter, new commenter): their removals
+    move to the new commenter, in the week of the removal."""
+    decided_at = dict(
+        Decision.objects.filter(pk__in=[d for d, *_ in removed if d]).values_list(
+            "pk", "created_at"
+        )
+    )
+    tally = Tally()
+    for decision, site, old, new in removed:
+        if decision not in decided_at:
+            continue
+        week = week_of(day_of(decided_at[decision]))
+        for commenter, change in ((old, -1), (new, +1)):
+            if commenter is not None:
+                tally.add(InsightCommenterWeek, (commenter, week, site), removals=change)
+    tally.save()
+
+
 @dataclass(frozen=True)
 class Made:
     """What the roll-ups need of one decision."""
@@ -260,7 +281,9 @@ def changes(where: Where, made: Made, *, replaced: Made | None, first: bool, und
         field = STATUS_FIELD[made.status]
         tally.add(InsightDay, (site, day), **{field: 1})
         tally.add(InsightModeratorDay, (site, day, made.moderator_id), **{field: 1})
-    elif replaced is not None:  # the undone decision leaves the counts it was in
+    elif replaced is not None and replaced.undoes_id is None:
+        # The undone decision leaves the counts it was in (an undo that is undone was in
+        # none: it neither leaves them nor counts as undone).
         then = day_of(replaced.created_at)
         field = STATUS_FIELD[replaced.status]
         tally.add(InsightDay, (site, then), **{field: -1})
@@ -323,14 +346,15 @@ def made_of(decision: Decision, reasons=None) -> Made:
     )
 
 
-def decided(state: ModerationState, decision: Decision, reasons) -> None:
-    """A decision was made (`decide`, after writing it, before the state changes):
-    `state` is the comment's state before it."""
+def decided(state: ModerationState, decision: Decision, reasons, replaced_id: int | None):
+    """A decision was made (`decide`, after the state and the article's queue counts, so
+    these rows are locked after those, as an import locks them): `state` is the comment's
+    state, `replaced_id` the decision that set the status it left (None: never decided)."""
     made = made_of(decision, [r.pk for r in reasons])
     old = replaced = None
-    if state.decision_id and (made.undoes_id or made.previous == Status.REMOVED):
+    if replaced_id and (made.undoes_id or made.previous == Status.REMOVED):
         # The decision that set the status it leaves (read only when it matters).
-        replaced = state.decision
+        replaced = Decision.objects.get(pk=replaced_id)
         old = made_of(replaced)
     first = undid_first = False
     if made.undoes_id is None and made.status in DECIDED:

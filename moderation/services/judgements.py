@@ -226,7 +226,6 @@ def decide(
             flagged=state.flag_score is not None and state.flag_score >= FLAG_THRESHOLD,
         )
         decision.reasons.set(reasons)
-        insights.decided(state, decision, reasons)
         before = {"status": state.status, "version": state.version}
         if state.assignee_id:
             before["assignee"] = state.assignee_id
@@ -235,6 +234,7 @@ def decide(
         state.save(update_fields=["status", "version", "decision", "assignee"])
         marks.sync(comment.pk)
         queue_counts.moved(comment.article_id, before["status"], status)
+        insights.decided(state, decision, reasons, replaced)
         if Status.REMOVED in (status, before["status"]):
             # The commenter's count of removed comments, as a queue row shows it.
             change_record(comment.commenter_id, removals=1 if status == Status.REMOVED else -1)

@@ -4,13 +4,15 @@
 the audit head last (`audit.append`, the last statement of every service):
 
     site → category → commenter → block → comment → moderation state → tag → queue marks
-    → article queue → user → commenter record → audit head
+    → article queue → insight roll-ups → user → commenter record → audit head
 
 (A commenter's record, whose counters `decide`, `block` and `unblock` keep, is updated in
 place, `UPDATE … SET removals = removals + 1`: that row lock comes just before the head.
 So is an article's queue counts (`queue_counts`), after the comment and its state whose
 status changed: `decide` locks the comment, then the state, then updates the counters;
-an import inserts its states, then updates its articles' counters in article id order.)
+an import inserts its states, then updates its articles' counters in article id order.
+The insights' roll-ups (`services.insights`) come next, each table's rows in key order:
+`decide` and an import add to them after the article's counters, a tag after its marks.)
 
 Two transactions that take their locks in one order can wait for each other but never
 deadlock. Each lock is `lock(queryset)`: `SELECT … FOR NO KEY UPDATE OF <the table>`, with no
@@ -53,6 +55,7 @@ ORDER = (
     "tag",
     "queue marks",
     "article queue",
+    "insight roll-ups",
     "user",
     "commenter record",
     "audit head",

@@ -91,18 +91,22 @@ def follow_comments(comments: list[Comment]) -> int:
     ids = list(now_by)
     moves: dict[int | None, list[int]] = {}  # new commenter -> the states that move to it
     removals: Counter = Counter()  # commenter -> change in its removals
+    removed: list[tuple] = []  # (removal decision, site, old commenter, new commenter)
     for i in range(0, len(ids), BATCH):
-        for state, comment, old, status in ModerationState.objects.filter(
+        for state, comment, old, status, site, decision in ModerationState.objects.filter(
             comment_id__in=ids[i : i + BATCH]
-        ).values_list("pk", "comment_id", "commenter_id", "status"):
+        ).values_list("pk", "comment_id", "commenter_id", "status", "site_id", "decision_id"):
             new = now_by[comment]
             if old != new:
                 moves.setdefault(new, []).append(state)
                 if status == Status.REMOVED:
                     removals[old] -= 1
                     removals[new] += 1
+                    removed.append((decision, site, old, new))
     for new, states in moves.items():
         ModerationState.objects.filter(pk__in=states).update(commenter_id=new)
+    # The insights' repeat offenders follow too (before the records: the lock order).
+    insights.commenter_changed(removed)
     for commenter, change in sorted(removals.items(), key=lambda item: item[0] or 0):
         if change:
             change_record(commenter, removals=change)

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -43,16 +43,28 @@ def _audience(user) -> set[str]:
     return seen
 
 
+@dataclass(frozen=True)
+class Link:
+    """A table cell that links somewhere (its CSV cell is the text)."""
+
+    text: str
+    url: str
+
+    def __str__(self):
+        return self.text
+
+
 @dataclass
 class Panel:
     key: str
     title: str
     intro: str
     headers: list[str]
-    rows: list[list] = field(default_factory=list)  # cells: text, or (text, url)
+    rows: list[list] = field(default_factory=list)  # cells: values, or Links
     svg: str = ""
     legend: list[tuple[str, int]] = field(default_factory=list)  # (name, series number)
     empty: str = "Nothing in this range."
+    open: bool = False  # the table shown without a click (where it says more than the chart)
     svg2: str = ""  # a second chart of the same table
     legend2: list[tuple[str, int]] = field(default_factory=list)
     footer_title: str = ""  # a second, smaller table below (its own headers)
@@ -62,7 +74,7 @@ class Panel:
     def csv_rows(self):
         yield self.headers
         for row in self.rows:
-            yield [cell[0] if isinstance(cell, tuple) else cell for cell in row]
+            yield [str(cell) if isinstance(cell, Link) else cell for cell in row]
 
 
 def _pct(value) -> str:
@@ -149,7 +161,7 @@ def waits_panel(scope) -> Panel:
         "The wait from a comment's arrival (its posting) to its first approval or removal "
         "(an escalation does not end the wait; an undone decision does not count), per week "
         "of the decision: the median and the 90th percentile (nearest rank). Waits are kept "
-        "to within 4.4 %: each figure is the middle of that bucket.",
+        "to within 4.43 %: each figure is the middle of that bucket.",
         [
             "Week of",
             "Median",
@@ -236,7 +248,7 @@ def articles_panel(scope) -> Panel:
     )
     panel.rows = [
         [
-            (t.item.title, reverse("moderation:thread", args=[t.item.pk])),
+            Link(t.item.title, reverse("moderation:thread", args=[t.item.pk])),
             t.item.site.name,
             t.removals,
         ]
@@ -256,7 +268,7 @@ def commenters_panel(scope) -> Panel:
     )
     panel.rows = [
         [
-            (str(t.item), reverse("moderation:commenter", args=[t.item.pk])),
+            Link(str(t.item), reverse("moderation:commenter", args=[t.item.pk])),
             t.item.site.name,
             t.removals,
         ]
@@ -275,7 +287,7 @@ def moderators_panel(scope) -> Panel:
         "made; the share of their decisions they undid; and how often the two reviews of a "
         "second-review sample they took part in agreed.",
         [
-            "Moderator",
+            "Name",
             "Decisions",
             "Per active day",
             "Approved",
@@ -288,6 +300,7 @@ def moderators_panel(scope) -> Panel:
             "Samples compared",
         ],
         empty="No decision in this range.",
+        open=True,
     )
     panel.rows = [
         [
@@ -391,7 +404,10 @@ def _scope(request):
     """The filter and the scope it names (the default twelve weeks for what it lacks or
     refuses)."""
     found = InsightFilter(request.GET or None, queryset=InsightDay.objects.none())
-    data = found.form.cleaned_data if found.is_bound and found.form.is_valid() else {}
+    data = {}
+    if found.is_bound:
+        found.form.is_valid()  # what it refuses shows beside its field; the rest is kept
+        data = found.form.cleaned_data
     site = data.get("site")
     sites = (site.pk,) if site else None
     scope = insights.default_scope(sites, timezone.localdate())
@@ -438,7 +454,15 @@ def insights_csv(request, chart: str):
         raise Http404(f"No chart named {chart!r}.")
     if CHARTS[chart] not in _audience(request.user):
         raise PermissionDenied
-    scope = _scope(request)[2]
+    found, _, scope = _scope(request)
+    if found.is_bound and found.form.errors:
+        # A file of another range than the one asked for would mislead: say what is wrong.
+        problems = "; ".join(
+            f"{name}: {' '.join(errors)}" for name, errors in found.form.errors.items()
+        )
+        return HttpResponseBadRequest(
+            f"Nothing to download: {problems}", content_type="text/plain; charset=utf-8"
+        )
     panel = BUILDERS[chart](scope)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = (

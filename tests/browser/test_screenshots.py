@@ -2,8 +2,8 @@
 them over the seed captures: no console error and no sideways scrolling on any of them.
 
 `make screenshots` runs this file with SCREENSHOTS_DIR set, and the pictures are kept there
-(queue, the queue with its side panel, thread, commenter, audit, policy, export, users
-and the review pages, at both sizes); in the suite they go to a
+(queue, the queue with its side panel, thread, commenter, audit, policy, export, users,
+the review pages and the insights, at both sizes); in the suite they go to a
 temporary directory.
 """
 
@@ -83,6 +83,8 @@ def pages(article, comments):
         ("review-quality", "ada", "/review/quality/"),
         ("sampling", "ada", "/review/plans/"),
         ("gold", "ada", "/review/gold/"),
+        ("insights", "ada", "/insights/"),  # every chart, per moderator too
+        ("insights-researcher", "rhea", "/insights/"),  # the aggregates only
     ]
 
 

@@ -35,6 +35,7 @@ LOCKED = {
 HEAD = 'UPDATE "moderation_audithead"'
 RECORD = 'UPDATE "moderation_commenterrecord"'  # a counter kept in place: a row lock too
 QUEUE = 'UPDATE "moderation_articlequeue"'  # an article's queue counts: the same
+ROLLUP = 'INSERT INTO "moderation_insight'  # an insight roll-up's upsert: the same
 LOCK = re.compile(r' FOR (NO KEY )?UPDATE( OF "\w+")?$')
 
 
@@ -125,6 +126,8 @@ def locked_rows(statements: list[str]) -> list[str]:
             names.append("commenter record")
         elif sql.startswith(QUEUE):
             names.append("article queue")
+        elif sql.startswith(ROLLUP):
+            names.append("insight roll-ups")
         elif LOCK.search(sql):
             table = sql.split(' FROM "')[1].split('"')[0]
             names.append(LOCKED[table])

@@ -137,3 +137,12 @@ def test_a_reimported_comment_whose_author_changed_takes_its_removal_along(tmp_p
     assert state.commenter_id == ann_comment.commenter_id
     assert records() == removals_counted_afresh()
     assert records()[ann_comment.commenter_id] == 1
+    # The insights' repeat offenders follow the removal too: Ann Marie has it, Ann none.
+    from moderation.models import InsightCommenterWeek
+    from moderation.services import insights
+
+    by_commenter = {
+        c: n for c, n in InsightCommenterWeek.objects.values_list("commenter__name", "removals")
+    }
+    assert by_commenter == {"Ann": 0, "Ann Marie": 1}
+    assert insights.recount(fix=False) == []
