@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from moderation import charts, insights, permissions
+from moderation.export.writers import as_text
 from moderation.filters import InsightFilter
 from moderation.models import InsightDay
 
@@ -469,12 +470,10 @@ def insights_csv(request, chart: str):
         f'attachment; filename="insights-{chart}-{scope.start}-{scope.end}.csv"'
     )
     writer = csv.writer(response)
-    for row in panel.csv_rows():
-        writer.writerow(row)
+    rows = list(panel.csv_rows())
     if panel.footer:
-        writer.writerow([])
-        writer.writerow([panel.footer_title])
-        writer.writerow(panel.footer_headers)
-        for row in panel.footer:
-            writer.writerow(row)
+        rows += [[], [panel.footer_title], panel.footer_headers, *panel.footer]
+    for row in rows:
+        # A title or a name that would start a formula is not run by a spreadsheet.
+        writer.writerow([as_text(cell) for cell in row])
     return response

@@ -837,6 +837,13 @@ def test_an_end_before_the_start_is_explained(admin_client):
     assert "“To” (2026-04-01) is before “From” (2026-05-01)." in html
 
 
+def test_a_download_of_a_refused_range_says_why_instead_of_another_range(admin_client):
+    response = admin_client.get("/insights/daily.csv?start=2026-05-01&end=2026-04-01")
+    assert response.status_code == 400
+    assert "is before" in response.content.decode()
+    assert "attachment" not in response.get("Content-Disposition", "")
+
+
 def test_a_range_over_366_days_is_explained(admin_client):
     # 1 Jan 2025 to 2 Jan 2026: 365 + 2 = 367 days.
     html = page(admin_client, "?start=2025-01-01&end=2026-01-02")
@@ -857,3 +864,18 @@ def test_an_unknown_site_is_a_form_error(admin_client):
     for query in ("?site=99999", "?site=abc"):
         html = page(admin_client, query)
         assert "Select a valid choice." in html, query
+
+
+def test_a_title_that_would_start_a_formula_is_not_run_by_a_spreadsheet(
+    admin_client, site, moderator
+):
+    article = factories.make_article(site, title="=HYPERLINK(\"http://evil\")")
+    comment = factories.make_comment(article, "Rude.", author="@cmd")
+    judgements.decide(
+        moderator, comment, Status.REMOVED, expected_version=0,
+        reasons=[factories.category(site, "profanity")],
+    )  # fmt: skip
+    articles = admin_client.get("/insights/articles.csv").content.decode()
+    assert "'=HYPERLINK" in articles
+    commenters = admin_client.get("/insights/commenters.csv").content.decode()
+    assert "'@cmd" in commenters
