@@ -36,16 +36,21 @@ def _number(value: float) -> str:
     return f"{value:g}"
 
 
-def _frame(title: str, labels: list[str], top: float, fmt) -> list[str]:
+def _frame(title: str, labels: list[str], low: float, top: float, fmt):
+    """The picture's start, its grid and labels, and the function placing a value on it
+    (from `low`, 0 or a drifted count below it, to `top`)."""
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+
+    def y_of(value: float) -> float:
+        return TOP + plot_h - plot_h * (value - low) / (top - low)
+
     parts = [
         f'<svg class="chart-svg" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
         f'preserveAspectRatio="xMidYMid meet" xmlns="http://www.w3.org/2000/svg">',
         f"<title>{escape(title)}</title>",
     ]
-    for i in range(3):
-        value = top * i / 2
-        y = TOP + plot_h - plot_h * i / 2
+    for value in sorted({low, 0, top / 2, top}):
+        y = y_of(value)
         parts.append(
             f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}"/>'
         )
@@ -63,15 +68,16 @@ def _frame(title: str, labels: list[str], top: float, fmt) -> list[str]:
             f'<text class="tick" x="{x:.1f}" y="{HEIGHT - 8}" text-anchor="middle">'
             f"{escape(label)}</text>"
         )
-    return parts
+    return parts, y_of
 
 
 def bars(title: str, labels: list[str], series: list[tuple[str, list[float]]], *, fmt=_number):
     """Stacked bars: one per label, the series stacked in order (each drawn in `.sN`)."""
-    totals = [sum(values[i] for _, values in series) for i in range(len(labels))]
+    # Only what is above zero is stacked (a count below it, drifted, is not drawn).
+    totals = [sum(max(values[i], 0) for _, values in series) for i in range(len(labels))]
     top = _nice(max(totals, default=0))
-    parts = _frame(title, labels, top, fmt)
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    parts, y_of = _frame(title, labels, 0, top, fmt)
+    plot_w = WIDTH - LEFT - RIGHT
     n = max(len(labels), 1)
     width = plot_w / n
     for i in range(len(labels)):
@@ -80,8 +86,8 @@ def bars(title: str, labels: list[str], series: list[tuple[str, list[float]]], *
             value = values[i]
             if value <= 0:
                 continue
-            h = plot_h * value / top
-            y = TOP + plot_h - plot_h * base / top - h
+            y = y_of(base + value)
+            h = y_of(base) - y
             x = LEFT + width * i + width * 0.12
             parts.append(
                 f'<rect class="s{s}" x="{x:.1f}" y="{y:.1f}" width="{width * 0.76:.1f}" '
@@ -99,8 +105,10 @@ def lines(
     at every point."""
     values = [v for _, vs in series for v in vs if v is not None]
     top = _nice(max(values, default=0))
-    parts = _frame(title, labels, top, fmt)
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    low = min(0, min(values, default=0))  # below zero only for a drifted count
+    low = -_nice(-low) if low < 0 else 0
+    parts, y_of = _frame(title, labels, low, top, fmt)
+    plot_w = WIDTH - LEFT - RIGHT
     n = max(len(labels), 1)
     for s, (_, vs) in enumerate(series, start=1):
         points, runs = [], []
@@ -110,7 +118,7 @@ def lines(
                     runs.append(points)
                 points = []
                 continue
-            points.append((LEFT + plot_w * (i + 0.5) / n, TOP + plot_h - plot_h * v / top))
+            points.append((LEFT + plot_w * (i + 0.5) / n, y_of(v)))
         if points:
             runs.append(points)
         for run in runs:

@@ -1,5 +1,7 @@
 """The django-filter FilterSets of the moderation pages; the queue's is reused by the export."""
 
+import datetime
+
 import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
@@ -472,6 +474,7 @@ class ArticleQueueFilter(ArticleFilter):
 
 # The insights' range: a site (or every site) and the days, at most MAX_INSIGHT_DAYS.
 MAX_INSIGHT_DAYS = 366
+INSIGHT_DAYS = (datetime.date(1900, 1, 1), datetime.date(2999, 12, 31))  # the days one may ask
 
 
 class InsightFilter(django_filters.FilterSet):
@@ -505,6 +508,13 @@ class InsightFilter(django_filters.FilterSet):
             def clean():
                 data = original()
                 start, end = data.get("start"), data.get("end")
+                for name, day in (("start", start), ("end", end)):
+                    if day and not INSIGHT_DAYS[0] <= day <= INSIGHT_DAYS[1]:
+                        form.add_error(
+                            name, f"Choose a day from {INSIGHT_DAYS[0]} to {INSIGHT_DAYS[1]}; "
+                            f"{day} is outside."
+                        )  # fmt: skip
+                        start = end = None
                 if start and end and start > end:
                     form.add_error("end", f"“To” ({end}) is before “From” ({start}).")
                 elif start and end and (end - start).days + 1 > MAX_INSIGHT_DAYS:

@@ -10,6 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
@@ -23,6 +24,7 @@ from moderation.models import (
     InsightDay,
     InsightFirstDecision,
     InsightModeratorDay,
+    InsightZone,
     Sample,
 )
 from moderation.services.insights import Percentile, percentile, week_of
@@ -401,3 +403,10 @@ def counted_yet(sites) -> bool:
     if sites is not None:
         days = days.filter(site_id__in=sites)
     return days.exists()
+
+
+def counted_in_another_zone() -> str | None:
+    """The time zone the roll-ups' days were counted in, when it is not today's
+    `TIME_ZONE` (they need `recount_insights`); None when they agree or nothing says."""
+    kept = InsightZone.objects.values_list("time_zone", flat=True).first()
+    return kept if kept and kept != settings.TIME_ZONE else None

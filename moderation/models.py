@@ -978,3 +978,14 @@ class InsightFirstDecision(models.Model):
 
     def __str__(self):
         return f"{self.site_id} {self.week} {self.outcome} bucket {self.bucket}"
+
+
+class InsightZone(models.Model):
+    """The time zone the roll-ups' days were counted in (one row, written by the migration
+    that made them and by `recount_insights`): when `TIME_ZONE` changes, /insights/ says the
+    days need counting again."""
+
+    time_zone = models.CharField(max_length=64)
+
+    def __str__(self):
+        return self.time_zone

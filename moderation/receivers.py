@@ -36,7 +36,7 @@ def open_imported(sender, *, site, created, updated, commenters, **kwargs):
     # states and records at once, and a changed author's state follows the comment.
     records.open_imported(site, created, commenters)
     if updated:
-        records.follow_comments(updated)
+        records.follow_comments(updated, site=site)
         if settings.SCREENING_AT_IMPORT:
             # A comment edited at the source is screened again, as it now reads.
             scoring.score_texts([(c.pk, site.pk, c.body_text) for c in updated])

@@ -39,6 +39,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -50,6 +51,7 @@ from moderation.models import (
     InsightDay,
     InsightFirstDecision,
     InsightModeratorDay,
+    InsightZone,
     ModerationState,
     Status,
     Tag,
@@ -82,7 +84,10 @@ MODELS = tuple(KEYS)
 
 
 def day_of(moment: datetime) -> date:
-    return timezone.localdate(moment)
+    try:
+        return timezone.localdate(moment)
+    except OverflowError:  # within a day of year 1 or year 9999: its UTC date
+        return moment.date()
 
 
 def week_of(day: date) -> date:
@@ -202,13 +207,38 @@ def _sortable(value):
 # What each write changes
 
 
-def arrived(comments) -> None:
-    """New comments, each (site id, queued_at): their days' arrivals and backlog."""
+def arrived(comments, *, importing=None) -> None:
+    """New comments, each (site id, queued_at): their days' arrivals and backlog. During an
+    import (`importing`: the site it writes), kept for its end (`defer`)."""
     days = Counter((site, day_of(at)) for site, at in comments)
     tally = Tally()
     for key, n in days.items():
         tally.add(InsightDay, key, arrived=n, pending_change=n)
-    tally.save()
+    _save(tally, importing)
+
+
+# An import is one transaction of many chunks. Were each chunk to add to the roll-ups, the
+# import would hold a roll-up row (its site's day) from its first chunk to its commit: every
+# decision on that site would wait for the whole import, and one that holds an article's
+# queue counts a later chunk needs would deadlock with it. So an import's changes are kept
+# on the site object it writes with (gone with it if the import fails) and added once, at
+# its end, just before its audit event (`records.record_import` calls `flush`).
+PENDING = "_insights_pending"
+
+
+def _save(tally: Tally, importing) -> None:
+    if importing is None:
+        tally.save()
+        return
+    kept = importing.__dict__.setdefault(PENDING, Tally())
+    kept.merge(tally)
+
+
+def flush(site) -> None:
+    """Add what an import kept for its end (nothing if it kept nothing)."""
+    kept = site.__dict__.pop(PENDING, None)
+    if kept is not None:
+        kept.save()
 
 
 def tagged(tag: Tag, site_id: int, change: int) -> None:
@@ -219,7 +249,7 @@ def tagged(tag: Tag, site_id: int, change: int) -> None:
     tally.save()
 
 
-def commenter_changed(removed) -> None:
+def commenter_changed(removed, *, importing=None) -> None:
     """Removed comments whose author changed at a re-import (`records.follow_comments`),
     each (its removal decision's id, site id, old commenter, new commenter): their removals
     move to the new commenter, in the week of the removal."""
@@ -236,7 +266,7 @@ def commenter_changed(removed) -> None:
         for commenter, change in ((old, -1), (new, +1)):
             if commenter is not None:
                 tally.add(InsightCommenterWeek, (commenter, week, site), removals=change)
-    tally.save()
+    _save(tally, importing)
 
 
 @dataclass(frozen=True)
@@ -475,6 +505,9 @@ def recount(*, fix: bool) -> list[Difference]:
             if wanted:
                 _upsert(model, {k: Counter(v) for k, v in wanted.items()}, fresh.extra)
         differences += found
+    if fix:
+        InsightZone.objects.all().delete()
+        InsightZone.objects.create(time_zone=settings.TIME_ZONE)
     return differences
 
 

@@ -188,7 +188,7 @@ def decide(
     require(user, permissions.MODERATE)
     if status not in Status.values:
         raise Invalid(f"{status!r} is not a status; use one of {', '.join(Status.values)}.")
-    reasons = list(reasons)
+    reasons = list(dict.fromkeys(reasons))  # a reason given twice is one reason
     note = clean_note(note)
     site_id = comment.article.site_id
     if any(r.site_id != site_id for r in reasons):

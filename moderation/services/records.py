@@ -74,7 +74,7 @@ def open_imported(site, comments: list, commenters: list[Commenter]) -> None:
         ],
     )
     queue_counts.opened(Counter(c.article_id for c in comments))
-    insights.arrived((site.pk, c.posted_at or now) for c in comments)
+    insights.arrived(((site.pk, c.posted_at or now) for c in comments), importing=site)
     if settings.SCREENING_AT_IMPORT:
         scoring.score_texts([(c.pk, site.pk, c.body_text) for c in comments], fresh=True)
     CommenterRecord.objects.bulk_create(
@@ -82,10 +82,11 @@ def open_imported(site, comments: list, commenters: list[Commenter]) -> None:
     )
 
 
-def follow_comments(comments: list[Comment]) -> int:
+def follow_comments(comments: list[Comment], *, site=None) -> int:
     """After a re-import: a comment whose author changed at the source (a WordPress export
     can rename one) moves its state's copy of the commenter, and its removal, if removed, to
-    the commenter it now has. `comments`: the Comment rows the import changed, as saved.
+    the commenter it now has. `comments`: the Comment rows the import changed, as saved;
+    `site`: the site the import writes with (its insights wait for the import's end).
     Returns how many moved (a query per 500 comments, and a few per commenter involved)."""
     now_by = {c.pk: c.commenter_id for c in comments}
     ids = list(now_by)
@@ -93,7 +94,7 @@ def follow_comments(comments: list[Comment]) -> int:
     removals: Counter = Counter()  # commenter -> change in its removals
     removed: list[tuple] = []  # (removal decision, site, old commenter, new commenter)
     for i in range(0, len(ids), BATCH):
-        for state, comment, old, status, site, decision in ModerationState.objects.filter(
+        for state, comment, old, status, site_id, decision in ModerationState.objects.filter(
             comment_id__in=ids[i : i + BATCH]
         ).values_list("pk", "comment_id", "commenter_id", "status", "site_id", "decision_id"):
             new = now_by[comment]
@@ -102,11 +103,11 @@ def follow_comments(comments: list[Comment]) -> int:
                 if status == Status.REMOVED:
                     removals[old] -= 1
                     removals[new] += 1
-                    removed.append((decision, site, old, new))
+                    removed.append((decision, site_id, old, new))
     for new, states in moves.items():
         ModerationState.objects.filter(pk__in=states).update(commenter_id=new)
     # The insights' repeat offenders follow too (before the records: the lock order).
-    insights.commenter_changed(removed)
+    insights.commenter_changed(removed, importing=site)
     for commenter, change in sorted(removals.items(), key=lambda item: item[0] or 0):
         if change:
             change_record(commenter, removals=change)
@@ -132,7 +133,9 @@ def opened_commenter(commenter: Commenter) -> None:
 
 
 def record_import(*, site, source, origin, report, user=None) -> AuditEvent:
-    """One audit event per imported file, inside the import's own transaction."""
+    """One audit event per imported file, inside the import's own transaction (after the
+    insights' changes the import kept for its end)."""
+    insights.flush(site)
     return append(
         actor=user,
         action=Action.IMPORT,

@@ -6,7 +6,6 @@ Moderators and Admins see the articles and commenters drawing the most removals;
 Researchers see the aggregates only (no article, commenter or person named).
 """
 
-import csv
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -18,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from moderation import charts, insights, permissions
-from moderation.export.writers import as_text
+from moderation.export.writers import as_text, csv_writer
 from moderation.filters import InsightFilter
 from moderation.models import InsightDay
 
@@ -442,6 +441,7 @@ def insights_page(request):
             "panels": panels,
             "query": query,
             "counted": insights.counted_yet(scope.sites),
+            "other_zone": insights.counted_in_another_zone(),
             "researcher_only": "team" not in seen,
             "per_person": "admin" in seen,
             "time_zone": settings.TIME_ZONE,
@@ -469,7 +469,7 @@ def insights_csv(request, chart: str):
     response["Content-Disposition"] = (
         f'attachment; filename="insights-{chart}-{scope.start}-{scope.end}.csv"'
     )
-    writer = csv.writer(response)
+    writer = csv_writer(response)  # every text cell quoted, as the research exports' CSVs
     rows = list(panel.csv_rows())
     if panel.footer:
         rows += [[], [panel.footer_title], panel.footer_headers, *panel.footer]

@@ -869,7 +869,7 @@ def test_an_unknown_site_is_a_form_error(admin_client):
 def test_a_title_that_would_start_a_formula_is_not_run_by_a_spreadsheet(
     admin_client, site, moderator
 ):
-    article = factories.make_article(site, title="=HYPERLINK(\"http://evil\")")
+    article = factories.make_article(site, title='=HYPERLINK("http://evil")')
     comment = factories.make_comment(article, "Rude.", author="@cmd")
     judgements.decide(
         moderator, comment, Status.REMOVED, expected_version=0,
