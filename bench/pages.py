@@ -34,6 +34,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -120,13 +121,14 @@ def setup_django(database_url: str) -> None:
     logging.getLogger("django.request").setLevel(logging.CRITICAL)
 
 
-def build(args) -> None:
+def build(args, *, screen: bool = True) -> None:
+    """Migrate, then `generate_corpus --comments N [--screen]`."""
     from django.core.management import call_command
 
     started = time.perf_counter()
     call_command("migrate", verbosity=0)
     print(f"{database()}: migrated in {time.perf_counter() - started:.1f} s")
-    call_command("generate_corpus", comments=args.comments, seed=args.seed, screen=True)
+    call_command("generate_corpus", comments=args.comments, seed=args.seed, screen=screen)
 
 
 def database() -> str:
@@ -280,9 +282,9 @@ def limit_queries(seconds: float) -> None:
     limit(None, current)  # the connection the load opened
 
 
-def request(client, url: str, timeout: float) -> tuple[float, int]:
-    """One GET: seconds taken and queries made. A query running past `timeout` raises
-    TimedOut; anything but 200 stops the run."""
+def timed(call, timeout: float) -> tuple[float, int, object]:
+    """`call()` in this process: seconds taken, queries made and what it returned. A query
+    running past `timeout` raises TimedOut."""
     from django.db import OperationalError, connection
     from django.test.utils import CaptureQueriesContext
 
@@ -294,47 +296,71 @@ def request(client, url: str, timeout: float) -> tuple[float, int]:
     try:
         with CaptureQueriesContext(connection) as queries:
             started = time.perf_counter()
-            response = client.get(url)
-            if getattr(response, "streaming", False):
-                b"".join(response.streaming_content)
+            result = call()
             elapsed = time.perf_counter() - started
     except OperationalError as error:
         if "interrupted" in str(error) or "statement timeout" in str(error):
-            raise TimedOut(url) from None
+            raise TimedOut() from None
         raise
     finally:
         if interrupt:
             interrupt.cancel()
+    return elapsed, len(queries.captured_queries), result
+
+
+def request(client, url: str, timeout: float) -> tuple[float, int]:
+    """One GET: seconds taken and queries made. A query running past `timeout` raises
+    TimedOut; anything but 200 stops the run."""
+
+    def get():
+        response = client.get(url)
+        if getattr(response, "streaming", False):
+            b"".join(response.streaming_content)
+        return response
+
+    try:
+        elapsed, queries, response = timed(get, timeout)
+    except TimedOut:
+        raise TimedOut(url) from None
     if response.status_code != 200:
         raise SystemExit(f"GET {url}: {response.status_code} (expected 200)")
-    return elapsed, len(queries.captured_queries)
+    return elapsed, queries
 
 
 def measure(all_pages: list[Page], clients_: dict, args) -> None:
-    """A first request per page and side (queries counted, not timed), then `args.rounds`
-    rounds, each page's own request and its admin equivalent's in turn. A side whose
-    first request times out is not requested again."""
-    sides = {}
+    """Each page's own request and its admin equivalent's, interleaved (`interleave`)."""
+    calls = {}
     for page in all_pages:
-        sides[page.name] = {"ours": (clients_[page.user], page.ours)}
+        calls[page.name] = {"ours": partial(request, clients_[page.user], page.ours)}
         if page.admin:
-            sides[page.name]["admin"] = (clients_["admin"], page.admin)
+            calls[page.name]["admin"] = partial(request, clients_["admin"], page.admin)
+    interleave(all_pages, calls, args)
+
+
+def interleave(rows: list, calls: dict, args) -> None:
+    """A first call per row and side (queries counted, not timed), then `args.rounds`
+    rounds, each row's sides in turn. `calls`: {row name: {side: call(timeout) -> (seconds,
+    queries)}}; a row has `name`, `times` and `queries` (by side), `timed_out`, `rounds`.
+    A side whose first call times out is not called again; a row whose first calls take
+    longer than `args.page_budget` over all rounds gets fewer rounds."""
+    for row in rows:
+        sides = calls[row.name]
         slowest = 0.0
-        for side, (client, url) in list(sides[page.name].items()):
+        for side, call in list(sides.items()):
             try:
-                first, page.queries[side] = request(client, url, args.timeout)
+                first, row.queries[side] = call(args.timeout)
             except TimedOut:
-                page.timed_out.add(side)
-                del sides[page.name][side]
+                row.timed_out.add(side)
+                del sides[side]
                 first = args.timeout
             slowest = max(slowest, first)
-        page.rounds = max(1, min(args.rounds, int(args.page_budget / max(slowest, 1e-6))))
+        row.rounds = max(1, min(args.rounds, int(args.page_budget / max(slowest, 1e-6))))
     for n in range(args.rounds):
-        for page in all_pages:
-            if n >= page.rounds:
+        for row in rows:
+            if n >= row.rounds:
                 continue
-            for side, (client, url) in sides[page.name].items():
-                page.times[side].append(request(client, url, args.timeout)[0])
+            for side, call in calls[row.name].items():
+                row.times[side].append(call(args.timeout)[0])
 
 
 # The report

@@ -209,7 +209,7 @@ def _sortable(value):
 
 def arrived(comments, *, importing=None) -> None:
     """New comments, each (site id, queued_at): their days' arrivals and backlog. During an
-    import (`importing`: the site it writes), kept for its end (`defer`)."""
+    import (`importing`: the site it writes), kept for its end (see `flush`)."""
     days = Counter((site, day_of(at)) for site, at in comments)
     tally = Tally()
     for key, n in days.items():
