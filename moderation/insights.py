@@ -22,8 +22,10 @@ from moderation.models import (
     InsightCategoryWeek,
     InsightCommenterWeek,
     InsightDay,
-    InsightFirstDecision,
     InsightModeratorDay,
+    InsightModeratorWait,
+    InsightScreening,
+    InsightWait,
     InsightZone,
     Sample,
 )
@@ -136,7 +138,7 @@ def waits(scope: Scope) -> tuple[list[Wait], list[Wait]]:
     """Median and 90th percentile of the wait before a first decision: per week (the
     scope's sites together) and per site (the scope's weeks together)."""
     rows = (
-        scope.of(InsightFirstDecision.objects, weekly=True)
+        scope.of(InsightWait.objects, weekly=True)
         .values_list("site_id", "week", "bucket")
         .annotate(n=Sum("n"))
     )
@@ -274,7 +276,7 @@ class ScreeningWeek:
 def screening(scope: Scope) -> tuple[list[ScreeningWeek], ScreeningWeek]:
     """First decisions on flagged and unflagged comments, per week and in all."""
     rows = (
-        scope.of(InsightFirstDecision.objects, weekly=True)
+        scope.of(InsightScreening.objects, weekly=True)
         .values_list("week", "flagged", "outcome")
         .annotate(n=Sum("n"))
     )
@@ -360,7 +362,7 @@ def per_moderator(scope: Scope) -> list[ModeratorFigures]:
         for f in (*STATUSES, "undone", "days"):
             setattr(figures, f, row[f] or 0)
     for moderator, b, n in (
-        scope.of(InsightFirstDecision.objects, weekly=True)
+        scope.of(InsightModeratorWait.objects, weekly=True)
         .values_list("moderator_id", "bucket")
         .annotate(n=Sum("n"))
     ):

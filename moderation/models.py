@@ -952,32 +952,74 @@ class InsightCommenterWeek(models.Model):
         return f"{self.commenter_id} {self.week}"
 
 
-class InsightFirstDecision(models.Model):
+class InsightWait(models.Model):
     """First decisions (a comment's first approval or removal that is neither undone nor
-    itself an undo), counted by the
-    week they were made, who made them, the outcome, whether screening had flagged the
-    comment then, and the wait since its arrival as a bucket of a log scale
-    (`services.insights.bucket`: 16 buckets per doubling, each 4.43 % wide)."""
+    itself an undo), counted by the week they were made and the wait since the comment's
+    arrival, as a bucket of a log scale (`services.insights.bucket`: 16 buckets per
+    doubling, each 4.43 % wide): a week's percentiles from its few hundred buckets."""
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+", db_index=False)
+    week = models.DateField()
+    bucket = models.SmallIntegerField()
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["site", "week", "bucket"], name="insight_wait_key"),
+        ]
+        # Every site's weeks: read from the index alone.
+        indexes = [models.Index(fields=["week", "site", "bucket", "n"], name="insight_wait_range")]
+
+    def __str__(self):
+        return f"{self.site_id} {self.week} bucket {self.bucket}"
+
+
+class InsightModeratorWait(models.Model):
+    """The same first decisions by who made them (each moderator's median wait)."""
 
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+", db_index=False)
     week = models.DateField()
     moderator = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+", db_index=False)
-    outcome = models.CharField(max_length=10, choices=Status.choices)
-    flagged = models.BooleanField()
     bucket = models.SmallIntegerField()
     n = models.IntegerField(default=0)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["site", "week", "moderator", "outcome", "flagged", "bucket"],
-                name="insight_first_decision_key",
+                fields=["site", "week", "moderator", "bucket"], name="insight_moderator_wait_key"
             ),
         ]
-        indexes = [models.Index(fields=["week"], name="insight_first_decision_range")]
+        indexes = [
+            models.Index(
+                fields=["week", "site", "moderator", "bucket", "n"],
+                name="insight_moderator_wait_range",
+            )
+        ]
 
     def __str__(self):
-        return f"{self.site_id} {self.week} {self.outcome} bucket {self.bucket}"
+        return f"{self.site_id} {self.week} {self.moderator_id} bucket {self.bucket}"
+
+
+class InsightScreening(models.Model):
+    """The same first decisions by their outcome and whether screening had flagged the
+    comment when it was decided."""
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+", db_index=False)
+    week = models.DateField()
+    outcome = models.CharField(max_length=10, choices=Status.choices)
+    flagged = models.BooleanField()
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["site", "week", "outcome", "flagged"], name="insight_screening_key"
+            ),
+        ]
+        indexes = [models.Index(fields=["week"], name="insight_screening_range")]
+
+    def __str__(self):
+        return f"{self.site_id} {self.week} {self.outcome} flagged={self.flagged}"
 
 
 class InsightZone(models.Model):

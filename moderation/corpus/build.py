@@ -382,7 +382,7 @@ class Corpus:
             self._imports()
             clock.switch("commit")
         clock.switch("analyze")
-        self.bulk.analyze([*TABLES, CategoryMark, ModeratorMark, ArticleQueue])
+        self.bulk.analyze([*TABLES, CategoryMark, ModeratorMark, ArticleQueue, *insights.MODELS])
         clock.switch(None)
         return Summary(
             vendor=self.connection.vendor,

@@ -49,8 +49,10 @@ from moderation.models import (
     InsightCategoryWeek,
     InsightCommenterWeek,
     InsightDay,
-    InsightFirstDecision,
     InsightModeratorDay,
+    InsightModeratorWait,
+    InsightScreening,
+    InsightWait,
     InsightZone,
     ModerationState,
     Status,
@@ -76,7 +78,9 @@ KEYS = {
     InsightCategoryWeek: ("site", "week", "category"),
     InsightArticleWeek: ("article", "week"),
     InsightCommenterWeek: ("commenter", "week", "site"),
-    InsightFirstDecision: ("site", "week", "moderator", "outcome", "flagged", "bucket"),
+    InsightWait: ("site", "week", "bucket"),
+    InsightModeratorWait: ("site", "week", "moderator", "bucket"),
+    InsightScreening: ("site", "week", "outcome", "flagged"),
 }
 # Fields copied with the key when a row is made (not part of the key, never added to).
 EXTRA = {InsightArticleWeek: ("site",)}
@@ -339,16 +343,11 @@ def _removal(tally: Tally, where: Where, removal: Made, change: int) -> None:
 
 
 def _first(tally: Tally, where: Where, decision: Made, change: int) -> None:
-    wait = (decision.created_at - where.queued_at).total_seconds()
-    key = (
-        where.site_id,
-        week_of(day_of(decision.created_at)),
-        decision.moderator_id,
-        decision.status,
-        bool(decision.flagged),
-        bucket(wait),
-    )
-    tally.add(InsightFirstDecision, key, n=change)
+    site, week = where.site_id, week_of(day_of(decision.created_at))
+    b = bucket((decision.created_at - where.queued_at).total_seconds())
+    tally.add(InsightWait, (site, week, b), n=change)
+    tally.add(InsightModeratorWait, (site, week, decision.moderator_id, b), n=change)
+    tally.add(InsightScreening, (site, week, decision.status, bool(decision.flagged)), n=change)
 
 
 def _standing_decided(comment_id: int, *, before_version: int | None = None):

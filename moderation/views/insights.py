@@ -15,6 +15,8 @@ from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import mark_safe
 
 from moderation import charts, insights, permissions
 from moderation.export.writers import as_text, csv_writer
@@ -71,10 +73,36 @@ class Panel:
     footer_headers: list[str] = field(default_factory=list)
     footer: list = field(default_factory=list)
 
+    @property
+    def html_rows(self) -> list[str]:
+        return [_row_html(row) for row in self.rows]
+
+    @property
+    def html_footer(self) -> list[str]:
+        return [_row_html(row) for row in self.footer]
+
     def csv_rows(self):
         yield self.headers
         for row in self.rows:
             yield [str(cell) if isinstance(cell, Link) else cell for cell in row]
+
+
+def _cell_html(cell) -> str:
+    if isinstance(cell, Link):
+        return format_html('<a href="{}">{}</a>', cell.url, cell.text)
+    return conditional_escape(cell)
+
+
+def _row_html(row) -> str:
+    """A table row, written here rather than by the template: a year's daily table or a
+    quarter's categories is thousands of cells, which the template language draws at tens
+    of microseconds each (bench/insights.py measured the page's time halved)."""
+    first, *rest = row
+    return format_html(
+        '<th scope="row">{}</th>{}',
+        _cell_html(first),
+        mark_safe("".join(f"<td>{_cell_html(cell)}</td>" for cell in rest)),  # escaped
+    )
 
 
 def _pct(value) -> str:

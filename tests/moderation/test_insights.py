@@ -55,8 +55,8 @@ from moderation.insights import Scope
 from moderation.models import (
     InsightCategoryWeek,
     InsightDay,
-    InsightFirstDecision,
     InsightModeratorDay,
+    InsightWait,
     ModerationState,
     Sample,
     Status,
@@ -126,7 +126,7 @@ def second_review(user, comment, when, *positives):
 
 def all_counted():
     """What the roll-ups hold, to compare before and after."""
-    models = (InsightDay, InsightModeratorDay, InsightCategoryWeek, InsightFirstDecision)
+    models = (InsightDay, InsightModeratorDay, InsightCategoryWeek, InsightWait)
     return {m.__name__: sorted(m.objects.values_list()) for m in models}
 
 
@@ -542,7 +542,7 @@ def test_the_kept_roll_ups_equal_a_fresh_recount(fortnight):
 def test_recount_insights_finds_and_fixes_a_drifted_roll_up(fortnight):
     site = fortnight.site
     InsightDay.objects.filter(site=site, day=date(2026, 3, 4)).update(arrived=F("arrived") + 5)
-    InsightFirstDecision.objects.filter(site=fortnight.herald).delete()  # c21's
+    InsightWait.objects.filter(site=fortnight.herald).delete()  # c21's
     drifted = all_counted()
 
     out = io.StringIO()
@@ -551,7 +551,7 @@ def test_recount_insights_finds_and_fixes_a_drifted_roll_up(fortnight):
     assert f"InsightDay ({site.pk}, datetime.date(2026, 3, 4))" in report
     assert "kept {'arrived': 8" in report  # 3 arrived, 5 added by hand
     assert "counted {'arrived': 3" in report
-    assert "InsightFirstDecision" in report
+    assert "InsightWait" in report
     assert "2 row(s) differ; nothing was changed." in report
     assert all_counted() == drifted
 
