@@ -6,8 +6,8 @@ computed by plain aggregate queries over the base tables.
 bench/pages.py's machinery, imported: its options, its own database (a temporary SQLite
 file, or a PostgreSQL database it creates and drops; `--keep` and `--reuse` as there),
 filled with `manage.py generate_corpus --comments N` (without --screen: no figure reads
-the screening scores, and generated decisions carry no `flagged`), which ends by counting
-the insights' roll-ups (`services.insights.recount(fix=True)`).
+the screening scores; generated decisions are not flagged, as none ran when they were
+made), which ends by counting the insights' roll-ups (`services.insights.recount(fix=True)`).
 
 Three ranges are measured, each as the page names it: the default (twelve weeks to the
 latest activity, every site), the same for the busiest site, and 52 weeks to the same day
@@ -381,6 +381,7 @@ def plain_screening(scope):
 
     rows = (
         _first_decisions(scope)
+        .filter(flagged__isnull=False)  # unknown for decisions made before it was kept
         .annotate(week=TruncWeek("created_at"))
         .values_list("week", "flagged", "status")
         .annotate(n=Count("pk"))

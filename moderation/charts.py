@@ -143,7 +143,3 @@ def duration(seconds: float | None) -> str:
     if seconds < 86400:
         return f"{seconds / 3600:.1f} h"
     return f"{seconds / 86400:.1f} d"
-
-
-def hours(value: float) -> str:
-    return f"{value / 3600:g} h" if value else "0"

@@ -144,7 +144,7 @@ def waits(scope: Scope) -> tuple[list[Wait], list[Wait]]:
     )
     by_week, by_site = defaultdict(lambda: defaultdict(int)), defaultdict(lambda: defaultdict(int))
     for site, week, b, n in rows:
-        if n:  # a row whose first decisions were all undone counts none
+        if n > 0:  # a row whose first decisions were all undone counts none
             by_week[week][b] += n
             by_site[site][b] += n
     first, last = scope.weeks
@@ -190,7 +190,6 @@ def categories(scope: Scope) -> tuple[list[date], list[CategoryWeeks]]:
         .annotate(removals=Sum("removals"), tags=Sum("tags"))
     )
     found: dict[int, CategoryWeeks] = {}
-    named = {}
     for category, week, removals, tags in rows:
         if category not in found:
             found[category] = CategoryWeeks(None, [0] * len(weeks), [0] * len(weeks))
@@ -366,7 +365,7 @@ def per_moderator(scope: Scope) -> list[ModeratorFigures]:
         .values_list("moderator_id", "bucket")
         .annotate(n=Sum("n"))
     ):
-        if n:  # a row whose first decisions were all undone counts none
+        if n > 0:  # a row whose first decisions were all undone counts none
             of(moderator).wait[b] = n
     samples = Sample.objects.filter(
         reviewed_at__gte=_midnight(scope.start),
@@ -398,17 +397,12 @@ def _midnight(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time()))
 
 
-def counted_yet(sites) -> bool:
-    """Whether the roll-ups hold anything (False on a database filled before they existed
-    and not yet recounted: `manage.py recount_insights`)."""
-    days = InsightDay.objects.all()
-    if sites is not None:
-        days = days.filter(site_id__in=sites)
-    return days.exists()
-
-
-def counted_in_another_zone() -> str | None:
-    """The time zone the roll-ups' days were counted in, when it is not today's
-    `TIME_ZONE` (they need `recount_insights`); None when they agree or nothing says."""
-    kept = InsightZone.objects.values_list("time_zone", flat=True).first()
-    return kept if kept and kept != settings.TIME_ZONE else None
+def recount_needed() -> tuple[bool, str | None]:
+    """Whether the roll-ups lack the records made before them (an upgraded database not yet
+    recounted), and the time zone their days were counted in when it is not today's
+    `TIME_ZONE`: both mean `manage.py recount_insights`. One row: (False, None) without it."""
+    kept = InsightZone.objects.values_list("counted", "time_zone").first()
+    if kept is None:
+        return False, None
+    counted, zone = kept
+    return not counted, zone if zone != settings.TIME_ZONE else None

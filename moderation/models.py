@@ -1023,11 +1023,14 @@ class InsightScreening(models.Model):
 
 
 class InsightZone(models.Model):
-    """The time zone the roll-ups' days were counted in (one row, written by the migration
-    that made them and by `recount_insights`): when `TIME_ZONE` changes, /insights/ says the
-    days need counting again."""
+    """How the roll-ups were counted (one row, written by the migration that made them and
+    by `recount_insights`): the time zone of their days (when `TIME_ZONE` changes, /insights/
+    says they need counting again) and whether they cover the records made before them."""
 
     time_zone = models.CharField(max_length=64)
+    # False on a database that had comments when the roll-ups were made (an upgrade): they
+    # hold only what came after, until `recount_insights` counts everything.
+    counted = models.BooleanField(default=True)
 
     def __str__(self):
         return self.time_zone

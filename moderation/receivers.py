@@ -46,6 +46,7 @@ def open_imported(sender, *, site, created, updated, commenters, **kwargs):
 def record_import(sender, *, site, source, origin, report, user=None, **kwargs):
     # The loader writes a new site, or its new policy text, without post_save (see
     # archive.importing.loader._upsert_site): its policy version now, at the import's end.
+    records.finish_import(site)  # before a policy event takes the audit head
     if report.site_created or report.policy_change:
         services.sync_posted_policy(Site.objects.get(pk=site.pk))
     services.record_import(site=site, source=source, origin=origin, report=report, user=user)

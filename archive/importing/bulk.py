@@ -104,7 +104,7 @@ def _insert(model, fields, rows: list, *, returning: list) -> list[tuple]:
     one = "(" + ", ".join(["%s"] * len(fields)) + ")"
     returned: list[tuple] = []
     with connection.cursor() as cursor:
-        for start, end in _batches(len(rows), _parameters() // len(fields)):
+        for start, end in _batches(len(rows), parameters() // len(fields)):
             part = rows[start:end]
             values = []
             for row in part:
@@ -134,7 +134,8 @@ def _batches(count: int, most: int):
         start += size
 
 
-def _parameters() -> int:
+def parameters() -> int:
+    """How many parameters one statement may take here."""
     if connection.vendor == "sqlite":
         connection.ensure_connection()
         return connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)

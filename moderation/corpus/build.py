@@ -87,7 +87,7 @@ STATE_FIELDS = [
 ]  # fmt: skip
 DECISION_FIELDS = [
     "id", "comment_id", "status", "previous_status", "moderator_id", "note", "created_at",
-    "version",
+    "version", "flagged",
 ]  # fmt: skip
 TAG_FIELDS = [
     "id", "comment_id", "category_id", "moderator_id", "policy_id", "span_start", "span_end",

@@ -213,8 +213,10 @@ class Judge:
         reasons = self._reasons(ref, violation) if status == REMOVED else []
         note = self._note(status, current_tags)
         self.decisions.append(
+            # Not flagged: no screening had run when these were decided (--screen scores
+            # the comments after).
             (decision_id, ref.comment_id, status, state.status, moderator.pk, note,
-             self.when(at), version)
+             self.when(at), version, False)
         )  # fmt: skip
         self.reasons.extend((decision_id, ref.site.category_ids[s]) for s in reasons)
         self._count_removal(ref, state.status, status, at)

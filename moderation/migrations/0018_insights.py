@@ -27,10 +27,15 @@ def link_undos(apps, schema_editor):
 
 
 def note_the_time_zone(apps, schema_editor):
-    """The roll-ups start empty here, counted in the time zone of today's settings."""
+    """The roll-ups start empty here, counted in the time zone of today's settings: on a
+    database that already has comments they lack those until `recount_insights` runs (the
+    page says so); on a new one they are complete."""
     from django.conf import settings
 
-    apps.get_model("moderation", "InsightZone").objects.create(time_zone=settings.TIME_ZONE)
+    had_comments = apps.get_model("moderation", "ModerationState").objects.exists()
+    apps.get_model("moderation", "InsightZone").objects.create(
+        time_zone=settings.TIME_ZONE, counted=not had_comments
+    )
 
 
 class Migration(migrations.Migration):
@@ -51,6 +56,7 @@ class Migration(migrations.Migration):
                     ),
                 ),
                 ("time_zone", models.CharField(max_length=64)),
+                ("counted", models.BooleanField(default=True)),
             ],
         ),
         migrations.AddField(

@@ -40,9 +40,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
+from archive.importing import bulk
 from moderation.models import (
     Decision,
     InsightArticleWeek,
@@ -99,8 +100,8 @@ def week_of(day: date) -> date:
 
 
 def bucket(seconds: float) -> int:
-    """The bucket of a wait of `seconds` (a negative wait, a comment dated after its
-    decision, is none)."""
+    """The bucket of a wait of `seconds`; a negative wait (a comment dated after its
+    decision) counts as under a second, bucket 0."""
     if seconds < 1:
         return 0
     return 1 + math.floor(STEPS * math.log2(seconds))
@@ -176,13 +177,14 @@ def _column(model, name: str) -> str:
     return model._meta.get_field(name).column
 
 
-def _upsert(model, rows: dict[tuple, Counter], extra: dict, *, batch: int = 200) -> None:
+def _upsert(model, rows: dict[tuple, Counter], extra: dict) -> None:
     keys, more = KEYS[model], EXTRA.get(model, ())
     fields = list(_counters(model))  # every counter: a new row has no other default
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
     key_columns = [quote(_column(model, k)) for k in keys]
     columns = key_columns + [quote(_column(model, f)) for f in more + tuple(fields)]
+    batch = max(1, min(200, bulk.parameters() // len(columns)))  # within the database's limit
     added = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in columns[len(keys) + len(more) :])
     prep = [model._meta.get_field(f) for f in keys + more]
     ordered = sorted(rows.items(), key=lambda item: tuple(_sortable(v) for v in item[0]))
@@ -283,7 +285,7 @@ class Made:
     moderator_id: int
     created_at: datetime
     reasons: tuple[int, ...]
-    flagged: bool
+    flagged: bool | None  # None: decided before it was kept
     undoes_id: int | None = None
 
 
@@ -347,7 +349,8 @@ def _first(tally: Tally, where: Where, decision: Made, change: int) -> None:
     b = bucket((decision.created_at - where.queued_at).total_seconds())
     tally.add(InsightWait, (site, week, b), n=change)
     tally.add(InsightModeratorWait, (site, week, decision.moderator_id, b), n=change)
-    tally.add(InsightScreening, (site, week, decision.status, bool(decision.flagged)), n=change)
+    if decision.flagged is not None:  # unknown for decisions made before it was kept
+        tally.add(InsightScreening, (site, week, decision.status, decision.flagged), n=change)
 
 
 def _standing_decided(comment_id: int, *, before_version: int | None = None):
@@ -370,7 +373,7 @@ def made_of(decision: Decision, reasons=None) -> Made:
         moderator_id=decision.moderator_id,
         created_at=decision.created_at,
         reasons=tuple(sorted(reasons)),
-        flagged=bool(decision.flagged),
+        flagged=decision.flagged,
         undoes_id=decision.undoes_id,
     )
 
@@ -436,7 +439,7 @@ def counted(*, batch: int = 2000) -> Tally:
     ):
         reasons[decision].append(category)
     fields = ("pk", "status", "previous_status", "moderator_id", "created_at", "flagged",
-              "undoes_id", "comment_id", "version")  # fmt: skip
+              "undoes_id", "comment_id")  # fmt: skip
     where_of = {
         comment: Where(site, article, commenter, queued)
         for comment, site, article, commenter, queued in ModerationState.objects.order_by()
@@ -448,13 +451,13 @@ def counted(*, batch: int = 2000) -> Tally:
     decisions = Decision.objects.order_by("comment_id", "version").values_list(*fields)
     undone = set(Decision.objects.filter(undoes__isnull=False).values_list("undoes_id", flat=True))
     comment, last, standing = None, None, []
-    for pk, status, previous, moderator, at, flagged, undoes, comment_id, _ in decisions.iterator(
+    for pk, status, previous, moderator, at, flagged, undoes, comment_id in decisions.iterator(
         chunk_size=batch
     ):
         if comment_id != comment:
             comment, last, standing = comment_id, None, []
         made = Made(pk, status, previous, moderator, at, tuple(sorted(reasons.get(pk, ()))),
-                    bool(flagged), undoes)  # fmt: skip
+                    flagged, undoes)  # fmt: skip
         first = undid_first = False
         if undoes is None and status in DECIDED:
             first = not standing
@@ -506,7 +509,7 @@ def recount(*, fix: bool) -> list[Difference]:
         differences += found
     if fix:
         InsightZone.objects.all().delete()
-        InsightZone.objects.create(time_zone=settings.TIME_ZONE)
+        InsightZone.objects.create(time_zone=settings.TIME_ZONE, counted=True)
     return differences
 
 
@@ -517,9 +520,3 @@ def _is_fk(model, name: str) -> bool:
 def _counters(model) -> tuple[str, ...]:
     skip = set(KEYS[model]) | set(EXTRA.get(model, ())) | {"id"}
     return tuple(f.name for f in model._meta.concrete_fields if f.name not in skip)
-
-
-@transaction.atomic
-def rebuild() -> int:
-    """Rewrite every roll-up from the records (after a bulk load): how many rows differed."""
-    return len(recount(fix=True))

@@ -106,11 +106,13 @@ def follow_comments(comments: list[Comment], *, site=None) -> int:
                     removed.append((decision, site_id, old, new))
     for new, states in moves.items():
         ModerationState.objects.filter(pk__in=states).update(commenter_id=new)
-    # The insights' repeat offenders follow too (before the records: the lock order).
+    # The insights' repeat offenders follow too. In an import both wait for its end
+    # (`finish_import`), taken there in the lock order: the roll-ups, then the records.
     insights.commenter_changed(removed, importing=site)
-    for commenter, change in sorted(removals.items(), key=lambda item: item[0] or 0):
-        if change:
-            change_record(commenter, removals=change)
+    if site is None:
+        _change_records(removals)
+    else:
+        site.__dict__.setdefault(PENDING_RECORDS, Counter()).update(removals)
     return sum(len(states) for states in moves.values())
 
 
@@ -132,10 +134,27 @@ def opened_commenter(commenter: Commenter) -> None:
     open_records(Commenter.objects.filter(pk=commenter.pk))
 
 
-def record_import(*, site, source, origin, report, user=None) -> AuditEvent:
-    """One audit event per imported file, inside the import's own transaction (after the
-    insights' changes the import kept for its end)."""
+# An import's changes to commenters' records, kept for its end as the insights' are.
+PENDING_RECORDS = "_records_pending"
+
+
+def _change_records(removals: Counter) -> None:
+    for commenter, change in sorted(removals.items(), key=lambda item: item[0] or 0):
+        if change:
+            change_record(commenter, removals=change)
+
+
+def finish_import(site) -> None:
+    """What an import kept for its end: the insights' changes, then the commenters'
+    records (the lock order), before anything at its end takes the audit head."""
     insights.flush(site)
+    _change_records(site.__dict__.pop(PENDING_RECORDS, Counter()))
+
+
+def record_import(*, site, source, origin, report, user=None) -> AuditEvent:
+    """One audit event per imported file, inside the import's own transaction (after what
+    the import kept for its end: `finish_import`)."""
+    finish_import(site)
     return append(
         actor=user,
         action=Action.IMPORT,

@@ -114,7 +114,7 @@ def _short(day) -> str:
 
 
 def _wait(p) -> str:
-    """A percentile known to its bucket: its middle, with the bucket's bounds."""
+    """A percentile known to its bucket: the bucket's middle, for a person."""
     if p is None:
         return "—"
     return charts.duration(p.middle)
@@ -313,7 +313,8 @@ def moderators_panel(scope) -> Panel:
         "Decisions in the range (an undone one counts only in the undo rate), per day with "
         "any decision; the share of each status; the median wait of the first decisions they "
         "made; the share of their decisions they undid; and how often the two reviews of a "
-        "second-review sample they took part in agreed.",
+        "second-review sample they took part in agreed. Median waits cover the whole weeks "
+        "that meet the range, as the other weekly figures do.",
         [
             "Name",
             "Decisions",
@@ -458,6 +459,7 @@ def insights_page(request):
     found, site, scope = _scope(request)
     seen = _audience(request.user)
     panels = [BUILDERS[key](scope) for key, who in CHARTS.items() if who in seen]
+    uncounted, other_zone = insights.recount_needed()
     query = f"?site={site.pk if site else ''}&start={scope.start}&end={scope.end}"
     return render(
         request,
@@ -468,8 +470,8 @@ def insights_page(request):
             "scope": scope,
             "panels": panels,
             "query": query,
-            "counted": insights.counted_yet(scope.sites),
-            "other_zone": insights.counted_in_another_zone(),
+            "uncounted": uncounted,
+            "other_zone": other_zone,
             "researcher_only": "team" not in seen,
             "per_person": "admin" in seen,
             "time_zone": settings.TIME_ZONE,

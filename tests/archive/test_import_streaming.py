@@ -97,10 +97,10 @@ def test_queries_grow_with_the_chunks_not_the_comments(export, monkeypatch):
     ]
     per_chunk = counts[1] - counts[0]
     assert counts[2] - counts[1] == per_chunk
-    # the chunk's rows, states, records, queue counters and insight day counts, and
+    # the chunk's rows, states, records and queue counters, and
     # screening's three reads (the sites' word lists, categories and learned models; its
     # writes only for comments it scores: none here)
-    assert per_chunk <= 14
+    assert per_chunk <= 13
 
 
 def test_a_reimport_opens_no_state_and_writes_only_its_audit_event(export):

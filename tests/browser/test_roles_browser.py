@@ -5,9 +5,21 @@ import pytest
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 NAVIGATION = {
-    "researcher": ["Articles", "Export", "Policy"],  # read-only: the definitions they export
-    "moderator": ["Queue", "Reviews", "Articles", "Audit", "Policy"],  # read-only: what they apply
-    "admin": ["Queue", "Reviews", "Articles", "Audit", "Export", "Imports", "Users", "Policy"],
+    # Policy read-only: the definitions they export; Insights: the aggregates
+    "researcher": ["Articles", "Insights", "Export", "Policy"],
+    # Policy read-only: what they apply; Insights: the team's figures
+    "moderator": ["Queue", "Reviews", "Articles", "Insights", "Audit", "Policy"],
+    "admin": [
+        "Queue",
+        "Reviews",
+        "Articles",
+        "Insights",
+        "Audit",
+        "Export",
+        "Imports",
+        "Users",
+        "Policy",
+    ],
 }
 
 

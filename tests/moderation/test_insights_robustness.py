@@ -1,10 +1,9 @@
-"""Attacks on /insights/ (issue 15): the roll-ups kept on write against a fresh recount, the
-range and time zone edges, the charts on drifted counts, concurrency on PostgreSQL.
+"""/insights/ under attack (issue 15): the roll-ups kept on write against a fresh recount,
+the range and time zone edges, the charts on drifted counts, concurrency on PostgreSQL.
 
-The tests named `test_held_*` pass: they are what was tried and held (kept as guards). Every
-other test here fails on the code as it is and names the problem it proves.
-
-PostgreSQL only (skipped on SQLite): run with
+Each numbered section is a problem an attack review found, with the test that failed until
+it was fixed; `test_held_*` are what was tried and held from the start (kept as guards).
+The races in section 6 need PostgreSQL's row locks (skipped on SQLite): run them with
 DATABASE_URL=postgres://postgres@127.0.0.1:5432/<db>.
 """
 
@@ -94,7 +93,7 @@ def import_wxr(path):
     call_command("import_wxr", str(path), stdout=StringIO())
 
 
-# 1. Dates at the ends of the calendar: a 500 instead of an explanation
+# 1. Dates at the ends of the calendar: explained, not a 500
 
 
 EDGES = [
@@ -117,7 +116,7 @@ def test_a_date_at_the_end_of_the_calendar_is_explained_not_a_server_error(
         assert response.status_code in (200, 400), (query, chart, response.status_code)
 
 
-# 2. A reason given twice counts twice in the category roll-up (and never in a recount)
+# 2. A reason given twice counts once in the category roll-up, as in a recount
 
 
 def test_a_reason_given_twice_counts_once(site, article, moderator):
@@ -173,7 +172,7 @@ def test_after_the_time_zone_changes_the_page_says_the_figures_need_a_recount(
     assert "recount_insights" in html
 
 
-# 5. Drifted (negative) counts draw outside the chart
+# 5. Drifted (negative) counts stay inside the chart
 
 
 def _coordinates(svg: str):

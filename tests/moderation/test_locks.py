@@ -153,6 +153,32 @@ def test_each_service_locks_in_the_one_order_and_the_audit_head_last(world, name
 
 
 @pytest.mark.django_db
+def test_an_import_locks_in_the_one_order_and_the_audit_head_last(tmp_path, moderator):
+    """A re-import that moves a removed comment to its renamed author and adds a comment:
+    its queue counts in its chunk, then (kept for its end) the insights' roll-ups and the
+    commenters' records, then the audit head."""
+    from pathlib import Path
+
+    from django.core.management import call_command
+
+    example = (Path(__file__).resolve().parents[2] / "fixtures/wxr/example.xml").read_text()
+    export = tmp_path / "export.xml"
+    export.write_text(example)
+    call_command("import_wxr", export, verbosity=0)
+    ann = Comment.objects.select_related("article__site").get(commenter__name="Ann")
+    reason = factories.category(ann.article.site, "personal-attack")
+    services.decide(moderator, ann, Status.REMOVED, expected_version=0, reasons=[reason])
+    export.write_text(example.replace("<![CDATA[Ann]]>", "<![CDATA[Ann Marie]]>"))
+    with CaptureQueriesContext(connection) as captured:
+        call_command("import_wxr", export, verbosity=0)
+    names = locked_rows(sql_of(captured))
+    assert {"insight roll-ups", "commenter record"} <= set(names), names
+    order = [locks.ORDER.index(n) for n in names]
+    assert order == sorted(order), names
+    assert names[-1] == "audit head"
+
+
+@pytest.mark.django_db
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite has no row locks")
 @pytest.mark.parametrize("name", SERVICES)
 def test_each_lock_is_of_one_row_of_its_own_table_without_a_join(world, name):
