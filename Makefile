@@ -95,7 +95,8 @@ test: $(VENV)/.installed-test
 # scrolling, keeping its pictures. Needs Chromium (apt-get install chromium).
 SCREENSHOTS_DIR ?= $(abspath screenshots)
 screenshots: $(VENV)/.installed-test
-	SCREENSHOTS_DIR=$(SCREENSHOTS_DIR) REQUIRE_BROWSER=1 $(BIN)/python -m pytest -q -p no:cacheprovider tests/browser/test_screenshots.py
+	SCREENSHOTS_DIR=$(SCREENSHOTS_DIR) REQUIRE_BROWSER=1 $(BIN)/python -m pytest -q -p no:cacheprovider \
+	  tests/browser/test_screenshots.py tests/browser/test_insights_browser.py
 	@echo "screenshots in $(SCREENSHOTS_DIR)"
 
 lint: $(VENV)/.installed-test

@@ -1,7 +1,8 @@
 """/insights/ in Chromium, at a desk (1366 x 900) and on a phone (390 x 844): a month of
 moderation drawn as charts, with no console error (the strict CSP refuses inline scripts and
 styles: a chart that needed one would show here), no sideways scrolling, every chart's
-table one click away, and a picture of each size (kept in SCREENSHOTS_DIR when set)."""
+table one click away, and a picture of each size (`make screenshots` keeps them in
+SCREENSHOTS_DIR: insights-month-desktop.png, insights-month-phone.png, each chart alone)."""
 
 import os
 import random
@@ -94,10 +95,10 @@ def test_insights_at_a_desk_and_on_a_phone(browser, live_server, month, tmp_path
         wide = page.evaluate("document.documentElement.scrollWidth")
         assert wide <= width, f"{wide} px wide at {size}"
         assert errors == [], errors
-        page.screenshot(path=str(out / f"insights-{size}.png"), full_page=True)
+        page.screenshot(path=str(out / f"insights-month-{size}.png"), full_page=True)
         if os.environ.get("SCREENSHOTS_DIR"):  # and each chart alone, to look at closely
             for section in page.locator("section.insight").all():
                 key = section.get_attribute("id")
-                section.screenshot(path=str(out / f"insights-{key}-{size}.png"))
+                section.screenshot(path=str(out / f"insights-month-{key}-{size}.png"))
         context.close()
-    assert all((out / f"insights-{size}.png").stat().st_size > 10_000 for size in SIZES)
+    assert all((out / f"insights-month-{size}.png").stat().st_size > 10_000 for size in SIZES)
