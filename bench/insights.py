@@ -403,11 +403,10 @@ def plain_per_moderator(scope):
     """Each moderator's decisions in the days (by status, an undone one and its undo left
     out; days with any that counts; undone), the waits before the first decisions they made in the
     weeks, and their second-review samples compared and agreed."""
-    from django.contrib.auth import get_user_model
     from django.db.models import Count, Q
     from django.db.models.functions import TruncDate
 
-    from moderation.insights import STATUSES, ModeratorFigures
+    from moderation.insights import STATUSES, ModeratorFigures, count_agreement, named
     from moderation.models import Decision, Sample
     from moderation.services.insights import STATUS_FIELD
 
@@ -439,22 +438,9 @@ def plain_per_moderator(scope):
         reviewed_at__lt=stop,
         state__in=[Sample.State.AGREED, Sample.State.DISAGREED, Sample.State.ADJUDICATED],
     )
-    samples = _on_sites(samples, scope, "site_id")
-    agreed = Q(state=Sample.State.AGREED)
-    for role in ("first_reviewer_id", "second_reviewer_id"):
-        for moderator, compared, agreed_n in samples.values_list(role).annotate(
-            compared=Count("pk"), agreed=Count("pk", filter=agreed)
-        ):
-            if moderator is not None:
-                figures = of(moderator)
-                figures.compared += compared
-                figures.agreed += agreed_n
-    users = get_user_model().objects.in_bulk(list(found))
-    for pk, figures in found.items():
-        figures.moderator = users.get(pk)
-    rows = [f for f in found.values() if f.moderator is not None]
-    rows.sort(key=lambda f: (-f.decisions, f.moderator.get_username()))
-    return rows
+    # The samples have no roll-up: both sides read them alike.
+    count_agreement(_on_sites(samples, scope, "site_id"), of)
+    return named(found)
 
 
 PLAIN = {

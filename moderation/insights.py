@@ -212,15 +212,19 @@ class Top:
     removals: int
 
 
-def top_articles(scope: Scope, n: int = TOP) -> list[Top]:
-    rows = (
-        scope.of(InsightArticleWeek.objects, weekly=True)
-        .values_list("article_id")
+def _ranked(model, key: str, scope: Scope, n: int) -> list[tuple[int, int]]:
+    """The `n` ids of `key` with the most removals that stand in the scope's weeks."""
+    return list(
+        scope.of(model.objects, weekly=True)
+        .values_list(key)
         .annotate(total=Sum("removals"))
         .filter(total__gt=0)
-        .order_by("-total", "article_id")[:n]
+        .order_by("-total", key)[:n]
     )
-    rows = list(rows)
+
+
+def top_articles(scope: Scope, n: int = TOP) -> list[Top]:
+    rows = _ranked(InsightArticleWeek, "article_id", scope, n)
     articles = (
         Article.objects.select_related("site")
         .only("title", "site__name")
@@ -230,14 +234,7 @@ def top_articles(scope: Scope, n: int = TOP) -> list[Top]:
 
 
 def repeat_offenders(scope: Scope, n: int = TOP) -> list[Top]:
-    rows = (
-        scope.of(InsightCommenterWeek.objects, weekly=True)
-        .values_list("commenter_id")
-        .annotate(total=Sum("removals"))
-        .filter(total__gt=0)
-        .order_by("-total", "commenter_id")[:n]
-    )
-    rows = list(rows)
+    rows = _ranked(InsightCommenterWeek, "commenter_id", scope, n)
     commenters = Commenter.objects.select_related("site").in_bulk([pk for pk, _ in rows])
     return [Top(commenters[pk], total) for pk, total in rows if pk in commenters]
 
@@ -374,6 +371,13 @@ def per_moderator(scope: Scope) -> list[ModeratorFigures]:
     )
     if scope.sites is not None:
         samples = samples.filter(site_id__in=scope.sites)
+    count_agreement(samples, of)
+    return named(found)
+
+
+def count_agreement(samples, of) -> None:
+    """Add to each moderator's figures (`of(pk)`) the compared `samples` they took part in,
+    first or second reviewer, and how many of them agreed."""
     agreed = Q(state=Sample.State.AGREED)
     for role in ("first_reviewer_id", "second_reviewer_id"):
         for moderator, compared, agreed_n in (
@@ -385,6 +389,10 @@ def per_moderator(scope: Scope) -> list[ModeratorFigures]:
                 figures = of(moderator)
                 figures.compared += compared
                 figures.agreed += agreed_n
+
+
+def named(found: dict[int, ModeratorFigures]) -> list[ModeratorFigures]:
+    """The figures with their moderators (one query), most decisions first."""
     users = get_user_model().objects.in_bulk(list(found))
     for pk, figures in found.items():
         figures.moderator = users.get(pk)

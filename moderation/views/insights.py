@@ -265,44 +265,31 @@ def categories_panel(scope) -> Panel:
     return panel
 
 
-def articles_panel(scope) -> Panel:
-    top = insights.top_articles(scope)
+def _top_panel(key: str, title: str, noun: str, top, url_name: str) -> Panel:
     panel = Panel(
-        "articles",
-        "Articles drawing the most removals",
-        f"The {insights.TOP} articles with the most removals that stand, in the weeks shown.",
-        ["Article", "Site", "Removals"],
+        key,
+        title,
+        f"The {insights.TOP} {noun}s with the most removals that stand, in the weeks shown.",
+        [noun.capitalize(), "Site", "Removals"],
         empty="No removal in this range.",
     )
     panel.rows = [
-        [
-            Link(t.item.title, reverse("moderation:thread", args=[t.item.pk])),
-            t.item.site.name,
-            t.removals,
-        ]
+        [Link(str(t.item), reverse(url_name, args=[t.item.pk])), t.item.site.name, t.removals]
         for t in top
     ]
     return panel
+
+
+def articles_panel(scope) -> Panel:
+    top = insights.top_articles(scope)
+    return _top_panel(
+        "articles", "Articles drawing the most removals", "article", top, "moderation:thread"
+    )
 
 
 def commenters_panel(scope) -> Panel:
     top = insights.repeat_offenders(scope)
-    panel = Panel(
-        "commenters",
-        "Repeat offenders",
-        f"The {insights.TOP} commenters with the most removals that stand, in the weeks shown.",
-        ["Commenter", "Site", "Removals"],
-        empty="No removal in this range.",
-    )
-    panel.rows = [
-        [
-            Link(str(t.item), reverse("moderation:commenter", args=[t.item.pk])),
-            t.item.site.name,
-            t.removals,
-        ]
-        for t in top
-    ]
-    return panel
+    return _top_panel("commenters", "Repeat offenders", "commenter", top, "moderation:commenter")
 
 
 def moderators_panel(scope) -> Panel:
